@@ -1,0 +1,119 @@
+import type { LogLevel } from './env';
+import { envSchema } from './env';
+import { parseSecretKeys } from './secret-keys';
+
+export type DatabaseConfig =
+  | { dialect: 'mysql'; url: string }
+  | { dialect: 'sqlite'; path: string };
+
+export type AppsSource = { kind: 'inline'; text: string } | { kind: 'file'; path: string };
+
+/** wxhub's configuration, parsed once at start from the environment. */
+export interface Config {
+  database: DatabaseConfig;
+  apps: AppsSource | undefined;
+  apiKeys: string[];
+  trustWxSource: boolean;
+  /** Secret-at-rest keys, first one current; undefined means "generate one" (embedded only). */
+  secretKeys: Buffer[] | undefined;
+  wechatApiBase: string;
+  wechatPayApiBase: string;
+  refreshAheadSeconds: number | undefined;
+  refreshIntervalSeconds: number;
+  bodyLimitBytes: number;
+  dataDir: string;
+  port: number;
+  logLevel: LogLevel;
+}
+
+/** A bad start: names every bad variable, never its value. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function mysqlFromCloudRun(env: Record<string, string | undefined>, problems: string[]) {
+  const address = env.MYSQL_ADDRESS;
+  if (address === undefined) {
+    if (env.MYSQL_USERNAME !== undefined || env.MYSQL_PASSWORD !== undefined) {
+      problems.push('MYSQL_ADDRESS: required when MYSQL_USERNAME or MYSQL_PASSWORD is set');
+    }
+    return undefined;
+  }
+  if (env.MYSQL_USERNAME === undefined) {
+    problems.push('MYSQL_USERNAME: required with MYSQL_ADDRESS');
+    return undefined;
+  }
+  const [host, port = '3306'] = address.split(':');
+  const user = encodeURIComponent(env.MYSQL_USERNAME);
+  const pass = encodeURIComponent(env.MYSQL_PASSWORD ?? '');
+  const db = env.MYSQL_DATABASE ?? 'wxhub';
+  return `mysql://${user}:${pass}@${host}:${port}/${db}`;
+}
+
+function databaseConfig(
+  url: string | undefined,
+  env: Record<string, string | undefined>,
+  problems: string[],
+): DatabaseConfig {
+  const resolved = url ?? mysqlFromCloudRun(env, problems) ?? 'file:.data/wxhub.db';
+  if (resolved.startsWith('mysql://')) return { dialect: 'mysql', url: resolved };
+  return { dialect: 'sqlite', path: resolved.slice('file:'.length) };
+}
+
+/**
+ * Parses the environment into a {@link Config}. Empty values count as unset (container consoles
+ * often pass empty parameters).
+ *
+ * @throws ConfigError listing every bad key at once.
+ * @example const config = parseConfig(process.env);
+ */
+export function parseConfig(rawEnv: Record<string, string | undefined>): Config {
+  const env: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(rawEnv)) if (v !== undefined && v !== '') env[k] = v;
+
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.')}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const database = databaseConfig(e.DATABASE_URL, env, problems);
+
+  let secretKeys: Buffer[] | undefined;
+  if (e.WXHUB_SECRET_KEY !== undefined) {
+    const r = parseSecretKeys(e.WXHUB_SECRET_KEY);
+    if ('error' in r) problems.push(`WXHUB_SECRET_KEY: ${r.error}`);
+    else secretKeys = r.keys;
+  } else if (database.dialect === 'mysql') {
+    problems.push('WXHUB_SECRET_KEY: required when the database is MySQL (32 bytes, base64)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const appsText = e.WXHUB_APPS;
+  return {
+    database,
+    apps:
+      appsText === undefined
+        ? undefined
+        : appsText.startsWith('@')
+          ? { kind: 'file', path: appsText.slice(1) }
+          : { kind: 'inline', text: appsText },
+    apiKeys: e.WXHUB_API_KEYS ?? [],
+    trustWxSource: e.WXHUB_TRUST_WX_SOURCE,
+    secretKeys,
+    wechatApiBase: e.WECHAT_API_BASE,
+    wechatPayApiBase: e.WECHATPAY_API_BASE,
+    refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,
+    refreshIntervalSeconds: e.WXHUB_REFRESH_INTERVAL_SECONDS,
+    bodyLimitBytes: e.WXHUB_BODY_LIMIT_BYTES,
+    dataDir: e.WXHUB_DATA_DIR,
+    port: e.PORT ?? 3000,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,110 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
+import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
+import type { MySql2Database } from 'drizzle-orm/mysql2';
+import { drizzle as drizzleMysql } from 'drizzle-orm/mysql2';
+import { migrate as migrateMysql } from 'drizzle-orm/mysql2/migrator';
+import type { Pool } from 'mysql2/promise';
+import { createPool } from 'mysql2/promise';
+import type { DatabaseConfig } from '../config';
+
+export type MysqlHandle = {
+  dialect: 'mysql';
+  db: MySql2Database;
+  pool: Pool;
+  close(): Promise<void>;
+};
+export type SqliteHandle = {
+  dialect: 'sqlite';
+  db: BetterSQLite3Database;
+  sqlite: BetterSqlite3.Database;
+  close(): Promise<void>;
+};
+/** An open database of either dialect. Only `shared/store` and `shared/db` look inside. */
+export type DatabaseHandle = MysqlHandle | SqliteHandle;
+
+export interface OpenOptions {
+  /** MySQL pool size (default 10). */
+  poolSize?: number;
+}
+
+/** Describes where a database lives without its password, for logs and error messages. */
+export function describeDatabase(cfg: DatabaseConfig): string {
+  if (cfg.dialect === 'sqlite') return `SQLite file ${cfg.path}`;
+  try {
+    const u = new URL(cfg.url);
+    return `MySQL ${u.hostname}:${u.port || '3306'}${u.pathname}`;
+  } catch {
+    return 'MySQL (unparseable URL)';
+  }
+}
+
+/**
+ * Opens the database named by the configuration. MySQL gets a pool (nothing connects until the
+ * first query: call {@link pingDatabase} to fail fast); SQLite opens the file in WAL mode with
+ * `synchronous=FULL`, so a row acknowledged to WeChat survives a crash.
+ */
+export function openDatabase(cfg: DatabaseConfig, opts: OpenOptions = {}): DatabaseHandle {
+  if (cfg.dialect === 'mysql') {
+    const pool = createPool({
+      uri: cfg.url,
+      connectionLimit: opts.poolSize ?? 10,
+      waitForConnections: true,
+      connectTimeout: 5_000,
+      enableKeepAlive: true,
+      charset: 'utf8mb4',
+    });
+    return {
+      dialect: 'mysql',
+      db: drizzleMysql({ client: pool }),
+      pool,
+      close: () => pool.end(),
+    };
+  }
+  if (cfg.path !== ':memory:') mkdirSync(dirname(cfg.path), { recursive: true });
+  const sqlite = new BetterSqlite3(cfg.path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = FULL');
+  return {
+    dialect: 'sqlite',
+    db: drizzleSqlite({ client: sqlite }),
+    sqlite,
+    close: async () => {
+      sqlite.close();
+    },
+  };
+}
+
+/** `SELECT 1` on the database; rejects when it is unreachable. */
+export async function pingDatabase(h: DatabaseHandle): Promise<void> {
+  if (h.dialect === 'mysql') {
+    await h.pool.query('SELECT 1');
+    return;
+  }
+  h.sqlite.prepare('SELECT 1').get();
+}
+
+/**
+ * Applies the committed migrations for the handle's dialect from `<root>/mysql` or
+ * `<root>/sqlite` (drizzle-kit's output). Safe to run from several instances at once on MySQL:
+ * a named lock serialises them.
+ */
+export async function migrateDatabase(h: DatabaseHandle, root: string): Promise<void> {
+  if (h.dialect === 'sqlite') {
+    migrateSqlite(h.db, { migrationsFolder: `${root}/sqlite` });
+    return;
+  }
+  const conn = await h.pool.getConnection();
+  try {
+    // Two cold instances starting together must not both create the tables.
+    await conn.query("SELECT GET_LOCK('wxhub_migrate', 60)");
+    await migrateMysql(drizzleMysql({ client: conn }), { migrationsFolder: `${root}/mysql` });
+  } finally {
+    await conn.query("SELECT RELEASE_LOCK('wxhub_migrate')").catch(() => undefined);
+    conn.release();
+  }
+}

@@ -1,0 +1,321 @@
+import type { AppConfig, AppKind, MerchantConfig, TokenMode } from '../config';
+import type { SecretBox } from '../crypto/secret-box';
+import type {
+  AppRecord,
+  CallbackMessageRecord,
+  CredentialKey,
+  CredentialRecord,
+  DeliveryRecord,
+  MerchantRecord,
+  NewCallbackMessage,
+  NewDelivery,
+  NewPayNotification,
+  PayNotificationRecord,
+  Source,
+} from './types';
+
+// Row shapes shared by both dialects' schemas (same column names, same value types).
+interface AppRow {
+  name: string;
+  kind: string;
+  appId: string;
+  appSecret: string | null;
+  callbackToken: string | null;
+  encodingAesKey: string | null;
+  tokenMode: string;
+  forward: string;
+  source: string;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface MerchantRow {
+  name: string;
+  mchId: string;
+  appId: string | null;
+  apiV3Key: string;
+  serialNo: string;
+  privateKey: string;
+  publicKeyId: string | null;
+  publicKey: string | null;
+  platformCertificates: string;
+  forward: string;
+  source: string;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface CredentialRow {
+  owner: string;
+  kind: string;
+  value: string | null;
+  expiresAt: number | null;
+  version: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  failures: number;
+  nextAttemptAt: number | null;
+  refreshedAt: number | null;
+}
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+/** Seals and opens the secret columns; labels bind each ciphertext to its column and row. */
+export function createCodec(box: SecretBox) {
+  const sealOpt = (v: string | undefined, label: string) =>
+    v === undefined ? null : box.seal(v, label);
+  const openOpt = (v: string | null, label: string) =>
+    v === null ? undefined : box.open(v, label);
+  const credentialLabel = (k: CredentialKey) => `credentials.value:${k.owner}/${k.kind}`;
+
+  return {
+    appRow(app: AppConfig, source: Source, now: number) {
+      return {
+        name: app.name,
+        kind: app.kind,
+        appId: app.appId,
+        appSecret: sealOpt(app.appSecret, `apps.app_secret:${app.name}`),
+        callbackToken: sealOpt(app.token, `apps.callback_token:${app.name}`),
+        encodingAesKey: sealOpt(app.encodingAesKey, `apps.encoding_aes_key:${app.name}`),
+        tokenMode: app.tokenMode,
+        forward: JSON.stringify(app.forward),
+        source,
+        enabled: true,
+        createdAt: now,
+        updatedAt: now,
+      };
+    },
+    app(row: AppRow): AppRecord {
+      return {
+        name: row.name,
+        kind: row.kind as AppKind,
+        appId: row.appId,
+        appSecret: openOpt(row.appSecret, `apps.app_secret:${row.name}`),
+        token: openOpt(row.callbackToken, `apps.callback_token:${row.name}`),
+        encodingAesKey: openOpt(row.encodingAesKey, `apps.encoding_aes_key:${row.name}`),
+        tokenMode: row.tokenMode as TokenMode,
+        forward: JSON.parse(row.forward) as AppRecord['forward'],
+        source: row.source as Source,
+        enabled: row.enabled,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+      };
+    },
+    merchantRow(m: MerchantConfig, source: Source, now: number) {
+      return {
+        name: m.name,
+        mchId: m.mchId,
+        appId: m.appId ?? null,
+        apiV3Key: box.seal(m.apiV3Key, `merchants.api_v3_key:${m.name}`),
+        serialNo: m.serialNo,
+        privateKey: box.seal(m.privateKey, `merchants.private_key:${m.name}`),
+        publicKeyId: m.publicKeyId ?? null,
+        publicKey: m.publicKey ?? null,
+        platformCertificates: JSON.stringify(m.platformCertificates),
+        forward: JSON.stringify(m.forward),
+        source,
+        enabled: true,
+        createdAt: now,
+        updatedAt: now,
+      };
+    },
+    merchant(row: MerchantRow): MerchantRecord {
+      return {
+        name: row.name,
+        mchId: row.mchId,
+        appId: opt(row.appId),
+        apiV3Key: box.open(row.apiV3Key, `merchants.api_v3_key:${row.name}`),
+        serialNo: row.serialNo,
+        privateKey: box.open(row.privateKey, `merchants.private_key:${row.name}`),
+        publicKeyId: opt(row.publicKeyId),
+        publicKey: opt(row.publicKey),
+        platformCertificates: JSON.parse(
+          row.platformCertificates,
+        ) as MerchantRecord['platformCertificates'],
+        forward: JSON.parse(row.forward) as MerchantRecord['forward'],
+        source: row.source as Source,
+        enabled: row.enabled,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+      };
+    },
+    sealCredential(k: CredentialKey, value: string): string {
+      return box.seal(value, credentialLabel(k));
+    },
+    credential(row: CredentialRow): CredentialRecord {
+      return {
+        owner: row.owner,
+        kind: row.kind,
+        value: openOpt(row.value, credentialLabel(row)),
+        expiresAt: opt(row.expiresAt),
+        version: row.version,
+        leaseOwner: opt(row.leaseOwner),
+        leaseUntil: opt(row.leaseUntil),
+        lastError: opt(row.lastError),
+        lastErrorAt: opt(row.lastErrorAt),
+        failures: row.failures,
+        nextAttemptAt: opt(row.nextAttemptAt),
+        refreshedAt: opt(row.refreshedAt),
+      };
+    },
+  };
+}
+export type Codec = ReturnType<typeof createCodec>;
+
+/** Maps a stored message row to its record. */
+export function messageRecord(row: {
+  id: number;
+  app: string;
+  dedupKey: string;
+  receivedAt: number;
+  format: string;
+  encrypted: boolean;
+  raw: string;
+  parsed: string;
+  msgType: string | null;
+  event: string | null;
+  fromUser: string | null;
+  toUser: string | null;
+  createTime: number | null;
+  msgId: string | null;
+  reply: string | null;
+}): CallbackMessageRecord {
+  return {
+    id: row.id,
+    app: row.app,
+    dedupKey: row.dedupKey,
+    receivedAt: row.receivedAt,
+    format: row.format as 'xml' | 'json',
+    encrypted: row.encrypted,
+    raw: row.raw,
+    parsed: JSON.parse(row.parsed) as Record<string, unknown>,
+    msgType: opt(row.msgType),
+    event: opt(row.event),
+    fromUser: opt(row.fromUser),
+    toUser: opt(row.toUser),
+    createTime: opt(row.createTime),
+    msgId: opt(row.msgId),
+    reply: opt(row.reply),
+  };
+}
+
+/** Maps a stored outbox row to its record. */
+export function deliveryRecord(row: {
+  id: number;
+  source: string;
+  sourceId: number;
+  owner: string;
+  targetUrl: string;
+  idempotencyKey: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  deliveredAt: number | null;
+}): DeliveryRecord {
+  return {
+    id: row.id,
+    source: row.source as DeliveryRecord['source'],
+    sourceId: row.sourceId,
+    owner: row.owner,
+    targetUrl: row.targetUrl,
+    idempotencyKey: row.idempotencyKey,
+    payload: row.payload,
+    status: row.status as DeliveryRecord['status'],
+    attempts: row.attempts,
+    maxAttempts: row.maxAttempts,
+    nextAttemptAt: row.nextAttemptAt,
+    lastError: opt(row.lastError),
+    deliveredAt: opt(row.deliveredAt),
+  };
+}
+
+/** Maps a stored pay notification row to its record. */
+export function payRecord(row: {
+  id: number;
+  merchant: string;
+  notificationId: string;
+  eventType: string;
+  resourceType: string;
+  summary: string | null;
+  createTime: string | null;
+  raw: string;
+  resource: string;
+  receivedAt: number;
+}): PayNotificationRecord {
+  return {
+    id: row.id,
+    merchant: row.merchant,
+    notificationId: row.notificationId,
+    eventType: row.eventType,
+    resourceType: row.resourceType,
+    summary: opt(row.summary),
+    createTime: opt(row.createTime),
+    raw: row.raw,
+    resource: JSON.parse(row.resource) as Record<string, unknown>,
+    receivedAt: row.receivedAt,
+  };
+}
+
+/** Columns of a new message row, common to both dialects. */
+export function messageRow(m: NewCallbackMessage) {
+  return {
+    app: m.app,
+    dedupKey: m.dedupKey,
+    receivedAt: m.receivedAt,
+    format: m.format,
+    encrypted: m.encrypted,
+    raw: m.raw,
+    parsed: JSON.stringify(m.parsed),
+    msgType: m.msgType ?? null,
+    event: m.event ?? null,
+    fromUser: m.fromUser ?? null,
+    toUser: m.toUser ?? null,
+    createTime: m.createTime ?? null,
+    msgId: m.msgId ?? null,
+  };
+}
+
+/** Columns of new outbox rows for one stored source row. */
+export function deliveryRows(
+  source: 'message' | 'pay',
+  sourceId: number,
+  deliveries: NewDelivery[],
+  now: number,
+) {
+  return deliveries.map((d) => ({
+    source,
+    sourceId,
+    owner: d.owner,
+    targetUrl: d.targetUrl,
+    idempotencyKey: d.idempotencyKey,
+    payload: d.payload,
+    status: 'pending',
+    attempts: 0,
+    maxAttempts: d.maxAttempts,
+    nextAttemptAt: d.nextAttemptAt,
+    createdAt: now,
+    updatedAt: now,
+  }));
+}
+
+/** Columns of a new pay notification row. */
+export function payRow(n: NewPayNotification) {
+  return {
+    merchant: n.merchant,
+    notificationId: n.notificationId,
+    eventType: n.eventType,
+    resourceType: n.resourceType,
+    summary: n.summary ?? null,
+    createTime: n.createTime ?? null,
+    raw: n.raw,
+    resource: JSON.stringify(n.resource),
+    receivedAt: n.receivedAt,
+  };
+}

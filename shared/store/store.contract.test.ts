@@ -1,0 +1,400 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppConfig } from '../config';
+import type { DatabaseHandle } from '../db/client';
+import type { OpenedStore, TestTarget } from './testing';
+import { openTestStore, testTargets, uniqueName } from './testing';
+import type { NewCallbackMessage, Store } from './types';
+
+const NOW = 1_800_000_000_000;
+
+function app(name: string, over: Partial<AppConfig> = {}): AppConfig {
+  return {
+    name,
+    kind: 'official',
+    appId: `wx${name.replace(/[^a-z0-9]/g, '').slice(-12)}`,
+    appSecret: 'app-secret-value-1234567890',
+    token: 'CallbackToken1',
+    encodingAesKey: 'A'.repeat(43),
+    tokenMode: 'stable',
+    forward: [{ url: 'http://127.0.0.1:9/hook', match: { MsgType: 'event' } }],
+    ...over,
+  };
+}
+
+function message(appName: string, dedupKey: string): NewCallbackMessage {
+  return {
+    app: appName,
+    dedupKey,
+    receivedAt: NOW,
+    format: 'xml',
+    encrypted: false,
+    raw: '<xml><MsgType>text</MsgType></xml>',
+    parsed: { MsgType: 'text', Content: '你好 👋' },
+    msgType: 'text',
+    fromUser: 'openid-1',
+    toUser: 'gh_1',
+    createTime: 1_700_000_000,
+    msgId: dedupKey,
+  };
+}
+
+/** Reads a whole raw table as text, bypassing the repositories. */
+async function rawTableText(h: DatabaseHandle, table: string): Promise<string> {
+  if (h.dialect === 'mysql') {
+    const [rows] = await h.pool.query(`SELECT * FROM \`${table}\``);
+    return JSON.stringify(rows);
+  }
+  return JSON.stringify(h.db.all(sql.raw(`SELECT * FROM "${table}"`)));
+}
+
+describe.each(testTargets())('store contract on $name', (target: TestTarget) => {
+  let opened: OpenedStore;
+  let store: Store;
+  beforeAll(async () => {
+    opened = await openTestStore(target);
+    store = opened.store;
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  describe('apps', () => {
+    it('upserts, reads back with secrets opened, and lists', async () => {
+      const name = uniqueName('app');
+      await store.apps.upsert(app(name), 'file', NOW);
+      const got = await store.apps.get(name);
+      expect(got).toMatchObject({
+        name,
+        kind: 'official',
+        appSecret: 'app-secret-value-1234567890',
+        token: 'CallbackToken1',
+        encodingAesKey: 'A'.repeat(43),
+        tokenMode: 'stable',
+        source: 'file',
+        enabled: true,
+        createdAt: NOW,
+      });
+      expect(got?.forward).toEqual([
+        { url: 'http://127.0.0.1:9/hook', match: { MsgType: 'event' } },
+      ]);
+      await store.apps.upsert(
+        app(name, { tokenMode: 'classic', appSecret: undefined }),
+        'file',
+        NOW + 5,
+      );
+      const updated = await store.apps.get(name);
+      expect(updated).toMatchObject({
+        tokenMode: 'classic',
+        appSecret: undefined,
+        createdAt: NOW,
+        updatedAt: NOW + 5,
+      });
+      const names = (await store.apps.list()).map((a) => a.name);
+      expect(names).toContain(name);
+    });
+
+    it('disables file apps missing from the file without deleting them, and re-enables on upsert', async () => {
+      const keep = uniqueName('keep');
+      const drop = uniqueName('drop');
+      await store.apps.upsert(app(keep), 'file', NOW);
+      await store.apps.upsert(app(drop), 'file', NOW);
+      const all = (await store.apps.list({ enabled: true })).map((a) => a.name);
+      const others = all.filter((n) => n !== drop);
+      const disabled = await store.apps.disableMissing('file', others, NOW + 1);
+      expect(disabled).toBe(1);
+      expect(await store.apps.get(drop)).toMatchObject({
+        enabled: false,
+        appSecret: 'app-secret-value-1234567890',
+      });
+      expect((await store.apps.list({ enabled: true })).map((a) => a.name)).not.toContain(drop);
+      await store.apps.upsert(app(drop), 'file', NOW + 2);
+      expect(await store.apps.get(drop)).toMatchObject({ enabled: true });
+    });
+
+    it('keeps secrets unreadable in the raw table', async () => {
+      const name = uniqueName('raw');
+      await store.apps.upsert(app(name, { appSecret: 'PLAINTEXT-SECRET-zz91' }), 'file', NOW);
+      const text = await rawTableText(opened.handle, 'apps');
+      expect(text).toContain(name);
+      expect(text).not.toContain('PLAINTEXT-SECRET-zz91');
+      expect(text).not.toContain('CallbackToken1');
+      expect(text).not.toContain('A'.repeat(43));
+    });
+  });
+
+  describe('merchants', () => {
+    it('upserts with the API v3 key and private key sealed', async () => {
+      const { generateKeyPairSync } = await import('node:crypto');
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const name = uniqueName('mch');
+      const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      await store.merchants.upsert(
+        {
+          name,
+          mchId: '1900000109',
+          apiV3Key: 'V3KEYV3KEYV3KEYV3KEYV3KEYV3KEY12',
+          serialNo: 'ABCDEF0123456789',
+          privateKey: privatePem,
+          publicKeyId: 'PUB_KEY_ID_0001',
+          publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+          platformCertificates: [],
+          forward: [{ url: 'http://127.0.0.1:9/pay' }],
+        },
+        'file',
+        NOW,
+      );
+      const got = await store.merchants.get(name);
+      expect(got).toMatchObject({
+        name,
+        apiV3Key: 'V3KEYV3KEYV3KEYV3KEYV3KEYV3KEY12',
+        privateKey: privatePem,
+      });
+      const text = await rawTableText(opened.handle, 'merchants');
+      expect(text).not.toContain('V3KEYV3KEYV3KEYV3KEYV3KEYV3KEY12');
+      expect(text).not.toContain(privatePem.split('\n')[1]);
+      await store.merchants.setPlatformCertificates(
+        name,
+        [{ serialNo: 'AA', certificate: 'pem', expiresAt: NOW }],
+        NOW,
+      );
+      expect((await store.merchants.get(name))?.platformCertificates).toEqual([
+        { serialNo: 'AA', certificate: 'pem', expiresAt: NOW },
+      ]);
+    });
+  });
+
+  describe('credentials and the lease', () => {
+    it('gives the lease to exactly one of 20 concurrent claimers on separate connections', async () => {
+      const key = { owner: `app:${uniqueName('lease')}`, kind: 'access_token' };
+      await store.credentials.ensure(key, NOW);
+      const others = await Promise.all(
+        Array.from({ length: 20 }, () => openTestStore(target, { poolSize: 1 })),
+      );
+      try {
+        const results = await Promise.all(
+          others.map((o, i) => o.store.credentials.claimLease(key, `claimer-${i}`, NOW, 30_000)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect((await store.credentials.get(key))?.leaseOwner).toBe(`claimer-${winner}`);
+      } finally {
+        await Promise.all(others.map((o) => o.store.close()));
+      }
+    });
+
+    it('lets another claimer take over an expired lease, not a live one', async () => {
+      const key = { owner: `app:${uniqueName('exp')}`, kind: 'access_token' };
+      await store.credentials.ensure(key, NOW);
+      expect(await store.credentials.claimLease(key, 'a', NOW, 10_000)).toBe(true);
+      expect(await store.credentials.claimLease(key, 'b', NOW + 9_999, 10_000)).toBe(false);
+      expect(await store.credentials.claimLease(key, 'b', NOW + 10_000, 10_000)).toBe(true);
+      expect((await store.credentials.get(key))?.leaseOwner).toBe('b');
+    });
+
+    it('releases and saves only for the lease owner', async () => {
+      const key = { owner: `app:${uniqueName('rel')}`, kind: 'access_token' };
+      await store.credentials.ensure(key, NOW);
+      await store.credentials.claimLease(key, 'owner-1', NOW, 10_000);
+      expect(await store.credentials.releaseLease(key, 'intruder')).toBe(false);
+      expect(
+        await store.credentials.saveValue(
+          key,
+          'intruder',
+          { value: 'tok-x', expiresAt: NOW + 7_200_000 },
+          NOW,
+        ),
+      ).toBe(false);
+      expect((await store.credentials.get(key))?.value).toBeUndefined();
+      expect(
+        await store.credentials.saveValue(
+          key,
+          'owner-1',
+          { value: 'tok-1', expiresAt: NOW + 7_200_000 },
+          NOW,
+        ),
+      ).toBe(true);
+      const saved = await store.credentials.get(key);
+      expect(saved).toMatchObject({
+        value: 'tok-1',
+        version: 1,
+        leaseOwner: undefined,
+        expiresAt: NOW + 7_200_000,
+        refreshedAt: NOW,
+      });
+      expect(await store.credentials.releaseLease(key, 'owner-1')).toBe(false);
+      await store.credentials.claimLease(key, 'owner-2', NOW + 1, 10_000);
+      expect(await store.credentials.releaseLease(key, 'owner-2')).toBe(true);
+      expect((await store.credentials.get(key))?.leaseOwner).toBeUndefined();
+    });
+
+    it('records errors with backoff and lists due credentials through the expiry window', async () => {
+      const owner = `app:${uniqueName('due')}`;
+      const soon = { owner, kind: 'access_token' };
+      const later = { owner, kind: 'jsapi_ticket' };
+      const empty = { owner, kind: 'wx_card_ticket' };
+      for (const k of [soon, later, empty]) await store.credentials.ensure(k, NOW);
+      await store.credentials.claimLease(soon, 'w', NOW, 1000);
+      await store.credentials.saveValue(soon, 'w', { value: 's', expiresAt: NOW + 60_000 }, NOW);
+      await store.credentials.claimLease(later, 'w', NOW, 1000);
+      await store.credentials.saveValue(
+        later,
+        'w',
+        { value: 'l', expiresAt: NOW + 3_600_000 },
+        NOW,
+      );
+      const mine = async (before: number, now: number) =>
+        (await store.credentials.listDue(before, now, 10_000))
+          .filter((c) => c.owner === owner)
+          .map((c) => c.kind)
+          .sort();
+      expect(await mine(NOW + 300_000, NOW)).toEqual(['access_token', 'wx_card_ticket']);
+
+      await store.credentials.claimLease(empty, 'w', NOW, 1000);
+      expect(
+        await store.credentials.recordError(
+          empty,
+          'w',
+          { message: 'errcode 40164: invalid ip', nextAttemptAt: NOW + 120_000 },
+          NOW,
+        ),
+      ).toBe(true);
+      expect(await store.credentials.get(empty)).toMatchObject({
+        failures: 1,
+        lastError: 'errcode 40164: invalid ip',
+        leaseOwner: undefined,
+      });
+      expect(await mine(NOW + 300_000, NOW + 1)).toEqual(['access_token']);
+      expect(await mine(NOW + 300_000, NOW + 120_000)).toEqual(['access_token', 'wx_card_ticket']);
+
+      await store.credentials.clearValue(later, NOW);
+      expect(await store.credentials.get(later)).toMatchObject({ value: undefined, version: 2 });
+    });
+
+    it('keeps credential values unreadable in the raw table', async () => {
+      const key = { owner: `app:${uniqueName('rawc')}`, kind: 'authorizer_refresh_token' };
+      await store.credentials.ensure(key, NOW);
+      await store.credentials.claimLease(key, 'w', NOW, 1000);
+      await store.credentials.saveValue(
+        key,
+        'w',
+        { value: 'REFRESH-TOKEN-PLAINTEXT-77', expiresAt: NOW + 1 },
+        NOW,
+      );
+      expect(await rawTableText(opened.handle, 'credentials')).not.toContain(
+        'REFRESH-TOKEN-PLAINTEXT-77',
+      );
+    });
+  });
+
+  describe('callback messages and the outbox', () => {
+    it('stores a message once: a duplicate dedup key is absorbed without error', async () => {
+      const a = uniqueName('msg');
+      const first = await store.messages.insert(message(a, 'm1'), [], NOW);
+      expect(first.inserted).toBe(true);
+      expect(first.message).toMatchObject({
+        app: a,
+        dedupKey: 'm1',
+        parsed: { Content: '你好 👋' },
+        reply: undefined,
+      });
+      const again = await Promise.all(
+        [1, 2, 3].map(() => store.messages.insert(message(a, 'm1'), [], NOW + 1)),
+      );
+      expect(again.map((r) => r.inserted)).toEqual([false, false, false]);
+      expect(again.every((r) => r.message.id === first.message.id)).toBe(true);
+      await store.messages.setReply(first.message.id, '<xml>reply</xml>');
+      expect((await store.messages.get(a, 'm1'))?.reply).toBe('<xml>reply</xml>');
+    });
+
+    it('commits deliveries with the message, drains them with retries, and marks dead after max attempts', async () => {
+      const a = uniqueName('obx');
+      const d = (n: number) => ({
+        owner: a,
+        targetUrl: `http://127.0.0.1:9/${n}`,
+        idempotencyKey: `${a}-${n}`,
+        payload: '{"MsgType":"text"}',
+        maxAttempts: 2,
+        nextAttemptAt: NOW,
+      });
+      await store.messages.insert(message(a, 'x1'), [d(1), d(2)], NOW);
+      const dup = await store.messages.insert(message(a, 'x1'), [d(1), d(2)], NOW);
+      expect(dup.inserted).toBe(false);
+      expect(await store.outbox.list({ owner: a })).toHaveLength(2);
+
+      const claimed = await store.outbox.claimDue(`w-${a}`, NOW, 30_000, 1000);
+      const mine = claimed.filter((c) => c.owner === a);
+      expect(mine).toHaveLength(2);
+      expect(
+        (await store.outbox.claimDue(`w2-${a}`, NOW, 30_000, 1000)).filter((c) => c.owner === a),
+      ).toHaveLength(0);
+      const [one, two] = mine;
+      if (one === undefined || two === undefined) throw new Error('expected two deliveries');
+      expect(await store.outbox.markDelivered(one.id, 'intruder', NOW)).toBe(false);
+      expect(await store.outbox.markDelivered(one.id, `w-${a}`, NOW)).toBe(true);
+      expect(await store.outbox.markFailed(two.id, `w-${a}`, 'HTTP 503', NOW + 1000, NOW)).toBe(
+        'pending',
+      );
+      const retry = (await store.outbox.claimDue(`w3-${a}`, NOW + 1000, 30_000, 1000)).filter(
+        (c) => c.owner === a,
+      );
+      expect(retry.map((r) => r.id)).toEqual([two.id]);
+      expect(
+        await store.outbox.markFailed(two.id, `w3-${a}`, 'timeout', NOW + 5000, NOW + 1000),
+      ).toBe('dead');
+      const rows = await store.outbox.list({ owner: a });
+      expect(rows.map((r) => [r.status, r.attempts])).toEqual([
+        ['delivered', 1],
+        ['dead', 2],
+      ]);
+      expect(rows[1]?.lastError).toBe('timeout');
+    });
+
+    it('purges messages older than the cut-off', async () => {
+      const a = uniqueName('old');
+      await store.messages.insert({ ...message(a, 'old'), receivedAt: 1000 }, [], NOW);
+      await store.messages.insert({ ...message(a, 'new'), receivedAt: NOW }, [], NOW);
+      expect(await store.messages.purgeBefore(2000, 10_000)).toBeGreaterThanOrEqual(1);
+      expect(await store.messages.get(a, 'old')).toBeUndefined();
+      expect(await store.messages.get(a, 'new')).toBeDefined();
+    });
+  });
+
+  describe('pay notifications', () => {
+    it('stores a notification once by id', async () => {
+      const m = uniqueName('pay');
+      const n = {
+        merchant: m,
+        notificationId: 'EV-2018022511223320873',
+        eventType: 'TRANSACTION.SUCCESS',
+        resourceType: 'encrypt-resource',
+        summary: '支付成功',
+        createTime: '2015-05-20T13:29:35+08:00',
+        raw: '{"id":"EV-2018022511223320873"}',
+        resource: { out_trade_no: 'o1', amount: { total: 100 } },
+        receivedAt: NOW,
+      };
+      const delivery = {
+        owner: m,
+        targetUrl: 'http://127.0.0.1:9/pay',
+        idempotencyKey: `${m}-p`,
+        payload: '{}',
+        maxAttempts: 3,
+        nextAttemptAt: NOW,
+      };
+      const results = await Promise.all(
+        [1, 2, 3].map(() => store.payNotifications.insert(n, [delivery], NOW)),
+      );
+      expect(results.filter((r) => r.inserted)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.notification.id)).size).toBe(1);
+      expect(await store.payNotifications.get(m, n.notificationId)).toMatchObject({
+        resource: { amount: { total: 100 } },
+      });
+      expect(await store.outbox.list({ owner: m })).toHaveLength(1);
+    });
+  });
+
+  it('answers ping', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,236 @@
+import type { AppConfig, AppKind, ForwardRule, MerchantConfig, TokenMode } from '../config';
+
+/** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
+export type Source = 'file' | 'api';
+
+/** An app as stored, secrets opened. */
+export interface AppRecord {
+  name: string;
+  kind: AppKind;
+  appId: string;
+  appSecret: string | undefined;
+  token: string | undefined;
+  encodingAesKey: string | undefined;
+  tokenMode: TokenMode;
+  forward: ForwardRule[];
+  source: Source;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PlatformCertificate {
+  serialNo: string;
+  certificate: string;
+  /** Epoch ms; present for downloaded certificates. */
+  expiresAt?: number;
+}
+
+/** A merchant as stored, secrets opened. */
+export interface MerchantRecord {
+  name: string;
+  mchId: string;
+  appId: string | undefined;
+  apiV3Key: string;
+  serialNo: string;
+  privateKey: string;
+  publicKeyId: string | undefined;
+  publicKey: string | undefined;
+  platformCertificates: PlatformCertificate[];
+  forward: { url: string; timeoutMs?: number | undefined }[];
+  source: Source;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Identifies one credential row, e.g. `{ owner: 'app:shop-mp', kind: 'access_token' }`. */
+export interface CredentialKey {
+  owner: string;
+  kind: string;
+}
+
+/** A credential as stored, value opened. */
+export interface CredentialRecord extends CredentialKey {
+  value: string | undefined;
+  expiresAt: number | undefined;
+  version: number;
+  leaseOwner: string | undefined;
+  leaseUntil: number | undefined;
+  lastError: string | undefined;
+  lastErrorAt: number | undefined;
+  failures: number;
+  nextAttemptAt: number | undefined;
+  refreshedAt: number | undefined;
+}
+
+export interface AppsRepo {
+  /** Inserts or updates by name (and re-enables). */
+  upsert(app: AppConfig, source: Source, now: number): Promise<void>;
+  get(name: string): Promise<AppRecord | undefined>;
+  list(filter?: { enabled?: boolean }): Promise<AppRecord[]>;
+  /** Disables every enabled app of `source` whose name is not in `keep`; returns how many. */
+  disableMissing(source: Source, keep: string[], now: number): Promise<number>;
+}
+
+export interface MerchantsRepo {
+  upsert(merchant: MerchantConfig, source: Source, now: number): Promise<void>;
+  get(name: string): Promise<MerchantRecord | undefined>;
+  list(filter?: { enabled?: boolean }): Promise<MerchantRecord[]>;
+  disableMissing(source: Source, keep: string[], now: number): Promise<number>;
+  /** Replaces the stored platform certificates (downloaded ones, rotated by the refresh pass). */
+  setPlatformCertificates(name: string, certs: PlatformCertificate[], now: number): Promise<void>;
+}
+
+export interface CredentialsRepo {
+  get(key: CredentialKey): Promise<CredentialRecord | undefined>;
+  /** Creates the row (no value) if missing; a no-op when it exists. */
+  ensure(key: CredentialKey, now: number): Promise<void>;
+  /**
+   * Takes the refresh lease when it is free or expired: one conditional UPDATE, so exactly one of
+   * any number of concurrent claimers wins. The row must exist ({@link ensure}).
+   */
+  claimLease(
+    key: CredentialKey,
+    leaseOwner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean>;
+  /** Releases the lease only if `leaseOwner` still holds it. */
+  releaseLease(key: CredentialKey, leaseOwner: string): Promise<boolean>;
+  /**
+   * Writes a new value (version + 1, error cleared) and releases the lease, only if `leaseOwner`
+   * still holds it; false means the lease was lost and nothing was written.
+   */
+  saveValue(
+    key: CredentialKey,
+    leaseOwner: string,
+    value: { value: string; expiresAt: number },
+    now: number,
+  ): Promise<boolean>;
+  /** Records a failed refresh (failures + 1, next attempt) and releases the lease, owner-checked. */
+  recordError(
+    key: CredentialKey,
+    leaseOwner: string,
+    error: { message: string; nextAttemptAt: number },
+    now: number,
+  ): Promise<boolean>;
+  /** Clears the value of a credential (e.g. tickets after their access token was replaced). */
+  clearValue(key: CredentialKey, now: number): Promise<void>;
+  /**
+   * Credentials to refresh: no value, or `expires_at` before `before`, skipping those whose
+   * backoff (`next_attempt_at`) is still ahead of `now`. Uses the `expires_at` index.
+   */
+  listDue(before: number, now: number, limit: number): Promise<CredentialRecord[]>;
+}
+
+export interface NewCallbackMessage {
+  app: string;
+  dedupKey: string;
+  receivedAt: number;
+  format: 'xml' | 'json';
+  encrypted: boolean;
+  raw: string;
+  parsed: Record<string, unknown>;
+  msgType?: string | undefined;
+  event?: string | undefined;
+  fromUser?: string | undefined;
+  toUser?: string | undefined;
+  createTime?: number | undefined;
+  msgId?: string | undefined;
+}
+
+export interface CallbackMessageRecord extends NewCallbackMessage {
+  id: number;
+  reply: string | undefined;
+}
+
+export interface NewDelivery {
+  owner: string;
+  targetUrl: string;
+  idempotencyKey: string;
+  payload: string;
+  maxAttempts: number;
+  nextAttemptAt: number;
+}
+
+export interface DeliveryRecord extends NewDelivery {
+  id: number;
+  source: 'message' | 'pay';
+  sourceId: number;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  lastError: string | undefined;
+  deliveredAt: number | undefined;
+}
+
+export interface MessagesRepo {
+  /**
+   * Stores a message and its deliveries in one transaction. A duplicate dedup key stores nothing
+   * and returns the first delivery's row (`inserted: false`) — never an error.
+   */
+  insert(
+    msg: NewCallbackMessage,
+    deliveries: NewDelivery[],
+    now: number,
+  ): Promise<{ inserted: boolean; message: CallbackMessageRecord }>;
+  get(app: string, dedupKey: string): Promise<CallbackMessageRecord | undefined>;
+  setReply(id: number, reply: string): Promise<void>;
+  /** Deletes messages received before `before`; returns how many. */
+  purgeBefore(before: number, limit: number): Promise<number>;
+}
+
+export interface NewPayNotification {
+  merchant: string;
+  notificationId: string;
+  eventType: string;
+  resourceType: string;
+  summary?: string | undefined;
+  createTime?: string | undefined;
+  raw: string;
+  resource: Record<string, unknown>;
+  receivedAt: number;
+}
+
+export interface PayNotificationRecord extends NewPayNotification {
+  id: number;
+}
+
+export interface PayNotificationsRepo {
+  /** Stores once by (merchant, notification id) together with its deliveries. */
+  insert(
+    n: NewPayNotification,
+    deliveries: NewDelivery[],
+    now: number,
+  ): Promise<{ inserted: boolean; notification: PayNotificationRecord }>;
+  get(merchant: string, notificationId: string): Promise<PayNotificationRecord | undefined>;
+}
+
+export interface OutboxRepo {
+  /** Locks up to `limit` due pending deliveries for `worker` until `now + lockMs`. */
+  claimDue(worker: string, now: number, lockMs: number, limit: number): Promise<DeliveryRecord[]>;
+  markDelivered(id: number, worker: string, now: number): Promise<boolean>;
+  /** Records a failed attempt: back to pending at `nextAttemptAt`, or `dead` when out of attempts. */
+  markFailed(
+    id: number,
+    worker: string,
+    error: string,
+    nextAttemptAt: number,
+    now: number,
+  ): Promise<'pending' | 'dead' | 'lost'>;
+  list(filter: { status?: DeliveryRecord['status']; owner?: string }): Promise<DeliveryRecord[]>;
+}
+
+/** Every query wxhub issues goes through a Store. One implementation per dialect. */
+export interface Store {
+  readonly dialect: 'mysql' | 'sqlite';
+  apps: AppsRepo;
+  merchants: MerchantsRepo;
+  credentials: CredentialsRepo;
+  messages: MessagesRepo;
+  payNotifications: PayNotificationsRepo;
+  outbox: OutboxRepo;
+  /** `SELECT 1`; rejects when the database is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
