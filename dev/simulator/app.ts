@@ -1,0 +1,172 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import type { SimClock } from './clock';
+import { createSimClock } from './clock';
+import { createControlRoutes, simAppConfigSchema } from './control';
+import { wxError } from './errors';
+import type { CounterSnapshot, SimFault } from './faults';
+import { CallCounters, FaultBook } from './faults';
+import { GrantBook } from './grants';
+import type { SimAppConfig } from './state';
+import { TokenBook } from './state';
+import type { WxContext, WxReply, WxRequest } from './wechat';
+import { ENDPOINTS, errJson } from './wechat';
+
+/** Caller IP used when a request carries no `x-forwarded-for` (TEST-NET-3 address). */
+export const DEFAULT_EGRESS_IP = '203.0.113.7';
+
+/** A running WeChat API simulator: a Hono app plus programmatic control. */
+export interface Simulator {
+  /** Serves the WeChat endpoints and the `/__sim/` control routes. */
+  app: Hono;
+  clock: SimClock;
+  /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
+  registerApp(cfg: SimAppConfig): void;
+  /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
+  injectFault(f: SimFault): void;
+  clearFaults(): void;
+  /** Calls made to a WeChat path, optionally only those attributed to `appId`. */
+  calls(path: string, appId?: string): number;
+  /** Every counter, by path and by path+app. */
+  counters(): CounterSnapshot;
+  resetCounters(): void;
+  /** True when `token` works now (sim clock), for any app, classic or stable. */
+  isTokenValid(token: string): boolean;
+  /** A single-use js_code for jscode2session, valid 5 min. Throws for an unregistered app. */
+  issueLoginCode(appId: string, openid: string, unionid?: string): string;
+  /** Forget tokens, tickets, codes, force quotas, faults and counters. Apps and clock stay. */
+  reset(): void;
+}
+
+/** Options of {@link createSimulator}. */
+export interface SimulatorOptions {
+  clock?: SimClock;
+  apps?: SimAppConfig[];
+  /** IP the simulator pretends the caller has; default 203.0.113.7. */
+  egressIp?: string;
+}
+
+interface Internals {
+  ctx: WxContext;
+  faults: FaultBook;
+  counters: CallCounters;
+  egressIp: string;
+}
+
+/** Create a simulator with its own state; `opts.apps` are registered up front. */
+export function createSimulator(opts: SimulatorOptions = {}): Simulator {
+  const clock = opts.clock ?? createSimClock();
+  const ctx: WxContext = {
+    apps: new Map(),
+    tokens: new TokenBook(clock),
+    grants: new GrantBook(clock),
+    clock,
+  };
+  const inner: Internals = {
+    ctx,
+    faults: new FaultBook(),
+    counters: new CallCounters(),
+    egressIp: opts.egressIp ?? DEFAULT_EGRESS_IP,
+  };
+  const sim = buildSimulator(inner);
+  for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
+  sim.app.route('/__sim', createControlRoutes(sim));
+  sim.app.all('*', (c) => dispatch(c, inner));
+  return sim;
+}
+
+function buildSimulator(inner: Internals): Simulator {
+  const { ctx, faults, counters } = inner;
+  return {
+    app: new Hono(),
+    clock: ctx.clock,
+    registerApp(cfg) {
+      const parsed = simAppConfigSchema.parse(cfg);
+      ctx.apps.set(parsed.appId, { ...parsed, ipWhitelist: parsed.ipWhitelist?.slice() });
+    },
+    injectFault: (f) => faults.add(f),
+    clearFaults: () => faults.clear(),
+    calls: (path, appId) => counters.get(path, appId),
+    counters: () => counters.snapshot(),
+    resetCounters: () => counters.reset(),
+    isTokenValid: (token) => ctx.tokens.isValid(token),
+    issueLoginCode(appId, openid, unionid) {
+      if (!ctx.apps.has(appId)) throw new Error(`unknown appId ${appId}: register it first`);
+      if (openid === '') throw new Error('openid must not be empty');
+      return ctx.grants.issueLoginCode(appId, openid, unionid);
+    },
+    reset() {
+      ctx.tokens.reset();
+      ctx.grants.reset();
+      faults.clear();
+      counters.reset();
+    },
+  };
+}
+
+/** The IP WeChat would see: first `x-forwarded-for` entry, else the configured egress IP. */
+export function callerIp(forwardedFor: string | undefined, egressIp: string): string {
+  const first = forwardedFor?.split(',')[0]?.trim();
+  return first ? first : egressIp;
+}
+
+async function dispatch(c: Context, inner: Internals): Promise<Response> {
+  const { ctx } = inner;
+  const req: WxRequest = {
+    method: c.req.method,
+    path: c.req.path,
+    query: new URL(c.req.url).searchParams,
+    body: c.req.method === 'GET' || c.req.method === 'HEAD' ? '' : await c.req.text(),
+    ip: callerIp(c.req.header('x-forwarded-for'), inner.egressIp),
+  };
+  const endpoint = ENDPOINTS[req.path];
+  const appId = endpoint?.appIdOf(req, ctx);
+  inner.counters.record(req.path, appId !== undefined && ctx.apps.has(appId) ? appId : undefined);
+  const fault = inner.faults.take(req.path, appId);
+  const faulted = fault ? await faultReply(fault, ctx, req) : undefined;
+  if (faulted) return toResponse(faulted);
+  if (!endpoint) {
+    const body = wxError(-1, ctx.clock.now(), { errmsg: `unknown api path ${req.path}` });
+    return toResponse({ kind: 'json', status: 404, body });
+  }
+  if (req.method !== endpoint.method) {
+    return toResponse(errJson(ctx, req, endpoint.method === 'POST' ? 43002 : 43001));
+  }
+  return toResponse(endpoint.handle(req, ctx));
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+};
+
+/** Apply a fault: wait `delayMs`, then answer the errcode/status, or undefined to go on normally. */
+async function faultReply(
+  f: SimFault,
+  ctx: WxContext,
+  req: WxRequest,
+): Promise<WxReply | undefined> {
+  if (f.delayMs) await new Promise<void>((resolve) => setTimeout(resolve, f.delayMs));
+  if (f.errcode !== undefined) {
+    const body = wxError(f.errcode, ctx.clock.now(), { errmsg: f.errmsg, ip: req.ip });
+    return { kind: 'json', status: f.status ?? 200, body };
+  }
+  if (f.status === undefined) return undefined;
+  const title = `${f.status} ${STATUS_TEXT[f.status] ?? 'Error'}`;
+  const html = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`;
+  return { kind: 'text', status: f.status, body: html, contentType: 'text/html' };
+}
+
+/** Turn a {@link WxReply} into a fetch Response with WeChat's content types. */
+export function toResponse(reply: WxReply): Response {
+  if (reply.kind === 'json') {
+    return new Response(JSON.stringify(reply.body), {
+      status: reply.status,
+      headers: { 'content-type': 'application/json; encoding=utf-8' },
+    });
+  }
+  const headers = { 'content-type': reply.contentType };
+  return new Response(reply.body, { status: reply.status, headers });
+}

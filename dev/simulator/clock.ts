@@ -1,0 +1,28 @@
+/** A controllable clock used by the simulator for every expiry decision. */
+export interface SimClock {
+  /** Current simulated time, epoch milliseconds. */
+  now(): number;
+  /** Move the clock forward (or backward with a negative value) by `ms`. */
+  advance(ms: number): void;
+  /** Jump to an absolute epoch-ms instant. */
+  set(ms: number): void;
+}
+
+/**
+ * Create a manual clock. It never moves on its own: only `advance` and `set` change it.
+ * @param startMs initial epoch ms; defaults to `Date.now()` at creation.
+ */
+export function createSimClock(startMs: number = Date.now()): SimClock {
+  let current = startMs;
+  return {
+    now: () => current,
+    advance(ms: number): void {
+      if (!Number.isFinite(ms)) throw new RangeError('advance(ms) needs a finite number');
+      current += ms;
+    },
+    set(ms: number): void {
+      if (!Number.isFinite(ms)) throw new RangeError('set(ms) needs a finite number');
+      current = ms;
+    },
+  };
+}

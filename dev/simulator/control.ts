@@ -1,0 +1,115 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Simulator } from './app';
+import { simFaultSchema } from './faults';
+
+/** Validation schema for {@link SimAppConfig}. */
+export const simAppConfigSchema = z.strictObject({
+  appId: z.string().min(1, 'appId must be a non-empty string'),
+  secret: z.string().min(1, 'secret must be a non-empty string'),
+  ipWhitelist: z.array(z.string().min(1)).optional(),
+});
+
+const clockSchema = z.union([
+  z.strictObject({ advanceMs: z.number() }),
+  z.strictObject({ setMs: z.number() }),
+]);
+
+const loginCodeSchema = z.strictObject({
+  appId: z.string().min(1),
+  openid: z.string().min(1),
+  unionid: z.string().min(1).optional(),
+});
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+function badRequest(c: Context, error: string): Response {
+  return c.json({ error }, 400);
+}
+
+/** Read the JSON body and validate it; a 400 response with a readable message on failure. */
+async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<Parsed<T>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await c.req.text());
+  } catch {
+    return { ok: false, response: badRequest(c, 'request body must be valid JSON') };
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    return { ok: false, response: badRequest(c, z.prettifyError(result.error)) };
+  }
+  return { ok: true, value: result.data };
+}
+
+/**
+ * The `/__sim/` control API (mounted by createSimulator): apps, faults, counters, clock,
+ * token checks, login codes and reset. Bad input answers 400 `{"error": "…"}`.
+ */
+export function createControlRoutes(sim: Simulator): Hono {
+  const ctl = new Hono();
+  addSetupRoutes(ctl, sim);
+  addInspectRoutes(ctl, sim);
+  ctl.all('*', (c) =>
+    c.json({ error: `unknown control route ${c.req.method} ${c.req.path}` }, 404),
+  );
+  return ctl;
+}
+
+/** Routes that change simulator state: apps, faults, clock, login codes, reset. */
+function addSetupRoutes(ctl: Hono, sim: Simulator): void {
+  ctl.post('/apps', async (c) => {
+    const body = await readBody(c, simAppConfigSchema);
+    if (!body.ok) return body.response;
+    sim.registerApp(body.value);
+    return c.json({ ok: true });
+  });
+  ctl.post('/faults', async (c) => {
+    const body = await readBody(c, simFaultSchema);
+    if (!body.ok) return body.response;
+    sim.injectFault(body.value);
+    return c.json({ ok: true });
+  });
+  ctl.delete('/faults', (c) => {
+    sim.clearFaults();
+    return c.json({ ok: true });
+  });
+  ctl.post('/clock', async (c) => {
+    const body = await readBody(c, clockSchema);
+    if (!body.ok) return body.response;
+    if ('advanceMs' in body.value) sim.clock.advance(body.value.advanceMs);
+    else sim.clock.set(body.value.setMs);
+    return c.json({ now: sim.clock.now() });
+  });
+  ctl.post('/login-codes', async (c) => {
+    const body = await readBody(c, loginCodeSchema);
+    if (!body.ok) return body.response;
+    const { appId, openid, unionid } = body.value;
+    try {
+      return c.json({ code: sim.issueLoginCode(appId, openid, unionid) });
+    } catch (error) {
+      return badRequest(c, error instanceof Error ? error.message : String(error));
+    }
+  });
+  ctl.post('/reset', (c) => {
+    sim.reset();
+    return c.json({ ok: true });
+  });
+}
+
+/** Read-only routes: calls, counters, clock, token checks. */
+function addInspectRoutes(ctl: Hono, sim: Simulator): void {
+  ctl.get('/calls', (c) => {
+    const path = c.req.query('path');
+    if (!path) return badRequest(c, 'query parameter "path" is required');
+    return c.json({ calls: sim.calls(path, c.req.query('appId') || undefined) });
+  });
+  ctl.get('/counters', (c) => c.json(sim.counters()));
+  ctl.get('/clock', (c) => c.json({ now: sim.clock.now() }));
+  ctl.get('/tokens/check', (c) => {
+    const token = c.req.query('access_token');
+    if (!token) return badRequest(c, 'query parameter "access_token" is required');
+    return c.json({ valid: sim.isTokenValid(token) });
+  });
+}

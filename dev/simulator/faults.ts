@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/** A scripted failure for the next matching call(s) to a WeChat path. */
+export interface SimFault {
+  /** Endpoint path, e.g. `/cgi-bin/token`. */
+  path: string;
+  /** Only calls for this app match (appid param, or owner of the access_token). */
+  appId?: string;
+  /** Answer this errcode (HTTP 200 unless `status` is also set). */
+  errcode?: number;
+  /** Override the default errmsg for `errcode`. */
+  errmsg?: string;
+  /** Answer this HTTP status (text/html body, or the errcode JSON when `errcode` is set). */
+  status?: number;
+  /** Wait this many real milliseconds first; alone it only delays the normal answer. */
+  delayMs?: number;
+  /** How many matching calls the fault applies to; default 1. */
+  times?: number;
+}
+
+/** Validation schema for {@link SimFault} (used by `injectFault` and `POST /__sim/faults`). */
+export const simFaultSchema = z.strictObject({
+  path: z.string().startsWith('/', 'path must start with "/"'),
+  appId: z.string().min(1).optional(),
+  errcode: z.number().int().optional(),
+  errmsg: z.string().optional(),
+  status: z.number().int().min(100).max(599).optional(),
+  delayMs: z.number().int().min(0).max(600_000).optional(),
+  times: z.number().int().min(1).optional(),
+});
+
+interface QueuedFault {
+  fault: SimFault;
+  remaining: number;
+}
+
+/** FIFO fault queues per path. */
+export class FaultBook {
+  private readonly queues = new Map<string, QueuedFault[]>();
+
+  /** Validate and enqueue a fault; throws a ZodError on bad input. */
+  add(fault: SimFault): void {
+    const parsed = simFaultSchema.parse(fault);
+    const queue = this.queues.get(parsed.path) ?? [];
+    queue.push({ fault: parsed, remaining: parsed.times ?? 1 });
+    this.queues.set(parsed.path, queue);
+  }
+
+  /**
+   * Consume one use of the first fault queued for `path` that matches `appId`
+   * (a fault without appId matches every call). Returns undefined when none matches.
+   */
+  take(path: string, appId: string | undefined): SimFault | undefined {
+    const queue = this.queues.get(path);
+    if (!queue) return undefined;
+    const index = queue.findIndex((q) => q.fault.appId === undefined || q.fault.appId === appId);
+    const entry = queue[index];
+    if (!entry) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) queue.splice(index, 1);
+    if (queue.length === 0) this.queues.delete(path);
+    return entry.fault;
+  }
+
+  /** Number of fault uses still queued (all paths). */
+  pending(): number {
+    let n = 0;
+    for (const queue of this.queues.values()) for (const q of queue) n += q.remaining;
+    return n;
+  }
+
+  /** Drop every queued fault. */
+  clear(): void {
+    this.queues.clear();
+  }
+}
+
+/** Snapshot of the call counters. */
+export interface CounterSnapshot {
+  /** Calls per path. */
+  byPath: Record<string, number>;
+  /** Calls per path, then per known app. */
+  byApp: Record<string, Record<string, number>>;
+}
+
+/** Per-path and per-path+app call counters. */
+export class CallCounters {
+  private readonly byPath = new Map<string, number>();
+  private readonly byApp = new Map<string, Map<string, number>>();
+
+  /** Count one call to `path`, attributed to `appId` when given. */
+  record(path: string, appId: string | undefined): void {
+    this.byPath.set(path, (this.byPath.get(path) ?? 0) + 1);
+    if (appId === undefined) return;
+    const apps = this.byApp.get(path) ?? new Map<string, number>();
+    apps.set(appId, (apps.get(appId) ?? 0) + 1);
+    this.byApp.set(path, apps);
+  }
+
+  /** Calls to `path`, or only those attributed to `appId`. */
+  get(path: string, appId?: string): number {
+    if (appId === undefined) return this.byPath.get(path) ?? 0;
+    return this.byApp.get(path)?.get(appId) ?? 0;
+  }
+
+  /** Plain-object copy of every counter. */
+  snapshot(): CounterSnapshot {
+    const byApp: Record<string, Record<string, number>> = {};
+    for (const [path, apps] of this.byApp) byApp[path] = Object.fromEntries(apps);
+    return { byPath: Object.fromEntries(this.byPath), byApp };
+  }
+
+  /** Zero every counter. */
+  reset(): void {
+    this.byPath.clear();
+    this.byApp.clear();
+  }
+}

@@ -1,0 +1,230 @@
+import type { SimClock } from './clock';
+import { wxError } from './errors';
+import type { GrantBook } from './grants';
+import { isTicketType } from './grants';
+import { DEFAULT_QR_WIDTH, isValidScene, wxacodeBytes } from './qrcode';
+import type { SimAppConfig, TokenBook } from './state';
+
+/** A WeChat API call as the simulator sees it (transport-independent). */
+export interface WxRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: string;
+  /** Caller IP WeChat would see (x-forwarded-for or the configured egress IP). */
+  ip: string;
+}
+
+/** What to answer: JSON (WeChat style), raw bytes, or a plain text/HTML body. */
+export type WxReply =
+  | { kind: 'json'; status: number; body: unknown }
+  | { kind: 'bytes'; status: number; body: Uint8Array; contentType: string }
+  | { kind: 'text'; status: number; body: string; contentType: string };
+
+/** Simulator state the endpoint handlers work on. */
+export interface WxContext {
+  apps: Map<string, SimAppConfig>;
+  tokens: TokenBook;
+  grants: GrantBook;
+  clock: SimClock;
+}
+
+/** One simulated WeChat endpoint. */
+export interface Endpoint {
+  method: 'GET' | 'POST';
+  /** The app a call is for (used by counters and per-app faults), if it can be told. */
+  appIdOf(req: WxRequest, ctx: WxContext): string | undefined;
+  handle(req: WxRequest, ctx: WxContext): WxReply;
+}
+
+/** Addresses returned by getcallbackip. */
+export const CALLBACK_IPS = ['101.226.62.77', '101.226.62.78', '101.226.103.0/25'];
+
+type JsonBody = { kind: 'empty' } | { kind: 'invalid' } | { kind: 'ok'; value: unknown };
+
+/** Parse a POST body the way WeChat judges it: empty, not JSON, or a JSON value. */
+export function parseJsonBody(body: string): JsonBody {
+  if (body.trim() === '') return { kind: 'empty' };
+  try {
+    return { kind: 'ok', value: JSON.parse(body) as unknown };
+  } catch {
+    return { kind: 'invalid' };
+  }
+}
+
+/** HTTP 200 JSON body. */
+export function okJson(body: unknown): WxReply {
+  return { kind: 'json', status: 200, body };
+}
+
+/** HTTP 200 WeChat error with the default errmsg and a rid. */
+export function errJson(ctx: WxContext, req: WxRequest, errcode: number): WxReply {
+  return okJson(wxError(errcode, ctx.clock.now(), { ip: req.ip }));
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return value as Record<string, unknown>;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+interface Credentials {
+  grantType: string | undefined;
+  appId: string | undefined;
+  secret: string | undefined;
+}
+
+/** Shared appid/secret/grant_type checks; returns the app or the errcode to answer. */
+function checkCredentials(ctx: WxContext, c: Credentials, grant: string): SimAppConfig | number {
+  if (c.appId === undefined) return 41002;
+  if (c.grantType !== grant) return 40002;
+  if (c.secret === undefined) return 41004;
+  const app = ctx.apps.get(c.appId);
+  if (!app) return 40013;
+  if (app.secret !== c.secret) return 40125;
+  return app;
+}
+
+/** Credentials plus IP whitelist (token endpoints only): the app, or the error reply. */
+function checkTokenCaller(
+  ctx: WxContext,
+  req: WxRequest,
+  c: Credentials,
+): { app: SimAppConfig } | { reply: WxReply } {
+  const app = checkCredentials(ctx, c, 'client_credential');
+  if (typeof app === 'number') return { reply: errJson(ctx, req, app) };
+  if (app.ipWhitelist && !app.ipWhitelist.includes(req.ip)) {
+    return { reply: errJson(ctx, req, 40164) };
+  }
+  return { app };
+}
+
+function queryCredentials(req: WxRequest): Credentials {
+  const q = req.query;
+  return {
+    grantType: str(q.get('grant_type')),
+    appId: str(q.get('appid')),
+    secret: str(q.get('secret')),
+  };
+}
+
+function stableBody(req: WxRequest): Record<string, unknown> | undefined {
+  const parsed = parseJsonBody(req.body);
+  return parsed.kind === 'ok' ? asRecord(parsed.value) : undefined;
+}
+
+/** Token check for token-taking APIs: the owning app id, or the error reply. */
+function tokenGate(req: WxRequest, ctx: WxContext): { appId: string } | { reply: WxReply } {
+  const raw = req.query.get('access_token');
+  const check = ctx.tokens.check(raw === null ? undefined : raw);
+  return check.ok ? { appId: check.appId } : { reply: errJson(ctx, req, check.errcode) };
+}
+
+const byQueryAppId = (req: WxRequest): string | undefined => str(req.query.get('appid'));
+const byTokenOwner = (req: WxRequest, ctx: WxContext): string | undefined =>
+  ctx.tokens.ownerOf(req.query.get('access_token') ?? undefined);
+
+const classicToken: Endpoint = {
+  method: 'GET',
+  appIdOf: byQueryAppId,
+  handle(req, ctx) {
+    const caller = checkTokenCaller(ctx, req, queryCredentials(req));
+    if ('reply' in caller) return caller.reply;
+    return okJson(ctx.tokens.issueClassic(caller.app.appId));
+  },
+};
+
+const stableToken: Endpoint = {
+  method: 'POST',
+  appIdOf: (req) => str(stableBody(req)?.appid),
+  handle(req, ctx) {
+    const parsed = parseJsonBody(req.body);
+    if (parsed.kind === 'empty') return errJson(ctx, req, 44002);
+    const body = parsed.kind === 'ok' ? asRecord(parsed.value) : undefined;
+    if (!body) return errJson(ctx, req, 47001);
+    const c = { grantType: str(body.grant_type), appId: str(body.appid), secret: str(body.secret) };
+    const caller = checkTokenCaller(ctx, req, c);
+    if ('reply' in caller) return caller.reply;
+    const result = ctx.tokens.stable(caller.app.appId, body.force_refresh === true);
+    return result.ok ? okJson(result.grant) : errJson(ctx, req, result.errcode);
+  },
+};
+
+const getTicket: Endpoint = {
+  method: 'GET',
+  appIdOf: byTokenOwner,
+  handle(req, ctx) {
+    const gate = tokenGate(req, ctx);
+    if ('reply' in gate) return gate.reply;
+    const type = req.query.get('type') ?? undefined;
+    if (!isTicketType(type)) return errJson(ctx, req, 40097);
+    return okJson(ctx.grants.ticket(gate.appId, type));
+  },
+};
+
+const jscode2session: Endpoint = {
+  method: 'GET',
+  appIdOf: byQueryAppId,
+  handle(req, ctx) {
+    const app = checkCredentials(ctx, queryCredentials(req), 'authorization_code');
+    if (typeof app === 'number') return errJson(ctx, req, app);
+    const code = str(req.query.get('js_code'));
+    if (code === undefined) return errJson(ctx, req, 41008);
+    const result = ctx.grants.redeem(app.appId, code);
+    return result.ok ? okJson(result.session) : errJson(ctx, req, result.errcode);
+  },
+};
+
+const getCallbackIp: Endpoint = {
+  method: 'GET',
+  appIdOf: byTokenOwner,
+  handle(req, ctx) {
+    const gate = tokenGate(req, ctx);
+    return 'reply' in gate ? gate.reply : okJson({ ip_list: CALLBACK_IPS });
+  },
+};
+
+const customSend: Endpoint = {
+  method: 'POST',
+  appIdOf: byTokenOwner,
+  handle(req, ctx) {
+    const gate = tokenGate(req, ctx);
+    if ('reply' in gate) return gate.reply;
+    const parsed = parseJsonBody(req.body);
+    if (parsed.kind === 'empty') return errJson(ctx, req, 44002);
+    if (parsed.kind === 'invalid') return errJson(ctx, req, 47001);
+    return okJson({ errcode: 0, errmsg: 'ok' });
+  },
+};
+
+const wxacodeUnlimit: Endpoint = {
+  method: 'POST',
+  appIdOf: byTokenOwner,
+  handle(req, ctx) {
+    const gate = tokenGate(req, ctx);
+    if ('reply' in gate) return gate.reply;
+    const parsed = parseJsonBody(req.body);
+    if (parsed.kind === 'empty') return errJson(ctx, req, 44002);
+    if (parsed.kind === 'invalid') return errJson(ctx, req, 47001);
+    const body = asRecord(parsed.value);
+    if (!body || !isValidScene(body.scene)) return errJson(ctx, req, 40169);
+    const page = typeof body.page === 'string' ? body.page : '';
+    const width = typeof body.width === 'number' ? body.width : DEFAULT_QR_WIDTH;
+    const bytes = wxacodeBytes(body.scene, page, width);
+    return { kind: 'bytes', status: 200, body: bytes, contentType: 'image/jpeg' };
+  },
+};
+
+/** Every simulated WeChat endpoint by path. */
+export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
+  '/cgi-bin/token': classicToken,
+  '/cgi-bin/stable_token': stableToken,
+  '/cgi-bin/ticket/getticket': getTicket,
+  '/sns/jscode2session': jscode2session,
+  '/cgi-bin/getcallbackip': getCallbackIp,
+  '/cgi-bin/message/custom/send': customSend,
+  '/wxa/getwxacodeunlimit': wxacodeUnlimit,
+};
