@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['functions/**/*.test.ts', 'shared/**/*.test.ts', 'dev/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: [
+      'functions/**/*.test.ts',
+      'shared/**/*.test.ts',
+      'dev/**/*.test.ts',
+      'scripts/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -7,6 +7,8 @@ export function setup(): void {
         '[wxhub] Start one with `bash .ci/mariadb.sh` and export TEST_MYSQL_URL to run it.\n\n',
     );
   } else {
-    process.stdout.write('\n[wxhub] contract suite runs on SQLite and on MySQL (TEST_MYSQL_URL).\n\n');
+    process.stdout.write(
+      '\n[wxhub] contract suite runs on SQLite and on MySQL (TEST_MYSQL_URL).\n\n',
+    );
   }
 }

@@ -1,0 +1,20 @@
+import type { Hono } from 'hono';
+import { createBaseApp, type HubEnv } from '../shared/http/app';
+import type { Deps } from '../shared/platform/deps';
+import * as refresh from './refresh/app';
+import * as token from './token/app';
+
+/** Every function, in mount order. The one-port server and the SCF build read this list. */
+export const FUNCTIONS = [
+  { name: 'token', createRoutes: token.createRoutes },
+  { name: 'refresh', createRoutes: refresh.createRoutes },
+] as const;
+
+/** All functions on one app: what `npm start`, `npm run dev` and the CloudRun image serve. */
+export function createHubApp(deps: Deps): Hono<HubEnv> {
+  const app = createBaseApp(deps);
+  for (const fn of FUNCTIONS) app.route('/', fn.createRoutes(deps));
+  return app;
+}
+
+export { refreshNow } from './refresh/app';

@@ -1,0 +1,55 @@
+/** Error codes of the JSON envelope (api.md) and their HTTP status. */
+export const CODE_TO_STATUS = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UPSTREAM_WECHAT: 502,
+  UNAVAILABLE: 503,
+  UPSTREAM_TIMEOUT: 504,
+} as const;
+export type ErrorCode = keyof typeof CODE_TO_STATUS;
+
+/**
+ * The one error class for expected failures. Its message is shown to the caller, so it must not
+ * carry secrets or internals.
+ *
+ * @example throw new AppError('NOT_FOUND', 'no app named "shop"');
+ */
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+  get status(): number {
+    return CODE_TO_STATUS[this.code];
+  }
+}
+
+/**
+ * WeChat answered `errcode ≠ 0` (even on HTTP 200). `errmsg` is WeChat's text, kept for the
+ * caller (40164 names the IP WeChat saw).
+ */
+export class WechatApiError extends Error {
+  override name = 'WechatApiError';
+  constructor(
+    readonly api: string,
+    readonly errcode: number,
+    readonly errmsg: string,
+  ) {
+    super(`WeChat ${api} errcode ${errcode}: ${errmsg}`);
+  }
+}
+
+/** The JSON error body of every internal route. */
+export function errorBody(code: ErrorCode, message: string, requestId: string, extra = {}) {
+  return { error: { code, message, requestId, ...extra } };
+}

@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { syncAppsFile } from '../apps/sync';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+import { parseAppsFile, parseConfig } from '../config';
+import { loadOrCreateLocalKey } from '../crypto/local-key';
+import { createSecretBox } from '../crypto/secret-box';
+import { describeDatabase, migrateDatabase, openDatabase, pingDatabase } from '../db/client';
+import { describe, withTimeout } from '../http/app';
+import type { Logger } from '../http/log';
+import { createLogger } from '../http/log';
+import { createStore } from '../store';
+import type { Deps } from './deps';
+import { createDeps } from './deps';
+
+/** A start-up failure with a message fit for the operator (no secrets). */
+export class StartError extends Error {
+  override name = 'StartError';
+}
+
+export interface BootstrapOptions {
+  /** Folder holding `mysql/` and `sqlite/` migrations (default `./drizzle`). */
+  migrationsDir?: string;
+  log?: Logger;
+  clock?: Clock;
+  fetch?: typeof fetch;
+}
+
+async function readAppsText(config: Config): Promise<string | undefined> {
+  const src = config.apps;
+  if (src === undefined) return undefined;
+  if (src.kind === 'inline') return src.text;
+  try {
+    return await readFile(src.path, 'utf8');
+  } catch (err) {
+    throw new StartError(
+      `WXHUB_APPS: cannot read ${src.path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+}
+
+/**
+ * Turns the environment into ready {@link Deps}: config, database reachable and migrated, secret
+ * key, apps file synced. Throws ConfigError, AppsFileError or StartError with an operator-facing
+ * message; the caller prints it and exits non-zero.
+ */
+export async function bootstrap(
+  env: Record<string, string | undefined>,
+  opts: BootstrapOptions = {},
+): Promise<Deps> {
+  const config = parseConfig(env);
+  const log = opts.log ?? createLogger(config.logLevel);
+  const appsText = await readAppsText(config);
+  const appsFile = appsText === undefined ? undefined : parseAppsFile(appsText);
+
+  const handle = openDatabase(config.database);
+  const where = describeDatabase(config.database);
+  try {
+    await withTimeout(pingDatabase(handle), 10_000);
+    await migrateDatabase(handle, opts.migrationsDir ?? resolve('drizzle'));
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    const d = describe(err);
+    throw new StartError(`cannot use the database (${where}): ${d.code ?? d.message}`);
+  }
+
+  let keys = config.secretKeys;
+  if (keys === undefined && config.database.dialect === 'sqlite') {
+    const path = join(dirname(config.database.path), 'wxhub-secret.key');
+    const local = await loadOrCreateLocalKey(path);
+    if (local.created)
+      log.warn({ path }, 'generated a secret-at-rest key for the embedded database');
+    keys = [local.key];
+  }
+  if (keys === undefined) throw new StartError('WXHUB_SECRET_KEY: required');
+  const store = createStore(handle, createSecretBox(keys));
+  const deps = createDeps({
+    config,
+    store,
+    log,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+    ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }),
+  });
+
+  if (appsFile === undefined) {
+    log.warn('WXHUB_APPS is not set: apps already in the database are left as they are');
+  } else {
+    const r = await syncAppsFile(store, appsFile, deps.clock.now());
+    log.info({ ...r }, 'apps file synced');
+  }
+  log.info({ database: where, instance: deps.instanceId }, 'wxhub ready');
+  return deps;
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { AppRegistry } from '../apps/registry';
+import { createAppRegistry } from '../apps/registry';
+import type { Clock } from '../clock';
+import { systemClock } from '../clock';
+import type { Config } from '../config';
+import type { Logger } from '../http/log';
+import type { Store } from '../store';
+import type { TokenManager, TokenOptions } from '../tokens/manager';
+import { createTokenManager } from '../tokens/manager';
+import type { WechatHttp } from '../wechat/http';
+
+/** Everything a function's `createApp(deps)` closes over. Built once per process. */
+export interface Deps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  fetch: typeof fetch;
+  log: Logger;
+  /** Distinguishes this process in lease owners and logs. */
+  instanceId: string;
+  apps: AppRegistry;
+  tokens: TokenManager;
+  wechat: WechatHttp;
+}
+
+export interface DepsParts {
+  config: Config;
+  store: Store;
+  log: Logger;
+  clock?: Clock;
+  fetch?: typeof fetch;
+  instanceId?: string;
+  tokenOptions?: Partial<TokenOptions>;
+  wechatTimeoutMs?: number;
+}
+
+/** Assembles {@link Deps}; tests pass their own clock, fetch and token options. */
+export function createDeps(parts: DepsParts): Deps {
+  const clock = parts.clock ?? systemClock;
+  const instanceId =
+    parts.instanceId ??
+    `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const f = parts.fetch ?? fetch;
+  return {
+    config: parts.config,
+    store: parts.store,
+    clock,
+    fetch: f,
+    log: parts.log,
+    instanceId,
+    apps: createAppRegistry(parts.store, clock),
+    tokens: createTokenManager({
+      store: parts.store,
+      clock,
+      log: parts.log,
+      instanceId,
+      ...(parts.tokenOptions === undefined ? {} : { options: parts.tokenOptions }),
+    }),
+    wechat: {
+      baseUrl: parts.config.wechatApiBase,
+      fetch: f,
+      timeoutMs: parts.wechatTimeoutMs ?? 5_000,
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { AppError } from '../http/errors';
+import type { AppRecord } from '../store';
+import type { IssuedCredential } from '../wechat/credentials';
+import { getAccessToken, getStableAccessToken } from '../wechat/credentials';
+import type { WechatHttp } from '../wechat/http';
+import type { Fetcher, ServedCredential, TokenManager } from './manager';
+
+/** Kinds of app that fetch an access token with appId + appSecret. */
+export const TOKEN_KINDS = new Set<AppRecord['kind']>(['official', 'miniprogram']);
+
+/** The owner column of an app's credentials. */
+export const appOwner = (app: Pick<AppRecord, 'name'>) => `app:${app.name}`;
+
+/** How far ahead of expiry the timer refreshes an app's access token (see README). */
+export function accessTokenAheadMs(app: AppRecord, overrideSeconds: number | undefined): number {
+  // A stable token only changes in its last five minutes: refreshing earlier would be a wasted
+  // call answering the same token, so stable mode stays inside that window.
+  if (app.tokenMode === 'stable') return Math.min((overrideSeconds ?? 240) * 1000, 240_000);
+  return (overrideSeconds ?? 600) * 1000;
+}
+
+/** Fetches a new access token the app's way (stable or classic). */
+export function accessTokenFetcher(http: WechatHttp, app: AppRecord): Fetcher {
+  return (): Promise<IssuedCredential> => {
+    if (app.appSecret === undefined) {
+      throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
+    }
+    return app.tokenMode === 'classic'
+      ? getAccessToken(http, app.appId, app.appSecret)
+      : getStableAccessToken(http, app.appId, app.appSecret, false);
+  };
+}
+
+/** Serves an app's access token through the credential manager. */
+export async function appAccessToken(
+  tokens: TokenManager,
+  http: WechatHttp,
+  app: AppRecord,
+): Promise<ServedCredential> {
+  if (!TOKEN_KINDS.has(app.kind)) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `app "${app.name}" is a ${app.kind} app; access tokens here are for official and miniprogram apps`,
+    );
+  }
+  if (app.appSecret === undefined) {
+    throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
+  }
+  return tokens.get({ owner: appOwner(app), kind: 'access_token' }, accessTokenFetcher(http, app));
+}

@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '../clock';
+import { AppError } from '../http/errors';
+import type { Logger } from '../http/log';
+import type { CredentialKey, CredentialRecord, Store } from '../store';
+import type { IssuedCredential } from '../wechat/credentials';
+import {
+  describeRefreshError,
+  isConfigError,
+  isConfigErrorMessage,
+  nextAttemptDelayMs,
+} from './policy';
+
+/** A credential handed to a caller. */
+export interface ServedCredential {
+  value: string;
+  /** Epoch ms from WeChat's `expires_in`. */
+  expiresAt: number;
+  version: number;
+}
+
+export interface TokenOptions {
+  /** How long a refresher holds the lease; a crashed refresher's lease frees itself after this. */
+  leaseMs: number;
+  /** Longest life of a per-instance cache entry (well under WeChat's five-minute overlap). */
+  cacheTtlMs: number;
+  /** A stored value with less life left than this is not served; it is refreshed first. */
+  serveMarginMs: number;
+  /** Longest time a caller waits for another instance's refresh before a 503. */
+  waitMs: number;
+  pollMs: number;
+}
+
+export const DEFAULT_TOKEN_OPTIONS: TokenOptions = {
+  leaseMs: 10_000,
+  cacheTtlMs: 60_000,
+  serveMarginMs: 30_000,
+  waitMs: 12_000,
+  pollMs: 50,
+};
+
+export interface TokenManagerDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  instanceId: string;
+  options?: Partial<TokenOptions>;
+}
+
+/** Fetches a fresh value from WeChat; `current` is the stored value being replaced, if any. */
+export type Fetcher = (current: CredentialRecord | undefined) => Promise<IssuedCredential>;
+
+type CacheEntry = ServedCredential & { until: number };
+
+/**
+ * The credential manager: serves every credential from a short per-instance cache or its row,
+ * and refreshes under the database lease so that, across any number of instances, one upstream
+ * call is made per credential lifetime.
+ *
+ * @example
+ * const token = await tokens.get({ owner: 'app:oa', kind: 'access_token' }, fetchFromWechat);
+ */
+export function createTokenManager(deps: TokenManagerDeps) {
+  const opts = { ...DEFAULT_TOKEN_OPTIONS, ...deps.options };
+  const { store, clock, log } = deps;
+  const cache = new Map<string, CacheEntry>();
+  const inflight = new Map<string, Promise<ServedCredential>>();
+  const id = (k: CredentialKey) => `${k.owner}/${k.kind}`;
+
+  const servable = (r: CredentialRecord | undefined, margin: number) =>
+    r?.value !== undefined && r.expiresAt !== undefined && r.expiresAt - clock.now() > margin;
+
+  function remember(k: CredentialKey, r: ServedCredential): ServedCredential {
+    const until = Math.min(clock.now() + opts.cacheTtlMs, r.expiresAt - opts.serveMarginMs);
+    cache.set(id(k), { ...r, until });
+    return r;
+  }
+
+  const served = (r: CredentialRecord): ServedCredential => ({
+    value: r.value ?? '',
+    expiresAt: r.expiresAt ?? 0,
+    version: r.version,
+  });
+
+  /** Runs the fetch as lease holder; the row is re-read first (someone may just have refreshed). */
+  async function refreshAsOwner(
+    k: CredentialKey,
+    leaseOwner: string,
+    fetcher: Fetcher,
+    isFresh: (r: CredentialRecord | undefined) => boolean,
+  ): Promise<ServedCredential> {
+    const row = await store.credentials.get(k);
+    if (row !== undefined && isFresh(row)) {
+      await store.credentials.releaseLease(k, leaseOwner);
+      return served(row);
+    }
+    try {
+      const issued = await fetcher(row);
+      const now = clock.now();
+      const expiresAt = now + issued.expiresIn * 1000;
+      const saved = await store.credentials.saveValue(
+        k,
+        leaseOwner,
+        { value: issued.value, expiresAt },
+        now,
+      );
+      if (!saved) log.warn({ credential: id(k) }, 'lease lost before saving; value kept anyway');
+      log.info(
+        { credential: id(k), expiresAt: new Date(expiresAt).toISOString() },
+        'credential refreshed',
+      );
+      return { value: issued.value, expiresAt, version: (row?.version ?? 0) + 1 };
+    } catch (err) {
+      const now = clock.now();
+      const message = describeRefreshError(err);
+      const delay = nextAttemptDelayMs(err, row?.failures ?? 0);
+      await store.credentials.recordError(
+        k,
+        leaseOwner,
+        { message, nextAttemptAt: now + delay },
+        now,
+      );
+      log.warn(
+        { credential: id(k), error: message, config: isConfigError(err) },
+        'credential refresh failed',
+      );
+      throw err;
+    }
+  }
+
+  /**
+   * Refreshes `k` unless `isFresh` holds for the stored row. Losers of the lease serve a value
+   * that is still valid, or poll for the winner's new version (taking over if its lease
+   * expires), up to `waitMs`.
+   */
+  async function refresh(
+    k: CredentialKey,
+    fetcher: Fetcher,
+    isFresh: (r: CredentialRecord | undefined) => boolean,
+  ): Promise<ServedCredential> {
+    await store.credentials.ensure(k, clock.now());
+    const deadline = clock.now() + opts.waitMs;
+    const started = performance.now();
+    for (;;) {
+      const leaseOwner = `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
+      if (await store.credentials.claimLease(k, leaseOwner, clock.now(), opts.leaseMs)) {
+        return refreshAsOwner(k, leaseOwner, fetcher, isFresh);
+      }
+      const row = await store.credentials.get(k);
+      if (row !== undefined && isFresh(row)) return served(row);
+      if (row !== undefined && servable(row, 0) && !isFresh(row)) {
+        // Another instance is refreshing; the current value still works meanwhile.
+        return served(row);
+      }
+      if (performance.now() - started > opts.waitMs || clock.now() > deadline) {
+        throw new AppError(
+          'UNAVAILABLE',
+          'credential is being refreshed by another instance; retry shortly',
+        );
+      }
+      await sleep(opts.pollMs);
+    }
+  }
+
+  return {
+    options: opts,
+    /** Serves `k`, refreshing it first when no valid value is stored. */
+    async get(k: CredentialKey, fetcher: Fetcher): Promise<ServedCredential> {
+      const hit = cache.get(id(k));
+      if (hit !== undefined && hit.until > clock.now()) return hit;
+      const row = await store.credentials.get(k);
+      if (row !== undefined && servable(row, opts.serveMarginMs)) return remember(k, served(row));
+      if (
+        row?.lastError !== undefined &&
+        (row.nextAttemptAt ?? 0) > clock.now() &&
+        isConfigErrorMessage(row.lastError)
+      ) {
+        // A configuration error is not retried per request: WeChat would answer the same.
+        throw new AppError('UPSTREAM_WECHAT', `last refresh failed: ${row.lastError}`);
+      }
+      const running = inflight.get(id(k));
+      if (running !== undefined) return running;
+      const p = refresh(k, fetcher, (r) => servable(r, opts.serveMarginMs))
+        .then((r) => remember(k, r))
+        .finally(() => inflight.delete(id(k)));
+      inflight.set(id(k), p);
+      return p;
+    },
+    /**
+     * Refreshes `k` now if it expires before `aheadMs` from now (the timer's path). Returns
+     * whether an upstream call was made by this instance.
+     */
+    async refreshAhead(k: CredentialKey, fetcher: Fetcher, aheadMs: number): Promise<boolean> {
+      let called = false;
+      const counted: Fetcher = (cur) => {
+        called = true;
+        return fetcher(cur);
+      };
+      const fresh = (r: CredentialRecord | undefined) =>
+        r?.value !== undefined && r.expiresAt !== undefined && r.expiresAt - clock.now() > aheadMs;
+      const r = await refresh(k, counted, fresh);
+      cache.delete(id(k));
+      if (called) remember(k, r);
+      return called;
+    },
+    /** Drops this instance's cached entries (tests, invalidation). */
+    forget(k?: CredentialKey): void {
+      if (k === undefined) cache.clear();
+      else cache.delete(id(k));
+    },
+  };
+}
+export type TokenManager = ReturnType<typeof createTokenManager>;

@@ -1,0 +1,42 @@
+import { WechatApiError } from '../http/errors';
+
+/** Errcodes that mean "configuration is wrong": record and surface, do not hammer WeChat. */
+export const CONFIG_ERRCODES = new Set([40002, 40013, 40125, 40164, 41002, 41004, 61024, 40001]);
+
+/** Transient-failure backoff: 30 s doubling to 30 min. Configuration errors wait 30 min. */
+export function nextAttemptDelayMs(err: unknown, failures: number): number {
+  if (isConfigError(err)) return 30 * 60_000;
+  return Math.min(30_000 * 2 ** Math.max(0, failures), 30 * 60_000);
+}
+
+/**
+ * True for errors a retry cannot fix. 40001 from a *token endpoint* means a wrong AppSecret
+ * (wechat.md §0), not a stale token.
+ */
+export function isConfigError(err: unknown): boolean {
+  return err instanceof WechatApiError && CONFIG_ERRCODES.has(err.errcode);
+}
+
+/** True for a stored {@link describeRefreshError} line of a configuration error. */
+export function isConfigErrorMessage(message: string): boolean {
+  const m = /^errcode (-?\d+):/.exec(message);
+  return m !== null && CONFIG_ERRCODES.has(Number(m[1]));
+}
+
+/** A one-line description safe to store and return: WeChat's errcode and message, no secrets. */
+export function describeRefreshError(err: unknown): string {
+  if (err instanceof WechatApiError) {
+    const hint = HINTS[err.errcode];
+    return `errcode ${err.errcode}: ${err.errmsg}${hint ? ` (${hint})` : ''}`;
+  }
+  if (err instanceof Error) return err.message;
+  return 'unknown error';
+}
+
+const HINTS: Record<number, string> = {
+  40125: 'the appSecret is wrong',
+  40001: 'the appSecret is wrong or was reset',
+  40013: 'the appId is wrong',
+  40164: "add the IP WeChat saw to the account's IP whitelist",
+  61024: 'a third-party platform must use component tokens',
+};

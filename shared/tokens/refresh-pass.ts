@@ -1,0 +1,81 @@
+import type { Clock } from '../clock';
+import type { Logger } from '../http/log';
+import type { AppRecord, CredentialRecord, Store } from '../store';
+import type { WechatHttp } from '../wechat/http';
+import { accessTokenAheadMs, accessTokenFetcher, appOwner, TOKEN_KINDS } from './app-tokens';
+import type { TokenManager } from './manager';
+import { describeRefreshError } from './policy';
+
+/** The answer of `POST /v1/refresh` (api.md). */
+export interface RefreshSummary {
+  checked: number;
+  refreshed: number;
+  failed: { app: string; credential: string; error: string }[];
+}
+
+export interface RefreshPassDeps {
+  store: Store;
+  tokens: TokenManager;
+  clock: Clock;
+  log: Logger;
+  wechat: WechatHttp;
+  refreshAheadSeconds: number | undefined;
+  concurrency?: number;
+}
+
+/** Widest ahead-window of any kind: rows expiring later are not even selected. */
+const MAX_AHEAD_MS = 15 * 60_000;
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(runners);
+}
+
+/**
+ * One refresh pass (timer or `POST /v1/refresh`): makes sure every token-using app has a
+ * credential row, selects rows expiring within the widest window through the `expires_at`
+ * index, and refreshes those inside their kind's window with bounded concurrency.
+ */
+export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSummary> {
+  const now = deps.clock.now();
+  const apps = new Map<string, AppRecord>();
+  for (const app of await deps.store.apps.list({ enabled: true })) {
+    apps.set(appOwner(app), app);
+    if (TOKEN_KINDS.has(app.kind) && app.appSecret !== undefined) {
+      await deps.store.credentials.ensure({ owner: appOwner(app), kind: 'access_token' }, now);
+    }
+  }
+  const due = await deps.store.credentials.listDue(now + MAX_AHEAD_MS, now, 100_000);
+  const summary: RefreshSummary = { checked: due.length, refreshed: 0, failed: [] };
+
+  await eachLimited(due, deps.concurrency ?? 16, async (row: CredentialRecord) => {
+    const app = apps.get(row.owner);
+    if (app === undefined || row.kind !== 'access_token' || !TOKEN_KINDS.has(app.kind)) return;
+    if (app.appSecret === undefined) return;
+    const aheadMs = accessTokenAheadMs(app, deps.refreshAheadSeconds);
+    try {
+      const key = { owner: row.owner, kind: row.kind };
+      if (await deps.tokens.refreshAhead(key, accessTokenFetcher(deps.wechat, app), aheadMs)) {
+        summary.refreshed += 1;
+      }
+    } catch (err) {
+      summary.failed.push({
+        app: app.name,
+        credential: row.kind,
+        error: describeRefreshError(err),
+      });
+    }
+  });
+  deps.log.info(
+    { checked: summary.checked, refreshed: summary.refreshed, failed: summary.failed.length },
+    'refresh pass',
+  );
+  return summary;
+}
