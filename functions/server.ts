@@ -1,10 +1,8 @@
-import { reportStartFailure, startHub, stopOnSignals } from '../shared/platform/main';
+import { reportStartFailure, serveUntilSignalled, startHub } from '../shared/platform/main';
 import { createHubApp, refreshNow } from './index';
 
 // `npm start` and the CloudRun image: every function on PORT, refresh on an in-process schedule.
 startHub(process.env, { createApp: createHubApp, refresh: refreshNow }).then(
-  stopOnSignals,
-  (err) => {
-    process.exit(reportStartFailure(err));
-  },
+  serveUntilSignalled,
+  (err: unknown) => process.exit(reportStartFailure(err)),
 );

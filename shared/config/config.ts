@@ -80,20 +80,23 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     for (const issue of parsed.error.issues) {
       problems.push(`${issue.path.join('.')}: ${issue.message}`);
     }
-    throw new ConfigError(problems);
   }
-  const e = parsed.data;
-  const database = databaseConfig(e.DATABASE_URL, env, problems);
-
+  // Checks below read the raw values too, so one start reports every bad key at once.
+  const database = databaseConfig(
+    parsed.success ? parsed.data.DATABASE_URL : env.DATABASE_URL,
+    env,
+    problems,
+  );
   let secretKeys: Buffer[] | undefined;
-  if (e.WXHUB_SECRET_KEY !== undefined) {
-    const r = parseSecretKeys(e.WXHUB_SECRET_KEY);
+  if (env.WXHUB_SECRET_KEY !== undefined) {
+    const r = parseSecretKeys(env.WXHUB_SECRET_KEY);
     if ('error' in r) problems.push(`WXHUB_SECRET_KEY: ${r.error}`);
     else secretKeys = r.keys;
   } else if (database.dialect === 'mysql') {
     problems.push('WXHUB_SECRET_KEY: required when the database is MySQL (32 bytes, base64)');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
 
   const appsText = e.WXHUB_APPS;
   return {

@@ -11,12 +11,13 @@ const urlBase = z
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
-const positiveInt = (max: number) =>
+const wholeNumber = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d+$/, { message: 'must be a whole number' })
     .transform(Number)
-    .refine((n) => n > 0 && n <= max, { message: `must be between 1 and ${max}` });
+    .refine((n) => n >= min && n <= max, { message: `must be between ${min} and ${max}` });
+const positiveInt = (max: number) => wholeNumber(1, max);
 
 /**
  * The environment as wxhub reads it: every variable of the public contract (api.md) plus a few
@@ -60,7 +61,8 @@ export const envSchema = z.object({
   WXHUB_REFRESH_INTERVAL_SECONDS: positiveInt(3600).default(60),
   WXHUB_BODY_LIMIT_BYTES: positiveInt(50 * 1024 * 1024).default(1024 * 1024),
   WXHUB_DATA_DIR: z.string().min(1).default('.data'),
-  PORT: positiveInt(65535).optional(),
+  // 0 picks any free port (tests).
+  PORT: wholeNumber(0, 65535).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 

@@ -76,3 +76,9 @@ export function stopOnSignals(hub: Pick<Hub, 'stop'>): void {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
 }
+
+/** Installs signal handling, then logs the final start-up line (`serving`). */
+export function serveUntilSignalled(hub: Hub): void {
+  stopOnSignals(hub);
+  hub.deps.log.info({ url: hub.server.url }, 'serving');
+}

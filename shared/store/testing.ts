@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,8 +28,11 @@ export function testTargets(): TestTarget[] {
   return targets;
 }
 
-/** One key for a whole test run, so several stores in one test open each other's values. */
-export const TEST_SECRET_KEY = randomBytes(32);
+/**
+ * One fixed key for every test file and run: the MySQL test database is shared, and a row sealed
+ * under another run's key would not open.
+ */
+export const TEST_SECRET_KEY = Buffer.from('wxhub-test-secret-key-32-bytes!!', 'utf8');
 
 export interface OpenedStore {
   store: Store;

@@ -1,7 +1,7 @@
 import { AppError } from '../http/errors';
 import type { AppRecord } from '../store';
 import type { IssuedCredential } from '../wechat/credentials';
-import { getAccessToken, getStableAccessToken } from '../wechat/credentials';
+import { getAccessToken, getStableAccessToken, getTicket } from '../wechat/credentials';
 import type { WechatHttp } from '../wechat/http';
 import type { Fetcher, ServedCredential, TokenManager } from './manager';
 
@@ -47,4 +47,45 @@ export async function appAccessToken(
     throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
   }
   return tokens.get({ owner: appOwner(app), kind: 'access_token' }, accessTokenFetcher(http, app));
+}
+
+export const TICKET_TYPES = ['jsapi', 'wx_card'] as const;
+export type TicketType = (typeof TICKET_TYPES)[number];
+
+/** Credential kind of a ticket type (`jsapi` → `jsapi_ticket`). */
+export const ticketKind = (type: TicketType) => `${type}_ticket`;
+
+/** Tickets are refreshed this long before expiry by the timer. */
+export const TICKET_AHEAD_MS = 600_000;
+
+/** Fetches a new ticket with the app's current access token. */
+export function ticketFetcher(
+  tokens: TokenManager,
+  http: WechatHttp,
+  app: AppRecord,
+  type: TicketType,
+): Fetcher {
+  return async () => {
+    const token = await appAccessToken(tokens, http, app);
+    return getTicket(http, token.value, type);
+  };
+}
+
+/** Serves an app's `jsapi` or `wx_card` ticket through the credential manager. */
+export async function appTicket(
+  tokens: TokenManager,
+  http: WechatHttp,
+  app: AppRecord,
+  type: TicketType,
+): Promise<ServedCredential> {
+  if (!TOKEN_KINDS.has(app.kind)) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `app "${app.name}" is a ${app.kind} app; tickets are for official and miniprogram apps`,
+    );
+  }
+  return tokens.get(
+    { owner: appOwner(app), kind: ticketKind(type) },
+    ticketFetcher(tokens, http, app, type),
+  );
 }

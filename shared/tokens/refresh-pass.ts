@@ -2,8 +2,17 @@ import type { Clock } from '../clock';
 import type { Logger } from '../http/log';
 import type { AppRecord, CredentialRecord, Store } from '../store';
 import type { WechatHttp } from '../wechat/http';
-import { accessTokenAheadMs, accessTokenFetcher, appOwner, TOKEN_KINDS } from './app-tokens';
-import type { TokenManager } from './manager';
+import {
+  accessTokenAheadMs,
+  accessTokenFetcher,
+  appOwner,
+  TICKET_AHEAD_MS,
+  TICKET_TYPES,
+  TOKEN_KINDS,
+  ticketFetcher,
+  ticketKind,
+} from './app-tokens';
+import type { Fetcher, TokenManager } from './manager';
 import { describeRefreshError } from './policy';
 
 /** The answer of `POST /v1/refresh` (api.md). */
@@ -25,6 +34,26 @@ export interface RefreshPassDeps {
 
 /** Widest ahead-window of any kind: rows expiring later are not even selected. */
 const MAX_AHEAD_MS = 15 * 60_000;
+
+/** How a credential kind of an app is fetched and how early; undefined for unknown kinds. */
+function planFor(
+  deps: RefreshPassDeps,
+  app: AppRecord,
+  kind: string,
+): { fetcher: Fetcher; aheadMs: number } | undefined {
+  if (kind === 'access_token') {
+    return {
+      fetcher: accessTokenFetcher(deps.wechat, app),
+      aheadMs: accessTokenAheadMs(app, deps.refreshAheadSeconds),
+    };
+  }
+  const type = TICKET_TYPES.find((t) => ticketKind(t) === kind);
+  if (type === undefined) return undefined;
+  return {
+    fetcher: ticketFetcher(deps.tokens, deps.wechat, app, type),
+    aheadMs: (deps.refreshAheadSeconds ?? TICKET_AHEAD_MS / 1000) * 1000,
+  };
+}
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
@@ -57,12 +86,12 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
 
   await eachLimited(due, deps.concurrency ?? 16, async (row: CredentialRecord) => {
     const app = apps.get(row.owner);
-    if (app === undefined || row.kind !== 'access_token' || !TOKEN_KINDS.has(app.kind)) return;
-    if (app.appSecret === undefined) return;
-    const aheadMs = accessTokenAheadMs(app, deps.refreshAheadSeconds);
+    if (app === undefined || !TOKEN_KINDS.has(app.kind) || app.appSecret === undefined) return;
+    const plan = planFor(deps, app, row.kind);
+    if (plan === undefined) return;
     try {
       const key = { owner: row.owner, kind: row.kind };
-      if (await deps.tokens.refreshAhead(key, accessTokenFetcher(deps.wechat, app), aheadMs)) {
+      if (await deps.tokens.refreshAhead(key, plan.fetcher, plan.aheadMs)) {
         summary.refreshed += 1;
       }
     } catch (err) {

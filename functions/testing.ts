@@ -1,0 +1,85 @@
+import type { Hono } from 'hono';
+import { type RunningSimulator, startSimulator } from '../dev/simulator';
+import { syncAppsFile } from '../shared/apps/sync';
+import type { AppConfig } from '../shared/config';
+import { parseConfig } from '../shared/config';
+import type { HubEnv } from '../shared/http/app';
+import { createLogger } from '../shared/http/log';
+import type { Deps } from '../shared/platform/deps';
+import { createDeps } from '../shared/platform/deps';
+import type { TestTarget } from '../shared/store/testing';
+import { openTestStore, uniqueName } from '../shared/store/testing';
+import type { TokenOptions } from '../shared/tokens/manager';
+import { createHubApp } from './index';
+
+export const TEST_API_KEY = 'test-key-0123456789abcdef';
+export const AUTH = { authorization: `Bearer ${TEST_API_KEY}` };
+
+export interface TestHub {
+  deps: Deps;
+  app: Hono<HubEnv>;
+  sim: RunningSimulator;
+  close(): Promise<void>;
+}
+
+export interface TestHubOptions {
+  apps?: AppConfig[];
+  env?: Record<string, string>;
+  /** Share one simulator between hubs (several instances of one deployment). */
+  sim?: RunningSimulator;
+  tokenOptions?: Partial<TokenOptions>;
+  instanceId?: string;
+}
+
+/** A test app config with a unique name, registered in the simulator by {@link createTestHub}. */
+export function testApp(over: Partial<AppConfig> = {}): AppConfig {
+  const name = uniqueName('app');
+  return {
+    name,
+    kind: 'official',
+    appId: `wx${name.replace(/[^a-z0-9]/g, '').slice(-16)}`,
+    appSecret: `secret-${name}`,
+    tokenMode: 'classic',
+    forward: [],
+    ...over,
+  };
+}
+
+/**
+ * A hub over a fresh store on `target`, talking to the simulator over real HTTP and sharing its
+ * clock, with `apps` synced and registered in the simulator.
+ */
+export async function createTestHub(
+  target: TestTarget,
+  opts: TestHubOptions = {},
+): Promise<TestHub> {
+  const sim = opts.sim ?? (await startSimulator());
+  const { store } = await openTestStore(target, { poolSize: 4 });
+  const config = parseConfig({
+    WECHAT_API_BASE: sim.url,
+    WXHUB_API_KEYS: TEST_API_KEY,
+    LOG_LEVEL: 'silent',
+    ...opts.env,
+  });
+  const apps = opts.apps ?? [];
+  for (const a of apps)
+    if (a.appSecret) sim.sim.registerApp({ appId: a.appId, secret: a.appSecret });
+  await syncAppsFile(store, { apps, merchants: [] }, sim.sim.clock.now());
+  const deps = createDeps({
+    config,
+    store,
+    log: createLogger('silent'),
+    clock: sim.sim.clock,
+    ...(opts.instanceId === undefined ? {} : { instanceId: opts.instanceId }),
+    ...(opts.tokenOptions === undefined ? {} : { tokenOptions: opts.tokenOptions }),
+  });
+  return {
+    deps,
+    app: createHubApp(deps),
+    sim,
+    async close() {
+      await store.close();
+      if (opts.sim === undefined) await sim.close();
+    },
+  };
+}

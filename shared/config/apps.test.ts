@@ -1,0 +1,87 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { AppsFileError, parseAppsFile } from './apps';
+
+function problems(value: unknown): string[] {
+  try {
+    parseAppsFile(typeof value === 'string' ? value : JSON.stringify(value));
+  } catch (err) {
+    if (err instanceof AppsFileError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected an AppsFileError');
+}
+
+const good = {
+  name: 'shop-mp',
+  kind: 'miniprogram',
+  appId: 'wx1234567890abcdef',
+  appSecret: 'SECRET-VALUE-123',
+};
+
+describe('parseAppsFile', () => {
+  it('accepts the api.md example shape with defaults', () => {
+    const f = parseAppsFile(JSON.stringify({ apps: [good] }));
+    expect(f).toEqual({ apps: [{ ...good, tokenMode: 'stable', forward: [] }], merchants: [] });
+  });
+
+  it('reports malformed JSON', () => {
+    expect(problems('{"apps": [')).toEqual(['not valid JSON']);
+  });
+
+  it('names the entry and field of an unknown kind, a bad name and a bad AES key', () => {
+    expect(problems({ apps: [{ ...good, kind: 'weibo' }] })).toEqual([
+      'apps[0] "shop-mp" kind: must be one of official, miniprogram, component, wecom, douyin',
+    ]);
+    expect(problems({ apps: [{ ...good, name: 'Shop MP!' }] })).toEqual([
+      'apps[0] name: must match [a-z0-9][a-z0-9_-]{0,63} (lower case, digits, _ and -)',
+    ]);
+    expect(problems({ apps: [good, { ...good, name: 'oa', encodingAesKey: 'short' }] })).toEqual([
+      'apps[1] "oa" encodingAesKey: must be exactly 43 letters or digits',
+    ]);
+  });
+
+  it('never echoes a value, even for a wrong type', () => {
+    const text = problems({ apps: [{ ...good, appSecret: 12345678, token: 'bad token!' }] }).join(
+      '\n',
+    );
+    expect(text).toContain('appSecret');
+    expect(text).toContain('token');
+    expect(text).not.toContain('12345678');
+    expect(text).not.toContain('bad token!');
+  });
+
+  it('rejects unknown fields (typos) and duplicate names', () => {
+    expect(problems({ apps: [{ ...good, tokenmode: 'classic' }] }).join()).toContain(
+      'apps[0] "shop-mp"',
+    );
+    expect(problems({ apps: [good, good] })).toEqual([
+      'apps: name "shop-mp" appears more than once',
+    ]);
+    expect(problems({ apps: [], extra: 1 }).join()).toContain('file');
+  });
+
+  it('validates merchants: key lengths, PEM keys, public key id with its key', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const merchant = {
+      name: 'main',
+      mchId: '1900000109',
+      apiV3Key: 'a'.repeat(32),
+      serialNo: 'ABCDEF0123456789',
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKeyId: 'PUB_KEY_ID_0114232',
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+    expect(parseAppsFile(JSON.stringify({ merchants: [merchant] })).merchants).toHaveLength(1);
+    expect(
+      problems({ merchants: [{ ...merchant, apiV3Key: 'short', privateKey: 'nope' }] }),
+    ).toEqual([
+      'merchants[0] "main" apiV3Key: must be exactly 32 bytes',
+      'merchants[0] "main" privateKey: must be a PEM private key',
+    ]);
+    const { publicKey: _omit, ...noKey } = merchant;
+    expect(problems({ merchants: [noKey] })).toEqual([
+      'merchants[0] "main" publicKey: publicKeyId and publicKey go together',
+    ]);
+  });
+});

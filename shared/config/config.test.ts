@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config';
+
+const KEY = randomBytes(32).toString('base64');
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({
+      database: { dialect: 'sqlite', path: '.data/wxhub.db' },
+      apps: undefined,
+      apiKeys: [],
+      trustWxSource: false,
+      secretKeys: undefined,
+      wechatApiBase: 'https://api.weixin.qq.com',
+      wechatPayApiBase: 'https://api.mch.weixin.qq.com',
+      refreshAheadSeconds: undefined,
+      port: 3000,
+      logLevel: 'info',
+      bodyLimitBytes: 1_048_576,
+    });
+  });
+
+  it('reads every variable of the contract', () => {
+    const c = parseConfig({
+      DATABASE_URL: 'mysql://u:p@db:3307/hub',
+      WXHUB_APPS: '@apps.json',
+      WXHUB_API_KEYS: 'key-aaaaaaaaaaaaaaaa, key-bbbbbbbbbbbbbbbb',
+      WXHUB_TRUST_WX_SOURCE: '1',
+      WXHUB_SECRET_KEY: KEY,
+      WECHAT_API_BASE: 'http://api.weixin.qq.com/',
+      WECHATPAY_API_BASE: 'http://127.0.0.1:9/',
+      WXHUB_REFRESH_AHEAD_SECONDS: '300',
+      PORT: '80',
+      LOG_LEVEL: 'debug',
+    });
+    expect(c).toMatchObject({
+      database: { dialect: 'mysql', url: 'mysql://u:p@db:3307/hub' },
+      apps: { kind: 'file', path: 'apps.json' },
+      apiKeys: ['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb'],
+      trustWxSource: true,
+      wechatApiBase: 'http://api.weixin.qq.com',
+      wechatPayApiBase: 'http://127.0.0.1:9',
+      refreshAheadSeconds: 300,
+      port: 80,
+      logLevel: 'debug',
+    });
+    expect(c.secretKeys?.[0]?.length).toBe(32);
+  });
+
+  it("builds the MySQL URL from CloudRun's variables, escaping the password", () => {
+    const c = parseConfig({
+      MYSQL_ADDRESS: '10.0.0.5:3306',
+      MYSQL_USERNAME: 'root',
+      MYSQL_PASSWORD: 'p@ss:w/rd',
+      WXHUB_SECRET_KEY: KEY,
+    });
+    expect(c.database).toEqual({
+      dialect: 'mysql',
+      url: 'mysql://root:p%40ss%3Aw%2Frd@10.0.0.5:3306/wxhub',
+    });
+  });
+
+  it('names every bad key at once and never a value', () => {
+    const err = problems({
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      WECHAT_API_BASE: 'ftp://nope-value',
+      WXHUB_TRUST_WX_SOURCE: 'yes-please',
+      DATABASE_URL: 'postgres://secret-pass@x/db',
+      WXHUB_API_KEYS: 'short-key',
+    });
+    const text = err.join('\n');
+    for (const key of [
+      'PORT',
+      'LOG_LEVEL',
+      'WECHAT_API_BASE',
+      'WXHUB_TRUST_WX_SOURCE',
+      'DATABASE_URL',
+      'WXHUB_API_KEYS',
+    ]) {
+      expect(text).toContain(key);
+    }
+    for (const value of [
+      'eighty',
+      'loud',
+      'nope-value',
+      'yes-please',
+      'secret-pass',
+      'short-key',
+    ]) {
+      expect(text).not.toContain(value);
+    }
+  });
+
+  it('rejects a secret key of the wrong length, saying the length and not the key', () => {
+    const short = randomBytes(16).toString('base64');
+    const err = problems({ WXHUB_SECRET_KEY: short });
+    expect(err).toEqual(['WXHUB_SECRET_KEY: the key must decode to exactly 32 bytes (got 16)']);
+    expect(problems({ WXHUB_SECRET_KEY: 'not base64 !!' })).toEqual([
+      'WXHUB_SECRET_KEY: the key is not base64',
+    ]);
+  });
+
+  it('requires a secret key with MySQL, and MYSQL_ADDRESS with MYSQL_USERNAME', () => {
+    expect(problems({ DATABASE_URL: 'mysql://u:p@h/db' })).toEqual([
+      'WXHUB_SECRET_KEY: required when the database is MySQL (32 bytes, base64)',
+    ]);
+    expect(problems({ MYSQL_USERNAME: 'root' })).toEqual([
+      'MYSQL_ADDRESS: required when MYSQL_USERNAME or MYSQL_PASSWORD is set',
+    ]);
+  });
+
+  it('accepts several secret keys for rotation, the first one current', () => {
+    const k2 = randomBytes(32).toString('base64');
+    expect(
+      parseConfig({ WXHUB_SECRET_KEY: `${KEY},${k2}` }).secretKeys?.map((k) =>
+        k.toString('base64'),
+      ),
+    ).toEqual([KEY, k2]);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(parseConfig({ PORT: '', DATABASE_URL: '' }).port).toBe(3000);
+  });
+});

@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AppsFileError, ConfigError } from '../config';
+import { createLogger } from '../http/log';
+import { bootstrap, StartError } from './bootstrap';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const quiet = { log: createLogger('silent'), migrationsDir: join(ROOT, 'drizzle') };
+const tmp = () => mkdtempSync(join(tmpdir(), 'wxhub-boot-'));
+const app = (name: string) => ({ name, kind: 'official', appId: `wx${name}0000`, appSecret: 's' });
+
+describe('bootstrap', () => {
+  it('generates the embedded secret key once, then reuses it', async () => {
+    const dir = tmp();
+    const env = { DATABASE_URL: `file:${join(dir, 'hub.db')}` };
+    const first = await bootstrap(env, quiet);
+    await first.store.close();
+    const keyFile = join(dir, 'wxhub-secret.key');
+    expect(existsSync(keyFile)).toBe(true);
+    const key = readFileSync(keyFile, 'utf8');
+    const second = await bootstrap(env, quiet);
+    await second.store.close();
+    expect(readFileSync(keyFile, 'utf8')).toBe(key);
+  });
+
+  it('syncs the apps file from @path and disables an app removed from it, keeping its data', async () => {
+    const dir = tmp();
+    const file = join(dir, 'apps.json');
+    const env = { DATABASE_URL: `file:${join(dir, 'hub.db')}`, WXHUB_APPS: `@${file}` };
+    writeFileSync(file, JSON.stringify({ apps: [app('one'), app('two')] }));
+    const a = await bootstrap(env, quiet);
+    expect((await a.store.apps.list({ enabled: true })).map((x) => x.name)).toEqual(['one', 'two']);
+    await a.store.close();
+    writeFileSync(file, JSON.stringify({ apps: [app('one')] }));
+    const b = await bootstrap(env, quiet);
+    expect((await b.store.apps.list({ enabled: true })).map((x) => x.name)).toEqual(['one']);
+    expect(await b.store.apps.get('two')).toMatchObject({ enabled: false, appSecret: 's' });
+    await b.store.close();
+  });
+
+  it('rejects a malformed apps file before touching the database', async () => {
+    const dir = tmp();
+    const env = {
+      DATABASE_URL: `file:${join(dir, 'hub.db')}`,
+      WXHUB_APPS: '{"apps":[{"name":"x","kind":"nope"}]}',
+    };
+    await expect(bootstrap(env, quiet)).rejects.toBeInstanceOf(AppsFileError);
+    expect(existsSync(join(dir, 'hub.db'))).toBe(false);
+    await expect(bootstrap({ WXHUB_APPS: '@/no/such/file.json' }, quiet)).rejects.toThrow(
+      'WXHUB_APPS: cannot read /no/such/file.json (ENOENT)',
+    );
+  });
+
+  it('fails clearly on an unreachable database, without the password', async () => {
+    const env = {
+      DATABASE_URL: 'mysql://wxhub:PASSWORD-XYZ@127.0.0.1:1/wxhub',
+      WXHUB_SECRET_KEY: randomBytes(32).toString('base64'),
+    };
+    const err = await bootstrap(env, quiet).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartError);
+    expect((err as Error).message).toBe(
+      'cannot use the database (MySQL 127.0.0.1:1/wxhub): ECONNREFUSED',
+    );
+    expect((err as Error).message).not.toContain('PASSWORD-XYZ');
+  });
+
+  it('rejects bad configuration with a ConfigError', async () => {
+    await expect(bootstrap({ PORT: 'x' }, quiet)).rejects.toBeInstanceOf(ConfigError);
+  });
+});
+
+function run(env: Record<string, string>, until?: RegExp) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'functions/server.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let signalled = false;
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    // One SIGTERM only: a second one during the drain force-quits by design.
+    if (!signalled && until?.test(out)) {
+      signalled = true;
+      child.kill('SIGTERM');
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return new Promise<{ code: number | null; out: string; err: string }>((done) => {
+    child.on('exit', (code) => done({ code, out, err }));
+  });
+}
+
+describe('the server process', () => {
+  it('exits non-zero naming every bad key and no value', async () => {
+    const r = await run({ PORT: 'not-a-port', LOG_LEVEL: 'chatty', WXHUB_SECRET_KEY: 'c2hvcnQ=' });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('PORT');
+    expect(r.err).toContain('LOG_LEVEL');
+    expect(r.err).toContain('WXHUB_SECRET_KEY: the key must decode to exactly 32 bytes (got 5)');
+    expect(r.err).not.toContain('not-a-port');
+    expect(r.err).not.toContain('chatty');
+  });
+
+  it('exits non-zero when the database is unreachable', async () => {
+    const r = await run({
+      DATABASE_URL: 'mysql://u:p@127.0.0.1:1/x',
+      WXHUB_SECRET_KEY: randomBytes(32).toString('base64'),
+    });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('cannot use the database (MySQL 127.0.0.1:1/x): ECONNREFUSED');
+  });
+
+  it('serves, then drains and exits 0 on SIGTERM', async () => {
+    const dir = tmp();
+    const r = await run(
+      {
+        DATABASE_URL: `file:${join(dir, 'hub.db')}`,
+        PORT: '0',
+        WXHUB_REFRESH_INTERVAL_SECONDS: '3600',
+      },
+      /"msg":"serving"/,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('"msg":"stopped"');
+  });
+});
