@@ -5,6 +5,8 @@
 set -euo pipefail
 
 port="${MARIADB_PORT:-33306}"
+# Take the next free port if something already listens there.
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 if ! command -v mariadbd >/dev/null 2>&1; then
   echo "installing mariadb-server from Debian's packages" >&2
   export DEBIAN_FRONTEND=noninteractive
