@@ -31,21 +31,26 @@ export function accessTokenFetcher(http: WechatHttp, app: AppRecord): Fetcher {
   };
 }
 
+/** Throws a 400 for app kinds without appId+appSecret tokens, a 409 when the secret is missing. */
+function requireTokenApp(app: AppRecord, what: string): void {
+  if (!TOKEN_KINDS.has(app.kind)) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `app "${app.name}" is a ${app.kind} app; ${what} here are for official and miniprogram apps`,
+    );
+  }
+  if (app.appSecret === undefined) {
+    throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
+  }
+}
+
 /** Serves an app's access token through the credential manager. */
 export async function appAccessToken(
   tokens: TokenManager,
   http: WechatHttp,
   app: AppRecord,
 ): Promise<ServedCredential> {
-  if (!TOKEN_KINDS.has(app.kind)) {
-    throw new AppError(
-      'BAD_REQUEST',
-      `app "${app.name}" is a ${app.kind} app; access tokens here are for official and miniprogram apps`,
-    );
-  }
-  if (app.appSecret === undefined) {
-    throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
-  }
+  requireTokenApp(app, 'access tokens');
   return tokens.get({ owner: appOwner(app), kind: 'access_token' }, accessTokenFetcher(http, app));
 }
 
@@ -78,12 +83,7 @@ export async function appTicket(
   app: AppRecord,
   type: TicketType,
 ): Promise<ServedCredential> {
-  if (!TOKEN_KINDS.has(app.kind)) {
-    throw new AppError(
-      'BAD_REQUEST',
-      `app "${app.name}" is a ${app.kind} app; tickets are for official and miniprogram apps`,
-    );
-  }
+  requireTokenApp(app, 'tickets');
   return tokens.get(
     { owner: appOwner(app), kind: ticketKind(type) },
     ticketFetcher(tokens, http, app, type),
