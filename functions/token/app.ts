@@ -6,9 +6,12 @@ import type { Deps } from '../../shared/platform/deps';
 import {
   appAccessToken,
   appTicket,
+  invalidateAccessToken,
   TICKET_TYPES,
   type TicketType,
 } from '../../shared/tokens/app-tokens';
+import { code2Session } from '../../shared/wechat/credentials';
+import { buildJssdkConfig } from '../../shared/wechat/jssdk';
 
 /** Routes of the token function: credentials served to internal callers (api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -25,6 +28,54 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     });
   });
 
+  r.post('/v1/apps/:app/token/invalidate', async (c) => {
+    const body = await readJson(c.req.raw);
+    const presented = body?.accessToken;
+    if (typeof presented !== 'string' || presented === '') {
+      throw new AppError(
+        'BAD_REQUEST',
+        'body must be JSON {"accessToken": "<the token that failed>"}',
+      );
+    }
+    const app = await deps.apps.require(c.req.param('app'));
+    const r = await invalidateAccessToken(deps, app, presented);
+    return c.json({
+      appId: app.appId,
+      accessToken: r.token.value,
+      expiresAt: new Date(r.token.expiresAt).toISOString(),
+      ...(r.heldBack === undefined ? {} : { error: { code: 'RATE_LIMITED', message: r.heldBack } }),
+    });
+  });
+
+  r.get('/v1/apps/:app/jssdk-config', async (c) => {
+    const url = c.req.query('url');
+    if (url === undefined || url === '')
+      throw new AppError('BAD_REQUEST', 'query parameter url is required');
+    if (!isHttpUrl(url)) throw new AppError('BAD_REQUEST', 'url must be an absolute http(s) URL');
+    const app = await deps.apps.require(c.req.param('app'));
+    const ticket = await appTicket(deps.tokens, deps.wechat, app, 'jsapi');
+    return c.json({ appId: app.appId, ...buildJssdkConfig(ticket.value, url, deps.clock.now()) });
+  });
+
+  r.post('/v1/apps/:app/code2session', async (c) => {
+    const body = await readJson(c.req.raw);
+    const code = body?.code;
+    if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(code)) {
+      throw new AppError('BAD_REQUEST', 'body must be JSON {"code": "<wx.login code>"}');
+    }
+    const app = await deps.apps.require(c.req.param('app'));
+    if (app.kind !== 'miniprogram') {
+      throw new AppError(
+        'BAD_REQUEST',
+        `app "${app.name}" is a ${app.kind} app; code2session is for miniprogram apps`,
+      );
+    }
+    if (app.appSecret === undefined) {
+      throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
+    }
+    return c.json(await code2Session(deps.wechat, app.appId, app.appSecret, code));
+  });
+
   r.get('/v1/apps/:app/ticket', async (c) => {
     const type = c.req.query('type') ?? 'jsapi';
     if (!TICKET_TYPES.includes(type as TicketType)) {
@@ -39,6 +90,27 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     });
   });
   return r;
+}
+
+/** The body as a JSON object, or undefined when it is not one. */
+async function readJson(req: Request): Promise<Record<string, unknown> | undefined> {
+  try {
+    const v: unknown = await req.json();
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isHttpUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** The token function as a standalone app (SCF, tests). */

@@ -7,6 +7,7 @@ import { systemClock } from '../clock';
 import type { Config } from '../config';
 import type { Logger } from '../http/log';
 import type { Store } from '../store';
+import { TICKET_TYPES, ticketKind } from '../tokens/app-tokens';
 import type { TokenManager, TokenOptions } from '../tokens/manager';
 import { createTokenManager } from '../tokens/manager';
 import type { WechatHttp } from '../wechat/http';
@@ -43,6 +44,22 @@ export function createDeps(parts: DepsParts): Deps {
     parts.instanceId ??
     `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const f = parts.fetch ?? fetch;
+  const tokens = createTokenManager({
+    store: parts.store,
+    clock,
+    log: parts.log,
+    instanceId,
+    ...(parts.tokenOptions === undefined ? {} : { options: parts.tokenOptions }),
+    // Tickets were fetched with the access token: drop them when it is replaced.
+    onSaved: async (k) => {
+      if (k.kind !== 'access_token') return;
+      for (const type of TICKET_TYPES) {
+        const ticket = { owner: k.owner, kind: ticketKind(type) };
+        await parts.store.credentials.clearValue(ticket, clock.now());
+        tokens.forget(ticket);
+      }
+    },
+  });
   return {
     config: parts.config,
     store: parts.store,
@@ -51,13 +68,7 @@ export function createDeps(parts: DepsParts): Deps {
     log: parts.log,
     instanceId,
     apps: createAppRegistry(parts.store, clock),
-    tokens: createTokenManager({
-      store: parts.store,
-      clock,
-      log: parts.log,
-      instanceId,
-      ...(parts.tokenOptions === undefined ? {} : { options: parts.tokenOptions }),
-    }),
+    tokens,
     wechat: {
       baseUrl: parts.config.wechatApiBase,
       fetch: f,

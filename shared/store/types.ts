@@ -115,6 +115,13 @@ export interface CredentialsRepo {
     error: { message: string; nextAttemptAt: number },
     now: number,
   ): Promise<boolean>;
+  /**
+   * Writes a value unconditionally (no lease): for small bookkeeping rows written by a caller that
+   * already holds the lease of the credential they guard (e.g. the force_refresh budget).
+   */
+  put(key: CredentialKey, value: { value: string; expiresAt: number }, now: number): Promise<void>;
+  /** Credentials whose last refresh failed and that are backing off at `now`. */
+  listFailing(now: number, limit: number): Promise<CredentialRecord[]>;
   /** Clears the value of a credential (e.g. tickets after their access token was replaced). */
   clearValue(key: CredentialKey, now: number): Promise<void>;
   /**

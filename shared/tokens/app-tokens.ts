@@ -1,8 +1,10 @@
+import type { Clock } from '../clock';
 import { AppError } from '../http/errors';
-import type { AppRecord } from '../store';
+import type { AppRecord, Store } from '../store';
 import type { IssuedCredential } from '../wechat/credentials';
 import { getAccessToken, getStableAccessToken, getTicket } from '../wechat/credentials';
 import type { WechatHttp } from '../wechat/http';
+import { assertForceAllowed, spendForce } from './force-guard';
 import type { Fetcher, ServedCredential, TokenManager } from './manager';
 
 /** Kinds of app that fetch an access token with appId + appSecret. */
@@ -88,4 +90,42 @@ export async function appTicket(
     { owner: appOwner(app), kind: ticketKind(type) },
     ticketFetcher(tokens, http, app, type),
   );
+}
+
+/** The answer to an invalidate report: the token to use now, and why it was not replaced. */
+export interface InvalidateResult {
+  token: ServedCredential;
+  heldBack?: string;
+}
+
+/**
+ * Compare-and-refresh of an app's access token after a caller saw `presented` fail. Classic mode
+ * fetches a new token; stable mode uses `force_refresh`, within WeChat's 30 s / 20-a-day budget —
+ * when the budget holds it back, the current token is answered with the reason.
+ */
+export async function invalidateAccessToken(
+  deps: { tokens: TokenManager; wechat: WechatHttp; store: Store; clock: Clock },
+  app: AppRecord,
+  presented: string,
+): Promise<InvalidateResult> {
+  requireTokenApp(app, 'access tokens');
+  const key = { owner: appOwner(app), kind: 'access_token' };
+  const secret = app.appSecret ?? '';
+  const fetcher: Fetcher =
+    app.tokenMode === 'classic'
+      ? () => getAccessToken(deps.wechat, app.appId, secret)
+      : async () => {
+          const now = deps.clock.now();
+          await assertForceAllowed(deps.store, key.owner, now);
+          const issued = await getStableAccessToken(deps.wechat, app.appId, secret, true);
+          await spendForce(deps.store, key.owner, now);
+          return issued;
+        };
+  try {
+    return { token: await deps.tokens.invalidate(key, presented, fetcher) };
+  } catch (err) {
+    if (!(err instanceof AppError) || err.code !== 'RATE_LIMITED') throw err;
+    const token = await deps.tokens.get(key, accessTokenFetcher(deps.wechat, app));
+    return { token, heldBack: err.message };
+  }
 }

@@ -46,6 +46,8 @@ export interface TokenManagerDeps {
   log: Logger;
   instanceId: string;
   options?: Partial<TokenOptions>;
+  /** Called after a new value was stored (e.g. to drop tickets of a replaced access token). */
+  onSaved?: (k: CredentialKey) => Promise<void>;
 }
 
 /** Fetches a fresh value from WeChat; `current` is the stored value being replaced, if any. */
@@ -106,12 +108,18 @@ export function createTokenManager(deps: TokenManagerDeps) {
         now,
       );
       if (!saved) log.warn({ credential: id(k) }, 'lease lost before saving; value kept anyway');
+      await deps.onSaved?.(k);
       log.info(
         { credential: id(k), expiresAt: new Date(expiresAt).toISOString() },
         'credential refreshed',
       );
       return { value: issued.value, expiresAt, version: (row?.version ?? 0) + 1 };
     } catch (err) {
+      if (err instanceof AppError) {
+        // A local refusal (guard, missing secret): nothing upstream failed, nothing to back off.
+        await store.credentials.releaseLease(k, leaseOwner);
+        throw err;
+      }
       const now = clock.now();
       const message = describeRefreshError(err);
       const delay = nextAttemptDelayMs(err, row?.failures ?? 0);
@@ -138,6 +146,7 @@ export function createTokenManager(deps: TokenManagerDeps) {
     k: CredentialKey,
     fetcher: Fetcher,
     isFresh: (r: CredentialRecord | undefined) => boolean,
+    serveCurrent = true,
   ): Promise<ServedCredential> {
     await store.credentials.ensure(k, clock.now());
     const deadline = clock.now() + opts.waitMs;
@@ -149,7 +158,7 @@ export function createTokenManager(deps: TokenManagerDeps) {
       }
       const row = await store.credentials.get(k);
       if (row !== undefined && isFresh(row)) return served(row);
-      if (row !== undefined && servable(row, 0) && !isFresh(row)) {
+      if (serveCurrent && row !== undefined && servable(row, 0) && !isFresh(row)) {
         // Another instance is refreshing; the current value still works meanwhile.
         return served(row);
       }
@@ -203,6 +212,31 @@ export function createTokenManager(deps: TokenManagerDeps) {
       cache.delete(id(k));
       if (called) remember(k, r);
       return called;
+    },
+    /**
+     * Compare-and-refresh: refreshes `k` only if `presented` is still its stored value (a caller
+     * saw it fail with 40001/42001/40014). Concurrent reports of the same value cause one refresh;
+     * a report of an already-replaced value just answers the current one.
+     */
+    async invalidate(
+      k: CredentialKey,
+      presented: string,
+      fetcher: Fetcher,
+    ): Promise<ServedCredential> {
+      cache.delete(id(k));
+      const replaced = (r: CredentialRecord | undefined) =>
+        r?.value !== presented && servable(r, opts.serveMarginMs);
+      const row = await store.credentials.get(k);
+      if (row !== undefined && replaced(row)) return remember(k, served(row));
+      const key = `${id(k)}#invalidate`;
+      const running = inflight.get(key);
+      if (running !== undefined) return running;
+      // The reported value is dead: never serve it back while another instance refreshes.
+      const p = refresh(k, fetcher, replaced, false)
+        .then((r) => remember(k, r))
+        .finally(() => inflight.delete(key));
+      inflight.set(key, p);
+      return p;
     },
     /** Drops this instance's cached entries (tests, invalidation). */
     forget(k?: CredentialKey): void {

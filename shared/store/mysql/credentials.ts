@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import { credentials } from '../../db/schema/mysql';
 import type { Codec } from '../codec';
@@ -69,6 +69,25 @@ export function mysqlCredentials(db: MySql2Database, codec: Codec): CredentialsR
         })
         .where(and(byKey(k), eq(credentials.leaseOwner, leaseOwner)));
       return affected(r) === 1;
+    },
+    async put(k, v, now) {
+      const set = {
+        value: codec.sealCredential(k, v.value),
+        expiresAt: v.expiresAt,
+        updatedAt: now,
+      };
+      await db
+        .insert(credentials)
+        .values({ owner: k.owner, kind: k.kind, createdAt: now, ...set })
+        .onDuplicateKeyUpdate({ set });
+    },
+    async listFailing(now, limit) {
+      const rows = await db
+        .select()
+        .from(credentials)
+        .where(and(isNotNull(credentials.lastError), gt(credentials.nextAttemptAt, now)))
+        .limit(limit);
+      return rows.map(codec.credential);
     },
     async clearValue(k, now) {
       await db

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { credentials } from '../../db/schema/sqlite';
 import type { Codec } from '../codec';
@@ -72,6 +72,26 @@ export function sqliteCredentials(db: BetterSQLite3Database, codec: Codec): Cred
         .where(and(byKey(k), eq(credentials.leaseOwner, leaseOwner)))
         .run();
       return r.changes === 1;
+    },
+    async put(k, v, now) {
+      const set = {
+        value: codec.sealCredential(k, v.value),
+        expiresAt: v.expiresAt,
+        updatedAt: now,
+      };
+      db.insert(credentials)
+        .values({ owner: k.owner, kind: k.kind, createdAt: now, ...set })
+        .onConflictDoUpdate({ target: [credentials.owner, credentials.kind], set })
+        .run();
+    },
+    async listFailing(now, limit) {
+      return db
+        .select()
+        .from(credentials)
+        .where(and(isNotNull(credentials.lastError), gt(credentials.nextAttemptAt, now)))
+        .limit(limit)
+        .all()
+        .map(codec.credential);
     },
     async clearValue(k, now) {
       db.update(credentials)
