@@ -1,12 +1,14 @@
 import type { Hono } from 'hono';
 import { createBaseApp, type HubEnv } from '../shared/http/app';
 import type { Deps } from '../shared/platform/deps';
+import * as proxy from './proxy/app';
 import * as refresh from './refresh/app';
 import * as token from './token/app';
 
 /** Every function, in mount order. The one-port server and the SCF build read this list. */
 export const FUNCTIONS = [
   { name: 'token', createRoutes: token.createRoutes },
+  { name: 'proxy', createRoutes: proxy.createRoutes },
   { name: 'refresh', createRoutes: refresh.createRoutes },
 ] as const;
 

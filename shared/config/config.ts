@@ -21,6 +21,7 @@ export interface Config {
   refreshAheadSeconds: number | undefined;
   refreshIntervalSeconds: number;
   bodyLimitBytes: number;
+  proxyTimeoutMs: number;
   dataDir: string;
   port: number;
   logLevel: LogLevel;
@@ -115,6 +116,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,
     refreshIntervalSeconds: e.WXHUB_REFRESH_INTERVAL_SECONDS,
     bodyLimitBytes: e.WXHUB_BODY_LIMIT_BYTES,
+    proxyTimeoutMs: e.WXHUB_PROXY_TIMEOUT_MS,
     dataDir: e.WXHUB_DATA_DIR,
     port: e.PORT ?? 3000,
     logLevel: e.LOG_LEVEL,

@@ -59,6 +59,7 @@ export const envSchema = z.object({
   WECHATPAY_API_BASE: urlBase.default('https://api.mch.weixin.qq.com'),
   WXHUB_REFRESH_AHEAD_SECONDS: positiveInt(6000).optional(),
   WXHUB_REFRESH_INTERVAL_SECONDS: positiveInt(3600).default(60),
+  WXHUB_PROXY_TIMEOUT_MS: positiveInt(120_000).default(15_000),
   WXHUB_BODY_LIMIT_BYTES: positiveInt(50 * 1024 * 1024).default(1024 * 1024),
   WXHUB_DATA_DIR: z.string().min(1).default('.data'),
   // 0 picks any free port (tests).
