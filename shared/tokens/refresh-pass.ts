@@ -102,6 +102,18 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       });
     }
   });
+  // Credentials held back by a recorded failure (e.g. 40164) stay visible until fixed.
+  const reported = new Set(summary.failed.map((f) => `${f.app}/${f.credential}`));
+  for (const row of await deps.store.credentials.listFailing(now, 1000)) {
+    const app = apps.get(row.owner);
+    if (app === undefined || reported.has(`${app.name}/${row.kind}`)) continue;
+    const retry = new Date(row.nextAttemptAt ?? now).toISOString();
+    summary.failed.push({
+      app: app.name,
+      credential: row.kind,
+      error: `${row.lastError ?? 'failed'} (next attempt ${retry})`,
+    });
+  }
   deps.log.info(
     { checked: summary.checked, refreshed: summary.refreshed, failed: summary.failed.length },
     'refresh pass',
