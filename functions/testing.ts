@@ -1,6 +1,5 @@
 import type { Hono } from 'hono';
 import { type RunningSimulator, startSimulator } from '../dev/simulator';
-import { syncAppsFile } from '../shared/apps/sync';
 import type { AppConfig } from '../shared/config';
 import { parseConfig } from '../shared/config';
 import type { HubEnv } from '../shared/http/app';
@@ -64,7 +63,8 @@ export async function createTestHub(
   const apps = opts.apps ?? [];
   for (const a of apps)
     if (a.appSecret) sim.sim.registerApp({ appId: a.appId, secret: a.appSecret });
-  await syncAppsFile(store, { apps, merchants: [] }, sim.sim.clock.now());
+  // Upsert only: hubs of other tests share the database, and a full sync would disable their apps.
+  for (const a of apps) await store.apps.upsert(a, 'file', sim.sim.clock.now());
   const deps = createDeps({
     config,
     store,
