@@ -3,9 +3,10 @@ import { performance } from 'node:perf_hooks';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { envMs, formatMiB, peakRssBytes, printTable } from './lib';
 import { storeBench } from './store.bench';
+import { tokensBench } from './tokens.bench';
 
 /** Every benchmark module, run in this order by `npm run bench`. */
-const BENCHES: Bench[] = [storeBench];
+const BENCHES: Bench[] = [storeBench, tokensBench];
 
 async function main(): Promise<void> {
   const ctx: BenchContext = {

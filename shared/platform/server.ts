@@ -1,7 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
-import type { HubEnv } from '../http/app';
 import type { Logger } from '../http/log';
 
 export interface RunningServer {
@@ -11,33 +9,36 @@ export interface RunningServer {
   close(drainMs?: number): Promise<void>;
 }
 
-/** Serves a Hono app on `port` (0 = any free port) with Node's HTTP server. */
+/** Serves a Hono app (anything with `fetch`) on `port` (0 = any free port) with Node's HTTP server. */
 export async function listen(
-  app: Hono<HubEnv>,
+  app: { fetch: (request: Request) => Response | Promise<Response> },
   port: number,
   log: Logger,
   hostname = '0.0.0.0',
 ): Promise<RunningServer> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
-      const url = `http://127.0.0.1:${info.port}`;
-      log.info({ port: info.port }, 'listening');
-      resolve({
-        port: info.port,
-        url,
-        close: (drainMs = 10_000) =>
-          new Promise<void>((done) => {
-            const force = setTimeout(() => {
-              if ('closeAllConnections' in server) server.closeAllConnections();
-              done();
-            }, drainMs);
-            server.close(() => {
-              clearTimeout(force);
-              done();
-            });
-            if ('closeIdleConnections' in server) server.closeIdleConnections();
-          }),
-      });
-    });
+    const server = serve(
+      { fetch: (req) => app.fetch(req), port, hostname },
+      (info: AddressInfo) => {
+        const url = `http://127.0.0.1:${info.port}`;
+        log.info({ port: info.port }, 'listening');
+        resolve({
+          port: info.port,
+          url,
+          close: (drainMs = 10_000) =>
+            new Promise<void>((done) => {
+              const force = setTimeout(() => {
+                if ('closeAllConnections' in server) server.closeAllConnections();
+                done();
+              }, drainMs);
+              server.close(() => {
+                clearTimeout(force);
+                done();
+              });
+              if ('closeIdleConnections' in server) server.closeIdleConnections();
+            }),
+        });
+      },
+    );
   });
 }

@@ -1,0 +1,49 @@
+import { Agent, request } from 'node:http';
+
+/**
+ * Closed-loop HTTP load on loopback: `concurrency` keep-alive clients each send the next request
+ * as soon as the previous answer is read, for `durationMs`. Returns answered requests per second
+ * (non-2xx answers count as errors and make the run throw).
+ */
+export async function httpLoad(opts: {
+  url: string;
+  headers?: Record<string, string>;
+  concurrency: number;
+  durationMs: number;
+}): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  const target = new URL(opts.url);
+  const one = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          agent,
+          hostname: target.hostname,
+          port: target.port,
+          path: `${target.pathname}${target.search}`,
+          headers: opts.headers,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  let done = 0;
+  const deadline = performance.now() + opts.durationMs;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const status = await one();
+        if (status < 200 || status >= 300) throw new Error(`${opts.url} answered ${status}`);
+        done += 1;
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  agent.destroy();
+  return (done / elapsed) * 1000;
+}

@@ -1,0 +1,120 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Hono } from 'hono';
+import { startSimulator } from '../dev/simulator';
+import { createHubApp } from '../functions/index';
+import { createTestHub, TEST_API_KEY, testApp } from '../functions/testing';
+import { createLogger } from '../shared/http/log';
+import { createDeps } from '../shared/platform/deps';
+import { listen } from '../shared/platform/server';
+import type { TestTarget } from '../shared/store/testing';
+import { runRefreshPass } from '../shared/tokens/refresh-pass';
+import { httpLoad } from './http-load';
+import type { Bench, BenchContext, BenchResult } from './lib';
+import { formatMiB, peakRssBytes, sampleRss } from './lib';
+
+const sqliteTarget = (): TestTarget => ({
+  name: 'sqlite',
+  config: { dialect: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'wxhub-bench-')), 'hub.db') },
+});
+
+/** A logger that formats every line like production and throws it away. */
+const discardingLog = () => createLogger('info', new Writable({ write: (_c, _e, done) => done() }));
+
+/** (a) `GET /v1/apps/{app}/token` served from the cache vs a bare Hono route on the same server. */
+async function tokenRoute(ctx: BenchContext): Promise<BenchResult[]> {
+  const app = testApp({ tokenMode: 'classic' });
+  const hub = await createTestHub(sqliteTarget(), { apps: [app] });
+  const deps = createDeps({ ...hub.deps, log: discardingLog() });
+  const root = new Hono();
+  root.get('/bare', (c) => c.json({ ok: true }));
+  root.route('/', createHubApp(deps));
+  const server = await listen(
+    root as unknown as ReturnType<typeof createHubApp>,
+    0,
+    discardingLog(),
+    '127.0.0.1',
+  );
+  try {
+    const headers = { authorization: `Bearer ${TEST_API_KEY}` };
+    const load = (path: string, durationMs: number) =>
+      httpLoad({ url: `${server.url}${path}`, headers, concurrency: 32, durationMs });
+    await load('/bare', ctx.warmupMs);
+    await load(`/v1/apps/${app.name}/token`, ctx.warmupMs);
+    // Interleaved rounds, median of each: single runs on a small machine swing by a third.
+    const bares: number[] = [];
+    const tokens: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      bares.push(await load('/bare', ctx.durationMs));
+      tokens.push(await load(`/v1/apps/${app.name}/token`, ctx.durationMs));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] ?? 0;
+    const bare = median(bares);
+    const token = median(tokens);
+    ctx.log(
+      `bare Hono route: ${Math.round(bare)} req/s; token route (cached): ${Math.round(token)} req/s, ratio ${(token / bare).toFixed(2)} (goal >= 0.8)`,
+    );
+    const baseline = { name: 'bare Hono route', opsPerSec: bare };
+    return [
+      { bench: 'GET /bare (baseline)', target: 'http', opsPerSec: bare },
+      { bench: 'GET /v1/apps/{app}/token (cached)', target: 'http', opsPerSec: token, baseline },
+    ];
+  } finally {
+    await server.close(1_000);
+    await hub.close();
+  }
+}
+
+/** (b) One refresh pass over many credentials against the simulator over HTTP. */
+async function refreshPass(ctx: BenchContext): Promise<BenchResult[]> {
+  const count = Number(process.env.BENCH_REFRESH_CREDENTIALS ?? 10_000);
+  const sim = await startSimulator();
+  const hub = await createTestHub(sqliteTarget(), { sim });
+  try {
+    const now = sim.sim.clock.now();
+    for (let i = 0; i < count; i++) {
+      const app = testApp({
+        tokenMode: 'classic',
+        name: `bench-${i}`,
+        appId: `wxbench${String(i).padStart(10, '0')}`,
+      });
+      sim.sim.registerApp({ appId: app.appId, secret: app.appSecret ?? '' });
+      await hub.deps.store.apps.upsert(app, 'file', now);
+    }
+    ctx.log(`${count} apps stored and registered; running one refresh pass`);
+    const rssBefore = sampleRss();
+    const started = performance.now();
+    const summary = await runRefreshPass({
+      ...hub.deps,
+      refreshAheadSeconds: undefined,
+      concurrency: 16,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const calls = sim.sim.calls('/cgi-bin/token');
+    ctx.log(
+      `refresh pass: ${count} credentials in ${seconds.toFixed(1)} s (${Math.round(count / seconds)}/s); ` +
+        `upstream calls ${calls} (must equal ${count}); refreshed ${summary.refreshed}, failed ${summary.failed.length}; ` +
+        `RSS ${formatMiB(rssBefore)} -> peak ${formatMiB(peakRssBytes())}`,
+    );
+    if (calls !== count) throw new Error(`expected ${count} upstream calls, saw ${calls}`);
+    return [
+      {
+        bench: `refresh pass, ${count} credentials (per s)`,
+        target: 'sqlite',
+        opsPerSec: count / seconds,
+      },
+    ];
+  } finally {
+    await hub.close();
+    await sim.close();
+  }
+}
+
+export const tokensBench: Bench = {
+  name: 'tokens',
+  async run(ctx) {
+    return [...(await tokenRoute(ctx)), ...(await refreshPass(ctx))];
+  },
+};
