@@ -32,6 +32,17 @@ export interface RefreshPassDeps {
   concurrency?: number;
 }
 
+// Credential rows are never deleted: once ensured by this process, a pass need not write again.
+const ensuredByStore = new WeakMap<Store, Set<string>>();
+function ensured(store: Store): Set<string> {
+  let set = ensuredByStore.get(store);
+  if (set === undefined) {
+    set = new Set();
+    ensuredByStore.set(store, set);
+  }
+  return set;
+}
+
 /** Widest ahead-window of any kind: rows expiring later are not even selected. */
 const MAX_AHEAD_MS = 15 * 60_000;
 
@@ -77,8 +88,14 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
   const apps = new Map<string, AppRecord>();
   for (const app of await deps.store.apps.list({ enabled: true })) {
     apps.set(appOwner(app), app);
-    if (TOKEN_KINDS.has(app.kind) && app.appSecret !== undefined) {
-      await deps.store.credentials.ensure({ owner: appOwner(app), kind: 'access_token' }, now);
+    const owner = appOwner(app);
+    if (
+      TOKEN_KINDS.has(app.kind) &&
+      app.appSecret !== undefined &&
+      !ensured(deps.store).has(owner)
+    ) {
+      await deps.store.credentials.ensure({ owner, kind: 'access_token' }, now);
+      ensured(deps.store).add(owner);
     }
   }
   const due = await deps.store.credentials.listDue(now + MAX_AHEAD_MS, now, 100_000);
