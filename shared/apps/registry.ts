@@ -9,6 +9,11 @@ import type { AppRecord, Store } from '../store';
 export function createAppRegistry(store: Store, clock: Clock, ttlMs = 30_000) {
   const cache = new Map<string, { app: AppRecord | undefined; until: number }>();
   return {
+    /** The enabled app named `name` if this instance has it cached, without I/O. */
+    cached(name: string): AppRecord | undefined {
+      const hit = cache.get(name);
+      return hit !== undefined && hit.until > clock.now() && hit.app?.enabled ? hit.app : undefined;
+    },
     /** The enabled app named `name`, or a 404 AppError. */
     async require(name: string): Promise<AppRecord> {
       let hit = cache.get(name);

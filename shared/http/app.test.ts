@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedStore } from '../store/testing';
 import { openTestStore, testTargets } from '../store/testing';
 import { createBaseApp } from './app';
-import { createLogger } from './log';
+import { createKeyMatcher } from './auth';
+import { createLogger, isoTime } from './log';
+
+const KEY = 'test-key-0123456789';
 
 function capture() {
   const lines: string[] = [];
@@ -25,10 +28,16 @@ describe.each(testTargets())('base app on $name', (target) => {
     await opened.store.close().catch(() => undefined);
   });
 
-  const build = (bodyLimitBytes = 64) => {
+  const build = (bodyLimitBytes = 64, trustWxSource = false) => {
     const { lines, log } = capture();
-    const app = createBaseApp({ store: opened.store, log, config: { bodyLimitBytes } });
+    const app = createBaseApp({
+      store: opened.store,
+      log,
+      config: { bodyLimitBytes, apiKeys: [KEY], trustWxSource },
+    });
     app.post('/echo', async (c) => c.text(await c.req.text()));
+    app.get('/v1/ping', (c) => c.json({ pong: true }));
+    app.get('/wx/ping', (c) => c.json({ pong: true }));
     app.get('/boom', () => {
       throw new Error('SELECT secret FROM apps failed: ER_ACCESS_DENIED');
     });
@@ -42,7 +51,7 @@ describe.each(testTargets())('base app on $name', (target) => {
   });
 
   it('rejects an oversized body with 413 in the envelope', async () => {
-    const { app } = build(64);
+    const { app, lines } = build(64);
     const ok = await app.request('/echo', { method: 'POST', body: 'x'.repeat(64) });
     expect(ok.status).toBe(200);
     const res = await app.request('/echo', { method: 'POST', body: 'x'.repeat(65) });
@@ -54,6 +63,11 @@ describe.each(testTargets())('base app on $name', (target) => {
         requestId: res.headers.get('x-request-id'),
       },
     });
+    const statuses = lines
+      .map((l) => JSON.parse(l) as { msg: string; status?: number })
+      .filter((l) => l.msg === 'request')
+      .map((l) => l.status);
+    expect(statuses).toEqual([200, 413]);
   });
 
   it('echoes a safe request id and replaces an unsafe one', async () => {
@@ -90,6 +104,48 @@ describe.each(testTargets())('base app on $name', (target) => {
     expect(error?.err?.message).toContain('ER_ACCESS_DENIED');
   });
 
+  it('guards every path under /v1/ with the bearer key, and nothing else', async () => {
+    const { app, lines } = build();
+    const missing = await app.request('/v1/ping');
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await missing.json()).toEqual({
+      error: {
+        code: 'UNAUTHORIZED',
+        message: 'missing Authorization: Bearer <key>',
+        requestId: missing.headers.get('x-request-id'),
+      },
+    });
+    const wrong = await app.request('/v1/ping', { headers: { authorization: `Bearer ${KEY}x` } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    const notBearer = await app.request('/v1/ping', { headers: { authorization: `Basic ${KEY}` } });
+    expect(notBearer.status).toBe(401);
+    // Unknown internal paths are refused before routing: nothing to enumerate without a key.
+    expect((await app.request('/v1/nope')).status).toBe(401);
+    const ok = await app.request('/v1/ping', { headers: { authorization: `bearer  ${KEY} ` } });
+    expect(ok.status).toBe(200);
+    expect(
+      (await app.request('/v1/nope', { headers: { authorization: `Bearer ${KEY}` } })).status,
+    ).toBe(404);
+    expect((await app.request('/wx/ping')).status).toBe(200);
+    expect((await app.request('/healthz')).status).toBe(200);
+    // Refusals are logged like any request, without the presented key.
+    const logged = lines.map(
+      (l) => JSON.parse(l) as { msg: string; path?: string; status?: number },
+    );
+    expect(logged.filter((l) => l.msg === 'request' && l.status === 401)).toHaveLength(4);
+    expect(lines.join('')).not.toContain(KEY);
+  });
+
+  it('lets x-wx-source through only when trusted', async () => {
+    const headers = { 'x-wx-source': 'wxcloudrun' };
+    expect((await build(64, false).app.request('/v1/ping', { headers })).status).toBe(401);
+    expect((await build(64, true).app.request('/v1/ping', { headers })).status).toBe(200);
+    const plural = { 'x-wx-sources': 'wxcloudrun' };
+    expect((await build(64, true).app.request('/v1/ping', { headers: plural })).status).toBe(200);
+  });
+
   it('answers 404 in the envelope for an unknown route', async () => {
     const res = await build().app.request('/nope');
     expect(res.status).toBe(404);
@@ -102,6 +158,47 @@ describe.each(testTargets())('base app on $name', (target) => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ status: 'unavailable', db: 'down' });
+  });
+});
+
+describe('key matcher', () => {
+  const keys = ['k'.repeat(16), 'ключ-ключ-ключ-ключ', 'z'.repeat(200)];
+  const matches = createKeyMatcher(keys);
+
+  it('accepts exactly the configured keys', () => {
+    for (const k of keys) expect(matches(k)).toBe(true);
+  });
+
+  it('refuses prefixes, extensions, zero padding and keys wider than any configured', () => {
+    for (const bad of [
+      '',
+      'k'.repeat(15),
+      'k'.repeat(17),
+      `${'k'.repeat(16)}\u0000`,
+      'ключ-ключ-ключ-клю',
+      'z'.repeat(201),
+      `${'z'.repeat(200)}${'z'.repeat(500)}`,
+      'K'.repeat(16),
+    ]) {
+      expect(matches(bad), JSON.stringify(bad.slice(0, 20))).toBe(false);
+    }
+  });
+
+  it('refuses everything when no key is configured', () => {
+    const none = createKeyMatcher([]);
+    expect(none('')).toBe(false);
+    expect(none('k'.repeat(16))).toBe(false);
+  });
+});
+
+describe('log timestamps', () => {
+  it('formats like pino isoTime at every millisecond boundary', () => {
+    for (const t of [
+      0, 1, 9, 10, 99, 100, 999, 1_000, 1_763_700_000_000, 1_763_700_000_007, 1_763_700_059_999,
+      1_763_700_060_000,
+    ]) {
+      expect(isoTime(t)).toBe(`,"time":"${new Date(t).toISOString()}"`);
+    }
   });
 });
 

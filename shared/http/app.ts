@@ -4,7 +4,9 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Store } from '../store';
+import { createInternalAuth, type InternalAuthOptions, isInternalPath } from './auth';
 import { AppError, CODE_TO_STATUS, type ErrorCode, errorBody, WechatApiError } from './errors';
+import { requestHeader, setResponseHeader } from './headers';
 import type { Logger } from './log';
 
 /** Per-request values set by the base app. */
@@ -13,7 +15,7 @@ export type HubEnv = { Variables: { requestId: string } };
 export interface BaseAppDeps {
   store: Pick<Store, 'ping'>;
   log: Logger;
-  config: { bodyLimitBytes: number };
+  config: { bodyLimitBytes: number } & InternalAuthOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -24,33 +26,16 @@ function fail(c: Context<HubEnv>, code: ErrorCode, message: string, extra = {}) 
 
 /**
  * The base every function's app starts from: request id (`x-request-id`, echoed), one JSON log
- * line per request (path without query values), body size limit (413), the error envelope and
- * `GET /healthz`. Function routes are mounted on it with `app.route('/', routes)`.
+ * line per request (path without query values), internal auth for every path under `/v1/`
+ * (401), body size limit (413), the error envelope and `GET /healthz`. Function routes are
+ * mounted on it with `app.route('/', routes)`.
  */
 export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   // The access line has fixed fields only (path without query, status, timing): it skips the
   // wildcard redaction, which costs more than the rest of a cached token request.
   const access = deps.log.child({}, { redact: [] });
-
-  app.use(async (c, next) => {
-    const incoming = c.req.header('x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    c.set('requestId', requestId);
-    c.header('x-request-id', requestId);
-    const started = performance.now();
-    await next();
-    access.info(
-      {
-        requestId,
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      },
-      'request',
-    );
-  });
+  const authorize = createInternalAuth(deps.config);
 
   const limitBody = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
@@ -61,11 +46,45 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
         `request body exceeds ${deps.config.bodyLimitBytes} bytes`,
       ),
   });
-  // GET and HEAD carry no body; skipping them also keeps @hono/node-server from materialising a
-  // full Request object, which the body check would force on every read of a token.
-  app.use((c, next) =>
-    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
-  );
+
+  // One middleware for request id, body limit and access line: each composed layer costs a
+  // promise per request, and a cached token read is only a few of those.
+  app.use(async (c, next) => {
+    const incoming = requestHeader(c, 'x-request-id');
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    setResponseHeader(c, 'x-request-id', requestId);
+    const started = performance.now();
+    const method = c.req.method;
+    const path = c.req.path;
+    // Every internal route is guarded here, so a new one cannot be mounted without it.
+    const refused = isInternalPath(path) ? authorize(c) : undefined;
+    // A response returned here (refused, or too large) is the answer; otherwise the route's.
+    let early: Response | undefined;
+    if (refused !== undefined) {
+      c.header('WWW-Authenticate', refused.challenge);
+      early = fail(c, 'UNAUTHORIZED', refused.message);
+    } else if (method === 'GET' || method === 'HEAD') {
+      // No body to check; skipping the check also keeps @hono/node-server from building a full
+      // Request object, which it would force on every read of a token.
+      await next();
+    } else {
+      // The limit answers its 413 as a Response; otherwise it passes on what `next()` gives.
+      const limited: unknown = await limitBody(c, next);
+      if (limited instanceof Response) early = limited;
+    }
+    access.info(
+      {
+        requestId,
+        method,
+        path,
+        status: early?.status ?? c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+    return early;
+  });
 
   app.get('/healthz', async (c) => {
     try {

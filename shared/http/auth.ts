@@ -1,38 +1,70 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
-import { AppError } from './errors';
+import { timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
+import { requestHeader } from './headers';
 
 export interface InternalAuthOptions {
   apiKeys: string[];
   trustWxSource: boolean;
 }
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+/**
+ * Compares a presented key with every configured key in time that depends on neither's content
+ * nor length: each side is written into a zero-filled buffer as wide as the longest key, and the
+ * byte lengths are compared as well (so a key with trailing zero bytes cannot match a shorter
+ * one). A presented key wider than that is compared truncated and then rejected.
+ */
+export function createKeyMatcher(apiKeys: string[]): (presented: string) => boolean {
+  const width = Math.max(64, ...apiKeys.map((k) => Buffer.byteLength(k, 'utf8')));
+  const keys = apiKeys.map((k) => {
+    const padded = Buffer.alloc(width);
+    return { padded, length: padded.write(k, 'utf8') };
+  });
+  const scratch = Buffer.alloc(width);
+  return (presented) => {
+    scratch.fill(0);
+    const written = scratch.write(presented, 'utf8');
+    const fits = written === Buffer.byteLength(presented, 'utf8');
+    let ok = false;
+    for (const k of keys) ok = (timingSafeEqual(k.padded, scratch) && k.length === written) || ok;
+    return ok && fits;
+  };
+}
+
+/** Why a request was refused: the message for the body and the `WWW-Authenticate` challenge. */
+export interface AuthFailure {
+  message: string;
+  challenge: string;
+}
+
+/** Internal routes are every path under `/v1/` (api.md); `/healthz`, `/wx/…`, `/pay/…` are not. */
+export const isInternalPath = (path: string): boolean => path === '/v1' || path.startsWith('/v1/');
 
 /**
- * Guards internal routes: `Authorization: Bearer <key>` against `WXHUB_API_KEYS`, compared in
- * constant time (every configured key is compared, digests hide lengths), or `x-wx-source`
- * (also `x-wx-sources`) when `WXHUB_TRUST_WX_SOURCE=1` on WeChat CloudRun.
+ * Checks a request to an internal route: `Authorization: Bearer <key>` against
+ * `WXHUB_API_KEYS`, compared in constant time ({@link createKeyMatcher}), or `x-wx-source`
+ * (also `x-wx-sources`) when `WXHUB_TRUST_WX_SOURCE=1` on WeChat CloudRun. Answers `undefined`
+ * when the caller may pass.
  */
-export function requireInternal(opts: InternalAuthOptions): MiddlewareHandler {
-  const keyDigests = opts.apiKeys.map(digest);
-  return async (c, next) => {
-    if (opts.trustWxSource && (c.req.header('x-wx-source') ?? c.req.header('x-wx-sources'))) {
-      return next();
+export function createInternalAuth(
+  opts: InternalAuthOptions,
+): (c: Context) => AuthFailure | undefined {
+  const matches = createKeyMatcher(opts.apiKeys);
+  return (c) => {
+    if (
+      opts.trustWxSource &&
+      (requestHeader(c, 'x-wx-source') ?? requestHeader(c, 'x-wx-sources'))
+    ) {
+      return undefined;
     }
-    const header = c.req.header('authorization');
+    const header = requestHeader(c, 'authorization');
     if (header === undefined || header === '') {
-      c.header('WWW-Authenticate', 'Bearer');
-      throw new AppError('UNAUTHORIZED', 'missing Authorization: Bearer <key>');
+      return { message: 'missing Authorization: Bearer <key>', challenge: 'Bearer' };
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const presented = digest(match?.[1] ?? '');
-    let ok = false;
-    for (const d of keyDigests) ok = timingSafeEqual(d, presented) || ok;
+    const ok = matches(match?.[1] ?? '');
     if (match === null || !ok) {
-      c.header('WWW-Authenticate', 'Bearer error="invalid_token"');
-      throw new AppError('UNAUTHORIZED', 'invalid bearer key');
+      return { message: 'invalid bearer key', challenge: 'Bearer error="invalid_token"' };
     }
-    return next();
+    return undefined;
   };
 }

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { pino } from 'pino';
 import type { LogLevel } from '../config';
 
@@ -24,17 +24,34 @@ const SECRET_FIELDS = [
 ];
 const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
 
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * pino's `isoTime`, same output (`,"time":"2026-11-21T10:35:04.345Z"`), without formatting a
+ * `Date` per line: the part up to the second is kept and only the milliseconds are appended.
+ */
+export function isoTime(now = Date.now()): string {
+  const ms = now % 1000;
+  const second = now - ms;
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second).toISOString().slice(0, 20);
+  }
+  return `,"time":"${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
 /**
  * JSON logs on stdout (pino), with secrets and tokens redacted by field name.
  *
  * @example createLogger('info').info({ app: 'oa', accessToken: 't' }, 'refreshed') // token → "[redacted]"
  */
-export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'wxhub' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: () => isoTime(),
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },

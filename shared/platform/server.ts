@@ -11,14 +11,14 @@ export interface RunningServer {
 
 /** Serves a Hono app (anything with `fetch`) on `port` (0 = any free port) with Node's HTTP server. */
 export async function listen(
-  app: { fetch: (request: Request) => Response | Promise<Response> },
+  app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> },
   port: number,
   log: Logger,
   hostname = '0.0.0.0',
 ): Promise<RunningServer> {
   return new Promise((resolve) => {
     const server = serve(
-      { fetch: (req) => app.fetch(req), port, hostname },
+      { fetch: (req, env) => app.fetch(req, env), port, hostname },
       (info: AddressInfo) => {
         const url = `http://127.0.0.1:${info.port}`;
         log.info({ port: info.port }, 'listening');

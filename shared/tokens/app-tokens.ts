@@ -56,6 +56,18 @@ export async function appAccessToken(
   return tokens.get({ owner: appOwner(app), kind: 'access_token' }, accessTokenFetcher(http, app));
 }
 
+/**
+ * The access token {@link appAccessToken} would serve from this instance's cache, without I/O;
+ * `undefined` when it has to go the long way (including every error case).
+ */
+export function cachedAccessToken(
+  tokens: TokenManager,
+  app: AppRecord,
+): ServedCredential | undefined {
+  if (!TOKEN_KINDS.has(app.kind) || app.appSecret === undefined) return undefined;
+  return tokens.cached({ owner: appOwner(app), kind: 'access_token' });
+}
+
 export const TICKET_TYPES = ['jsapi', 'wx_card'] as const;
 export type TicketType = (typeof TICKET_TYPES)[number];
 

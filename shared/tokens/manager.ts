@@ -171,12 +171,22 @@ export function createTokenManager(deps: TokenManagerDeps) {
     }
   }
 
+  function cached(k: CredentialKey): ServedCredential | undefined {
+    const hit = cache.get(id(k));
+    return hit !== undefined && hit.until > clock.now() ? hit : undefined;
+  }
+
   return {
     options: opts,
+    /**
+     * What {@link get} would answer from this instance's cache, without I/O; `undefined` when it
+     * would have to read the store. The same object is returned while the entry lives.
+     */
+    cached,
     /** Serves `k`, refreshing it first when no valid value is stored. */
     async get(k: CredentialKey, fetcher: Fetcher): Promise<ServedCredential> {
-      const hit = cache.get(id(k));
-      if (hit !== undefined && hit.until > clock.now()) return hit;
+      const hit = cached(k);
+      if (hit !== undefined) return hit;
       const row = await store.credentials.get(k);
       if (row !== undefined && servable(row, opts.serveMarginMs)) return remember(k, served(row));
       if (

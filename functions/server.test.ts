@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../shared/http/log';
+import { listen, type RunningServer } from '../shared/platform/server';
+import { testTargets } from '../shared/store/testing';
+import { AUTH, createTestHub, type TestHub, testApp } from './testing';
+
+// The same routes as the in-process tests, through Node's HTTP server: @hono/node-server takes
+// other paths there (headers read from the incoming message, headers set on the outgoing one,
+// cached response bodies), and those are what production runs.
+describe.each(testTargets())('hub over real HTTP on $name', (target) => {
+  const oa = testApp({ tokenMode: 'classic' });
+  let hub: TestHub;
+  let server: RunningServer;
+  beforeAll(async () => {
+    hub = await createTestHub(target, {
+      apps: [oa],
+      env: { WXHUB_BODY_LIMIT_BYTES: '1024' },
+    });
+    server = await listen(hub.app, 0, createLogger('error'), '127.0.0.1');
+  });
+  afterAll(async () => {
+    await server.close(1_000);
+    await hub.close();
+  });
+
+  const call = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
+
+  it('serves the cached token again and again with a correct length and a fresh request id', async () => {
+    const bodies: string[] = [];
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const res = await call(`/v1/apps/${oa.name}/token`, { headers: AUTH });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      const text = await res.text();
+      expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+      ids.add(res.headers.get('x-request-id') ?? '');
+      bodies.push(text);
+    }
+    expect(new Set(bodies).size).toBe(1);
+    expect(ids.size).toBe(5);
+    const body = JSON.parse(bodies[0] ?? '{}') as { appId: string; accessToken: string };
+    expect(body.appId).toBe(oa.appId);
+    expect(hub.sim.sim.isTokenValid(body.accessToken)).toBe(true);
+    expect(hub.sim.sim.calls('/cgi-bin/token', oa.appId)).toBe(1);
+  });
+
+  it('echoes a safe x-request-id on success and on refusal', async () => {
+    const ok = await call(`/v1/apps/${oa.name}/token`, {
+      headers: { ...AUTH, 'x-request-id': 'caller-42' },
+    });
+    expect(ok.headers.get('x-request-id')).toBe('caller-42');
+    const refused = await call(`/v1/apps/${oa.name}/token`, {
+      headers: { 'x-request-id': 'caller-43' },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('x-request-id')).toBe('caller-43');
+    expect(((await refused.json()) as { error: { requestId: string } }).error.requestId).toBe(
+      'caller-43',
+    );
+  });
+
+  it('refuses a wrong key and a missing one, and serves unauthenticated routes', async () => {
+    const wrong = await call(`/v1/apps/${oa.name}/token`, {
+      headers: { authorization: 'Bearer not-the-key-0000000' },
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect((await call('/v1/refresh', { method: 'POST' })).status).toBe(401);
+    expect((await call('/healthz')).status).toBe(200);
+  });
+
+  it('answers 413 for a body over the limit and 404 for an unknown app', async () => {
+    const big = await call(`/v1/apps/${oa.name}/token/invalidate`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ accessToken: 'x'.repeat(2_000) }),
+    });
+    expect(big.status).toBe(413);
+    const missing = await call('/v1/apps/no-such-app/token', { headers: AUTH });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+});

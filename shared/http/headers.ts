@@ -1,0 +1,36 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+
+/** What @hono/node-server passes as `c.env`: the Node request behind the Web `Request`. */
+interface NodeBindings {
+  incoming?: IncomingMessage;
+  outgoing?: ServerResponse;
+}
+
+/**
+ * One request header (`name` in lower case). On Node it is read straight from the incoming
+ * message: asking `c.req.header()` makes @hono/node-server build a full Web `Headers` object,
+ * which costs more than everything else a cached token read does. Elsewhere (SCF events, tests
+ * calling `app.request`) it falls back to the Web request. Repeated headers are joined with ", "
+ * as `Headers.get` does.
+ */
+export function requestHeader(c: Context, name: string): string | undefined {
+  const incoming = (c.env as NodeBindings | undefined)?.incoming;
+  if (incoming?.headers === undefined) return c.req.header(name);
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Sets a header on whatever response this request ends with. On Node it goes straight onto the
+ * outgoing message (Node merges it into the head written later), which keeps @hono/node-server
+ * on its fast path for plain responses; elsewhere it is `c.header()`.
+ */
+export function setResponseHeader(c: Context, name: string, value: string): void {
+  const outgoing = (c.env as NodeBindings | undefined)?.outgoing;
+  if (outgoing !== undefined && typeof outgoing.setHeader === 'function') {
+    outgoing.setHeader(name, value);
+  } else {
+    c.header(name, value);
+  }
+}
