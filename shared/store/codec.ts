@@ -300,6 +300,8 @@ export function deliveryRows(
     attempts: 0,
     maxAttempts: d.maxAttempts,
     nextAttemptAt: d.nextAttemptAt,
+    lockedBy: d.lockedBy ?? null,
+    lockedUntil: d.lockedUntil ?? null,
     createdAt: now,
     updatedAt: now,
   }));

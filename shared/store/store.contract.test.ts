@@ -350,6 +350,43 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(rows[1]?.lastError).toBe('timeout');
     });
 
+    it('keeps the first answer of a message: finishReply never overwrites', async () => {
+      const a = uniqueName('fin');
+      const { message: m } = await store.messages.insert(message(a, 'f1'), [], NOW);
+      const answers = await Promise.all([
+        store.messages.finishReply(m.id, '<xml>first</xml>'),
+        store.messages.finishReply(m.id, 'success'),
+      ]);
+      expect(answers[0]).toBe(answers[1]);
+      expect(await store.messages.finishReply(m.id, 'late')).toBe(answers[0]);
+      expect((await store.messages.get(a, 'f1'))?.reply).toBe(answers[0]);
+    });
+
+    it('stores deliveries locked by the receiver, out of the drain until the lock expires', async () => {
+      const a = uniqueName('lck');
+      const locked = {
+        owner: a,
+        targetUrl: 'http://127.0.0.1:9/x',
+        idempotencyKey: `${a}-l`,
+        payload: '{}',
+        maxAttempts: 3,
+        nextAttemptAt: NOW,
+        lockedBy: `recv-${a}`,
+        lockedUntil: NOW + 5_000,
+      };
+      const { message: m } = await store.messages.insert(message(a, 'l1'), [locked], NOW);
+      const mine = await store.outbox.forSource('message', m.id);
+      expect(mine.map((d) => [d.owner, d.status, d.attempts])).toEqual([[a, 'pending', 0]]);
+      const early = await store.outbox.claimDue(`drain-${a}`, NOW + 1_000, 30_000, 1000);
+      expect(early.filter((d) => d.owner === a)).toHaveLength(0);
+      const id = mine[0]?.id ?? -1;
+      expect(await store.outbox.markDelivered(id, `recv-${a}`, NOW + 100)).toBe(true);
+      await store.outbox.purgeDelivered(NOW + 50, 1000);
+      expect(await store.outbox.forSource('message', m.id)).toHaveLength(1);
+      expect(await store.outbox.purgeDelivered(NOW + 200, 10_000)).toBeGreaterThanOrEqual(1);
+      expect(await store.outbox.forSource('message', m.id)).toHaveLength(0);
+    });
+
     it('purges messages older than the cut-off', async () => {
       const a = uniqueName('old');
       await store.messages.insert({ ...message(a, 'old'), receivedAt: 1000 }, [], NOW);

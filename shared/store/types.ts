@@ -159,6 +159,9 @@ export interface NewDelivery {
   payload: string;
   maxAttempts: number;
   nextAttemptAt: number;
+  /** Stored already locked by this worker (the receiver tries it at once), until `lockedUntil`. */
+  lockedBy?: string | undefined;
+  lockedUntil?: number | undefined;
 }
 
 export interface DeliveryRecord extends NewDelivery {
@@ -183,6 +186,11 @@ export interface MessagesRepo {
   ): Promise<{ inserted: boolean; message: CallbackMessageRecord }>;
   get(app: string, dedupKey: string): Promise<CallbackMessageRecord | undefined>;
   setReply(id: number, reply: string): Promise<void>;
+  /**
+   * Sets the answer of a message unless one is set already, and returns the one stored: the first
+   * answer wins, so every delivery of the same push is answered alike.
+   */
+  finishReply(id: number, reply: string): Promise<string>;
   /** Deletes messages received before `before`; returns how many. */
   purgeBefore(before: number, limit: number): Promise<number>;
 }
@@ -226,6 +234,10 @@ export interface OutboxRepo {
     now: number,
   ): Promise<'pending' | 'dead' | 'lost'>;
   list(filter: { status?: DeliveryRecord['status']; owner?: string }): Promise<DeliveryRecord[]>;
+  /** The deliveries of one stored message or notification, by id. */
+  forSource(source: DeliveryRecord['source'], sourceId: number): Promise<DeliveryRecord[]>;
+  /** Deletes delivered rows delivered before `before`; pending and dead ones stay. */
+  purgeDelivered(before: number, limit: number): Promise<number>;
 }
 
 /** Every query wxhub issues goes through a Store. One implementation per dialect. */

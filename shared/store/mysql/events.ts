@@ -65,6 +65,17 @@ export function mysqlMessages(db: MySql2Database): MessagesRepo {
     async setReply(id, reply) {
       await db.update(callbackMessages).set({ reply }).where(eq(callbackMessages.id, id));
     },
+    async finishReply(id, reply) {
+      await db
+        .update(callbackMessages)
+        .set({ reply })
+        .where(and(eq(callbackMessages.id, id), isNull(callbackMessages.reply)));
+      const [row] = await db
+        .select({ reply: callbackMessages.reply })
+        .from(callbackMessages)
+        .where(eq(callbackMessages.id, id));
+      return row?.reply ?? reply;
+    },
     async purgeBefore(before, limit) {
       return affected(
         await db
@@ -180,6 +191,23 @@ export function mysqlOutbox(db: MySql2Database): OutboxRepo {
           .where(eq(outbox.id, id));
         return status;
       });
+    },
+    async forSource(source, sourceId) {
+      const rows = await db
+        .select()
+        .from(outbox)
+        .where(and(eq(outbox.source, source), eq(outbox.sourceId, sourceId)))
+        .orderBy(asc(outbox.id));
+      return rows.map(deliveryRecord);
+    },
+    async purgeDelivered(before, limit) {
+      return affected(
+        await db
+          .delete(outbox)
+          .where(and(eq(outbox.status, 'delivered'), lt(outbox.deliveredAt, before)))
+          .orderBy(asc(outbox.deliveredAt))
+          .limit(limit),
+      );
     },
     async list(filter) {
       const conditions = [];

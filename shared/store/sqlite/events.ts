@@ -44,6 +44,18 @@ export function sqliteMessages(db: BetterSQLite3Database): MessagesRepo {
     async setReply(id, reply) {
       db.update(callbackMessages).set({ reply }).where(eq(callbackMessages.id, id)).run();
     },
+    async finishReply(id, reply) {
+      db.update(callbackMessages)
+        .set({ reply })
+        .where(and(eq(callbackMessages.id, id), isNull(callbackMessages.reply)))
+        .run();
+      const row = db
+        .select({ reply: callbackMessages.reply })
+        .from(callbackMessages)
+        .where(eq(callbackMessages.id, id))
+        .get();
+      return row?.reply ?? reply;
+    },
     async purgeBefore(before, limit) {
       const ids = db
         .select({ id: callbackMessages.id })
@@ -165,6 +177,23 @@ export function sqliteOutbox(db: BetterSQLite3Database): OutboxRepo {
           .run();
         return status;
       });
+    },
+    async forSource(source, sourceId) {
+      return db
+        .select()
+        .from(outbox)
+        .where(and(eq(outbox.source, source), eq(outbox.sourceId, sourceId)))
+        .orderBy(asc(outbox.id))
+        .all()
+        .map(deliveryRecord);
+    },
+    async purgeDelivered(before, limit) {
+      const ids = db
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(and(eq(outbox.status, 'delivered'), lt(outbox.deliveredAt, before)))
+        .limit(limit);
+      return db.delete(outbox).where(inArray(outbox.id, ids)).run().changes;
     },
     async list(filter) {
       const conditions = [];

@@ -1,0 +1,115 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Message crypto of Official Account and Mini Program pushes (wechat.md §3): SHA-1 signatures
+ * over the sorted strings, and AES-256-CBC with IV = key[0:16], PKCS#7 padding to 32 bytes and
+ * the layout `random(16) | length (u32 BE) | message | appid`.
+ */
+
+/** Why a push was refused; the message is safe to answer (no key material, no plaintext). */
+export class MessageCryptoError extends Error {
+  override readonly name = 'MessageCryptoError';
+  constructor(
+    readonly reason:
+      | 'BAD_SIGNATURE'
+      | 'BAD_ENCODING'
+      | 'BAD_PADDING'
+      | 'BAD_LENGTH'
+      | 'WRONG_APPID'
+      | 'BAD_KEY',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BLOCK = 32;
+
+/**
+ * `sha1(sort(parts).join(''))` in hex: `signature` over token/timestamp/nonce, `msg_signature`
+ * with the `Encrypt` field added.
+ *
+ * @example wechatSignature('AAAAA', '1714036504', '1514711492') // 'f464b24f…'
+ */
+export function wechatSignature(...parts: string[]): string {
+  return createHash('sha1').update(parts.sort().join(''), 'utf8').digest('hex');
+}
+
+/** Compares a presented hex signature with the expected one in constant time. */
+export function signatureMatches(expected: string, presented: string | undefined): boolean {
+  if (presented === undefined) return false;
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(presented.toLowerCase(), 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The 32-byte AES key of a 43-character EncodingAESKey. */
+export function aesKeyOf(encodingAesKey: string): Buffer {
+  if (!/^[A-Za-z0-9+/]{43}$/.test(encodingAesKey)) {
+    throw new MessageCryptoError('BAD_KEY', 'EncodingAESKey must be 43 base64 characters');
+  }
+  const key = Buffer.from(`${encodingAesKey}=`, 'base64');
+  if (key.length !== 32) throw new MessageCryptoError('BAD_KEY', 'EncodingAESKey is not 32 bytes');
+  return key;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Decrypts an `Encrypt` field and checks the trailing appid.
+ *
+ * @returns the message text (XML or JSON as WeChat sent it)
+ * @throws MessageCryptoError when the ciphertext, padding, length or appid is wrong
+ */
+export function decryptMessage(key: Buffer, encrypted: string, appId: string): string {
+  if (encrypted.length === 0 || encrypted.length % 4 !== 0 || !BASE64.test(encrypted)) {
+    throw new MessageCryptoError('BAD_ENCODING', 'Encrypt is not base64');
+  }
+  const data = Buffer.from(encrypted, 'base64');
+  if (data.length === 0 || data.length % BLOCK !== 0) {
+    throw new MessageCryptoError('BAD_ENCODING', 'Encrypt is not a whole number of 32-byte blocks');
+  }
+  const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+  decipher.setAutoPadding(false);
+  const plain = Buffer.concat([decipher.update(data), decipher.final()]);
+  const pad = plain[plain.length - 1] ?? 0;
+  if (pad < 1 || pad > BLOCK) throw new MessageCryptoError('BAD_PADDING', 'bad padding');
+  for (let i = plain.length - pad; i < plain.length; i++) {
+    if (plain[i] !== pad) throw new MessageCryptoError('BAD_PADDING', 'bad padding');
+  }
+  const body = plain.subarray(0, plain.length - pad);
+  if (body.length < 20) throw new MessageCryptoError('BAD_LENGTH', 'message too short');
+  const length = body.readUInt32BE(16);
+  if (length > body.length - 20) {
+    throw new MessageCryptoError('BAD_LENGTH', 'message length exceeds the decrypted data');
+  }
+  const trailing = body.subarray(20 + length);
+  const expected = Buffer.from(appId, 'utf8');
+  if (trailing.length !== expected.length || !timingSafeEqual(trailing, expected)) {
+    throw new MessageCryptoError('WRONG_APPID', 'the message is for another appid');
+  }
+  return body.subarray(20, 20 + length).toString('utf8');
+}
+
+/**
+ * Encrypts a reply: `random16 | length | message | appid`, PKCS#7 to 32 bytes, base64.
+ * `random` is 16 fresh random bytes unless given (tests reproduce WeChat's example with it).
+ */
+export function encryptMessage(
+  key: Buffer,
+  message: string,
+  appId: string,
+  random: Buffer = randomBytes(16),
+): string {
+  const msg = Buffer.from(message, 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(msg.length, 0);
+  const body = Buffer.concat([random, length, msg, Buffer.from(appId, 'utf8')]);
+  const pad = BLOCK - (body.length % BLOCK);
+  const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
+  cipher.setAutoPadding(false);
+  return Buffer.concat([
+    cipher.update(Buffer.concat([body, Buffer.alloc(pad, pad)])),
+    cipher.final(),
+  ]).toString('base64');
+}

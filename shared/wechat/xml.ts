@@ -1,0 +1,184 @@
+/**
+ * The XML WeChat pushes and accepts: one `<xml>` root of elements holding text, CDATA or nested
+ * elements (`<PicList><item>…</item></PicList>`). No attributes are needed, and DOCTYPE, entity
+ * declarations and processing instructions are refused outright, so no entity expansion or
+ * external reference can happen.
+ */
+
+/** A parsed element: text, nested fields, or a list when a tag repeats. */
+export type XmlValue = string | XmlFields | XmlValue[];
+export interface XmlFields {
+  [tag: string]: XmlValue;
+}
+
+/** Malformed or refused XML; the message says where. */
+export class XmlError extends Error {
+  override readonly name = 'XmlError';
+}
+
+const NAME = /[A-Za-z_][\w.-]*/y;
+const ENTITY: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const MAX_DEPTH = 16;
+
+function decodeEntities(text: string, at: number): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|[a-z]+);|&/g, (whole, ref?: string) => {
+    if (ref === undefined) throw new XmlError(`bare & in text near offset ${at}`);
+    if (ref.startsWith('#')) {
+      const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
+      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) || code === 0) {
+        throw new XmlError(`bad character reference ${whole} near offset ${at}`);
+      }
+      return String.fromCodePoint(code);
+    }
+    const value = ENTITY[ref];
+    if (value === undefined) throw new XmlError(`unknown entity ${whole} near offset ${at}`);
+    return value;
+  });
+}
+
+/**
+ * Parses a WeChat push. Returns the fields of the root element (named `xml` by WeChat, any name
+ * accepted).
+ *
+ * @example parseXml('<xml><MsgType><![CDATA[text]]></MsgType></xml>') // { MsgType: 'text' }
+ * @throws XmlError with the offset of the first problem
+ */
+export function parseXml(input: string): XmlFields {
+  let pos = 0;
+  const fail = (what: string): never => {
+    throw new XmlError(`${what} at offset ${pos}`);
+  };
+  const skipSpace = () => {
+    while (pos < input.length && /\s/.test(input[pos] ?? '')) pos++;
+  };
+  const skipMisc = (prolog: boolean) => {
+    for (;;) {
+      skipSpace();
+      if (input.startsWith('<!--', pos)) {
+        const end = input.indexOf('-->', pos + 4);
+        if (end < 0) fail('unterminated comment');
+        pos = end + 3;
+      } else if (input.startsWith('<?', pos)) {
+        // Only the XML declaration, and only before the root element.
+        if (!prolog || !/^<\?xml[\s?]/.test(input.slice(pos, pos + 6))) {
+          fail('processing instructions are not accepted');
+        }
+        prolog = false;
+        const end = input.indexOf('?>', pos);
+        if (end < 0) fail('unterminated XML declaration');
+        pos = end + 2;
+      } else if (input.startsWith('<!', pos) && !input.startsWith('<![CDATA[', pos)) {
+        fail('DOCTYPE and declarations are not accepted');
+      } else {
+        return;
+      }
+    }
+  };
+  const name = (): string => {
+    NAME.lastIndex = pos;
+    const m = NAME.exec(input);
+    if (m === null) return fail('expected an element name');
+    pos += m[0].length;
+    return m[0];
+  };
+
+  // Returns the element's value: text (with CDATA) when it has no child elements.
+  const element = (depth: number): [string, XmlValue] => {
+    if (depth > MAX_DEPTH) fail('elements nested too deeply');
+    if (input[pos] !== '<') fail('expected <');
+    pos++;
+    const tag = name();
+    skipSpace();
+    if (input.startsWith('/>', pos)) {
+      pos += 2;
+      return [tag, ''];
+    }
+    if (input[pos] !== '>') fail(`attributes are not accepted on <${tag}>`);
+    pos++;
+    let text = '';
+    let fields: XmlFields | undefined;
+    for (;;) {
+      if (pos >= input.length) fail(`unterminated <${tag}>`);
+      if (input.startsWith('<![CDATA[', pos)) {
+        const end = input.indexOf(']]>', pos + 9);
+        if (end < 0) fail('unterminated CDATA');
+        text += input.slice(pos + 9, end);
+        pos = end + 3;
+      } else if (input.startsWith('<!--', pos)) {
+        const end = input.indexOf('-->', pos + 4);
+        if (end < 0) fail('unterminated comment');
+        pos = end + 3;
+      } else if (input.startsWith('</', pos)) {
+        pos += 2;
+        const closing = name();
+        if (closing !== tag) fail(`</${closing}> closes <${tag}>`);
+        skipSpace();
+        if (input[pos] !== '>') fail(`expected > after </${closing}`);
+        pos++;
+        if (fields === undefined) return [tag, text];
+        if (text.trim() !== '') fail(`<${tag}> mixes text and elements`);
+        return [tag, fields];
+      } else if (input[pos] === '<') {
+        if (input[pos + 1] === '!' || input[pos + 1] === '?') fail('declarations are not accepted');
+        const [childTag, value] = element(depth + 1);
+        fields ??= {};
+        const prior = fields[childTag];
+        if (prior === undefined) fields[childTag] = value;
+        else if (Array.isArray(prior)) prior.push(value);
+        else fields[childTag] = [prior, value];
+      } else {
+        const next = input.indexOf('<', pos);
+        const end = next < 0 ? input.length : next;
+        text += decodeEntities(input.slice(pos, end), pos);
+        pos = end;
+      }
+    }
+  };
+
+  skipMisc(true);
+  if (input[pos] !== '<') fail('expected the root element');
+  const [, root] = element(0);
+  skipMisc(false);
+  if (pos !== input.length) fail('content after the root element');
+  if (typeof root === 'string') {
+    if (root.trim() !== '') fail('the root element holds text, not fields');
+    return {};
+  }
+  if (Array.isArray(root)) return fail('unexpected list at the root');
+  return root;
+}
+
+const cdata = (text: string) => `<![CDATA[${text.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
+
+function renderValue(tag: string, value: unknown): string {
+  if (Array.isArray(value)) return value.map((v) => renderValue(tag, v)).join('');
+  if (typeof value === 'number' || typeof value === 'bigint') return `<${tag}>${value}</${tag}>`;
+  if (typeof value === 'string') return `<${tag}>${cdata(value)}</${tag}>`;
+  if (typeof value === 'boolean') return `<${tag}>${value ? 1 : 0}</${tag}>`;
+  if (value !== null && typeof value === 'object') {
+    return `<${tag}>${Object.entries(value)
+      .map(([k, v]) => renderValue(k, v))
+      .join('')}</${tag}>`;
+  }
+  return '';
+}
+
+/**
+ * Renders fields as WeChat's XML: strings in CDATA, numbers bare, objects nested, arrays as
+ * repeated elements (`{ Articles: { item: [a, b] } }` → `<Articles><item>…</item><item>…</item>`).
+ * Tag names must be element names; anything else throws.
+ */
+export function buildXml(fields: Record<string, unknown>, root = 'xml'): string {
+  const check = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(check);
+    else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (!/^[A-Za-z_][\w.-]*$/.test(k)) throw new XmlError(`"${k}" is not an element name`);
+        check(v);
+      }
+    }
+  };
+  check(fields);
+  return renderValue(root, fields);
+}
