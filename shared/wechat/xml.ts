@@ -25,7 +25,8 @@ function decodeEntities(text: string, at: number): string {
   return text.replace(/&(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|[a-z]+);|&/g, (whole, ref?: string) => {
     if (ref === undefined) throw new XmlError(`bare & in text near offset ${at}`);
     if (ref.startsWith('#')) {
-      const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
+      const code =
+        ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
       if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) || code === 0) {
         throw new XmlError(`bad character reference ${whole} near offset ${at}`);
       }
