@@ -4,12 +4,14 @@ import type { Deps } from '../shared/platform/deps';
 import * as proxy from './proxy/app';
 import * as refresh from './refresh/app';
 import * as token from './token/app';
+import * as wxCallback from './wx-callback/app';
 
 /** Every function, in mount order. The one-port server and the SCF build read this list. */
 export const FUNCTIONS = [
   { name: 'token', createRoutes: token.createRoutes },
   { name: 'proxy', createRoutes: proxy.createRoutes },
   { name: 'refresh', createRoutes: refresh.createRoutes },
+  { name: 'wx-callback', createRoutes: wxCallback.createRoutes },
 ] as const;
 
 /** All functions on one app: what `npm start`, `npm run dev` and the CloudRun image serve. */

@@ -1,11 +1,15 @@
 import { Hono } from 'hono';
+import { drainOutbox, purgeExpired } from '../../shared/callbacks/forward';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import type { Deps } from '../../shared/platform/deps';
 import { runRefreshPass } from '../../shared/tokens/refresh-pass';
 
-/** Runs one refresh pass with the process's dependencies (timer events, the scheduler). */
-export function refreshNow(deps: Deps) {
-  return runRefreshPass({
+/**
+ * One pass of the timer (timer events, the scheduler, `POST /v1/refresh`): credentials refreshed
+ * ahead of expiry, then the delivery outbox drained, then stored messages past retention purged.
+ */
+export async function refreshNow(deps: Deps) {
+  const tokens = await runRefreshPass({
     store: deps.store,
     tokens: deps.tokens,
     clock: deps.clock,
@@ -13,6 +17,12 @@ export function refreshNow(deps: Deps) {
     wechat: deps.wechat,
     refreshAheadSeconds: deps.config.refreshAheadSeconds,
   });
+  const outbox = await drainOutbox(deps);
+  const purged = await purgeExpired(deps, deps.config.messageRetentionDays);
+  if (outbox.delivered + outbox.retrying + outbox.dead + purged.messages + purged.deliveries > 0) {
+    deps.log.info({ outbox, purged }, 'outbox drained');
+  }
+  return { ...tokens, outbox, purged };
 }
 
 /** Routes of the refresh function: `POST /v1/refresh` runs one pass now. */

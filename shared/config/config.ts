@@ -22,6 +22,14 @@ export interface Config {
   refreshIntervalSeconds: number;
   bodyLimitBytes: number;
   proxyTimeoutMs: number;
+  /** Pushes whose `timestamp` is further than this from now are refused. */
+  callbackMaxSkewSeconds: number;
+  /** Time a push may spend forwarding before it is answered (WeChat waits 5 s). */
+  forwardBudgetMs: number;
+  /** Attempts per outbox delivery before it is marked dead. */
+  outboxMaxAttempts: number;
+  /** Stored messages older than this are purged by the refresh pass; 0 keeps them. */
+  messageRetentionDays: number;
   dataDir: string;
   port: number;
   logLevel: LogLevel;
@@ -117,6 +125,10 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     refreshIntervalSeconds: e.WXHUB_REFRESH_INTERVAL_SECONDS,
     bodyLimitBytes: e.WXHUB_BODY_LIMIT_BYTES,
     proxyTimeoutMs: e.WXHUB_PROXY_TIMEOUT_MS,
+    callbackMaxSkewSeconds: e.WXHUB_CALLBACK_MAX_SKEW_SECONDS,
+    forwardBudgetMs: e.WXHUB_FORWARD_BUDGET_MS,
+    outboxMaxAttempts: e.WXHUB_OUTBOX_MAX_ATTEMPTS,
+    messageRetentionDays: e.WXHUB_MESSAGE_RETENTION_DAYS,
     dataDir: e.WXHUB_DATA_DIR,
     port: e.PORT ?? 3000,
     logLevel: e.LOG_LEVEL,

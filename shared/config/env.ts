@@ -60,6 +60,10 @@ export const envSchema = z.object({
   WXHUB_REFRESH_AHEAD_SECONDS: positiveInt(6000).optional(),
   WXHUB_REFRESH_INTERVAL_SECONDS: positiveInt(3600).default(60),
   WXHUB_PROXY_TIMEOUT_MS: positiveInt(120_000).default(15_000),
+  WXHUB_CALLBACK_MAX_SKEW_SECONDS: positiveInt(86_400).default(300),
+  WXHUB_FORWARD_BUDGET_MS: wholeNumber(100, 4_500).default(4_000),
+  WXHUB_OUTBOX_MAX_ATTEMPTS: positiveInt(100).default(10),
+  WXHUB_MESSAGE_RETENTION_DAYS: wholeNumber(0, 3_650).default(30),
   WXHUB_BODY_LIMIT_BYTES: positiveInt(50 * 1024 * 1024).default(1024 * 1024),
   WXHUB_DATA_DIR: z.string().min(1).default('.data'),
   // 0 picks any free port (tests).

@@ -185,6 +185,8 @@ export interface MessagesRepo {
     now: number,
   ): Promise<{ inserted: boolean; message: CallbackMessageRecord }>;
   get(app: string, dedupKey: string): Promise<CallbackMessageRecord | undefined>;
+  /** How many messages of `app` are stored. */
+  count(app: string): Promise<number>;
   setReply(id: number, reply: string): Promise<void>;
   /**
    * Sets the answer of a message unless one is set already, and returns the one stored: the first
@@ -222,8 +224,17 @@ export interface PayNotificationsRepo {
 }
 
 export interface OutboxRepo {
-  /** Locks up to `limit` due pending deliveries for `worker` until `now + lockMs`. */
-  claimDue(worker: string, now: number, lockMs: number, limit: number): Promise<DeliveryRecord[]>;
+  /**
+   * Locks up to `limit` due pending deliveries for `worker` until `now + lockMs` (only `owner`'s
+   * when given).
+   */
+  claimDue(
+    worker: string,
+    now: number,
+    lockMs: number,
+    limit: number,
+    owner?: string,
+  ): Promise<DeliveryRecord[]>;
   markDelivered(id: number, worker: string, now: number): Promise<boolean>;
   /** Records a failed attempt: back to pending at `nextAttemptAt`, or `dead` when out of attempts. */
   markFailed(

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, lte, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import { callbackMessages, outbox, payNotifications } from '../../db/schema/mysql';
 import {
@@ -61,6 +61,13 @@ export function mysqlMessages(db: MySql2Database): MessagesRepo {
     async get(app, dedupKey) {
       const row = await get(app, dedupKey);
       return row === undefined ? undefined : messageRecord(row);
+    },
+    async count(app) {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)` })
+        .from(callbackMessages)
+        .where(eq(callbackMessages.app, app));
+      return Number(row?.n ?? 0);
     },
     async setReply(id, reply) {
       await db.update(callbackMessages).set({ reply }).where(eq(callbackMessages.id, id));
@@ -127,7 +134,7 @@ export function mysqlPayNotifications(db: MySql2Database): PayNotificationsRepo 
 /** The delivery outbox on MySQL/MariaDB. */
 export function mysqlOutbox(db: MySql2Database): OutboxRepo {
   return {
-    async claimDue(worker, now, lockMs, limit) {
+    async claimDue(worker, now, lockMs, limit, owner) {
       // One UPDATE … ORDER BY … LIMIT locks the batch; concurrent drainers get disjoint rows.
       await db
         .update(outbox)
@@ -137,6 +144,7 @@ export function mysqlOutbox(db: MySql2Database): OutboxRepo {
             eq(outbox.status, 'pending'),
             lte(outbox.nextAttemptAt, now),
             or(isNull(outbox.lockedUntil), lte(outbox.lockedUntil, now)),
+            owner === undefined ? undefined : eq(outbox.owner, owner),
           ),
         )
         .orderBy(asc(outbox.nextAttemptAt))

@@ -41,6 +41,14 @@ export function sqliteMessages(db: BetterSQLite3Database): MessagesRepo {
       const row = get(app, dedupKey);
       return row === undefined ? undefined : messageRecord(row);
     },
+    async count(app) {
+      const row = db
+        .select({ n: sql<number>`count(*)` })
+        .from(callbackMessages)
+        .where(eq(callbackMessages.app, app))
+        .get();
+      return Number(row?.n ?? 0);
+    },
     async setReply(id, reply) {
       db.update(callbackMessages).set({ reply }).where(eq(callbackMessages.id, id)).run();
     },
@@ -108,7 +116,7 @@ export function sqlitePayNotifications(db: BetterSQLite3Database): PayNotificati
 /** The delivery outbox on SQLite. */
 export function sqliteOutbox(db: BetterSQLite3Database): OutboxRepo {
   return {
-    async claimDue(worker, now, lockMs, limit) {
+    async claimDue(worker, now, lockMs, limit, owner) {
       return db.transaction((tx) => {
         const due = tx
           .select({ id: outbox.id })
@@ -118,6 +126,7 @@ export function sqliteOutbox(db: BetterSQLite3Database): OutboxRepo {
               eq(outbox.status, 'pending'),
               lte(outbox.nextAttemptAt, now),
               or(isNull(outbox.lockedUntil), lte(outbox.lockedUntil, now)),
+              owner === undefined ? undefined : eq(outbox.owner, owner),
             ),
           )
           .orderBy(asc(outbox.nextAttemptAt))

@@ -1,0 +1,67 @@
+import { type Context, Hono } from 'hono';
+import {
+  type CallbackAnswer,
+  type CallbackQuery,
+  receivePush,
+  verifyServer,
+} from '../../shared/callbacks/receive';
+import { answerType } from '../../shared/callbacks/reply';
+import { createBaseApp, type HubEnv } from '../../shared/http/app';
+import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
+import { requestHeader } from '../../shared/http/headers';
+import type { Deps } from '../../shared/platform/deps';
+
+const query = (c: Context<HubEnv>): CallbackQuery => ({
+  signature: c.req.query('signature'),
+  timestamp: c.req.query('timestamp'),
+  nonce: c.req.query('nonce'),
+  echostr: c.req.query('echostr'),
+  encrypt_type: c.req.query('encrypt_type'),
+  msg_signature: c.req.query('msg_signature'),
+});
+
+/**
+ * WeChat calls these routes, so they answer in WeChat's terms: the body is `success`, a reply or
+ * `echostr`, and a refusal is the status with a one-line plain-text reason.
+ */
+async function wechatFacing(
+  c: Context<HubEnv>,
+  handle: () => Promise<CallbackAnswer>,
+): Promise<Response> {
+  try {
+    const a = await handle();
+    return c.body(a.body, a.status as 200, { 'content-type': a.contentType });
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return c.body(`${err.message}\n`, CODE_TO_STATUS[err.code] as 400, {
+      'content-type': answerType(''),
+    });
+  }
+}
+
+/** Routes of the wx-callback function: `GET|POST /wx/{app}/callback` (api.md). */
+export function createRoutes(deps: Deps): Hono<HubEnv> {
+  const r = new Hono<HubEnv>();
+  r.get('/wx/:app/callback', (c) =>
+    wechatFacing(c, async () => {
+      const app = await deps.apps.require(c.req.param('app'));
+      const echostr = verifyServer(deps, app, query(c));
+      return { status: 200, body: echostr, contentType: answerType('') };
+    }),
+  );
+  r.post('/wx/:app/callback', (c) =>
+    wechatFacing(c, async () => {
+      const app = await deps.apps.require(c.req.param('app'));
+      const wxSource = requestHeader(c, 'x-wx-source') ?? requestHeader(c, 'x-wx-sources');
+      return receivePush(deps, app, query(c), await c.req.text(), wxSource);
+    }),
+  );
+  return r;
+}
+
+/** The wx-callback function as a standalone app. */
+export function createApp(deps: Deps): Hono<HubEnv> {
+  const app = createBaseApp(deps);
+  app.route('/', createRoutes(deps));
+  return app;
+}

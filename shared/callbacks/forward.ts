@@ -1,0 +1,207 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../clock';
+import type { ForwardRule } from '../config';
+import { describe } from '../http/app';
+import { type Logger, safeUrl } from '../http/log';
+import type { DeliveryRecord, Store } from '../store';
+
+/** Header that carries a delivery's idempotency key: the same for every attempt of it. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** Read at most this much of a target's answer (a passive reply is small). */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * The rules whose `match` all hold for the message: each key names a field, each value is the
+ * text it must equal, or a list of accepted texts. A rule without `match` takes everything.
+ *
+ * @example matchingRules([{ url, match: { MsgType: 'event', Event: ['subscribe', 'SCAN'] } }], fields)
+ */
+export function matchingRules(
+  rules: ForwardRule[],
+  fields: Record<string, unknown>,
+): ForwardRule[] {
+  return rules.filter((rule) =>
+    Object.entries(rule.match ?? {}).every(([field, accepted]) => {
+      const value = fields[field];
+      const text = typeof value === 'number' ? String(value) : value;
+      return (
+        typeof text === 'string' && (Array.isArray(accepted) ? accepted : [accepted]).includes(text)
+      );
+    }),
+  );
+}
+
+/** Stable per (source, target): every attempt of one delivery carries the same key. */
+export function idempotencyKey(owner: string, sourceKey: string, url: string): string {
+  return `wxhub-${createHash('sha256').update(`${owner}\n${sourceKey}\n${url}`, 'utf8').digest('hex').slice(0, 48)}`;
+}
+
+/** Wait before attempt `n + 1` after `n` failed ones: 30 s doubling, at most an hour. */
+export const outboxBackoffMs = (failedAttempts: number) =>
+  Math.min(30_000 * 2 ** Math.max(0, failedAttempts - 1), 3_600_000);
+
+export interface AttemptResult {
+  ok: boolean;
+  /** Short cause when not ok: `HTTP 503`, `timed out after 4000 ms`, `ECONNREFUSED`. */
+  error?: string;
+  /** The target's JSON answer, when it sent one. */
+  answer?: unknown;
+}
+
+/** POSTs one delivery's JSON payload with its idempotency key; never throws. */
+export async function attemptDelivery(
+  fetchFn: typeof fetch,
+  d: Pick<DeliveryRecord, 'targetUrl' | 'payload' | 'idempotencyKey'>,
+  timeoutMs: number,
+): Promise<AttemptResult> {
+  try {
+    const res = await fetchFn(d.targetUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [IDEMPOTENCY_HEADER]: d.idempotencyKey,
+        'user-agent': 'wxhub',
+      },
+      body: d.payload,
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
+    });
+    if (res.status < 200 || res.status >= 300) {
+      await res.body?.cancel().catch(() => undefined);
+      return { ok: false, error: `HTTP ${res.status}` };
+    }
+    const type = res.headers.get('content-type') ?? '';
+    if (!type.includes('json')) {
+      await res.body?.cancel().catch(() => undefined);
+      return { ok: true };
+    }
+    const text = await res.text();
+    if (text.length > MAX_ANSWER_BYTES) return { ok: true };
+    try {
+      return { ok: true, answer: JSON.parse(text) as unknown };
+    } catch {
+      return { ok: true };
+    }
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+      return { ok: false, error: `timed out after ${timeoutMs} ms` };
+    }
+    const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+    return {
+      ok: false,
+      error: typeof cause?.code === 'string' ? cause.code : describe(err).message.slice(0, 200),
+    };
+  }
+}
+
+export interface OutboxDeps {
+  store: Store;
+  clock: Clock;
+  fetch: typeof fetch;
+  log: Logger;
+  instanceId: string;
+}
+
+export interface DrainSummary {
+  delivered: number;
+  retrying: number;
+  dead: number;
+}
+
+/**
+ * One drain of the outbox (part of the refresh pass): claims due deliveries under a lock of its
+ * own, tries each, and records the outcome; failures back off ({@link outboxBackoffMs}) until
+ * their attempts run out, then stay as `dead` rows for people to look at.
+ */
+export async function drainOutbox(
+  deps: OutboxDeps,
+  opts: { limit?: number; concurrency?: number; timeoutMs?: number; owner?: string } = {},
+): Promise<DrainSummary> {
+  const worker = `${deps.instanceId}:drain:${randomBytes(4).toString('hex')}`;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const due = await deps.store.outbox.claimDue(
+    worker,
+    deps.clock.now(),
+    timeoutMs + 30_000,
+    opts.limit ?? 500,
+    opts.owner,
+  );
+  const summary: DrainSummary = { delivered: 0, retrying: 0, dead: 0 };
+  let next = 0;
+  const run = async () => {
+    for (let d = due[next++]; d !== undefined; d = due[next++]) {
+      await settle(deps, worker, d, await attemptDelivery(deps.fetch, d, timeoutMs), summary);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, due.length) }, run));
+  return summary;
+}
+
+/** Records one attempt of `d` made under `worker`'s lock. */
+export async function settle(
+  deps: OutboxDeps,
+  worker: string,
+  d: DeliveryRecord,
+  result: AttemptResult,
+  summary?: DrainSummary,
+): Promise<void> {
+  const now = deps.clock.now();
+  if (result.ok) {
+    if (await deps.store.outbox.markDelivered(d.id, worker, now)) {
+      if (summary) summary.delivered += 1;
+    }
+    return;
+  }
+  const error = result.error ?? 'failed';
+  const status = await deps.store.outbox.markFailed(
+    d.id,
+    worker,
+    error,
+    now + outboxBackoffMs(d.attempts + 1),
+    now,
+  );
+  if (status === 'lost') return;
+  if (summary) summary[status === 'dead' ? 'dead' : 'retrying'] += 1;
+  const line = {
+    delivery: d.id,
+    owner: d.owner,
+    target: safeUrl(d.targetUrl),
+    attempts: d.attempts + 1,
+    error,
+  };
+  if (status === 'dead') deps.log.error(line, 'delivery dead: out of attempts');
+  else deps.log.warn(line, 'delivery failed; will retry');
+}
+
+export interface PurgeSummary {
+  messages: number;
+  deliveries: number;
+}
+
+/**
+ * Retention (part of the refresh pass): deletes stored messages received, and delivered outbox
+ * rows delivered, more than `retentionDays` ago, in batches; pending and dead deliveries stay.
+ * `retentionDays` 0 keeps everything.
+ */
+export async function purgeExpired(
+  deps: Pick<OutboxDeps, 'store' | 'clock'>,
+  retentionDays: number,
+  batch = 1_000,
+  maxBatches = 20,
+): Promise<PurgeSummary> {
+  const summary: PurgeSummary = { messages: 0, deliveries: 0 };
+  if (retentionDays <= 0) return summary;
+  const before = deps.clock.now() - retentionDays * 86_400_000;
+  for (let i = 0; i < maxBatches; i++) {
+    const n = await deps.store.messages.purgeBefore(before, batch);
+    summary.messages += n;
+    if (n < batch) break;
+  }
+  for (let i = 0; i < maxBatches; i++) {
+    const n = await deps.store.outbox.purgeDelivered(before, batch);
+    summary.deliveries += n;
+    if (n < batch) break;
+  }
+  return summary;
+}

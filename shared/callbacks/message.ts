@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { AppError } from '../http/errors';
+import { parseXml, XmlError, type XmlFields } from '../wechat/xml';
+
+/** A push as WeChat sent it: XML (official accounts, mini programs) or JSON (mini programs). */
+export interface PushBody {
+  format: 'xml' | 'json';
+  fields: Record<string, unknown>;
+}
+
+/**
+ * Parses a push body by its first character (`<` XML, `{` JSON); the content type is not
+ * trusted, WeChat's own pushes send `text/xml` for both on some paths.
+ *
+ * @throws AppError BAD_REQUEST naming what is wrong
+ */
+export function parsePushBody(text: string, what = 'body'): PushBody {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('<')) {
+    try {
+      return { format: 'xml', fields: parseXml(trimmed) };
+    } catch (err) {
+      if (err instanceof XmlError)
+        throw new AppError('BAD_REQUEST', `${what} is not valid XML: ${err.message}`);
+      throw err;
+    }
+  }
+  if (trimmed.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      throw new AppError('BAD_REQUEST', `${what} is not valid JSON`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new AppError('BAD_REQUEST', `${what} must be a JSON object`);
+    }
+    return { format: 'json', fields: parsed as Record<string, unknown> };
+  }
+  throw new AppError('BAD_REQUEST', `${what} must be XML or a JSON object`);
+}
+
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+
+/** The fields every push has, as stored in their own columns. */
+export interface PushSummary {
+  toUser: string | undefined;
+  fromUser: string | undefined;
+  createTime: number | undefined;
+  msgType: string | undefined;
+  event: string | undefined;
+  msgId: string | undefined;
+}
+
+export function summarize(fields: Record<string, unknown> | XmlFields): PushSummary {
+  const createTime = text(fields.CreateTime);
+  const n = createTime === undefined ? Number.NaN : Number(createTime);
+  return {
+    toUser: text(fields.ToUserName),
+    fromUser: text(fields.FromUserName),
+    createTime: Number.isSafeInteger(n) ? n : undefined,
+    msgType: text(fields.MsgType),
+    event: text(fields.Event),
+    msgId: text(fields.MsgId) ?? text(fields.MsgID),
+  };
+}
+
+/**
+ * What makes WeChat's retries of one push recognisable (wechat.md §3.3): `MsgId` for messages,
+ * else `FromUserName` + `CreateTime` + event, else a digest of the message itself.
+ */
+export function dedupKey(s: PushSummary, message: string): string {
+  let key: string | undefined;
+  if (s.msgId !== undefined) key = `msg:${s.msgId}`;
+  else if (s.fromUser !== undefined && s.createTime !== undefined) {
+    key = `evt:${s.fromUser}:${s.createTime}:${s.event ?? s.msgType ?? ''}`;
+  }
+  // The column holds 191 characters; anything longer is kept as its digest.
+  if (key !== undefined && key.length <= 191) return key;
+  return `sha256:${createHash('sha256')
+    .update(key ?? message, 'utf8')
+    .digest('hex')}`;
+}
