@@ -323,11 +323,13 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(dup.inserted).toBe(false);
       expect(await store.outbox.list({ owner: a })).toHaveLength(2);
 
-      const claimed = await store.outbox.claimDue(`w-${a}`, NOW, 30_000, 1000);
+      // Scoped to this test's owner: other test files share the MySQL database.
+      const claimed = await store.outbox.claimDue(`w-${a}`, NOW, 30_000, 1000, a);
+      expect(claimed.every((c) => c.owner === a)).toBe(true);
       const mine = claimed.filter((c) => c.owner === a);
       expect(mine).toHaveLength(2);
       expect(
-        (await store.outbox.claimDue(`w2-${a}`, NOW, 30_000, 1000)).filter((c) => c.owner === a),
+        (await store.outbox.claimDue(`w2-${a}`, NOW, 30_000, 1000, a)).filter((c) => c.owner === a),
       ).toHaveLength(0);
       const [one, two] = mine;
       if (one === undefined || two === undefined) throw new Error('expected two deliveries');
@@ -336,7 +338,7 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(await store.outbox.markFailed(two.id, `w-${a}`, 'HTTP 503', NOW + 1000, NOW)).toBe(
         'pending',
       );
-      const retry = (await store.outbox.claimDue(`w3-${a}`, NOW + 1000, 30_000, 1000)).filter(
+      const retry = (await store.outbox.claimDue(`w3-${a}`, NOW + 1000, 30_000, 1000, a)).filter(
         (c) => c.owner === a,
       );
       expect(retry.map((r) => r.id)).toEqual([two.id]);
@@ -378,7 +380,7 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       const { message: m } = await store.messages.insert(message(a, 'l1'), [locked], NOW);
       const mine = await store.outbox.forSource('message', m.id);
       expect(mine.map((d) => [d.owner, d.status, d.attempts])).toEqual([[a, 'pending', 0]]);
-      const early = await store.outbox.claimDue(`drain-${a}`, NOW + 1_000, 30_000, 1000);
+      const early = await store.outbox.claimDue(`drain-${a}`, NOW + 1_000, 30_000, 1000, a);
       expect(early.filter((d) => d.owner === a)).toHaveLength(0);
       const id = mine[0]?.id ?? -1;
       expect(await store.outbox.markDelivered(id, `recv-${a}`, NOW + 100)).toBe(true);
