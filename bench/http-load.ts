@@ -10,17 +10,21 @@ export async function httpLoad(opts: {
   headers?: Record<string, string>;
   concurrency: number;
   durationMs: number;
+  /** Per-request POST (path and body) instead of GETs of `url`; its cost is the client's. */
+  next?: () => { path: string; body: string };
 }): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const target = new URL(opts.url);
   const one = () =>
     new Promise<number>((resolve, reject) => {
+      const post = opts.next?.();
       const req = request(
         {
           agent,
           hostname: target.hostname,
           port: target.port,
-          path: `${target.pathname}${target.search}`,
+          path: post?.path ?? `${target.pathname}${target.search}`,
+          method: post === undefined ? 'GET' : 'POST',
           headers: opts.headers,
         },
         (res) => {
@@ -29,7 +33,7 @@ export async function httpLoad(opts: {
         },
       );
       req.on('error', reject);
-      req.end();
+      req.end(post?.body);
     });
   let done = 0;
   const deadline = performance.now() + opts.durationMs;

@@ -1,12 +1,19 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { callbackCryptoBench, callbackPushBench } from './callbacks.bench';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { envMs, formatMiB, peakRssBytes, printTable } from './lib';
 import { storeBench } from './store.bench';
 import { refreshPassBench, tokenRouteBench } from './tokens.bench';
 
 /** Every benchmark module, run in this order by `npm run bench`. */
-const BENCHES: Bench[] = [storeBench, tokenRouteBench, refreshPassBench];
+const BENCHES: Bench[] = [
+  storeBench,
+  tokenRouteBench,
+  refreshPassBench,
+  callbackCryptoBench,
+  callbackPushBench,
+];
 
 /** `npm run bench -- token-route refresh-pass` runs only the named benches. */
 function selected(argv: string[]): Bench[] {

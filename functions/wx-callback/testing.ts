@@ -61,7 +61,7 @@ export async function startTarget(): Promise<{
     received: [] as Received[],
     mode: 'up' as 'up' | 'down',
     reply: undefined as unknown,
-    close: async () => undefined as void,
+    close: (): Promise<void> => Promise.resolve(),
   };
   const read = (req: IncomingMessage) =>
     new Promise<string>((resolve) => {

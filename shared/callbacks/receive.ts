@@ -6,8 +6,7 @@ import {
   aesKeyOf,
   decryptMessage,
   MessageCryptoError,
-  signatureMatches,
-  wechatSignature,
+  signatureOf,
 } from '../wechat/message-crypto';
 import { attemptDelivery, idempotencyKey, matchingRules, type OutboxDeps, settle } from './forward';
 import { dedupKey, type PushBody, parsePushBody, summarize } from './message';
@@ -77,7 +76,7 @@ function checkSignature(
       `timestamp is ${Math.round(skew)} s from now (at most ${deps.config.callbackMaxSkewSeconds} s accepted)`,
     );
   }
-  if (!signatureMatches(wechatSignature(token, q.timestamp, q.nonce, ...extra), presented)) {
+  if (!signatureOf(presented, token, q.timestamp, q.nonce, ...extra)) {
     throw new AppError('UNAUTHORIZED', `${what} does not match`);
   }
 }

@@ -1,10 +1,4 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Message crypto of Official Account and Mini Program pushes (wechat.md §3): SHA-1 signatures
@@ -38,28 +32,44 @@ const BLOCK = 32;
  * @example wechatSignature('AAAAA', '1714036504', '1514711492') // 'f464b24f…'
  */
 export function wechatSignature(...parts: string[]): string {
-  return createHash('sha1').update(parts.sort().join(''), 'utf8').digest('hex');
+  return hash('sha1', parts.sort().join(''), 'hex');
 }
+
+const HEX40 = /^[0-9a-fA-F]{40}$/;
 
 /** Compares a presented hex signature with the expected one in constant time. */
 export function signatureMatches(expected: string, presented: string | undefined): boolean {
-  if (presented === undefined) return false;
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(presented.toLowerCase(), 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
+  if (presented === undefined || !HEX40.test(presented) || expected.length !== 40) return false;
+  // Every character is compared (no early exit); `| 0x20` lower-cases A-F and leaves digits.
+  let diff = 0;
+  for (let i = 0; i < 40; i++) diff |= expected.charCodeAt(i) ^ (presented.charCodeAt(i) | 0x20);
+  return diff === 0;
+}
+
+/**
+ * Whether `presented` (40 hex digits, either case) is `sha1(sort(parts).join(''))`, compared in
+ * constant time.
+ *
+ * @example signatureOf(query.msg_signature, token, timestamp, nonce, encrypt)
+ */
+export function signatureOf(presented: string | undefined, ...parts: string[]): boolean {
+  return signatureMatches(wechatSignature(...parts), presented);
 }
 
 /** The 32-byte AES key of a 43-character EncodingAESKey. */
 export function aesKeyOf(encodingAesKey: string): Buffer {
-  if (!/^[A-Za-z0-9+/]{43}$/.test(encodingAesKey)) {
+  const key = Buffer.from(`${encodingAesKey}=`, 'base64');
+  // A character outside the alphabet decodes to nothing and leaves the key short.
+  if (
+    encodingAesKey.length !== 43 ||
+    key.length !== 32 ||
+    encodingAesKey.includes('-') ||
+    encodingAesKey.includes('_')
+  ) {
     throw new MessageCryptoError('BAD_KEY', 'EncodingAESKey must be 43 base64 characters');
   }
-  const key = Buffer.from(`${encodingAesKey}=`, 'base64');
-  if (key.length !== 32) throw new MessageCryptoError('BAD_KEY', 'EncodingAESKey is not 32 bytes');
   return key;
 }
-
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
  * Decrypts an `Encrypt` field and checks the trailing appid.
@@ -68,16 +78,28 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  * @throws MessageCryptoError when the ciphertext, padding, length or appid is wrong
  */
 export function decryptMessage(key: Buffer, encrypted: string, appId: string): string {
-  if (encrypted.length === 0 || encrypted.length % 4 !== 0 || !BASE64.test(encrypted)) {
+  if (encrypted.length === 0 || encrypted.length % 4 !== 0) {
     throw new MessageCryptoError('BAD_ENCODING', 'Encrypt is not base64');
   }
   const data = Buffer.from(encrypted, 'base64');
-  if (data.length === 0 || data.length % BLOCK !== 0) {
+  // Node skips characters outside the alphabet (so they show as missing bytes) and also reads
+  // the URL alphabet, which WeChat never sends.
+  const padding = encrypted.endsWith('==') ? 2 : encrypted.endsWith('=') ? 1 : 0;
+  if (
+    data.length !== (encrypted.length / 4) * 3 - padding ||
+    encrypted.includes('-') ||
+    encrypted.includes('_')
+  ) {
+    throw new MessageCryptoError('BAD_ENCODING', 'Encrypt is not base64');
+  }
+  if (data.length % BLOCK !== 0) {
     throw new MessageCryptoError('BAD_ENCODING', 'Encrypt is not a whole number of 32-byte blocks');
   }
   const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
   decipher.setAutoPadding(false);
-  const plain = Buffer.concat([decipher.update(data), decipher.final()]);
+  const head = decipher.update(data);
+  const tail = decipher.final();
+  const plain = tail.length === 0 ? head : Buffer.concat([head, tail]);
   const pad = plain[plain.length - 1] ?? 0;
   if (pad < 1 || pad > BLOCK) throw new MessageCryptoError('BAD_PADDING', 'bad padding');
   for (let i = plain.length - pad; i < plain.length; i++) {

@@ -1,0 +1,174 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decrypt as wecomDecrypt, getSignature as wecomSignature } from '@wecom/crypto';
+import { createHubApp } from '../functions/index';
+import { createTestHub, TEST_API_KEY, testApp } from '../functions/testing';
+import { signPush } from '../functions/wx-callback/testing';
+import { createLogger } from '../shared/http/log';
+import { createDeps } from '../shared/platform/deps';
+import { listen } from '../shared/platform/server';
+import type { TestTarget } from '../shared/store/testing';
+import {
+  aesKeyOf,
+  decryptMessage,
+  encryptMessage,
+  signatureOf,
+  wechatSignature,
+} from '../shared/wechat/message-crypto';
+import { httpLoad } from './http-load';
+import type { Bench, BenchContext, BenchResult } from './lib';
+import { formatOps, measure } from './lib';
+
+const ENCODING_AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+const TOKEN = 'benchtoken';
+const APP_ID = 'wxbench0000000001';
+
+const textPush = (n: number, now: number) =>
+  `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o-bench-user-000000000000]]></FromUserName><CreateTime>${now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[benchmark message ${n}]]></Content><MsgId>${now}${String(n).padStart(8, '0')}</MsgId></xml>`;
+
+/** Verify + decrypt of one safe-mode push: ours against @wecom/crypto on the same input. */
+async function cryptoAlone(ctx: BenchContext): Promise<BenchResult[]> {
+  const key = aesKeyOf(ENCODING_AES_KEY);
+  const encrypted = encryptMessage(key, textPush(1, 1714112445), APP_ID);
+  const [ts, nonce] = ['1714112445', '415670741'];
+  const presented = wechatSignature(TOKEN, ts, nonce, encrypted);
+  const theirFn = () => {
+    if (wecomSignature(TOKEN, ts, nonce, encrypted) !== presented) throw new Error('bad signature');
+    const { message, id } = wecomDecrypt(ENCODING_AES_KEY, encrypted);
+    if (id !== APP_ID || message.length === 0) throw new Error('bad message');
+  };
+  const ourFn = () => {
+    if (!signatureOf(presented, TOKEN, ts, nonce, encrypted)) {
+      throw new Error('bad signature');
+    }
+    if (decryptMessage(aesKeyOf(ENCODING_AES_KEY), encrypted, APP_ID).length === 0) {
+      throw new Error('bad message');
+    }
+  };
+  // Interleaved short rounds, medians: one long run each is at the mercy of the machine's drift.
+  const rounds = 7;
+  const opts = {
+    warmupMs: Math.min(ctx.warmupMs, 200),
+    durationMs: Math.max(200, ctx.durationMs / 3),
+  };
+  const theirRuns: number[] = [];
+  const ourRuns: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    theirRuns.push(await measure(theirFn, opts));
+    ourRuns.push(await measure(ourFn, opts));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const theirs = median(theirRuns);
+  const ours = median(ourRuns);
+  const baseline = { name: '@wecom/crypto verify + decrypt', opsPerSec: theirs };
+  ctx.log(
+    `crypto: @wecom/crypto ${formatOps(theirs)}/s, wxhub ${formatOps(ours)}/s, ratio ${(ours / theirs).toFixed(2)} (goal >= 1.0)`,
+  );
+  return [
+    { bench: '@wecom/crypto verify + decrypt (baseline)', target: 'cpu', opsPerSec: theirs },
+    { bench: 'wxhub verify + decrypt', target: 'cpu', opsPerSec: ours, baseline },
+  ];
+}
+
+function targets(ctx: BenchContext): TestTarget[] {
+  const list: TestTarget[] = [
+    {
+      name: 'sqlite',
+      config: {
+        dialect: 'sqlite',
+        path: join(mkdtempSync(join(tmpdir(), 'wxhub-bench-')), 'hub.db'),
+      },
+    },
+  ];
+  const url = [process.env.BENCH_MYSQL_URL, process.env.TEST_MYSQL_URL].find(
+    (u) => u !== undefined && u !== '',
+  );
+  if (url === undefined) ctx.log('MySQL: skipped, set BENCH_MYSQL_URL');
+  else list.push({ name: 'mysql', config: { dialect: 'mysql', url } });
+  return list;
+}
+
+/**
+ * Safe-mode pushes (verify + decrypt + parse + store + answer) against the cached token route on
+ * the same server in the same run. Every push is distinct (its own MsgId), signed beforehand.
+ */
+async function pushRoute(target: TestTarget, ctx: BenchContext): Promise<BenchResult[]> {
+  const app = testApp({ token: TOKEN, encodingAesKey: ENCODING_AES_KEY, tokenMode: 'classic' });
+  const hub = await createTestHub(target, { apps: [app] });
+  const quiet = createLogger('info', { write: () => undefined });
+  const deps = createDeps({ ...hub.deps, log: quiet });
+  const server = await listen(createHubApp(deps), 0, quiet, '127.0.0.1');
+  try {
+    const now = Math.floor(hub.sim.sim.clock.now() / 1000);
+    const key = aesKeyOf(ENCODING_AES_KEY);
+    let n = 0;
+    const nextPush = () => {
+      n += 1;
+      return signPush({
+        app: app.name,
+        token: TOKEN,
+        message: textPush(n, now),
+        timestamp: now,
+        nonce: String(100_000 + n),
+        encrypt: { aesKey: key, appId: app.appId, format: 'xml' },
+      });
+    };
+    const pool = Array.from({ length: 60_000 }, nextPush);
+    let used = 0;
+    const next = () => {
+      const p = pool[used++];
+      if (p === undefined) throw new Error('push pool exhausted; lower BENCH_DURATION_MS');
+      return p;
+    };
+    const headers = { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'text/xml' };
+    const tokenPath = `${server.url}/v1/apps/${app.name}/token`;
+    const load = (push: boolean, durationMs: number) =>
+      httpLoad({
+        url: push ? server.url : tokenPath,
+        headers,
+        concurrency: 16,
+        durationMs,
+        ...(push ? { next } : {}),
+      });
+    await load(false, ctx.warmupMs);
+    await load(true, ctx.warmupMs);
+    const tokens: number[] = [];
+    const pushes: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      tokens.push(await load(false, ctx.durationMs));
+      pushes.push(await load(true, ctx.durationMs));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] ?? 0;
+    const token = median(tokens);
+    const push = median(pushes);
+    const stored = await hub.deps.store.messages.count(app.name);
+    ctx.log(
+      `${target.name}: token route ${formatOps(token)}/s; safe-mode push ${formatOps(push)}/s, ratio ${(push / token).toFixed(2)}; ${stored} pushes stored (${used} sent)`,
+    );
+    if (stored !== used) throw new Error(`expected ${used} stored pushes, found ${stored}`);
+    const baseline = { name: 'cached token route', opsPerSec: token };
+    return [
+      { bench: 'GET /v1/apps/{app}/token (baseline)', target: target.name, opsPerSec: token },
+      {
+        bench: 'POST /wx/{app}/callback, safe mode',
+        target: target.name,
+        opsPerSec: push,
+        baseline,
+      },
+    ];
+  } finally {
+    await server.close(1_000);
+    await hub.close();
+  }
+}
+
+export const callbackCryptoBench: Bench = { name: 'callback-crypto', run: cryptoAlone };
+export const callbackPushBench: Bench = {
+  name: 'callback-push',
+  async run(ctx) {
+    const rows: BenchResult[] = [];
+    for (const t of targets(ctx)) rows.push(...(await pushRoute(t, ctx)));
+    return rows;
+  },
+};
