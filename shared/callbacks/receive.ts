@@ -227,6 +227,8 @@ export async function receivePush(
         raw: body,
         parsed: opened.inner.fields,
         ...summary,
+        // Nothing to forward: the answer is known now, and stored with the message.
+        reply: rules.length === 0 ? 'success' : undefined,
       },
       deliveries,
       receivedAt,
@@ -259,6 +261,7 @@ export async function receivePush(
     'push stored',
   );
 
+  if (rules.length === 0) return SUCCESS;
   let final = 'success';
   try {
     const reply = await forwardNow(deps, id, worker, rules, deadline);

@@ -279,6 +279,7 @@ export function messageRow(m: NewCallbackMessage) {
     toUser: m.toUser ?? null,
     createTime: m.createTime ?? null,
     msgId: m.msgId ?? null,
+    reply: m.reply ?? null,
   };
 }
 

@@ -145,6 +145,8 @@ export interface NewCallbackMessage {
   toUser?: string | undefined;
   createTime?: number | undefined;
   msgId?: string | undefined;
+  /** The answer, when it is known before anything is forwarded (no rule matched). */
+  reply?: string | undefined;
 }
 
 export interface CallbackMessageRecord extends NewCallbackMessage {
