@@ -58,6 +58,9 @@ export async function createTestHub(
     WECHAT_API_BASE: sim.url,
     WXHUB_API_KEYS: TEST_API_KEY,
     LOG_LEVEL: 'silent',
+    // Test files share the MySQL database and their clocks differ: a refresh pass of one hub must
+    // not purge another file's messages. Retention is tested with its own cut-off.
+    WXHUB_MESSAGE_RETENTION_DAYS: '0',
     ...opts.env,
   });
   const apps = opts.apps ?? [];

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ForwardRule } from '../config';
+import type { OpenedStore } from '../store/testing';
+import { openTestStore, testTargets, uniqueName } from '../store/testing';
+import { idempotencyKey, matchingRules, outboxBackoffMs, purgeExpired } from './forward';
+import { dedupKey, summarize } from './message';
+
+describe('forward rules', () => {
+  const rules: ForwardRule[] = [
+    { url: 'https://a/all' },
+    { url: 'https://a/events', match: { MsgType: 'event' } },
+    { url: 'https://a/subs', match: { MsgType: 'event', Event: ['subscribe', 'SCAN'] } },
+    { url: 'https://a/time', match: { CreateTime: '1714112445' } },
+  ];
+  const urls = (fields: Record<string, unknown>) => matchingRules(rules, fields).map((r) => r.url);
+
+  it('matches every listed field, any of a list, numbers as their text', () => {
+    expect(urls({ MsgType: 'text' })).toEqual(['https://a/all']);
+    expect(urls({ MsgType: 'event', Event: 'SCAN' })).toEqual([
+      'https://a/all',
+      'https://a/events',
+      'https://a/subs',
+    ]);
+    expect(urls({ MsgType: 'event', Event: 'unsubscribe', CreateTime: 1714112445 })).toEqual([
+      'https://a/all',
+      'https://a/events',
+      'https://a/time',
+    ]);
+    expect(urls({ MsgType: { nested: 'event' } })).toEqual(['https://a/all']);
+  });
+
+  it('gives each (message, target) one idempotency key, without the message in it', () => {
+    const k = idempotencyKey('shop', 'msg:123', 'https://a/all');
+    expect(k).toBe(idempotencyKey('shop', 'msg:123', 'https://a/all'));
+    expect(k).not.toBe(idempotencyKey('shop', 'msg:123', 'https://a/events'));
+    expect(k).not.toBe(idempotencyKey('shop', 'msg:124', 'https://a/all'));
+    expect(k).toMatch(/^wxhub-[0-9a-f]{48}$/);
+  });
+
+  it('backs off 30 s doubling up to an hour', () => {
+    expect([1, 2, 3, 4, 8, 20].map(outboxBackoffMs)).toEqual([
+      30_000, 60_000, 120_000, 240_000, 3_600_000, 3_600_000,
+    ]);
+  });
+});
+
+describe('dedup keys', () => {
+  it('uses MsgId, else sender + time + event, else a digest; never over 191 characters', () => {
+    const s = (f: Record<string, unknown>) => dedupKey(summarize(f), JSON.stringify(f));
+    expect(s({ MsgId: 42, FromUserName: 'o', CreateTime: 1 })).toBe('msg:42');
+    expect(s({ FromUserName: 'o', CreateTime: '17', Event: 'subscribe' })).toBe(
+      'evt:o:17:subscribe',
+    );
+    expect(s({ FromUserName: 'o', CreateTime: 17, MsgType: 'event' })).toBe('evt:o:17:event');
+    expect(s({ Content: 'no ids' })).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(s({ MsgId: 'x'.repeat(300) })).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe.each(testTargets())('retention on $name', (target) => {
+  let opened: OpenedStore;
+  beforeAll(async () => {
+    opened = await openTestStore(target);
+  });
+  afterAll(() => opened.store.close());
+
+  it('purges messages and delivered rows past retention, keeps pending and dead ones', async () => {
+    const { store } = opened;
+    const app = uniqueName('ret');
+    const msg = (key: string, receivedAt: number) => ({
+      app,
+      dedupKey: key,
+      receivedAt,
+      format: 'json' as const,
+      encrypted: false,
+      raw: '{}',
+      parsed: {},
+    });
+    const delivery = (n: number) => ({
+      owner: app,
+      targetUrl: `http://127.0.0.1:9/${n}`,
+      idempotencyKey: `${app}-${n}`,
+      payload: '{}',
+      maxAttempts: 1,
+      nextAttemptAt: 0,
+      lockedBy: `w-${app}`,
+      lockedUntil: 10_000,
+    });
+    // Epoch-era times: no other test's rows are that old, so the shared database is safe.
+    await store.messages.insert(msg('old', 1_000), [delivery(1), delivery(2), delivery(3)], 1_000);
+    await store.messages.insert(msg('new', 5_000), [], 5_000);
+    const [one, two] = await store.outbox.list({ owner: app });
+    await store.outbox.markDelivered(one?.id ?? -1, `w-${app}`, 1_500);
+    await store.outbox.markFailed(two?.id ?? -1, `w-${app}`, 'HTTP 500', 0, 1_500);
+    const clock = { now: () => 30 * 86_400_000 + 2_000 };
+    expect(await purgeExpired({ store, clock }, 0)).toEqual({ messages: 0, deliveries: 0 });
+    expect(await purgeExpired({ store, clock }, 30)).toEqual({ messages: 1, deliveries: 1 });
+    expect(await store.messages.count(app)).toBe(1);
+    expect((await store.outbox.list({ owner: app })).map((d) => d.status)).toEqual([
+      'dead',
+      'pending',
+    ]);
+  });
+});
