@@ -531,6 +531,30 @@ describe.each(testTargets())('wx-callback on $name', (target) => {
     }
   });
 
+  it('answers 503 (so WeChat retries), never success, when the push cannot be stored', async () => {
+    const app = testApp({ token: 'downtoken' });
+    const down = await createTestHub(target, { apps: [app], sim: hub.sim });
+    const now = Math.floor(Date.now() / 1000);
+    at(now);
+    const push = (id: string) =>
+      signPush({
+        app: app.name,
+        token: 'downtoken',
+        message: `<xml><FromUserName>o-z</FromUserName><CreateTime>${now}</CreateTime><MsgType>text</MsgType><MsgId>${id}</MsgId></xml>`,
+        timestamp: now,
+      });
+    // The first push stores (and caches the app); then the database goes away.
+    const first = push(`91${now}`);
+    expect(
+      await (await down.app.request(first.path, { method: 'POST', body: first.body })).text(),
+    ).toBe('success');
+    await down.close();
+    const second = push(`92${now}`);
+    const res = await down.app.request(second.path, { method: 'POST', body: second.body });
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('could not be stored');
+  });
+
   it('accepts CloudRun pushes only with x-wx-source trusted, and answers the path check', async () => {
     const trusted = await createTestHub(target, {
       apps: [],
