@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { drainOutbox, purgeExpired } from '../../shared/callbacks/forward';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
+import { AppError } from '../../shared/http/errors';
+import { safeUrl } from '../../shared/http/log';
 import type { Deps } from '../../shared/platform/deps';
 import { runRefreshPass } from '../../shared/tokens/refresh-pass';
 
@@ -29,6 +31,33 @@ export async function refreshNow(deps: Deps) {
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.post('/v1/refresh', async (c) => c.json(await refreshNow(deps)));
+  // Deliveries by status, newest 100 (dead ones stay until someone looks): no payloads, and the
+  // target without its query.
+  r.get('/v1/outbox', async (c) => {
+    const status = c.req.query('status') ?? 'dead';
+    // Delivered rows can be many (until retention purges them); they are not listed.
+    if (status !== 'pending' && status !== 'dead') {
+      throw new AppError('BAD_REQUEST', 'status must be pending or dead');
+    }
+    const app = c.req.query('app');
+    const rows = await deps.store.outbox.list({
+      status,
+      ...(app === undefined || app === '' ? {} : { owner: app }),
+    });
+    return c.json({
+      deliveries: rows.slice(-100).map((d) => ({
+        id: d.id,
+        app: d.owner,
+        source: d.source,
+        target: safeUrl(d.targetUrl.split('?')[0] ?? ''),
+        status: d.status,
+        attempts: d.attempts,
+        maxAttempts: d.maxAttempts,
+        lastError: d.lastError ?? null,
+        nextAttemptAt: new Date(d.nextAttemptAt).toISOString(),
+      })),
+    });
+  });
   return r;
 }
 

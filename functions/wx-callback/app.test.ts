@@ -8,7 +8,7 @@ import {
   wechatSignature,
 } from '../../shared/wechat/message-crypto';
 import { parseXml } from '../../shared/wechat/xml';
-import { createTestHub, type TestHub, testApp } from '../testing';
+import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
 import { signPush, startTarget } from './testing';
 
 // The official Mini Program example (wechat.md §8.1).
@@ -526,6 +526,26 @@ describe.each(testTargets())('wx-callback on $name', (target) => {
       const [dead] = await hub.deps.store.outbox.list({ owner: app.name });
       expect(dead).toMatchObject({ status: 'dead', attempts: 10, lastError: 'HTTP 503' });
       expect(t.received).toHaveLength(0);
+      const listed = await hub.app.request(`/v1/outbox?status=dead&app=${app.name}`, {
+        headers: AUTH,
+      });
+      expect(await listed.json()).toEqual({
+        deliveries: [
+          {
+            id: dead?.id,
+            app: app.name,
+            source: 'message',
+            target: t.url,
+            status: 'dead',
+            attempts: 10,
+            maxAttempts: 10,
+            lastError: 'HTTP 503',
+            nextAttemptAt: expect.any(String),
+          },
+        ],
+      });
+      expect((await hub.app.request('/v1/outbox?status=lost', { headers: AUTH })).status).toBe(400);
+      expect((await hub.app.request('/v1/outbox')).status).toBe(401);
     } finally {
       await t.close();
     }
