@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
-import { drainOutbox, purgeExpired } from '../../shared/callbacks/forward';
+import { drainOutbox, purgeExpired, targetForLog } from '../../shared/callbacks/forward';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
-import { safeUrl } from '../../shared/http/log';
 import type { Deps } from '../../shared/platform/deps';
 import { runRefreshPass } from '../../shared/tokens/refresh-pass';
 
@@ -32,7 +31,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.post('/v1/refresh', async (c) => c.json(await refreshNow(deps)));
   // Deliveries by status, newest 100 (dead ones stay until someone looks): no payloads, and the
-  // target without its query.
+  // target without user info or query.
   r.get('/v1/outbox', async (c) => {
     const status = c.req.query('status') ?? 'dead';
     // Delivered rows can be many (until retention purges them); they are not listed.
@@ -49,7 +48,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
         id: d.id,
         app: d.owner,
         source: d.source,
-        target: safeUrl(d.targetUrl.split('?')[0] ?? ''),
+        target: targetForLog(d.targetUrl),
         status: d.status,
         attempts: d.attempts,
         maxAttempts: d.maxAttempts,

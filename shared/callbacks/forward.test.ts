@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForwardRule } from '../config';
 import type { OpenedStore } from '../store/testing';
 import { openTestStore, testTargets, uniqueName } from '../store/testing';
-import { idempotencyKey, matchingRules, outboxBackoffMs, purgeExpired } from './forward';
+import {
+  idempotencyKey,
+  matchingRules,
+  outboxBackoffMs,
+  purgeExpired,
+  targetForLog,
+} from './forward';
 import { dedupKey, summarize } from './message';
 
 describe('forward rules', () => {
@@ -35,6 +41,12 @@ describe('forward rules', () => {
     expect(k).not.toBe(idempotencyKey('shop', 'msg:123', 'https://a/events'));
     expect(k).not.toBe(idempotencyKey('shop', 'msg:124', 'https://a/all'));
     expect(k).toMatch(/^wxhub-[0-9a-f]{48}$/);
+  });
+
+  it('shows targets without user info or query', () => {
+    expect(targetForLog('https://u:pw@biz.internal:8443/wx/hook?key=s3cret#x')).toBe(
+      'https://biz.internal:8443/wx/hook',
+    );
   });
 
   it('backs off 30 s doubling up to an hour', () => {

@@ -37,6 +37,16 @@ export function idempotencyKey(owner: string, sourceKey: string, url: string): s
   return `wxhub-${createHash('sha256').update(`${owner}\n${sourceKey}\n${url}`, 'utf8').digest('hex').slice(0, 48)}`;
 }
 
+/** A target URL fit for logs and listings: no user info, no query, no fragment. */
+export function targetForLog(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return safeUrl(url.split('?')[0] ?? '');
+  }
+}
+
 /** Wait before attempt `n + 1` after `n` failed ones: 30 s doubling, at most an hour. */
 export const outboxBackoffMs = (failedAttempts: number) =>
   Math.min(30_000 * 2 ** Math.max(0, failedAttempts - 1), 3_600_000);
@@ -166,7 +176,7 @@ export async function settle(
   const line = {
     delivery: d.id,
     owner: d.owner,
-    target: safeUrl(d.targetUrl),
+    target: targetForLog(d.targetUrl),
     attempts: d.attempts + 1,
     error,
   };
