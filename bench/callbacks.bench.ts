@@ -1,11 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decrypt as wecomDecrypt, getSignature as wecomSignature } from '@wecom/crypto';
 import { createHubApp } from '../functions/index';
 import { createTestHub, TEST_API_KEY, testApp } from '../functions/testing';
 import { signPush } from '../functions/wx-callback/testing';
-import { createLogger } from '../shared/http/log';
 import { createDeps } from '../shared/platform/deps';
 import { listen } from '../shared/platform/server';
 import type { TestTarget } from '../shared/store/testing';
@@ -18,7 +14,8 @@ import {
 } from '../shared/wechat/message-crypto';
 import { httpLoad } from './http-load';
 import type { Bench, BenchContext, BenchResult } from './lib';
-import { formatOps, measure } from './lib';
+import { formatOps, measure, median } from './lib';
+import { benchTargets, discardingLog } from './setup';
 
 const ENCODING_AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const TOKEN = 'benchtoken';
@@ -58,7 +55,6 @@ async function cryptoAlone(ctx: BenchContext): Promise<BenchResult[]> {
     theirRuns.push(await measure(theirFn, opts));
     ourRuns.push(await measure(ourFn, opts));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const theirs = median(theirRuns);
   const ours = median(ourRuns);
   const baseline = { name: '@wecom/crypto verify + decrypt', opsPerSec: theirs };
@@ -71,24 +67,6 @@ async function cryptoAlone(ctx: BenchContext): Promise<BenchResult[]> {
   ];
 }
 
-function targets(ctx: BenchContext): TestTarget[] {
-  const list: TestTarget[] = [
-    {
-      name: 'sqlite',
-      config: {
-        dialect: 'sqlite',
-        path: join(mkdtempSync(join(tmpdir(), 'wxhub-bench-')), 'hub.db'),
-      },
-    },
-  ];
-  const url = [process.env.BENCH_MYSQL_URL, process.env.TEST_MYSQL_URL].find(
-    (u) => u !== undefined && u !== '',
-  );
-  if (url === undefined) ctx.log('MySQL: skipped, set BENCH_MYSQL_URL');
-  else list.push({ name: 'mysql', config: { dialect: 'mysql', url } });
-  return list;
-}
-
 /**
  * Safe-mode pushes (verify + decrypt + parse + store + answer) against the cached token route on
  * the same server in the same run. Every push is distinct (its own MsgId), signed beforehand.
@@ -96,9 +74,8 @@ function targets(ctx: BenchContext): TestTarget[] {
 async function pushRoute(target: TestTarget, ctx: BenchContext): Promise<BenchResult[]> {
   const app = testApp({ token: TOKEN, encodingAesKey: ENCODING_AES_KEY, tokenMode: 'classic' });
   const hub = await createTestHub(target, { apps: [app] });
-  const quiet = createLogger('info', { write: () => undefined });
-  const deps = createDeps({ ...hub.deps, log: quiet });
-  const server = await listen(createHubApp(deps), 0, quiet, '127.0.0.1');
+  const deps = createDeps({ ...hub.deps, log: discardingLog() });
+  const server = await listen(createHubApp(deps), 0, discardingLog(), '127.0.0.1');
   try {
     const now = Math.floor(hub.sim.sim.clock.now() / 1000);
     const key = aesKeyOf(ENCODING_AES_KEY);
@@ -139,7 +116,6 @@ async function pushRoute(target: TestTarget, ctx: BenchContext): Promise<BenchRe
       tokens.push(await load(false, ctx.durationMs));
       pushes.push(await load(true, ctx.durationMs));
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] ?? 0;
     const token = median(tokens);
     const push = median(pushes);
     const stored = await hub.deps.store.messages.count(app.name);
@@ -167,8 +143,13 @@ export const callbackCryptoBench: Bench = { name: 'callback-crypto', run: crypto
 export const callbackPushBench: Bench = {
   name: 'callback-push',
   async run(ctx) {
-    const rows: BenchResult[] = [];
-    for (const t of targets(ctx)) rows.push(...(await pushRoute(t, ctx)));
-    return rows;
+    const { targets, cleanup } = benchTargets(ctx);
+    try {
+      const rows: BenchResult[] = [];
+      for (const t of targets) rows.push(...(await pushRoute(t, ctx)));
+      return rows;
+    } finally {
+      cleanup();
+    }
   },
 };

@@ -174,3 +174,8 @@ export function envMs(name: string, fallback: number): number {
   }
   return n;
 }
+
+/** The middle value (upper middle for an even count); 0 for none. */
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+}

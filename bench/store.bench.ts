@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createSecretBox } from '../shared/crypto/secret-box';
 import type { DatabaseHandle } from '../shared/db/client';
@@ -12,24 +9,11 @@ import { MIGRATIONS_DIR, TEST_SECRET_KEY, uniqueName } from '../shared/store/tes
 import type { CredentialKey, Store } from '../shared/store/types';
 import type { Baseline, Bench, BenchContext, BenchResult } from './lib';
 import { formatOps, measure, measureConcurrent, ratioText } from './lib';
+import { benchTargets } from './setup';
 
 /** Concurrent claimers in the contended lease variant (MySQL only), one connection each. */
 const CLAIMERS = 8;
 const LEASE_MS = 10_000;
-
-/** SQLite (a temp file) always; MySQL when `BENCH_MYSQL_URL` or `TEST_MYSQL_URL` is set. */
-function targets(ctx: BenchContext): { targets: TestTarget[]; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'wxhub-bench-'));
-  const list: TestTarget[] = [
-    { name: 'sqlite', config: { dialect: 'sqlite', path: join(dir, 'wxhub.db') } },
-  ];
-  const url = [process.env.BENCH_MYSQL_URL, process.env.TEST_MYSQL_URL].find(
-    (u) => u !== undefined && u !== '',
-  );
-  if (url === undefined) ctx.log('MySQL: skipped, set BENCH_MYSQL_URL');
-  else list.push({ name: 'mysql', config: { dialect: 'mysql', url } });
-  return { targets: list, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 /** A bare `SELECT 1` on the handle's own connection: statement prepared once for SQLite. */
 function selectOne(h: DatabaseHandle): () => unknown {
@@ -152,7 +136,7 @@ async function benchTarget(target: TestTarget, ctx: BenchContext): Promise<Bench
 export const storeBench: Bench = {
   name: 'store',
   async run(ctx) {
-    const { targets: list, cleanup } = targets(ctx);
+    const { targets: list, cleanup } = benchTargets(ctx);
     const results: BenchResult[] = [];
     try {
       for (const target of list) {

@@ -1,31 +1,20 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Hono } from 'hono';
 import { startSimulator } from '../dev/simulator';
 import { createHubApp } from '../functions/index';
 import { createTestHub, TEST_API_KEY, testApp } from '../functions/testing';
-import { createLogger } from '../shared/http/log';
 import { createDeps } from '../shared/platform/deps';
 import { listen } from '../shared/platform/server';
-import type { TestTarget } from '../shared/store/testing';
 import { runRefreshPass } from '../shared/tokens/refresh-pass';
 import { httpLoad } from './http-load';
 import type { Bench, BenchContext, BenchResult } from './lib';
-import { formatMiB, peakRssBytes, sampleRss } from './lib';
-
-const sqliteTarget = (): TestTarget => ({
-  name: 'sqlite',
-  config: { dialect: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'wxhub-bench-')), 'hub.db') },
-});
-
-/** A logger that formats every line like production and throws it away. */
-const discardingLog = () => createLogger('info', { write: () => undefined });
+import { formatMiB, median, peakRssBytes, sampleRss } from './lib';
+import { discardingLog, sqliteBenchTarget } from './setup';
 
 /** (a) `GET /v1/apps/{app}/token` served from the cache vs a bare Hono route on the same server. */
 async function tokenRoute(ctx: BenchContext): Promise<BenchResult[]> {
   const app = testApp({ tokenMode: 'classic' });
-  const hub = await createTestHub(sqliteTarget(), { apps: [app] });
+  const { target, cleanup } = sqliteBenchTarget();
+  const hub = await createTestHub(target, { apps: [app] });
   const deps = createDeps({ ...hub.deps, log: discardingLog() });
   // Two apps on one server: the hub exactly as `npm start` serves it, and a bare Hono app for
   // the baseline. (Mounting the hub under a root app would wrap every hub handler in an extra
@@ -67,7 +56,6 @@ async function tokenRoute(ctx: BenchContext): Promise<BenchResult[]> {
       ratios.push(t / b);
     }
     const sorted = (xs: number[]) => [...xs].sort((x, y) => x - y);
-    const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)] ?? 0;
     const bare = median(bares);
     const token = median(tokens);
     const spread = sorted(ratios);
@@ -85,6 +73,7 @@ async function tokenRoute(ctx: BenchContext): Promise<BenchResult[]> {
   } finally {
     await server.close(1_000);
     await hub.close();
+    cleanup();
   }
 }
 
@@ -92,7 +81,8 @@ async function tokenRoute(ctx: BenchContext): Promise<BenchResult[]> {
 async function refreshPass(ctx: BenchContext): Promise<BenchResult[]> {
   const count = Number(process.env.BENCH_REFRESH_CREDENTIALS ?? 10_000);
   const sim = await startSimulator();
-  const hub = await createTestHub(sqliteTarget(), { sim });
+  const { target, cleanup } = sqliteBenchTarget();
+  const hub = await createTestHub(target, { sim });
   try {
     const now = sim.sim.clock.now();
     for (let i = 0; i < count; i++) {
@@ -130,6 +120,7 @@ async function refreshPass(ctx: BenchContext): Promise<BenchResult[]> {
   } finally {
     await hub.close();
     await sim.close();
+    cleanup();
   }
 }
 
