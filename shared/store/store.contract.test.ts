@@ -304,7 +304,7 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(again.map((r) => r.inserted)).toEqual([false, false, false]);
       expect(again.every((r) => r.message.id === first.message.id)).toBe(true);
       expect(await store.messages.count(a)).toBe(1);
-      await store.messages.setReply(first.message.id, '<xml>reply</xml>');
+      await store.messages.finishReply(first.message.id, '<xml>reply</xml>');
       expect((await store.messages.get(a, 'm1'))?.reply).toBe('<xml>reply</xml>');
     });
 

@@ -189,7 +189,6 @@ export interface MessagesRepo {
   get(app: string, dedupKey: string): Promise<CallbackMessageRecord | undefined>;
   /** How many messages of `app` are stored. */
   count(app: string): Promise<number>;
-  setReply(id: number, reply: string): Promise<void>;
   /**
    * Sets the answer of a message unless one is set already, and returns the one stored: the first
    * answer wins, so every delivery of the same push is answered alike.

@@ -69,9 +69,6 @@ export function mysqlMessages(db: MySql2Database): MessagesRepo {
         .where(eq(callbackMessages.app, app));
       return Number(row?.n ?? 0);
     },
-    async setReply(id, reply) {
-      await db.update(callbackMessages).set({ reply }).where(eq(callbackMessages.id, id));
-    },
     async finishReply(id, reply) {
       await db
         .update(callbackMessages)

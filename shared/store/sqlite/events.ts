@@ -49,9 +49,6 @@ export function sqliteMessages(db: BetterSQLite3Database): MessagesRepo {
         .get();
       return Number(row?.n ?? 0);
     },
-    async setReply(id, reply) {
-      db.update(callbackMessages).set({ reply }).where(eq(callbackMessages.id, id)).run();
-    },
     async finishReply(id, reply) {
       db.update(callbackMessages)
         .set({ reply })
