@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { createBaseApp, type HubEnv } from '../shared/http/app';
 import type { Deps } from '../shared/platform/deps';
+import * as pay from './pay/app';
+import * as payNotify from './pay-notify/app';
 import * as proxy from './proxy/app';
 import * as refresh from './refresh/app';
 import * as token from './token/app';
@@ -12,6 +14,8 @@ export const FUNCTIONS = [
   { name: 'proxy', createRoutes: proxy.createRoutes },
   { name: 'refresh', createRoutes: refresh.createRoutes },
   { name: 'wx-callback', createRoutes: wxCallback.createRoutes },
+  { name: 'pay', createRoutes: pay.createRoutes },
+  { name: 'pay-notify', createRoutes: payNotify.createRoutes },
 ] as const;
 
 /** All functions on one app: what `npm start`, `npm run dev` and the CloudRun image serve. */

@@ -16,6 +16,7 @@ export async function refreshNow(deps: Deps) {
     clock: deps.clock,
     log: deps.log,
     wechat: deps.wechat,
+    pay: deps.pay,
     refreshAheadSeconds: deps.config.refreshAheadSeconds,
   });
   const outbox = await drainOutbox(deps);

@@ -184,6 +184,37 @@ export async function settle(
   else deps.log.warn(line, 'delivery failed; will retry');
 }
 
+/**
+ * Tries the receiver-locked deliveries of stored source `id` at once, each within its target's
+ * timeout and what is left before `deadline`, and records the outcomes (failures stay in the
+ * outbox for the timer).
+ */
+export async function deliverNow(
+  deps: OutboxDeps,
+  source: DeliveryRecord['source'],
+  id: number,
+  worker: string,
+  targets: { url: string; timeoutMs?: number | undefined }[],
+  deadline: number,
+): Promise<{ url: string; result: AttemptResult }[]> {
+  const mine = (await deps.store.outbox.forSource(source, id)).filter(
+    (d) => d.status === 'pending',
+  );
+  return Promise.all(
+    mine.map(async (d) => {
+      const target = targets.find((t) => t.url === d.targetUrl);
+      const left = Math.max(100, deadline - deps.clock.now());
+      const result = await attemptDelivery(
+        deps.fetch,
+        d,
+        Math.min(target?.timeoutMs ?? left, left),
+      );
+      await settle(deps, worker, d, result);
+      return { url: d.targetUrl, result };
+    }),
+  );
+}
+
 export interface PurgeSummary {
   messages: number;
   deliveries: number;

@@ -8,7 +8,7 @@ import {
   MessageCryptoError,
   signatureOf,
 } from '../wechat/message-crypto';
-import { attemptDelivery, idempotencyKey, matchingRules, type OutboxDeps, settle } from './forward';
+import { deliverNow, idempotencyKey, matchingRules, type OutboxDeps } from './forward';
 import { dedupKey, type PushBody, parsePushBody, summarize } from './message';
 import { answerType, encryptReply, renderReply, replyOf } from './reply';
 
@@ -294,18 +294,7 @@ async function forwardNow(
   deadline: number,
 ): Promise<Record<string, unknown> | undefined> {
   if (rules.length === 0) return undefined;
-  const mine = (await deps.store.outbox.forSource('message', id)).filter(
-    (d) => d.status === 'pending',
-  );
-  const results = await Promise.all(
-    mine.map(async (d) => {
-      const rule = rules.find((r) => r.url === d.targetUrl);
-      const left = Math.max(100, deadline - deps.clock.now());
-      const result = await attemptDelivery(deps.fetch, d, Math.min(rule?.timeoutMs ?? left, left));
-      await settle(deps, worker, d, result);
-      return { url: d.targetUrl, result };
-    }),
-  );
+  const results = await deliverNow(deps, 'message', id, worker, rules, deadline);
   for (const rule of rules) {
     const hit = results.find((r) => r.url === rule.url && r.result.ok);
     const reply = hit === undefined ? undefined : replyOf(hit.result.answer);

@@ -18,6 +18,11 @@ export interface Config {
   secretKeys: Buffer[] | undefined;
   wechatApiBase: string;
   wechatPayApiBase: string;
+  /**
+   * Where WeChat reaches this hub from outside (no trailing slash), e.g. `https://hub.example.com`:
+   * the default pay `notify_url` is `{publicUrl}/pay/{merchant}/notify`.
+   */
+  publicUrl: string | undefined;
   refreshAheadSeconds: number | undefined;
   refreshIntervalSeconds: number;
   bodyLimitBytes: number;
@@ -121,6 +126,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     secretKeys,
     wechatApiBase: e.WECHAT_API_BASE,
     wechatPayApiBase: e.WECHATPAY_API_BASE,
+    publicUrl: e.WXHUB_PUBLIC_URL,
     refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,
     refreshIntervalSeconds: e.WXHUB_REFRESH_INTERVAL_SECONDS,
     bodyLimitBytes: e.WXHUB_BODY_LIMIT_BYTES,

@@ -57,6 +57,7 @@ export const envSchema = z.object({
   WXHUB_SECRET_KEY: z.string().min(1).optional(),
   WECHAT_API_BASE: urlBase.default('https://api.weixin.qq.com'),
   WECHATPAY_API_BASE: urlBase.default('https://api.mch.weixin.qq.com'),
+  WXHUB_PUBLIC_URL: urlBase.optional(),
   WXHUB_REFRESH_AHEAD_SECONDS: positiveInt(6000).optional(),
   WXHUB_REFRESH_INTERVAL_SECONDS: positiveInt(3600).default(60),
   WXHUB_PROXY_TIMEOUT_MS: positiveInt(120_000).default(15_000),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { AppRegistry } from '../apps/registry';
-import { createAppRegistry } from '../apps/registry';
+import type { AppRegistry, MerchantRegistry } from '../apps/registry';
+import { createAppRegistry, createMerchantRegistry } from '../apps/registry';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { Config } from '../config';
@@ -22,8 +22,11 @@ export interface Deps {
   /** Distinguishes this process in lease owners and logs. */
   instanceId: string;
   apps: AppRegistry;
+  merchants: MerchantRegistry;
   tokens: TokenManager;
   wechat: WechatHttp;
+  /** WeChat Pay API v3 (`WECHATPAY_API_BASE`). */
+  pay: WechatHttp;
 }
 
 export interface DepsParts {
@@ -68,11 +71,17 @@ export function createDeps(parts: DepsParts): Deps {
     log: parts.log,
     instanceId,
     apps: createAppRegistry(parts.store, clock),
+    merchants: createMerchantRegistry(parts.store, clock),
     tokens,
     wechat: {
       baseUrl: parts.config.wechatApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 5_000,
+    },
+    pay: {
+      baseUrl: parts.config.wechatPayApiBase,
+      fetch: f,
+      timeoutMs: parts.wechatTimeoutMs ?? 10_000,
     },
   };
 }

@@ -1,6 +1,12 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../http/log';
-import type { AppRecord, CredentialRecord, Store } from '../store';
+import {
+  CERTIFICATES_KIND,
+  certificatesFetcher,
+  merchantKeys,
+  merchantOwner,
+} from '../pay/merchant';
+import type { AppRecord, CredentialRecord, MerchantRecord, Store } from '../store';
 import type { WechatHttp } from '../wechat/http';
 import {
   accessTokenAheadMs,
@@ -28,6 +34,8 @@ export interface RefreshPassDeps {
   clock: Clock;
   log: Logger;
   wechat: WechatHttp;
+  /** WeChat Pay API: platform certificates of merchants that use them. */
+  pay: WechatHttp;
   refreshAheadSeconds: number | undefined;
   concurrency?: number;
 }
@@ -66,6 +74,9 @@ function planFor(
   };
 }
 
+/** Downloaded platform certificates are fetched again this long before their 12 h are up. */
+const CERTIFICATES_AHEAD_MS = 10 * 60_000;
+
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
@@ -76,6 +87,22 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Prom
     }
   });
   await Promise.all(runners);
+}
+
+/** Refreshes one due credential of `name` (an app or merchant), counting it in `summary`. */
+async function refreshOne(
+  deps: RefreshPassDeps,
+  summary: RefreshSummary,
+  name: string,
+  row: CredentialRecord,
+  plan: { fetcher: Fetcher; aheadMs: number },
+): Promise<void> {
+  try {
+    const key = { owner: row.owner, kind: row.kind };
+    if (await deps.tokens.refreshAhead(key, plan.fetcher, plan.aheadMs)) summary.refreshed += 1;
+  } catch (err) {
+    summary.failed.push({ app: name, credential: row.kind, error: describeRefreshError(err) });
+  }
 }
 
 /**
@@ -98,31 +125,37 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       ensured(deps.store).add(owner);
     }
   }
+  const merchants = new Map<string, MerchantRecord>();
+  for (const m of await deps.store.merchants.list({ enabled: true })) {
+    if (!merchantKeys(m).usesCertificates) continue;
+    const owner = merchantOwner(m);
+    merchants.set(owner, m);
+    if (!ensured(deps.store).has(owner)) {
+      await deps.store.credentials.ensure({ owner, kind: CERTIFICATES_KIND }, now);
+      ensured(deps.store).add(owner);
+    }
+  }
   const due = await deps.store.credentials.listDue(now + MAX_AHEAD_MS, now, 100_000);
   const summary: RefreshSummary = { checked: due.length, refreshed: 0, failed: [] };
 
   await eachLimited(due, deps.concurrency ?? 16, async (row: CredentialRecord) => {
+    const merchant = merchants.get(row.owner);
+    if (merchant !== undefined && row.kind === CERTIFICATES_KIND) {
+      await refreshOne(deps, summary, merchant.name, row, {
+        fetcher: certificatesFetcher({ pay: deps.pay, clock: deps.clock }, merchant),
+        aheadMs: CERTIFICATES_AHEAD_MS,
+      });
+      return;
+    }
     const app = apps.get(row.owner);
     if (app === undefined || !TOKEN_KINDS.has(app.kind) || app.appSecret === undefined) return;
     const plan = planFor(deps, app, row.kind);
-    if (plan === undefined) return;
-    try {
-      const key = { owner: row.owner, kind: row.kind };
-      if (await deps.tokens.refreshAhead(key, plan.fetcher, plan.aheadMs)) {
-        summary.refreshed += 1;
-      }
-    } catch (err) {
-      summary.failed.push({
-        app: app.name,
-        credential: row.kind,
-        error: describeRefreshError(err),
-      });
-    }
+    if (plan !== undefined) await refreshOne(deps, summary, app.name, row, plan);
   });
   // Credentials held back by a recorded failure (e.g. 40164) stay visible until fixed.
   const reported = new Set(summary.failed.map((f) => `${f.app}/${f.credential}`));
   for (const row of await deps.store.credentials.listFailing(now, 1000)) {
-    const app = apps.get(row.owner);
+    const app = apps.get(row.owner) ?? merchants.get(row.owner);
     if (app === undefined || reported.has(`${app.name}/${row.kind}`)) continue;
     const retry = new Date(row.nextAttemptAt ?? now).toISOString();
     summary.failed.push({
