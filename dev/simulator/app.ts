@@ -5,8 +5,10 @@ import { createSimClock } from './clock';
 import { createControlRoutes, simAppConfigSchema } from './control';
 import { wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
-import { CallCounters, FaultBook } from './faults';
+import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
 import { GrantBook } from './grants';
+import type { PaySimulator, SimPay } from './pay';
+import { createPaySimulator } from './pay';
 import type { SimAppConfig } from './state';
 import { TokenBook } from './state';
 import type { WxContext, WxReply, WxRequest } from './wechat';
@@ -17,15 +19,17 @@ export const DEFAULT_EGRESS_IP = '203.0.113.7';
 
 /** A running WeChat API simulator: a Hono app plus programmatic control. */
 export interface Simulator {
-  /** Serves the WeChat endpoints and the `/__sim/` control routes. */
+  /** Serves the WeChat endpoints, WeChat Pay's `/v3/` endpoints and the `/__sim/` control routes. */
   app: Hono;
   clock: SimClock;
+  /** WeChat Pay (`api.mch.weixin.qq.com`): merchants, payments, notifications, keys. */
+  pay: SimPay;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
   injectFault(f: SimFault): void;
   clearFaults(): void;
-  /** Calls made to a WeChat path, optionally only those attributed to `appId`. */
+  /** Calls made to a path, optionally only those attributed to `appId` (the mchid on `/v3/`). */
   calls(path: string, appId?: string): number;
   /** Every counter, by path and by path+app. */
   counters(): CounterSnapshot;
@@ -34,7 +38,10 @@ export interface Simulator {
   isTokenValid(token: string): boolean;
   /** A single-use js_code for jscode2session, valid 5 min. Throws for an unregistered app. */
   issueLoginCode(appId: string, openid: string, unionid?: string): string;
-  /** Forget tokens, tickets, codes, force quotas, faults and counters. Apps and clock stay. */
+  /**
+   * Forget tokens, tickets, codes, force quotas, faults, counters, pay orders, refunds and queued
+   * tampers. Apps, merchants, pay keys and the clock stay.
+   */
   reset(): void;
 }
 
@@ -44,6 +51,8 @@ export interface SimulatorOptions {
   apps?: SimAppConfig[];
   /** IP the simulator pretends the caller has; default 203.0.113.7. */
   egressIp?: string;
+  /** Sends pay notifications (`sim.pay.sendNotification`); default the global fetch. */
+  fetch?: typeof fetch;
 }
 
 interface Internals {
@@ -51,6 +60,7 @@ interface Internals {
   faults: FaultBook;
   counters: CallCounters;
   egressIp: string;
+  pay: PaySimulator;
 }
 
 /** Create a simulator with its own state; `opts.apps` are registered up front. */
@@ -67,6 +77,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     faults: new FaultBook(),
     counters: new CallCounters(),
     egressIp: opts.egressIp ?? DEFAULT_EGRESS_IP,
+    pay: createPaySimulator(clock, opts.fetch ?? ((input, init) => fetch(input, init))),
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
@@ -80,6 +91,7 @@ function buildSimulator(inner: Internals): Simulator {
   return {
     app: new Hono(),
     clock: ctx.clock,
+    pay: inner.pay.api,
     registerApp(cfg) {
       const parsed = simAppConfigSchema.parse(cfg);
       ctx.apps.set(parsed.appId, { ...parsed, ipWhitelist: parsed.ipWhitelist?.slice() });
@@ -100,6 +112,7 @@ function buildSimulator(inner: Internals): Simulator {
       ctx.grants.reset();
       faults.clear();
       counters.reset();
+      inner.pay.reset();
     },
   };
 }
@@ -111,6 +124,7 @@ export function callerIp(forwardedFor: string | undefined, egressIp: string): st
 }
 
 async function dispatch(c: Context, inner: Internals): Promise<Response> {
+  if (isPayPath(c.req.path)) return inner.pay.handle(c.req.raw, inner);
   const { ctx } = inner;
   const req: WxRequest = {
     method: c.req.method,
@@ -148,7 +162,7 @@ async function faultReply(
   ctx: WxContext,
   req: WxRequest,
 ): Promise<WxReply | undefined> {
-  if (f.delayMs) await new Promise<void>((resolve) => setTimeout(resolve, f.delayMs));
+  await waitFaultDelay(f);
   if (f.errcode !== undefined) {
     const body = wxError(f.errcode, ctx.clock.now(), { errmsg: f.errmsg, ip: req.ip });
     return { kind: 'json', status: f.status ?? 200, body };

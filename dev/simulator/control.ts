@@ -1,8 +1,9 @@
-import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Simulator } from './app';
+import { badRequest, readBody } from './control-io';
 import { simFaultSchema } from './faults';
+import { addPayControlRoutes } from './pay-control';
 
 /** Validation schema for {@link SimAppConfig}. */
 export const simAppConfigSchema = z.strictObject({
@@ -22,35 +23,16 @@ const loginCodeSchema = z.strictObject({
   unionid: z.string().min(1).optional(),
 });
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
-
-function badRequest(c: Context, error: string): Response {
-  return c.json({ error }, 400);
-}
-
-/** Read the JSON body and validate it; a 400 response with a readable message on failure. */
-async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<Parsed<T>> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await c.req.text());
-  } catch {
-    return { ok: false, response: badRequest(c, 'request body must be valid JSON') };
-  }
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    return { ok: false, response: badRequest(c, z.prettifyError(result.error)) };
-  }
-  return { ok: true, value: result.data };
-}
-
 /**
  * The `/__sim/` control API (mounted by createSimulator): apps, faults, counters, clock,
- * token checks, login codes and reset. Bad input answers 400 `{"error": "…"}`.
+ * token checks, login codes, reset and WeChat Pay (`/__sim/pay/…`). Bad input answers 400
+ * `{"error": "…"}`.
  */
 export function createControlRoutes(sim: Simulator): Hono {
   const ctl = new Hono();
   addSetupRoutes(ctl, sim);
   addInspectRoutes(ctl, sim);
+  addPayControlRoutes(ctl, sim);
   ctl.all('*', (c) =>
     c.json({ error: `unknown control route ${c.req.method} ${c.req.path}` }, 404),
   );

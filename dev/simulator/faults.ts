@@ -4,13 +4,21 @@ import { z } from 'zod';
 export interface SimFault {
   /** Endpoint path, e.g. `/cgi-bin/token`. */
   path: string;
-  /** Only calls for this app match (appid param, or owner of the access_token). */
+  /** Only calls for this app match (appid param, owner of the access_token; mchid on `/v3/`). */
   appId?: string;
-  /** Answer this errcode (HTTP 200 unless `status` is also set). */
+  /** Answer this errcode (HTTP 200 unless `status` is also set). Not for `/v3/` (pay) paths. */
   errcode?: number;
-  /** Override the default errmsg for `errcode`. */
+  /** Override the default errmsg for `errcode`; on `/v3/` paths, the `message` of the answer. */
   errmsg?: string;
-  /** Answer this HTTP status (text/html body, or the errcode JSON when `errcode` is set). */
+  /**
+   * `/v3/` (WeChat Pay) paths only: answer `{code, message}` with this code (e.g. `SYSTEM_ERROR`,
+   * `FREQUENCY_LIMITED`), signed like every pay answer; HTTP status from the code unless `status`.
+   */
+  code?: string;
+  /**
+   * Answer this HTTP status (text/html body, or the errcode JSON when `errcode` is set; on `/v3/`
+   * paths a signed `{code, message}` with the code WeChat Pay uses for that status).
+   */
   status?: number;
   /** Wait this many real milliseconds first; alone it only delays the normal answer. */
   delayMs?: number;
@@ -18,16 +26,43 @@ export interface SimFault {
   times?: number;
 }
 
+/** True for WeChat Pay API v3 paths, which the simulator serves next to the WeChat ones. */
+export function isPayPath(path: string): boolean {
+  return path.startsWith('/v3/');
+}
+
 /** Validation schema for {@link SimFault} (used by `injectFault` and `POST /__sim/faults`). */
-export const simFaultSchema = z.strictObject({
-  path: z.string().startsWith('/', 'path must start with "/"'),
-  appId: z.string().min(1).optional(),
-  errcode: z.number().int().optional(),
-  errmsg: z.string().optional(),
-  status: z.number().int().min(100).max(599).optional(),
-  delayMs: z.number().int().min(0).max(600_000).optional(),
-  times: z.number().int().min(1).optional(),
-});
+export const simFaultSchema = z
+  .strictObject({
+    path: z.string().startsWith('/', 'path must start with "/"'),
+    appId: z.string().min(1).optional(),
+    errcode: z.number().int().optional(),
+    errmsg: z.string().optional(),
+    code: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/, 'code must be an upper-case WeChat Pay code')
+      .optional(),
+    status: z.number().int().min(100).max(599).optional(),
+    delayMs: z.number().int().min(0).max(600_000).optional(),
+    times: z.number().int().min(1).optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (isPayPath(f.path) && f.errcode !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['errcode'],
+        message: 'errcode is for WeChat API paths; use code (e.g. SYSTEM_ERROR) on /v3/ paths',
+      });
+    }
+    if (!isPayPath(f.path) && f.code !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['code'], message: 'code is only for /v3/ paths' });
+    }
+  });
+
+/** Wait the fault's `delayMs` (real time), if any. */
+export async function waitFaultDelay(f: SimFault): Promise<void> {
+  if (f.delayMs) await new Promise<void>((resolve) => setTimeout(resolve, f.delayMs));
+}
 
 interface QueuedFault {
   fault: SimFault;
