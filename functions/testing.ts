@@ -56,10 +56,11 @@ export async function createTestHub(
   const { store } = await openTestStore(target, { poolSize: 4 });
   const config = parseConfig({
     WECHAT_API_BASE: sim.url,
+    WECHATPAY_API_BASE: sim.url,
     WXHUB_API_KEYS: TEST_API_KEY,
     LOG_LEVEL: 'silent',
-    // Test files share the MySQL database and their clocks differ: a refresh pass of one hub must
-    // not purge another file's messages. Retention is tested with its own cut-off.
+    // Hubs of one test file share its database and their clocks may differ: a refresh pass of one
+    // hub must not purge another hub's messages. Retention is tested with its own cut-off.
     WXHUB_MESSAGE_RETENTION_DAYS: '0',
     ...opts.env,
   });

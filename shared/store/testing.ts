@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createConnection } from 'mysql2/promise';
 import type { DatabaseConfig } from '../config';
 import { createSecretBox } from '../crypto/secret-box';
 import type { DatabaseHandle } from '../db/client';
@@ -16,16 +17,55 @@ export interface TestTarget {
   config: DatabaseConfig;
 }
 
-/** SQLite always; MySQL/MariaDB when `TEST_MYSQL_URL` is set. */
+/** Prefix of the per-file MySQL databases of one `npm test` run (dropped by its teardown). */
+export const TEST_DATABASE_PREFIX = 'wxhub_t_';
+
+let files = 0;
+
+/**
+ * SQLite always; MySQL/MariaDB when `TEST_MYSQL_URL` is set. Each call (one per test file) gets
+ * a database of its own on that server — created on first open, dropped at the end of the run —
+ * so a refresh pass or outbox drain in one file never sees another file's rows, leases or clocks.
+ */
 export function testTargets(): TestTarget[] {
   const dir = mkdtempSync(join(tmpdir(), 'wxhub-test-'));
   const targets: TestTarget[] = [
     { name: 'sqlite', config: { dialect: 'sqlite', path: join(dir, 'wxhub.db') } },
   ];
   const url = process.env.TEST_MYSQL_URL;
-  if (url !== undefined && url !== '')
-    targets.push({ name: 'mysql', config: { dialect: 'mysql', url } });
+  if (url !== undefined && url !== '') {
+    files += 1;
+    const run = process.env.WXHUB_TEST_RUN ?? 'local';
+    const db = `${TEST_DATABASE_PREFIX}${run}_${process.pid}_${files}`.slice(0, 64);
+    const own = new URL(url);
+    own.pathname = `/${db}`;
+    targets.push({ name: 'mysql', config: { dialect: 'mysql', url: own.toString() } });
+  }
   return targets;
+}
+
+const created = new Map<string, Promise<void>>();
+
+/** Creates the database a MySQL URL names, once per process. */
+function ensureDatabase(url: string): Promise<void> {
+  let done = created.get(url);
+  if (done === undefined) {
+    done = (async () => {
+      const u = new URL(url);
+      const name = decodeURIComponent(u.pathname.slice(1));
+      u.pathname = '/';
+      const conn = await createConnection(u.toString());
+      try {
+        await conn.query(
+          `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+        );
+      } finally {
+        await conn.end();
+      }
+    })();
+    created.set(url, done);
+  }
+  return done;
 }
 
 /**
@@ -44,6 +84,7 @@ export async function openTestStore(
   target: TestTarget,
   opts: { poolSize?: number } = {},
 ): Promise<OpenedStore> {
+  if (target.config.dialect === 'mysql') await ensureDatabase(target.config.url);
   const handle = openDatabase(target.config, opts);
   await migrateDatabase(handle, MIGRATIONS_DIR);
   return { store: createStore(handle, createSecretBox([TEST_SECRET_KEY])), handle };
