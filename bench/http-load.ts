@@ -11,7 +11,7 @@ export async function httpLoad(opts: {
   concurrency: number;
   durationMs: number;
   /** Per-request POST (path and body) instead of GETs of `url`; its cost is the client's. */
-  next?: () => { path: string; body: string };
+  next?: () => { path: string; body: string; headers?: Record<string, string> };
 }): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const target = new URL(opts.url);
@@ -25,7 +25,8 @@ export async function httpLoad(opts: {
           port: target.port,
           path: post?.path ?? `${target.pathname}${target.search}`,
           method: post === undefined ? 'GET' : 'POST',
-          headers: opts.headers,
+          headers:
+            post?.headers === undefined ? opts.headers : { ...opts.headers, ...post.headers },
         },
         (res) => {
           res.resume();

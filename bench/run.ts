@@ -3,6 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { callbackCryptoBench, callbackPushBench } from './callbacks.bench';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { envMs, formatMiB, peakRssBytes, printTable } from './lib';
+import { payCryptoBench } from './pay.bench';
+import { payNotifyBench } from './pay-notify.bench';
 import { storeBench } from './store.bench';
 import { refreshPassBench, tokenRouteBench } from './tokens.bench';
 
@@ -13,6 +15,8 @@ const BENCHES: Bench[] = [
   refreshPassBench,
   callbackCryptoBench,
   callbackPushBench,
+  payCryptoBench,
+  payNotifyBench,
 ];
 
 /** `npm run bench -- token-route refresh-pass` runs only the named benches. */
