@@ -58,6 +58,9 @@ export const CERTIFICATES_TTL_SECONDS = 12 * 3600;
 
 export const CERTIFICATES_PATH = '/v3/certificates';
 
+/** An unknown certificate serial triggers a new download only if the last one is this old. */
+export const CERTIFICATES_RECHECK_MS = 5 * 60_000;
+
 export interface PayDeps {
   pay: WechatHttp;
   clock: Clock;
@@ -102,9 +105,17 @@ export async function verifierFor(
   const upper = serial.toUpperCase();
   const fromFile = keys.fileCertificates.get(upper);
   if (fromFile !== undefined || !keys.usesCertificates) return fromFile;
-  let stored: { value: string };
+  let stored: { value: string; expiresAt: number };
   try {
-    stored = await deps.tokens.get(certificatesKey(m), certificatesFetcher(deps, m));
+    const fetcher = certificatesFetcher(deps, m);
+    stored = await deps.tokens.get(certificatesKey(m), fetcher);
+    const found = certificatesOf(stored.value).get(upper);
+    if (found !== undefined) return found;
+    // A serial not seen yet may be a certificate WeChat Pay just started using: download again,
+    // at most once per CERTIFICATES_RECHECK_MS (so unknown serials cannot hammer WeChat Pay).
+    const fetchedAt = stored.expiresAt - CERTIFICATES_TTL_SECONDS * 1000;
+    if (deps.clock.now() - fetchedAt < CERTIFICATES_RECHECK_MS) return undefined;
+    stored = await deps.tokens.invalidate(certificatesKey(m), stored.value, fetcher);
   } catch (err) {
     const why = err instanceof Error ? err.message : 'failed';
     throw new AppError(
