@@ -14,7 +14,7 @@ import {
 } from '../shared/wechat/message-crypto';
 import { httpLoad } from './http-load';
 import type { Bench, BenchContext, BenchResult } from './lib';
-import { formatOps, measure, median } from './lib';
+import { formatOps, interleavedMedians, median } from './lib';
 import { benchTargets, discardingLog } from './setup';
 
 const ENCODING_AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
@@ -43,20 +43,7 @@ async function cryptoAlone(ctx: BenchContext): Promise<BenchResult[]> {
       throw new Error('bad message');
     }
   };
-  // Interleaved short rounds, medians: one long run each is at the mercy of the machine's drift.
-  const rounds = 7;
-  const opts = {
-    warmupMs: Math.min(ctx.warmupMs, 200),
-    durationMs: Math.max(200, ctx.durationMs / 3),
-  };
-  const theirRuns: number[] = [];
-  const ourRuns: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    theirRuns.push(await measure(theirFn, opts));
-    ourRuns.push(await measure(ourFn, opts));
-  }
-  const theirs = median(theirRuns);
-  const ours = median(ourRuns);
+  const { theirs, ours } = await interleavedMedians(ctx, theirFn, ourFn);
   const baseline = { name: '@wecom/crypto verify + decrypt', opsPerSec: theirs };
   ctx.log(
     `crypto: @wecom/crypto ${formatOps(theirs)}/s, wxhub ${formatOps(ours)}/s, ratio ${(ours / theirs).toFixed(2)} (goal >= 1.0)`,

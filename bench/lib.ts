@@ -179,3 +179,26 @@ export function envMs(name: string, fallback: number): number {
 export function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 }
+
+/**
+ * Two functions measured in short interleaved rounds (theirs first each round), medians of each:
+ * one long run apiece would be at the mercy of the machine's drift.
+ */
+export async function interleavedMedians(
+  ctx: MeasureOptions,
+  theirFn: () => unknown,
+  ourFn: () => unknown,
+  rounds = 7,
+): Promise<{ theirs: number; ours: number }> {
+  const opts = {
+    warmupMs: Math.min(ctx.warmupMs, 200),
+    durationMs: Math.max(200, ctx.durationMs / 3),
+  };
+  const theirRuns: number[] = [];
+  const ourRuns: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    theirRuns.push(await measure(theirFn, opts));
+    ourRuns.push(await measure(ourFn, opts));
+  }
+  return { theirs: median(theirRuns), ours: median(ourRuns) };
+}

@@ -11,7 +11,7 @@ import {
   verifyLines,
 } from '../shared/pay/crypto';
 import type { Bench, BenchContext, BenchResult } from './lib';
-import { formatOps, measure, median } from './lib';
+import { formatOps, interleavedMedians } from './lib';
 
 const API_V3_KEY = Buffer.from('0123456789abcdefghijklmnopqrstuv', 'ascii');
 const NOTIFICATIONS = 300;
@@ -146,20 +146,7 @@ async function payCrypto(ctx: BenchContext): Promise<BenchResult[]> {
     theirFn();
   }
 
-  // Interleaved short rounds, medians: one long run each is at the mercy of the machine's drift.
-  const rounds = 7;
-  const opts = {
-    warmupMs: Math.min(ctx.warmupMs, 200),
-    durationMs: Math.max(200, ctx.durationMs / 3),
-  };
-  const theirRuns: number[] = [];
-  const ourRuns: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    theirRuns.push(await measure(theirFn, opts));
-    ourRuns.push(await measure(ourFn, opts));
-  }
-  const theirs = median(theirRuns);
-  const ours = median(ourRuns);
+  const { theirs, ours } = await interleavedMedians(ctx, theirFn, ourFn);
   const baseline = { name: 'wechatpay-axios-plugin verify + decrypt', opsPerSec: theirs };
   ctx.log(
     `pay-crypto: wechatpay-axios-plugin ${formatOps(theirs)}/s, wxhub ${formatOps(ours)}/s, ratio ${(ours / theirs).toFixed(2)} (goal >= 1.0)`,

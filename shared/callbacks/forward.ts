@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import type { ForwardRule } from '../config';
 import { describe } from '../http/app';
 import { type Logger, safeUrl } from '../http/log';
-import type { DeliveryRecord, Store } from '../store';
+import type { DeliveryRecord, NewDelivery, Store } from '../store';
 
 /** Header that carries a delivery's idempotency key: the same for every attempt of it. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -35,6 +35,30 @@ export function matchingRules(
 /** Stable per (source, target): every attempt of one delivery carries the same key. */
 export function idempotencyKey(owner: string, sourceKey: string, url: string): string {
   return `wxhub-${createHash('sha256').update(`${owner}\n${sourceKey}\n${url}`, 'utf8').digest('hex').slice(0, 48)}`;
+}
+
+/**
+ * The deliveries of one stored message or notification, one per distinct target URL, stored
+ * already locked by the receiver `worker` (it tries them at once, until `deadline`).
+ */
+export function receiverDeliveries(
+  owner: string,
+  sourceKey: string,
+  targets: { url: string }[],
+  payload: string,
+  opts: { maxAttempts: number; receivedAt: number; worker: string; deadline: number },
+): NewDelivery[] {
+  const urls = [...new Set(targets.map((t) => t.url))];
+  return urls.map((url) => ({
+    owner,
+    targetUrl: url,
+    idempotencyKey: idempotencyKey(owner, sourceKey, url),
+    payload,
+    maxAttempts: opts.maxAttempts,
+    nextAttemptAt: opts.receivedAt,
+    lockedBy: opts.worker,
+    lockedUntil: opts.deadline + 30_000,
+  }));
 }
 
 /** A target URL fit for logs and listings: no user info, no query, no fragment. */

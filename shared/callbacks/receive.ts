@@ -1,14 +1,14 @@
 import type { Config } from '../config';
 import { describe } from '../http/app';
 import { AppError } from '../http/errors';
-import type { AppRecord, NewDelivery } from '../store';
+import type { AppRecord } from '../store';
 import {
   aesKeyOf,
   decryptMessage,
   MessageCryptoError,
   signatureOf,
 } from '../wechat/message-crypto';
-import { deliverNow, idempotencyKey, matchingRules, type OutboxDeps } from './forward';
+import { deliverNow, matchingRules, type OutboxDeps, receiverDeliveries } from './forward';
 import { dedupKey, type PushBody, parsePushBody, summarize } from './message';
 import { answerType, encryptReply, renderReply, replyOf } from './reply';
 
@@ -204,16 +204,12 @@ export async function receivePush(
     encrypted: opened.encrypted,
     message: opened.inner.fields,
   });
-  const deliveries: NewDelivery[] = rules.map((r) => ({
-    owner: app.name,
-    targetUrl: r.url,
-    idempotencyKey: idempotencyKey(app.name, key, r.url),
-    payload,
+  const deliveries = receiverDeliveries(app.name, key, rules, payload, {
     maxAttempts: deps.config.outboxMaxAttempts,
-    nextAttemptAt: receivedAt,
-    lockedBy: worker,
-    lockedUntil: deadline + 30_000,
-  }));
+    receivedAt,
+    worker,
+    deadline,
+  });
 
   let stored: Awaited<ReturnType<typeof deps.store.messages.insert>>;
   try {

@@ -1,8 +1,8 @@
-import { deliverNow, idempotencyKey, type OutboxDeps } from '../callbacks/forward';
+import { deliverNow, type OutboxDeps, receiverDeliveries } from '../callbacks/forward';
 import type { Config } from '../config';
 import { describe } from '../http/app';
 import { AppError } from '../http/errors';
-import type { MerchantRecord, NewDelivery } from '../store';
+import type { MerchantRecord } from '../store';
 import { decryptResource, PayCryptoError, SIGNTEST_PREFIX, verifyLines } from './crypto';
 import { merchantKeys, type PayDeps, verifierFor } from './merchant';
 
@@ -194,19 +194,13 @@ export async function receiveNotification(
     receivedAt: new Date(receivedAt).toISOString(),
     resource,
   });
-  const targets = merchant.forward.filter(
-    (t, i, all) => all.findIndex((o) => o.url === t.url) === i,
-  );
-  const deliveries: NewDelivery[] = targets.map((t) => ({
-    owner: merchant.name,
-    targetUrl: t.url,
-    idempotencyKey: idempotencyKey(merchant.name, `pay:${envelope.id}`, t.url),
-    payload,
+  const targets = merchant.forward;
+  const deliveries = receiverDeliveries(merchant.name, `pay:${envelope.id}`, targets, payload, {
     maxAttempts: deps.config.outboxMaxAttempts,
-    nextAttemptAt: receivedAt,
-    lockedBy: worker,
-    lockedUntil: deadline + 30_000,
-  }));
+    receivedAt,
+    worker,
+    deadline,
+  });
 
   let stored: Awaited<ReturnType<typeof deps.store.payNotifications.insert>>;
   try {
