@@ -52,7 +52,7 @@ async function seedCredential(store: Store, key: CredentialKey, now: number): Pr
 async function benchTarget(target: TestTarget, ctx: BenchContext): Promise<BenchResult[]> {
   const box = createSecretBox([TEST_SECRET_KEY]);
   // One connection: the baseline and the store calls share it.
-  const handle = openDatabase(target.config, { poolSize: 1 });
+  const handle = await openDatabase(target.config, { poolSize: 1 });
   const claimerHandles: DatabaseHandle[] = [];
   const owner = uniqueName('bench');
   const results: BenchResult[] = [];
@@ -100,9 +100,11 @@ async function benchTarget(target: TestTarget, ctx: BenchContext): Promise<Bench
 
     // 3b. Contended (MySQL only): claimers on separate pools hammer the same key.
     if (target.name === 'mysql') {
-      const claimers = Array.from({ length: CLAIMERS }, (_, i) => {
-        const h = openDatabase(target.config, { poolSize: 1 });
-        claimerHandles.push(h);
+      const handles = await Promise.all(
+        Array.from({ length: CLAIMERS }, () => openDatabase(target.config, { poolSize: 1 })),
+      );
+      claimerHandles.push(...handles);
+      const claimers = handles.map((h, i) => {
         const s = createStore(h, box);
         const me = `${owner}-c${i}`;
         return async (): Promise<boolean> => {

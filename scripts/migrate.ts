@@ -6,7 +6,7 @@ import { describeDatabase, migrateDatabase, openDatabase, pingDatabase } from '.
 // The server also does this at start; this is for running it ahead of a deploy.
 try {
   const config = parseConfig(process.env);
-  const handle = openDatabase(config.database);
+  const handle = await openDatabase(config.database);
   const where = describeDatabase(config.database);
   try {
     await pingDatabase(handle);

@@ -1,15 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
-import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
-import { drizzle as drizzleMysql } from 'drizzle-orm/mysql2';
-import { migrate as migrateMysql } from 'drizzle-orm/mysql2/migrator';
 import type { Pool } from 'mysql2/promise';
-import { createPool } from 'mysql2/promise';
 import type { DatabaseConfig } from '../config';
+
+// Drivers are loaded when a database of their dialect is opened: a function bundle on MySQL never
+// loads the native SQLite module (it is not shipped there), and neither pays for the other's load.
 
 export type MysqlHandle = {
   dialect: 'mysql';
@@ -47,8 +45,15 @@ export function describeDatabase(cfg: DatabaseConfig): string {
  * first query: call {@link pingDatabase} to fail fast); SQLite opens the file in WAL mode with
  * `synchronous=FULL`, so a row acknowledged to WeChat survives a crash.
  */
-export function openDatabase(cfg: DatabaseConfig, opts: OpenOptions = {}): DatabaseHandle {
+export async function openDatabase(
+  cfg: DatabaseConfig,
+  opts: OpenOptions = {},
+): Promise<DatabaseHandle> {
   if (cfg.dialect === 'mysql') {
+    const [{ createPool }, { drizzle: drizzleMysql }] = await Promise.all([
+      import('mysql2/promise'),
+      import('drizzle-orm/mysql2'),
+    ]);
     const pool = createPool({
       uri: cfg.url,
       connectionLimit: opts.poolSize ?? 10,
@@ -64,6 +69,10 @@ export function openDatabase(cfg: DatabaseConfig, opts: OpenOptions = {}): Datab
       close: () => pool.end(),
     };
   }
+  const [{ default: BetterSqlite3 }, { drizzle: drizzleSqlite }] = await Promise.all([
+    import('better-sqlite3'),
+    import('drizzle-orm/better-sqlite3'),
+  ]);
   if (cfg.path !== ':memory:') mkdirSync(dirname(cfg.path), { recursive: true });
   const sqlite = new BetterSqlite3(cfg.path);
   sqlite.pragma('journal_mode = WAL');
@@ -95,14 +104,19 @@ export async function pingDatabase(h: DatabaseHandle): Promise<void> {
  */
 export async function migrateDatabase(h: DatabaseHandle, root: string): Promise<void> {
   if (h.dialect === 'sqlite') {
-    migrateSqlite(h.db, { migrationsFolder: `${root}/sqlite` });
+    const { migrate } = await import('drizzle-orm/better-sqlite3/migrator');
+    migrate(h.db, { migrationsFolder: `${root}/sqlite` });
     return;
   }
+  const [{ migrate }, { drizzle: drizzleMysql }] = await Promise.all([
+    import('drizzle-orm/mysql2/migrator'),
+    import('drizzle-orm/mysql2'),
+  ]);
   const conn = await h.pool.getConnection();
   try {
     // Two cold instances starting together must not both create the tables.
     await conn.query("SELECT GET_LOCK('wxhub_migrate', 60)");
-    await migrateMysql(drizzleMysql({ client: conn }), { migrationsFolder: `${root}/mysql` });
+    await migrate(drizzleMysql({ client: conn }), { migrationsFolder: `${root}/mysql` });
   } finally {
     await conn.query("SELECT RELEASE_LOCK('wxhub_migrate')").catch(() => undefined);
     conn.release();

@@ -54,11 +54,14 @@ export async function bootstrap(
   const appsText = await readAppsText(config);
   const appsFile = appsText === undefined ? undefined : parseAppsFile(appsText);
 
-  const handle = openDatabase(config.database);
+  const handle = await openDatabase(config.database);
   const where = describeDatabase(config.database);
   try {
     await withTimeout(pingDatabase(handle), 10_000);
-    await migrateDatabase(handle, opts.migrationsDir ?? resolve('drizzle'));
+    await migrateDatabase(
+      handle,
+      opts.migrationsDir ?? env.WXHUB_MIGRATIONS_DIR ?? resolve('drizzle'),
+    );
   } catch (err) {
     await handle.close().catch(() => undefined);
     const d = describe(err);

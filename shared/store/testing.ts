@@ -85,7 +85,7 @@ export async function openTestStore(
   opts: { poolSize?: number } = {},
 ): Promise<OpenedStore> {
   if (target.config.dialect === 'mysql') await ensureDatabase(target.config.url);
-  const handle = openDatabase(target.config, opts);
+  const handle = await openDatabase(target.config, opts);
   await migrateDatabase(handle, MIGRATIONS_DIR);
   return { store: createStore(handle, createSecretBox([TEST_SECRET_KEY])), handle };
 }
