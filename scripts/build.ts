@@ -1,25 +1,12 @@
-import { statSync } from 'node:fs';
-import { build } from 'esbuild';
+import { buildFunctionBundles, buildServer } from './build-lib';
 
-// `npm run build`: the one-port server bundle (`npm start`, the CloudRun image). Dependencies stay
-// in node_modules (better-sqlite3 is native); per-function SCF bundles come with the deploy work.
-const entries = [{ in: 'functions/server.ts', out: 'server' }];
-
+// `npm run build`: the one-port server bundle (`npm start`, the CloudRun image) and one SCF
+// bundle per function (`dist/scf/<name>/index.js`, handler `index.main_handler`).
 const started = performance.now();
-await build({
-  entryPoints: entries,
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
-for (const e of entries) {
-  const kb = (statSync(`dist/${e.out}.mjs`).size / 1024).toFixed(1);
-  process.stdout.write(`dist/${e.out}.mjs  ${kb} KiB\n`);
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const server = await buildServer();
+process.stdout.write(`${server.file}  ${kib(server.bytes)}\n`);
+for (const b of await buildFunctionBundles()) {
+  process.stdout.write(`${b.file}  ${kib(b.bytes)}\n`);
 }
 process.stdout.write(`built in ${Math.round(performance.now() - started)} ms\n`);

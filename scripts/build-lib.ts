@@ -1,0 +1,88 @@
+import { cpSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { FUNCTIONS } from '../functions/index';
+
+/** Every function's name, in mount order. */
+export const FUNCTION_NAMES: readonly string[] = FUNCTIONS.map((f) => f.name);
+
+/** SCF Node runtime the function bundles target (deploy.md §1.6): `Nodejs18.15`. */
+export const SCF_NODE_TARGET = 'node18';
+
+/** Where `npm run build` puts the SCF function bundles: `dist/scf/<name>/index.js`. */
+export const SCF_DIST = 'dist/scf';
+
+/**
+ * Native modules stay out of the bundles. `better-sqlite3` is only loaded for the embedded
+ * database (never on SCF, where the database is MySQL), so SCF packages do not ship it.
+ */
+export const SCF_EXTERNAL = ['better-sqlite3'];
+
+// CommonJS has `__dirname`: the migrations shipped beside the bundle are found wherever SCF runs
+// it from (an operator's WXHUB_MIGRATIONS_DIR still wins).
+const BANNER =
+  'process.env.WXHUB_MIGRATIONS_DIR ??= require("node:path").join(__dirname, "drizzle");';
+
+export interface BuiltBundle {
+  name: string;
+  file: string;
+  bytes: number;
+}
+
+/**
+ * One CommonJS bundle per function (`functions/<name>/scf.ts` → `<outDir>/<name>/index.js`,
+ * handler `index.main_handler`) with only what that function imports, minified, and the MySQL and
+ * SQLite migrations copied beside it (every function migrates at cold start: idempotent, and
+ * serialised by a named lock on MySQL).
+ */
+export async function buildFunctionBundles(
+  outDir = SCF_DIST,
+  names: readonly string[] = FUNCTION_NAMES,
+): Promise<BuiltBundle[]> {
+  const built: BuiltBundle[] = [];
+  for (const name of names) {
+    const dir = join(outDir, name);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'index.js');
+    await build({
+      entryPoints: [`functions/${name}/scf.ts`],
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      target: SCF_NODE_TARGET,
+      format: 'cjs',
+      minify: true,
+      sourcemap: 'external',
+      legalComments: 'linked',
+      external: SCF_EXTERNAL,
+      // drizzle-orm says `sideEffects: false`; with lazily imported drivers esbuild would then drop
+      // module initialisers the schema needs at load ("… is not a constructor").
+      ignoreAnnotations: true,
+      banner: { js: BANNER },
+      logLevel: 'warning',
+    });
+    // The package is CommonJS whatever the project's `type` says (SCF loads it with require).
+    writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs", "main": "index.js" }\n');
+    cpSync('drizzle/mysql', join(dir, 'drizzle/mysql'), { recursive: true });
+    cpSync('drizzle/sqlite', join(dir, 'drizzle/sqlite'), { recursive: true });
+    built.push({ name, file, bytes: statSync(file).size });
+  }
+  return built;
+}
+
+/** The one-port server bundle (`npm start`, the CloudRun image); dependencies stay external. */
+export async function buildServer(outDir = 'dist'): Promise<BuiltBundle> {
+  const file = join(outDir, 'server.mjs');
+  await build({
+    entryPoints: ['functions/server.ts'],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  return { name: 'server', file, bytes: statSync(file).size };
+}
