@@ -58,6 +58,8 @@ export async function buildFunctionBundles(
       // drizzle-orm says `sideEffects: false`; with lazily imported drivers esbuild would then drop
       // module initialisers the schema needs at load ("… is not a constructor").
       ignoreAnnotations: true,
+      // `import('better-sqlite3')` becomes a lazy `require`: CommonJS resolution, as SCF loads.
+      supported: { 'dynamic-import': false },
       banner: { js: BANNER },
       logLevel: 'warning',
     });
