@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { callbackCryptoBench, callbackPushBench } from './callbacks.bench';
+import { coldStartBench } from './cold-start.bench';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { envMs, formatMiB, peakRssBytes, printTable } from './lib';
 import { payCryptoBench } from './pay.bench';
@@ -17,6 +18,7 @@ const BENCHES: Bench[] = [
   callbackPushBench,
   payCryptoBench,
   payNotifyBench,
+  coldStartBench,
 ];
 
 /** `npm run bench -- token-route refresh-pass` runs only the named benches. */
