@@ -7,6 +7,7 @@ export default defineConfig({
       'shared/**/*.test.ts',
       'dev/**/*.test.ts',
       'scripts/**/*.test.ts',
+      'deploy/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
