@@ -1,0 +1,220 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parseConfig } from '../shared/config';
+import { envSchema } from '../shared/config/env';
+import {
+  containerEntry,
+  DOCKERFILE_PATH,
+  execForm,
+  parseDockerfile,
+  readContainerEntry,
+  type Stage,
+  splitWords,
+  stageEnv,
+} from './dockerfile';
+
+// The WeChat CloudRun image (Dockerfile) and its service settings (container.config.json),
+// checked against the fields in deploy.md §4.1 / wechat.md §5.1 and against each other.
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+// The fields the official templates carry (deploy.md §4.1, wechat.md §5.1), with their types.
+const policy = z.enum(['cpu', 'mem']);
+const containerConfigSchema = z.strictObject({
+  containerPort: z.number().int().min(1).max(65535),
+  dockerfilePath: z.string().min(1),
+  buildDir: z.string(),
+  minNum: z.number().int().min(0).max(50),
+  maxNum: z.number().int().min(1).max(50),
+  cpu: z.number().positive(),
+  mem: z.number().positive(),
+  policyType: policy,
+  policyThreshold: z.number().int().min(1).max(100),
+  policyDetails: z.array(
+    z.strictObject({ PolicyType: policy, PolicyThreshold: z.number().int().min(1).max(100) }),
+  ),
+  envParams: z.record(z.string(), z.string()),
+  customLogs: z.string(),
+  initialDelaySeconds: z.number().int().min(0),
+  dataBaseName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/),
+  executeSQLs: z.array(z.string()).min(1),
+});
+
+const config = containerConfigSchema.parse(
+  JSON.parse(readFileSync(join(ROOT, 'container.config.json'), 'utf8')),
+);
+const dockerfile = readFileSync(DOCKERFILE_PATH, 'utf8');
+const stages = parseDockerfile(dockerfile);
+const entry = readContainerEntry();
+
+function runs(stage: Stage | undefined, pattern: RegExp): boolean {
+  return (stage?.instructions ?? []).some((i) => i.keyword === 'RUN' && pattern.test(i.args));
+}
+
+function copiesFrom(stage: Stage, dest: RegExp): string[] {
+  return stage.instructions
+    .filter((i) => i.keyword === 'COPY')
+    .map((i) => splitWords(i.args))
+    .filter((w) => dest.test(w.at(-1) ?? ''))
+    .map((w) => (w.find((x) => x.startsWith('--from=')) ?? '').slice('--from='.length));
+}
+
+describe('container.config.json', () => {
+  it('points at the Dockerfile in the build directory', () => {
+    expect(existsSync(join(ROOT, config.buildDir, config.dockerfilePath))).toBe(true);
+    expect(join(ROOT, config.buildDir, config.dockerfilePath)).toBe(DOCKERFILE_PATH);
+  });
+
+  it('uses one port for containerPort, EXPOSE and ENV PORT', () => {
+    expect(entry.exposedPorts).toEqual([config.containerPort]);
+    expect(entry.env.PORT).toBe(String(config.containerPort));
+    expect(config.containerPort).toBe(80);
+  });
+
+  it('creates the database it names, in utf8mb4, and wxhub connects to that one', () => {
+    const db = config.dataBaseName;
+    expect(config.executeSQLs[0]).toBe(
+      `CREATE DATABASE IF NOT EXISTS ${db} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
+    );
+    expect(config.executeSQLs).toContain(`USE ${db};`);
+    // Tables come from the migrations at start, not from executeSQLs.
+    expect(config.executeSQLs.join(' ')).not.toMatch(/CREATE TABLE/i);
+    expect(config.envParams.MYSQL_DATABASE).toBe(db);
+  });
+
+  it('trusts x-wx-source and carries no secret value', () => {
+    expect(config.envParams.WXHUB_TRUST_WX_SOURCE).toBe('1');
+    for (const k of ['WXHUB_SECRET_KEY', 'WXHUB_API_KEYS', 'WXHUB_APPS', 'MYSQL_PASSWORD']) {
+      expect(config.envParams[k] ?? '', k).toBe('');
+    }
+    const known = new Set(Object.keys(envSchema.shape));
+    for (const k of Object.keys(config.envParams)) expect(known.has(k), k).toBe(true);
+  });
+
+  it('keeps an instance up for the in-process refresh schedule, within sane scaling', () => {
+    expect(config.minNum).toBeGreaterThanOrEqual(1);
+    expect(config.maxNum).toBeGreaterThanOrEqual(config.minNum);
+    // CPU/memory pairs CloudRun offers (wechat.md §5.1).
+    const memRange: Record<string, [number, number]> = {
+      '0.25': [0.5, 2],
+      '0.5': [1, 4],
+      '1': [1, 8],
+      '2': [4, 16],
+      '4': [8, 32],
+    };
+    const [lo, hi] = memRange[String(config.cpu)] ?? [Number.NaN, Number.NaN];
+    expect(config.mem).toBeGreaterThanOrEqual(lo);
+    expect(config.mem).toBeLessThanOrEqual(hi);
+    expect(config.policyDetails.map((p) => p.PolicyType)).toContain(config.policyType);
+  });
+
+  it('starts wxhub on MySQL with what CloudRun injects, the image ENV and envParams', () => {
+    const parsed = parseConfig({
+      ...entry.env,
+      ...config.envParams,
+      // Injected by a template deploy that provisions MySQL (wechat.md §5.2).
+      MYSQL_ADDRESS: '10.0.0.8:3306',
+      MYSQL_USERNAME: 'root',
+      MYSQL_PASSWORD: 'p@ss:word',
+      // Set by the operator in the service settings.
+      WXHUB_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+    });
+    expect(parsed.port).toBe(config.containerPort);
+    expect(parsed.trustWxSource).toBe(true);
+    expect(parsed.database).toEqual({
+      dialect: 'mysql',
+      url: `mysql://root:p%40ss%3Aword@10.0.0.8:3306/${config.dataBaseName}`,
+    });
+  });
+});
+
+describe('Dockerfile', () => {
+  const final = stages.at(-1);
+  const byName = (name: string) => stages.find((s) => s.name === name);
+
+  it('starts exactly what npm start runs, as a non-root user', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(entry.command).toEqual(['node', 'dist/server.mjs']);
+    expect(entry.command).toEqual(splitWords(pkg.scripts.start ?? ''));
+    expect(entry.user).toBeDefined();
+    expect(['root', '0', '0:0']).not.toContain(entry.user);
+    expect(entry.env.WXHUB_TRUST_WX_SOURCE).toBe('1');
+  });
+
+  it('builds with dev dependencies and runs with production ones only', () => {
+    expect(final).toBeDefined();
+    if (final === undefined) return;
+    const [modulesFrom] = copiesFrom(final, /node_modules\/?$/);
+    const prod = byName(modulesFrom ?? '');
+    expect(prod, 'node_modules come from a named stage').toBeDefined();
+    expect(runs(prod, /\bnpm ci\b.*--omit=dev/)).toBe(true);
+    const [distFrom] = copiesFrom(final, /dist\/?$/);
+    const build = byName(distFrom ?? '');
+    expect(runs(build, /\bnpm ci\b(?!.*--omit)/)).toBe(true);
+    expect(runs(build, /\bnpm run build\b/)).toBe(true);
+    expect(copiesFrom(final, /drizzle\/?$/)).toHaveLength(1);
+    // Nothing is installed in the runtime stage itself.
+    expect(runs(final, /\bnpm (ci|install|i)\b/)).toBe(false);
+  });
+
+  it('compiles the native addon on the base image it runs on', () => {
+    // better-sqlite3 must be built against the runtime's glibc and Node ABI: every stage that
+    // installs packages descends from the final stage's base image.
+    const baseOf = (s: Stage | undefined): string | undefined => {
+      const parent = stages.find((p) => p.name === s?.from);
+      return parent === undefined ? s?.from : baseOf(parent);
+    };
+    const base = baseOf(final);
+    expect(base).toMatch(/^node:20[.\w-]*/);
+    for (const s of stages.filter((x) => runs(x, /\bnpm ci\b/))) {
+      expect(baseOf(s), s.name).toBe(base);
+    }
+    expect(runs(byName('toolchain'), /python3.*make.*g\+\+/)).toBe(true);
+  });
+
+  it('keeps secrets and local state out of the build context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split(/\r?\n/);
+    for (const p of ['**/node_modules', '.data', '.git', '**/.env', '**/.env.*']) {
+      expect(ignored, p).toContain(p);
+    }
+    expect(ignored).not.toContain('drizzle');
+  });
+});
+
+describe('dockerfile.ts', () => {
+  it('parses continuations, comments, ARG defaults, ENV forms and exec-form CMD', () => {
+    const text = [
+      'ARG BASE=node:20-slim',
+      'FROM $BASE AS one',
+      'RUN a \\',
+      '  # a comment inside a continuation',
+      '  && b',
+      'FROM one',
+      'ENV A=1 B="two words"',
+      'ENV LEGACY value',
+      'EXPOSE 8080',
+      'USER app',
+      'CMD ["node", "x.mjs"]',
+    ].join('\n');
+    const parsed = parseDockerfile(text);
+    expect(parsed.map((s) => [s.name, s.from])).toEqual([
+      ['one', 'node:20-slim'],
+      [undefined, 'one'],
+    ]);
+    expect(parsed[0]?.instructions[0]).toEqual({ keyword: 'RUN', args: 'a && b', line: 3 });
+    expect(stageEnv(parsed[1] as Stage)).toEqual({ A: '1', B: 'two words', LEGACY: 'value' });
+    expect(containerEntry(text)).toEqual({
+      command: ['node', 'x.mjs'],
+      env: { A: '1', B: 'two words', LEGACY: 'value' },
+      exposedPorts: [8080],
+      user: 'app',
+      workdir: undefined,
+    });
+    expect(execForm('node x.mjs')).toBeUndefined();
+    expect(() => containerEntry('FROM x\nCMD node x.mjs')).toThrow(/exec form/);
+  });
+});
