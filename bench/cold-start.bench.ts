@@ -2,12 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import {
-  buildFunctionBundles,
-  FUNCTION_NAMES,
-  SCF_EXTERNAL,
-  SCF_NODE_TARGET,
-} from '../scripts/build-lib';
+import { buildFunctionBundles, FUNCTION_NAMES, SCF_BUILD_OPTIONS } from '../scripts/build-lib';
 import { apigwGet, runBundle, writeRunner } from '../scripts/scf-runner';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { median } from './lib';
@@ -29,14 +24,9 @@ async function buildHello(dir: string): Promise<string> {
   writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
   const file = join(out, 'index.js');
   await build({
+    ...SCF_BUILD_OPTIONS,
     stdin: { contents: HELLO, resolveDir: resolve('.'), loader: 'js' },
     outfile: file,
-    bundle: true,
-    platform: 'node',
-    target: SCF_NODE_TARGET,
-    format: 'cjs',
-    minify: true,
-    logLevel: 'warning',
   });
   return file;
 }
@@ -56,16 +46,9 @@ function packagesBySize(meta: Metafile): [string, number][] {
 
 async function metafileOf(name: string): Promise<Metafile> {
   const r = await build({
+    ...SCF_BUILD_OPTIONS,
     entryPoints: [`functions/${name}/scf.ts`],
-    bundle: true,
     write: false,
-    platform: 'node',
-    target: SCF_NODE_TARGET,
-    format: 'cjs',
-    minify: true,
-    external: SCF_EXTERNAL,
-    ignoreAnnotations: true,
-    supported: { 'dynamic-import': false },
     metafile: true,
     outfile: 'out.js',
     logLevel: 'silent',

@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { FUNCTIONS } from '../functions/index';
 
 /** Every function's name, in mount order. */
@@ -22,6 +22,22 @@ export const SCF_EXTERNAL = ['better-sqlite3'];
 // it from (an operator's WXHUB_MIGRATIONS_DIR still wins).
 const BANNER =
   'process.env.WXHUB_MIGRATIONS_DIR ??= require("node:path").join(__dirname, "drizzle");';
+
+/** How every SCF bundle is built (also the cold-start bench's baseline and size breakdown). */
+export const SCF_BUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: SCF_NODE_TARGET,
+  format: 'cjs',
+  minify: true,
+  external: SCF_EXTERNAL,
+  // drizzle-orm says `sideEffects: false`; with lazily imported drivers esbuild would then drop
+  // module initialisers the schema needs at load ("… is not a constructor").
+  ignoreAnnotations: true,
+  // `import('better-sqlite3')` becomes a lazy `require`: CommonJS resolution, as SCF loads.
+  supported: { 'dynamic-import': false },
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
 
 export interface BuiltBundle {
   name: string;
@@ -45,23 +61,12 @@ export async function buildFunctionBundles(
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'index.js');
     await build({
+      ...SCF_BUILD_OPTIONS,
       entryPoints: [`functions/${name}/scf.ts`],
       outfile: file,
-      bundle: true,
-      platform: 'node',
-      target: SCF_NODE_TARGET,
-      format: 'cjs',
-      minify: true,
       sourcemap: 'external',
       legalComments: 'linked',
-      external: SCF_EXTERNAL,
-      // drizzle-orm says `sideEffects: false`; with lazily imported drivers esbuild would then drop
-      // module initialisers the schema needs at load ("… is not a constructor").
-      ignoreAnnotations: true,
-      // `import('better-sqlite3')` becomes a lazy `require`: CommonJS resolution, as SCF loads.
-      supported: { 'dynamic-import': false },
       banner: { js: BANNER },
-      logLevel: 'warning',
     });
     // The package is CommonJS whatever the project's `type` says (SCF loads it with require).
     writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs", "main": "index.js" }\n');
