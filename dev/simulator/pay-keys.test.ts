@@ -8,6 +8,7 @@ import {
   merchantConfig,
   type PayAnswer,
   payCall,
+  startPaySimulator,
   verifySigned,
 } from './pay-test-helpers';
 import type { RunningSimulator } from './server';
@@ -18,9 +19,8 @@ let running: RunningSimulator;
 let sim: Simulator;
 
 beforeAll(async () => {
-  running = await startSimulator({ sim: newSim() });
+  running = await startPaySimulator();
   sim = running.sim;
-  sim.pay.registerMerchant(merchantConfig());
 });
 afterAll(async () => {
   await running.close();

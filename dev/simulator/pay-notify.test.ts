@@ -14,11 +14,11 @@ import {
   MCH_SERIAL,
   merchantConfig,
   payCall,
+  startPaySimulator,
   verifySigned,
 } from './pay-test-helpers';
 import type { RunningSimulator } from './server';
-import { startSimulator } from './server';
-import { newSim, T0 } from './test-helpers';
+import { T0 } from './test-helpers';
 
 interface NotificationBody {
   id: string;
@@ -59,10 +59,8 @@ let receiverUrl: string;
 const inbox: Received[] = [];
 
 beforeAll(async () => {
-  running = await startSimulator({ sim: newSim() });
+  running = await startPaySimulator([{ mchId: MCH_ID2, mode: 'certificate' }]);
   sim = running.sim;
-  sim.pay.registerMerchant(merchantConfig());
-  sim.pay.registerMerchant(merchantConfig({ mchId: MCH_ID2, mode: 'certificate' }));
   receiver = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk: Buffer) => {

@@ -11,6 +11,8 @@ import {
 import type { Simulator } from './app';
 import type { SimMerchantConfig } from './pay';
 import type { PayKeysExport } from './pay-keys';
+import { type RunningSimulator, startSimulator } from './server';
+import { newSim } from './test-helpers';
 
 /**
  * Test-side WeChat Pay client pieces, written straight on node:crypto so the simulator is checked
@@ -154,4 +156,14 @@ export function jsapiOrder(outTradeNo: string, total = 100, over: Record<string,
     payer: { openid: OPENID },
     ...over,
   };
+}
+
+/** A simulator over HTTP at T0 with the default merchant (and `more`) registered. */
+export async function startPaySimulator(
+  more: Partial<SimMerchantConfig>[] = [],
+): Promise<RunningSimulator> {
+  const running = await startSimulator({ sim: newSim() });
+  running.sim.pay.registerMerchant(merchantConfig());
+  for (const m of more) running.sim.pay.registerMerchant(merchantConfig(m));
+  return running;
 }

@@ -13,19 +13,18 @@ import {
   type PayAnswer,
   payCall,
   type SignOptions,
+  startPaySimulator,
   verifySigned,
 } from './pay-test-helpers';
 import type { RunningSimulator } from './server';
-import { startSimulator } from './server';
-import { newSim, T0 } from './test-helpers';
+import { T0 } from './test-helpers';
 
 let running: RunningSimulator;
 let sim: Simulator;
 
 beforeAll(async () => {
-  running = await startSimulator({ sim: newSim() });
+  running = await startPaySimulator();
   sim = running.sim;
-  sim.pay.registerMerchant(merchantConfig());
 });
 afterAll(async () => {
   await running.close();
