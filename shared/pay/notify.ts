@@ -21,14 +21,6 @@ export interface PayNotifyHeaders {
 /** `Wechatpay-Timestamp` further than this from now is refused (replays). */
 export const PAY_MAX_SKEW_SECONDS = 300;
 
-/** Event types wxhub knows; others are stored and forwarded too. */
-export const PAY_EVENT_TYPES = [
-  'TRANSACTION.SUCCESS',
-  'REFUND.SUCCESS',
-  'REFUND.ABNORMAL',
-  'REFUND.CLOSED',
-] as const;
-
 const NOTIFICATION_ID = /^[\w.:-]{1,64}$/;
 
 interface NotificationBody {

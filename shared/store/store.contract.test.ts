@@ -153,14 +153,6 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       const text = await rawTableText(opened.handle, 'merchants');
       expect(text).not.toContain('V3KEYV3KEYV3KEYV3KEYV3KEYV3KEY12');
       expect(text).not.toContain(privatePem.split('\n')[1]);
-      await store.merchants.setPlatformCertificates(
-        name,
-        [{ serialNo: 'AA', certificate: 'pem', expiresAt: NOW }],
-        NOW,
-      );
-      expect((await store.merchants.get(name))?.platformCertificates).toEqual([
-        { serialNo: 'AA', certificate: 'pem', expiresAt: NOW },
-      ]);
     });
   });
 

@@ -78,8 +78,6 @@ export interface MerchantsRepo {
   get(name: string): Promise<MerchantRecord | undefined>;
   list(filter?: { enabled?: boolean }): Promise<MerchantRecord[]>;
   disableMissing(source: Source, keep: string[], now: number): Promise<number>;
-  /** Replaces the stored platform certificates (downloaded ones, rotated by the refresh pass). */
-  setPlatformCertificates(name: string, certs: PlatformCertificate[], now: number): Promise<void>;
 }
 
 export interface CredentialsRepo {

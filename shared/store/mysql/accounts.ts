@@ -63,11 +63,5 @@ export function mysqlMerchants(db: MySql2Database, codec: Codec): MerchantsRepo 
           .where(and(...conditions)),
       );
     },
-    async setPlatformCertificates(name, certs, now) {
-      await db
-        .update(merchants)
-        .set({ platformCertificates: JSON.stringify(certs), updatedAt: now })
-        .where(eq(merchants.name, name));
-    },
   };
 }

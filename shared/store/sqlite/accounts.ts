@@ -67,11 +67,5 @@ export function sqliteMerchants(db: BetterSQLite3Database, codec: Codec): Mercha
         .where(and(...conditions))
         .run().changes;
     },
-    async setPlatformCertificates(name, certs, now) {
-      db.update(merchants)
-        .set({ platformCertificates: JSON.stringify(certs), updatedAt: now })
-        .where(eq(merchants.name, name))
-        .run();
-    },
   };
 }
