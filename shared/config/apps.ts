@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 
 /** Account kinds wxhub knows (api.md). */
 export const APP_KINDS = ['official', 'miniprogram', 'component', 'wecom', 'douyin'] as const;
@@ -11,96 +12,110 @@ export type TokenMode = (typeof TOKEN_MODES)[number];
 /** `name` of an app or merchant: used in URLs and as the owner of stored rows. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-const name = z.string().regex(NAME_PATTERN, {
-  message: 'must match [a-z0-9][a-z0-9_-]{0,63} (lower case, digits, _ and -)',
-});
+const name = z.string().check(
+  z.regex(NAME_PATTERN, {
+    message: 'must match [a-z0-9][a-z0-9_-]{0,63} (lower case, digits, _ and -)',
+  }),
+);
 
-const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s/]+\S*$/.test(v), {
-  message: 'must be an http(s) URL',
-});
+const httpUrl = z
+  .string()
+  .check(z.refine((v) => /^https?:\/\/[^\s/]+\S*$/.test(v), { message: 'must be an http(s) URL' }));
 
 const forwardRule = z.strictObject({
   url: httpUrl,
-  match: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
-  timeoutMs: z.number().int().min(100).max(4500).optional(),
+  match: z.optional(z.record(z.string(), z.union([z.string(), z.array(z.string())]))),
+  timeoutMs: z.optional(z.int().check(z.minimum(100), z.maximum(4500))),
 });
 export type ForwardRule = z.infer<typeof forwardRule>;
 
 const pem = (kind: 'private' | 'public' | 'certificate') =>
-  z.string().refine(
-    (v) => {
-      try {
-        if (kind === 'private') createPrivateKey(v);
-        else if (kind === 'public') createPublicKey(v);
-        else new X509Certificate(v);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: `must be a PEM ${kind === 'certificate' ? 'X.509 certificate' : `${kind} key`}` },
+  z.string().check(
+    z.refine(
+      (v) => {
+        try {
+          if (kind === 'private') createPrivateKey(v);
+          else if (kind === 'public') createPublicKey(v);
+          else new X509Certificate(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a PEM ${kind === 'certificate' ? 'X.509 certificate' : `${kind} key`}` },
+    ),
   );
 
 const appSchema = z.strictObject({
   name,
   kind: z.enum(APP_KINDS, { message: `must be one of ${APP_KINDS.join(', ')}` }),
-  appId: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, { message: 'must be an app id such as wx…' }),
-  appSecret: z.string().min(1, { message: 'must not be empty' }).max(256).optional(),
-  token: z
+  appId: z
     .string()
-    .regex(/^[A-Za-z0-9]{3,32}$/, { message: 'must be 3 to 32 letters or digits' })
-    .optional(),
-  encodingAesKey: z
-    .string()
-    .regex(/^[A-Za-z0-9]{43}$/, { message: 'must be exactly 43 letters or digits' })
-    .optional(),
-  tokenMode: z.enum(TOKEN_MODES, { message: 'must be stable or classic' }).default('stable'),
-  forward: z.array(forwardRule).default([]),
+    .check(z.regex(/^[A-Za-z0-9_-]{4,64}$/, { message: 'must be an app id such as wx…' })),
+  appSecret: z.optional(
+    z.string().check(z.minLength(1, { message: 'must not be empty' }), z.maxLength(256)),
+  ),
+  token: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9]{3,32}$/, { message: 'must be 3 to 32 letters or digits' })),
+  ),
+  encodingAesKey: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9]{43}$/, { message: 'must be exactly 43 letters or digits' })),
+  ),
+  tokenMode: z._default(z.enum(TOKEN_MODES, { message: 'must be stable or classic' }), 'stable'),
+  forward: z._default(z.array(forwardRule), []),
 });
 export type AppConfig = z.infer<typeof appSchema>;
 
 const platformCertificate = z.strictObject({
-  serialNo: z.string().regex(/^[0-9A-Fa-f]{8,64}$/, { message: 'must be a hex serial' }),
+  serialNo: z.string().check(z.regex(/^[0-9A-Fa-f]{8,64}$/, { message: 'must be a hex serial' })),
   certificate: pem('certificate'),
 });
 
 const merchantSchema = z
   .strictObject({
     name,
-    mchId: z.string().regex(/^\d{6,16}$/, { message: 'must be the merchant number (digits)' }),
-    appId: z
+    mchId: z
       .string()
-      .regex(/^[A-Za-z0-9_-]{4,64}$/)
-      .optional(),
-    apiV3Key: z.string().refine((v) => Buffer.byteLength(v) === 32, {
-      message: 'must be exactly 32 bytes',
-    }),
-    serialNo: z.string().regex(/^[0-9A-Fa-f]{8,64}$/, {
-      message: 'must be the hex serial of the merchant API certificate',
-    }),
+      .check(z.regex(/^\d{6,16}$/, { message: 'must be the merchant number (digits)' })),
+    appId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{4,64}$/))),
+    apiV3Key: z
+      .string()
+      .check(z.refine((v) => Buffer.byteLength(v) === 32, { message: 'must be exactly 32 bytes' })),
+    serialNo: z.string().check(
+      z.regex(/^[0-9A-Fa-f]{8,64}$/, {
+        message: 'must be the hex serial of the merchant API certificate',
+      }),
+    ),
     privateKey: pem('private'),
-    publicKeyId: z
-      .string()
-      .regex(/^PUB_KEY_ID_[0-9A-Za-z]+$/, { message: 'must look like PUB_KEY_ID_…' })
-      .optional(),
-    publicKey: pem('public').optional(),
-    platformCertificates: z.array(platformCertificate).default([]),
-    forward: z.array(forwardRule.omit({ match: true })).default([]),
+    publicKeyId: z.optional(
+      z
+        .string()
+        .check(z.regex(/^PUB_KEY_ID_[0-9A-Za-z]+$/, { message: 'must look like PUB_KEY_ID_…' })),
+    ),
+    publicKey: z.optional(pem('public')),
+    platformCertificates: z._default(z.array(platformCertificate), []),
+    forward: z._default(z.array(z.omit(forwardRule, { match: true })), []),
   })
-  .superRefine((m, ctx) => {
-    if ((m.publicKeyId === undefined) !== (m.publicKey === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [m.publicKey === undefined ? 'publicKey' : 'publicKeyId'],
-        message: 'publicKeyId and publicKey go together',
-      });
-    }
-  });
+  .check(
+    z.superRefine((m, ctx) => {
+      if ((m.publicKeyId === undefined) !== (m.publicKey === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [m.publicKey === undefined ? 'publicKey' : 'publicKeyId'],
+          message: 'publicKeyId and publicKey go together',
+        });
+      }
+    }),
+  );
 export type MerchantConfig = z.infer<typeof merchantSchema>;
 
 const appsFileSchema = z.strictObject({
-  apps: z.array(z.unknown()).default([]),
-  merchants: z.array(z.unknown()).default([]),
+  apps: z._default(z.array(z.unknown()), []),
+  merchants: z._default(z.array(z.unknown()), []),
 });
 
 export interface AppsFile {
@@ -116,7 +131,7 @@ export class AppsFileError extends Error {
   }
 }
 
-function describeIssues(prefix: string, error: z.ZodError): string[] {
+function describeIssues(prefix: string, error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`));
     const field = path.join('').replace(/^\./, '');
