@@ -64,7 +64,7 @@ async function benchTarget(target: TestTarget, ctx: BenchContext): Promise<Bench
 
   try {
     await migrateDatabase(handle, MIGRATIONS_DIR);
-    const store = createStore(handle, box);
+    const store = await createStore(handle, box);
     ctx.log(`${target.name}: ${describeDatabase(target.config)}, ${await serverVersion(handle)}`);
 
     // 1. Baseline: bare SELECT 1 on the same connection.
@@ -104,8 +104,8 @@ async function benchTarget(target: TestTarget, ctx: BenchContext): Promise<Bench
         Array.from({ length: CLAIMERS }, () => openDatabase(target.config, { poolSize: 1 })),
       );
       claimerHandles.push(...handles);
-      const claimers = handles.map((h, i) => {
-        const s = createStore(h, box);
+      const stores = await Promise.all(handles.map((h) => createStore(h, box)));
+      const claimers = stores.map((s, i) => {
         const me = `${owner}-c${i}`;
         return async (): Promise<boolean> => {
           const won = await s.credentials.claimLease(leaseKey, me, Date.now(), LEASE_MS);

@@ -77,7 +77,7 @@ export async function bootstrap(
     keys = [local.key];
   }
   if (keys === undefined) throw new StartError('WXHUB_SECRET_KEY: required');
-  const store = createStore(handle, createSecretBox(keys));
+  const store = await createStore(handle, createSecretBox(keys));
   const deps = createDeps({
     config,
     store,

@@ -87,7 +87,7 @@ export async function openTestStore(
   if (target.config.dialect === 'mysql') await ensureDatabase(target.config.url);
   const handle = await openDatabase(target.config, opts);
   await migrateDatabase(handle, MIGRATIONS_DIR);
-  return { store: createStore(handle, createSecretBox([TEST_SECRET_KEY])), handle };
+  return { store: await createStore(handle, createSecretBox([TEST_SECRET_KEY])), handle };
 }
 
 let counter = 0;
