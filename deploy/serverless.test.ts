@@ -122,12 +122,13 @@ describe('SCF deployment (deploy/scf)', () => {
     }
   });
 
-  it('uploads dist/scf/<name>, whose index.js holds main_handler, after npm run build', () => {
+  it('uploads dist/scf/<name>, whose index.js holds main_handler, after building that function', () => {
     for (const inst of instances) {
       const src = obj(inst.inputs.src, `${inst.folder}.src`);
       expect(inst.inputs.type, inst.folder).toBe('event');
       expect(inst.inputs.handler, inst.folder).toBe(HANDLER);
-      expect(src.hook, inst.folder).toBe('npm run build');
+      // Each instance builds only its own package: the CLI runs the six hooks in parallel.
+      expect(src.hook, inst.folder).toBe(`npm run build -- ${inst.folder}`);
       // The CLI resolves src and dist against the instance folder; the hook runs in src.
       expect(resolve(inst.dir, String(src.src)), inst.folder).toBe(inst.dir);
       const dist = resolve(inst.dir, String(src.dist));

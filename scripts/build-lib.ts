@@ -1,4 +1,5 @@
-import { cpSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 import { FUNCTIONS } from '../functions/index';
@@ -56,6 +57,10 @@ export interface BuiltBundle {
  * handler `index.main_handler`) with only what that function imports, minified, and the MySQL and
  * SQLite migrations copied beside it (every function migrates at cold start: idempotent, and
  * serialised by a named lock on MySQL).
+ *
+ * Each package is written in a folder of its own and then moved into place, so builds running at
+ * once (the SCF CLI deploys the functions in parallel, each running its hook) never leave a
+ * half-written package for another to upload.
  */
 export async function buildFunctionBundles(
   outDir = SCF_DIST,
@@ -63,7 +68,9 @@ export async function buildFunctionBundles(
 ): Promise<BuiltBundle[]> {
   const built: BuiltBundle[] = [];
   for (const name of names) {
-    const dir = join(outDir, name);
+    const target = join(outDir, name);
+    const dir = join(outDir, `.${name}.building-${process.pid}-${randomBytes(4).toString('hex')}`);
+    rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'index.js');
     await build({
@@ -78,9 +85,40 @@ export async function buildFunctionBundles(
     writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs", "main": "index.js" }\n');
     cpSync('drizzle/mysql', join(dir, 'drizzle/mysql'), { recursive: true });
     cpSync('drizzle/sqlite', join(dir, 'drizzle/sqlite'), { recursive: true });
-    built.push({ name, file, bytes: statSync(file).size });
+    const bytes = statSync(file).size;
+    moveIntoPlace(dir, target);
+    built.push({ name, file: join(target, 'index.js'), bytes });
   }
   return built;
+}
+
+/**
+ * Replaces `target` with the finished folder `dir`. When another build puts its own package there
+ * between the removal and the rename (same sources, same output), that one is kept and `dir` is
+ * dropped.
+ */
+function moveIntoPlace(dir: string, target: string): void {
+  rmSync(target, { recursive: true, force: true });
+  try {
+    renameSync(dir, target);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The functions `npm run build -- <name>…` asks for: none means every function and the server
+ * bundle. An unknown name is an error naming the known ones.
+ */
+export function selectFunctions(args: readonly string[]): readonly string[] | undefined {
+  if (args.length === 0) return undefined;
+  const unknown = args.filter((a) => !FUNCTION_NAMES.includes(a));
+  if (unknown.length > 0) {
+    throw new Error(`unknown function ${unknown.join(', ')}; known: ${FUNCTION_NAMES.join(', ')}`);
+  }
+  return [...new Set(args)];
 }
 
 /** The one-port server bundle (`npm start`, the CloudRun image); dependencies stay external. */

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../functions/index';
 import { openTestStore, TEST_SECRET_KEY, testTargets } from '../shared/store/testing';
-import { type BuiltBundle, buildFunctionBundles } from './build-lib';
+import { type BuiltBundle, buildFunctionBundles, selectFunctions } from './build-lib';
 import { apigwGet, runBundle, TIMER_EVENT, writeRunner } from './scf-runner';
 
 const KEY = 'bundle-test-key-0123456789';
@@ -118,4 +119,47 @@ describe('per-function SCF bundles', () => {
       });
     }, 60_000);
   });
+});
+
+describe('npm run build -- <function>…', () => {
+  it('selects the named functions, all of them when none is named, and refuses unknown names', () => {
+    expect(selectFunctions([])).toBeUndefined();
+    expect(selectFunctions(['token', 'refresh', 'token'])).toEqual(['token', 'refresh']);
+    expect(() => selectFunctions(['token', 'tokens'])).toThrow(
+      /unknown function tokens; known: token, proxy, refresh/,
+    );
+  });
+
+  it('exits with the known names and writes nothing for an unknown function', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/build.ts', 'no-such-function'],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('npm run build: unknown function no-such-function; known: token');
+    expect(r.stdout).toBe('');
+  });
+
+  it('two builds of the same function at once leave one complete package and no scraps', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'wxhub-build-race-'));
+    try {
+      const [a, b] = await Promise.all([
+        buildFunctionBundles(out, ['token']),
+        buildFunctionBundles(out, ['token']),
+      ]);
+      expect(a?.[0]?.file).toBe(join(out, 'token', 'index.js'));
+      expect(b?.[0]?.file).toBe(join(out, 'token', 'index.js'));
+      expect(readdirSync(out)).toEqual(['token']);
+      expect(readdirSync(join(out, 'token')).sort()).toEqual([
+        'drizzle',
+        'index.js',
+        'index.js.LEGAL.txt',
+        'index.js.map',
+        'package.json',
+      ]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
