@@ -70,23 +70,28 @@ export async function buildFunctionBundles(
   for (const name of names) {
     const target = join(outDir, name);
     const dir = join(outDir, `.${name}.building-${process.pid}-${randomBytes(4).toString('hex')}`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'index.js');
-    await build({
-      ...SCF_BUILD_OPTIONS,
-      entryPoints: [`functions/${name}/scf.ts`],
-      outfile: file,
-      sourcemap: 'external',
-      legalComments: 'linked',
-      banner: { js: BANNER },
-    });
-    // The package is CommonJS whatever the project's `type` says (SCF loads it with require).
-    writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs", "main": "index.js" }\n');
-    cpSync('drizzle/mysql', join(dir, 'drizzle/mysql'), { recursive: true });
-    cpSync('drizzle/sqlite', join(dir, 'drizzle/sqlite'), { recursive: true });
-    const bytes = statSync(file).size;
-    moveIntoPlace(dir, target);
+    let bytes: number;
+    try {
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'index.js');
+      await build({
+        ...SCF_BUILD_OPTIONS,
+        entryPoints: [`functions/${name}/scf.ts`],
+        outfile: file,
+        sourcemap: 'external',
+        legalComments: 'linked',
+        banner: { js: BANNER },
+      });
+      // The package is CommonJS whatever the project's `type` says (SCF loads it with require).
+      writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs", "main": "index.js" }\n');
+      cpSync('drizzle/mysql', join(dir, 'drizzle/mysql'), { recursive: true });
+      cpSync('drizzle/sqlite', join(dir, 'drizzle/sqlite'), { recursive: true });
+      bytes = statSync(file).size;
+      moveIntoPlace(dir, target);
+    } finally {
+      // A failed build leaves no scratch folder behind (after a move there is nothing here).
+      rmSync(dir, { recursive: true, force: true });
+    }
     built.push({ name, file: join(target, 'index.js'), bytes });
   }
   return built;
@@ -94,8 +99,8 @@ export async function buildFunctionBundles(
 
 /**
  * Replaces `target` with the finished folder `dir`. When another build puts its own package there
- * between the removal and the rename (same sources, same output), that one is kept and `dir` is
- * dropped.
+ * between the removal and the rename (same sources, same output), that one is kept and the caller
+ * drops `dir`.
  */
 function moveIntoPlace(dir: string, target: string): void {
   rmSync(target, { recursive: true, force: true });
@@ -104,7 +109,6 @@ function moveIntoPlace(dir: string, target: string): void {
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -162,4 +162,16 @@ describe('npm run build -- <function>…', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('a failed build leaves neither a package nor a scratch folder', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'wxhub-build-fail-'));
+    try {
+      await expect(buildFunctionBundles(out, ['no-such-function'])).rejects.toThrow(
+        /functions\/no-such-function\/scf\.ts/,
+      );
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });

@@ -5,9 +5,9 @@ import type { Store } from './types';
 export type * from './types';
 
 /**
- * The {@link Store} for an open database of either dialect. Only that dialect's repositories
- * (and drizzle's dialect code) are loaded: an SCF function on MySQL never parses the SQLite
- * half, nor the embedded one the MySQL half.
+ * The {@link Store} for an open database of either dialect. Only that dialect's repositories and
+ * schema are initialised (in an SCF bundle the other dialect's code is present but never run),
+ * which is start-up work a cold function does not do.
  */
 export async function createStore(h: DatabaseHandle, box: SecretBox): Promise<Store> {
   if (h.dialect === 'mysql') {
