@@ -60,6 +60,27 @@ describe.each(testTargets())('hub over real HTTP on $name', (target) => {
     );
   });
 
+  it('sends the request id once on answers the routes build and on those the base app adds it to', async () => {
+    const cases: [string, RequestInit, number][] = [
+      [`/v1/apps/${oa.name}/token`, { headers: AUTH }, 200],
+      ['/healthz', {}, 200],
+      ['/v1/apps/no-such-app/token', { headers: AUTH }, 404],
+      [`/v1/apps/${oa.name}/ticket?type=nope`, { headers: AUTH }, 400],
+      [
+        `/v1/apps/${oa.name}/token/invalidate`,
+        { method: 'POST', headers: AUTH, body: 'x'.repeat(2_000) },
+        413,
+      ],
+      [`/v1/apps/${oa.name}/token`, { method: 'HEAD', headers: AUTH }, 200],
+    ];
+    for (const [i, [path, init, status]] of cases.entries()) {
+      const id = `caller-${i}`;
+      const res = await call(path, { ...init, headers: { ...init.headers, 'x-request-id': id } });
+      expect([path, res.status]).toEqual([path, status]);
+      expect([path, res.headers.get('x-request-id')]).toEqual([path, id]);
+    }
+  });
+
   it('refuses a wrong key and a missing one, and serves unauthenticated routes', async () => {
     const wrong = await call(`/v1/apps/${oa.name}/token`, {
       headers: { authorization: 'Bearer not-the-key-0000000' },

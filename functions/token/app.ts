@@ -1,6 +1,5 @@
-import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { createBaseApp, type HubEnv } from '../../shared/http/app';
+import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
 import type { Deps } from '../../shared/platform/deps';
 import type { AppRecord } from '../../shared/store';
@@ -15,10 +14,6 @@ import {
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
-
-/** Answers already-serialised JSON (a new header object each time: Node's adapter adds to it). */
-const json = (c: Context<HubEnv>, body: string) =>
-  c.body(body, 200, { 'content-type': 'application/json' });
 
 /** Routes of the token function: credentials served to internal callers (api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -44,11 +39,11 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     // The common case, both cached: answered without a promise in between.
     const app = deps.apps.cached(name);
     const token = app === undefined ? undefined : cachedAccessToken(deps.tokens, app);
-    if (app !== undefined && token !== undefined) return json(c, tokenBody(app, token));
+    if (app !== undefined && token !== undefined) return answerJson(c, tokenBody(app, token));
     return (async () => {
       const app = await deps.apps.require(name);
       const token = await appAccessToken(deps.tokens, deps.wechat, app);
-      return json(c, tokenBody(app, token));
+      return answerJson(c, tokenBody(app, token));
     })();
   });
 
