@@ -96,9 +96,12 @@ export async function startLoadProcess(): Promise<LoadProcess> {
     new Promise<LoadMessage>((resolve, reject) => {
       const onExit = (code: number | null) =>
         reject(new Error(`load process exited (${code ?? 'signal'}) before answering`));
+      const onError = (err: Error) => reject(new Error(`load process: ${err.message}`));
       child.once('exit', onExit);
+      child.once('error', onError);
       child.once('message', (m: LoadMessage) => {
         child.off('exit', onExit);
+        child.off('error', onError);
         resolve(m);
       });
     });
