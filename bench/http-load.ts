@@ -67,7 +67,7 @@ export async function countedLoad(opts: HttpLoadOptions): Promise<LoadRun> {
   return { requests: done, ms };
 }
 
-/** One {@link httpLoad} run in the load process: requests answered and the wall time taken. */
+/** What one {@link countedLoad} run did: requests answered and the wall time taken. */
 export interface LoadRun {
   requests: number;
   ms: number;

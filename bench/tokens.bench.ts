@@ -5,7 +5,7 @@ import { createTestHub, TEST_API_KEY, testApp } from '../functions/testing';
 import { createDeps } from '../shared/platform/deps';
 import { listen } from '../shared/platform/server';
 import { runRefreshPass } from '../shared/tokens/refresh-pass';
-import { startLoadProcess } from './http-load';
+import { type LoadProcess, startLoadProcess } from './http-load';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { formatMiB, median, peakRssBytes, sampleRss } from './lib';
 import { discardingLog, sqliteBenchTarget } from './setup';
@@ -39,13 +39,15 @@ async function tokenRoute(ctx: BenchContext): Promise<BenchResult[]> {
     discardingLog(),
     '127.0.0.1',
   );
-  const loader = await startLoadProcess();
+  let loader: LoadProcess | undefined;
   try {
+    const started = await startLoadProcess();
+    loader = started;
     const headers = { authorization: `Bearer ${TEST_API_KEY}` };
     /** One run: answered requests per wall second and per second of this process's CPU. */
     const load = async (path: string, durationMs: number) => {
       const cpu = process.cpuUsage();
-      const run = await loader.run({
+      const run = await started.run({
         url: `${server.url}${path}`,
         headers,
         concurrency: 32,
@@ -108,7 +110,7 @@ async function tokenRoute(ctx: BenchContext): Promise<BenchResult[]> {
       },
     ];
   } finally {
-    loader.close();
+    loader?.close();
     await server.close(1_000);
     await hub.close();
     cleanup();
