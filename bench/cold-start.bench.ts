@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { buildFunctionBundles, FUNCTION_NAMES, SCF_BUILD_OPTIONS } from '../scripts/build-lib';
+import {
+  buildFunctionBundles,
+  dialectFilesPlugin,
+  FUNCTION_NAMES,
+  SCF_BUILD_OPTIONS,
+} from '../scripts/build-lib';
 import { apigwGet, runBundle, writeRunner } from '../scripts/scf-runner';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { median } from './lib';
@@ -52,6 +57,7 @@ async function metafileOf(name: string): Promise<Metafile> {
     metafile: true,
     outfile: 'out.js',
     logLevel: 'silent',
+    plugins: [dialectFilesPlugin],
   });
   return r.metafile;
 }
@@ -105,8 +111,9 @@ async function coldStart(ctx: BenchContext): Promise<BenchResult[]> {
         .slice(0, 4)
         .map(([p, n]) => `${p} ${kib(n)}`)
         .join(', ');
+      const d = b?.dialectBytes;
       ctx.log(
-        `${name}: ${ms.toFixed(0)} ms cold start, ${(ms / helloMs).toFixed(2)} x hello (goal <= 1.5); bundle ${kib(b?.bytes ?? 0)}: ${top}`,
+        `${name}: ${ms.toFixed(0)} ms cold start, ${(ms / helloMs).toFixed(2)} x hello (goal <= 1.5); bundle ${kib(b?.bytes ?? 0)} (${top}) + sqlite.js ${kib(d?.sqlite ?? 0)} (mysql.js ${kib(d?.mysql ?? 0)})`,
       );
       rows.push({
         bench: `cold start: ${name} (starts/s)`,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type BuildOptions, build } from 'esbuild';
+import { dirname, join, resolve } from 'node:path';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { FUNCTIONS } from '../functions/index';
 
 /** Every function's name, in mount order. */
@@ -32,10 +32,8 @@ export const SCF_BUILD_OPTIONS = {
   format: 'cjs',
   minify: true,
   external: SCF_EXTERNAL,
-  // drizzle-orm says `sideEffects: false`; with lazily imported drivers esbuild would then drop
-  // module initialisers the schema needs at load ("… is not a constructor").
-  ignoreAnnotations: true,
-  // `import('better-sqlite3')` becomes a lazy `require`: CommonJS resolution, as SCF loads.
+  // A lazy `import()` (a dialect's file, see DIALECTS) becomes a lazy `require`: CommonJS
+  // resolution, as SCF loads.
   supported: { 'dynamic-import': false },
   // Large packages mysql2 pulls in that wxhub never uses (see each shim): half of the bytes a
   // function had to parse at every cold start.
@@ -46,16 +44,78 @@ export const SCF_BUILD_OPTIONS = {
   logLevel: 'warning',
 } as const satisfies BuildOptions;
 
+/**
+ * What only one database dialect needs: its driver, drizzle's dialect code, the schema and the
+ * store. The function bundle (`index.js`) loads these with `import()`; the SCF package ships each
+ * dialect as a file of its own (`mysql.js`, `sqlite.js`) required on first use, so a cold start
+ * parses only the dialect it runs on — mysql2 alone is about half of what a function needs.
+ */
+export const DIALECTS = {
+  mysql: ['shared/db/mysql.ts', 'shared/store/mysql/index.ts'],
+  sqlite: ['shared/db/sqlite.ts', 'shared/store/sqlite/index.ts'],
+} as const;
+
+export type Dialect = keyof typeof DIALECTS;
+
+const dialectOf = new Map<string, Dialect>(
+  Object.entries(DIALECTS).flatMap(([d, files]) => files.map((f) => [resolve(f), d as Dialect])),
+);
+
+/**
+ * Leaves a dialect's modules out of the function bundle: an `import()` of one becomes a lazy
+ * `require('./<dialect>.js')`. A static import of one is a build error (it would load the
+ * dialect at every cold start).
+ */
+export const dialectFilesPlugin: Plugin = {
+  name: 'wxhub-dialect-files',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const base = resolve(dirname(args.importer), args.path);
+      const dialect =
+        dialectOf.get(`${base}.ts`) ?? dialectOf.get(join(base, 'index.ts')) ?? dialectOf.get(base);
+      if (dialect === undefined) return undefined;
+      if (args.kind !== 'dynamic-import') {
+        return { errors: [{ text: `${args.path} is ${dialect}-only: load it with import()` }] };
+      }
+      return { path: `./${dialect}.js`, external: true };
+    });
+  },
+};
+
+/** Builds `<dir>/<dialect>.js` for each dialect: one CommonJS file exporting all its modules. */
+async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> {
+  const bytes: Record<Dialect, number> = { mysql: 0, sqlite: 0 };
+  for (const [dialect, files] of Object.entries(DIALECTS) as [Dialect, readonly string[]][]) {
+    await build({
+      ...SCF_BUILD_OPTIONS,
+      stdin: {
+        contents: files.map((f) => `export * from './${f}';`).join('\n'),
+        resolveDir: resolve('.'),
+        sourcefile: `${dialect}-dialect.ts`,
+        loader: 'ts',
+      },
+      outfile: join(dir, `${dialect}.js`),
+      sourcemap: 'external',
+      legalComments: 'linked',
+    });
+    bytes[dialect] = statSync(join(dir, `${dialect}.js`)).size;
+  }
+  return bytes;
+}
+
 export interface BuiltBundle {
   name: string;
   file: string;
   bytes: number;
+  /** Size of each dialect's file beside it (function bundles only). */
+  dialectBytes?: Record<Dialect, number>;
 }
 
 /**
  * One CommonJS bundle per function (`functions/<name>/scf.ts` → `<outDir>/<name>/index.js`,
- * handler `index.main_handler`) with only what that function imports, minified, and the MySQL and
- * SQLite migrations copied beside it (every function migrates at cold start: idempotent, and
+ * handler `index.main_handler`) with only what that function imports, minified, each dialect's
+ * file beside it (`mysql.js`, `sqlite.js`, see {@link DIALECTS}), and the MySQL and SQLite
+ * migrations (every function migrates at cold start: idempotent, and
  * serialised by a named lock on MySQL).
  *
  * Each package is written in a folder of its own and then moved into place, so builds running at
@@ -71,6 +131,7 @@ export async function buildFunctionBundles(
     const target = join(outDir, name);
     const dir = join(outDir, `.${name}.building-${process.pid}-${randomBytes(4).toString('hex')}`);
     let bytes: number;
+    let dialectBytes: Record<Dialect, number>;
     try {
       mkdirSync(dir, { recursive: true });
       const file = join(dir, 'index.js');
@@ -81,7 +142,9 @@ export async function buildFunctionBundles(
         sourcemap: 'external',
         legalComments: 'linked',
         banner: { js: BANNER },
+        plugins: [dialectFilesPlugin],
       });
+      dialectBytes = await buildDialectFiles(dir);
       // The package is CommonJS whatever the project's `type` says (SCF loads it with require).
       writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs", "main": "index.js" }\n');
       cpSync('drizzle/mysql', join(dir, 'drizzle/mysql'), { recursive: true });
@@ -92,7 +155,7 @@ export async function buildFunctionBundles(
       // A failed build leaves no scratch folder behind (after a move there is nothing here).
       rmSync(dir, { recursive: true, force: true });
     }
-    built.push({ name, file: join(target, 'index.js'), bytes });
+    built.push({ name, file: join(target, 'index.js'), bytes, dialectBytes });
   }
   return built;
 }

@@ -2,10 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../functions/index';
 import { openTestStore, TEST_SECRET_KEY, testTargets } from '../shared/store/testing';
-import { type BuiltBundle, buildFunctionBundles, selectFunctions } from './build-lib';
+import {
+  type BuiltBundle,
+  buildFunctionBundles,
+  dialectFilesPlugin,
+  SCF_BUILD_OPTIONS,
+  selectFunctions,
+} from './build-lib';
 import { apigwGet, runBundle, TIMER_EVENT, writeRunner } from './scf-runner';
 
 const KEY = 'bundle-test-key-0123456789';
@@ -56,6 +63,44 @@ describe('per-function SCF bundles', () => {
       expect(existsSync(join(pkgDir, 'drizzle/sqlite/meta/_journal.json'))).toBe(true);
       expect(b.bytes).toBeGreaterThan(0);
     }
+  });
+
+  it('keeps each database dialect in its own file, out of the function bundle', () => {
+    // The packages each file was built from, read from its source map.
+    const packages = (file: string) => {
+      const { sources } = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
+      return new Set(
+        sources.flatMap((s) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(s)?.[1] ?? []),
+      );
+    };
+    for (const b of bundles) {
+      const pkgDir = join(dir, 'scf', b.name);
+      const main = packages(join(pkgDir, 'index.js'));
+      expect(main.has('hono')).toBe(true);
+      for (const p of ['mysql2', 'drizzle-orm', 'better-sqlite3']) expect(main.has(p)).toBe(false);
+      const mysql = packages(join(pkgDir, 'mysql.js'));
+      expect(mysql.has('mysql2') && mysql.has('drizzle-orm')).toBe(true);
+      expect(packages(join(pkgDir, 'sqlite.js')).has('mysql2')).toBe(false);
+      expect(readFileSync(join(pkgDir, 'index.js'), 'utf8')).toContain('require("./mysql.js")');
+      expect(b.dialectBytes?.mysql).toBeGreaterThan(0);
+      expect(b.dialectBytes?.sqlite).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses a static import of a dialect-only module in a function', async () => {
+    await expect(
+      build({
+        ...SCF_BUILD_OPTIONS,
+        stdin: {
+          contents: "import { openMysql } from './shared/db/mysql'; export const f = openMysql;",
+          resolveDir: resolve('.'),
+          loader: 'ts',
+        },
+        write: false,
+        logLevel: 'silent',
+        plugins: [dialectFilesPlugin],
+      }),
+    ).rejects.toThrow(/shared\/db\/mysql is mysql-only: load it with import\(\)/);
   });
 
   it.each(FUNCTIONS.map((f) => f.name))(
@@ -154,9 +199,13 @@ describe('npm run build -- <function>…', () => {
       expect(readdirSync(join(out, 'token')).sort()).toEqual([
         'drizzle',
         'index.js',
-        'index.js.LEGAL.txt',
         'index.js.map',
+        'mysql.js',
+        'mysql.js.LEGAL.txt',
+        'mysql.js.map',
         'package.json',
+        'sqlite.js',
+        'sqlite.js.map',
       ]);
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -18,6 +18,9 @@ if (only === undefined) {
   process.stdout.write(`${server.file}  ${kib(server.bytes)}\n`);
 }
 for (const b of await buildFunctionBundles(undefined, only)) {
-  process.stdout.write(`${b.file}  ${kib(b.bytes)}\n`);
+  const dialects = Object.entries(b.dialectBytes ?? {})
+    .map(([d, n]) => `${d}.js ${kib(n)}`)
+    .join(', ');
+  process.stdout.write(`${b.file}  ${kib(b.bytes)}  (+ ${dialects}, loaded for its database)\n`);
 }
 process.stdout.write(`built in ${Math.round(performance.now() - started)} ms\n`);

@@ -1,13 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import type { Pool } from 'mysql2/promise';
 import type { DatabaseConfig } from '../config';
 
-// Drivers are loaded when a database of their dialect is opened: a function bundle on MySQL never
-// loads the native SQLite module (it is not shipped there), and neither pays for the other's load.
+// Drivers are loaded when a database of their dialect is opened (`./mysql`, `./sqlite`): a
+// function bundle on MySQL never loads the native SQLite module (it is not shipped there), and
+// neither pays for the other's load.
 
 export type MysqlHandle = {
   dialect: 'mysql';
@@ -49,43 +48,8 @@ export async function openDatabase(
   cfg: DatabaseConfig,
   opts: OpenOptions = {},
 ): Promise<DatabaseHandle> {
-  if (cfg.dialect === 'mysql') {
-    const [{ createPool }, { drizzle: drizzleMysql }] = await Promise.all([
-      import('mysql2/promise'),
-      import('drizzle-orm/mysql2'),
-    ]);
-    const pool = createPool({
-      uri: cfg.url,
-      connectionLimit: opts.poolSize ?? 10,
-      waitForConnections: true,
-      connectTimeout: 5_000,
-      enableKeepAlive: true,
-      charset: 'utf8mb4',
-    });
-    return {
-      dialect: 'mysql',
-      db: drizzleMysql({ client: pool }),
-      pool,
-      close: () => pool.end(),
-    };
-  }
-  const [{ default: BetterSqlite3 }, { drizzle: drizzleSqlite }] = await Promise.all([
-    import('better-sqlite3'),
-    import('drizzle-orm/better-sqlite3'),
-  ]);
-  if (cfg.path !== ':memory:') mkdirSync(dirname(cfg.path), { recursive: true });
-  const sqlite = new BetterSqlite3(cfg.path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('synchronous = FULL');
-  return {
-    dialect: 'sqlite',
-    db: drizzleSqlite({ client: sqlite }),
-    sqlite,
-    close: async () => {
-      sqlite.close();
-    },
-  };
+  if (cfg.dialect === 'mysql') return (await import('./mysql')).openMysql(cfg.url, opts);
+  return (await import('./sqlite')).openSqlite(cfg.path);
 }
 
 /** `SELECT 1` on the database; rejects when it is unreachable. */
@@ -104,21 +68,8 @@ export async function pingDatabase(h: DatabaseHandle): Promise<void> {
  */
 export async function migrateDatabase(h: DatabaseHandle, root: string): Promise<void> {
   if (h.dialect === 'sqlite') {
-    const { migrate } = await import('drizzle-orm/better-sqlite3/migrator');
-    migrate(h.db, { migrationsFolder: `${root}/sqlite` });
+    (await import('./sqlite')).migrateSqlite(h, `${root}/sqlite`);
     return;
   }
-  const [{ migrate }, { drizzle: drizzleMysql }] = await Promise.all([
-    import('drizzle-orm/mysql2/migrator'),
-    import('drizzle-orm/mysql2'),
-  ]);
-  const conn = await h.pool.getConnection();
-  try {
-    // Two cold instances starting together must not both create the tables.
-    await conn.query("SELECT GET_LOCK('wxhub_migrate', 60)");
-    await migrate(drizzleMysql({ client: conn }), { migrationsFolder: `${root}/mysql` });
-  } finally {
-    await conn.query("SELECT RELEASE_LOCK('wxhub_migrate')").catch(() => undefined);
-    conn.release();
-  }
+  await (await import('./mysql')).migrateMysql(h, `${root}/mysql`);
 }
