@@ -1,11 +1,10 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedStore } from '../store/testing';
 import { openTestStore, testTargets } from '../store/testing';
 import { createBaseApp } from './app';
 import { createKeyMatcher } from './auth';
-import { type AccessFields, createAccessLog, createLogger, isoTime } from './log';
+import { createLogger } from './log';
 
 const KEY = 'test-key-0123456789';
 
@@ -189,98 +188,5 @@ describe('key matcher', () => {
     const none = createKeyMatcher([]);
     expect(none('')).toBe(false);
     expect(none('k'.repeat(16))).toBe(false);
-  });
-});
-
-describe('log timestamps', () => {
-  it('formats like pino isoTime at every millisecond boundary', () => {
-    for (const t of [
-      0, 1, 9, 10, 99, 100, 999, 1_000, 1_763_700_000_000, 1_763_700_000_007, 1_763_700_059_999,
-      1_763_700_060_000,
-    ]) {
-      expect(isoTime(t)).toBe(`,"time":"${new Date(t).toISOString()}"`);
-    }
-  });
-});
-
-describe('logger', () => {
-  it('redacts secrets and tokens by field name', () => {
-    const { lines, log } = capture();
-    log.info(
-      {
-        accessToken: 'TOKEN-1',
-        app: { appSecret: 'SECRET-1', name: 'oa' },
-        authorization: 'Bearer K',
-      },
-      'x',
-    );
-    const line = lines.join('');
-    expect(line).toContain('"name":"oa"');
-    for (const s of ['TOKEN-1', 'SECRET-1', 'Bearer K']) expect(line).not.toContain(s);
-  });
-});
-
-describe('access line', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  const fields = (over: Partial<AccessFields> = {}): AccessFields => ({
-    requestId: 'abc-123',
-    method: 'GET',
-    path: '/v1/apps/oa/token',
-    status: 200,
-    ms: 0.4,
-    ...over,
-  });
-
-  it('writes the bytes pino writes for the same fields, in the base logger and a child', () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(1_763_700_000_007);
-    const tricky = [
-      fields(),
-      fields({ path: '/wx/"quoted"\\back\nline\u0001ctl', status: 404, ms: 12 }),
-      fields({ path: '/v1/应用/токен/\ud800lone', method: 'PROPFIND', status: 401, ms: 1234.5 }),
-      fields({ requestId: '0f0e-…', status: 500, ms: 0 }),
-    ];
-    const { lines, log } = capture();
-    for (const logger of [log, log.child({ fn: 'token', n: 2 })]) {
-      const access = createAccessLog(logger);
-      for (const f of tricky) {
-        lines.length = 0;
-        access(f);
-        logger.info(f, 'request');
-        expect(lines).toHaveLength(2);
-        expect(lines[0]).toBe(lines[1]);
-        expect(JSON.parse(lines[0] ?? '')).toMatchObject({ msg: 'request', ...f });
-      }
-    }
-  });
-
-  it('honours the level, also when it changes at run time', () => {
-    const { lines, log } = capture();
-    const access = createAccessLog(log);
-    log.level = 'warn';
-    access(fields());
-    expect(lines).toHaveLength(0);
-    log.level = 'info';
-    access(fields());
-    expect(lines).toHaveLength(1);
-    const { lines: silentLines, log: silent } = capture();
-    silent.level = 'silent';
-    createAccessLog(silent)(fields());
-    expect(silentLines).toHaveLength(0);
-  });
-
-  it('lets pino write the line for a logger configured some other way', () => {
-    const lines: string[] = [];
-    const other = pino({ base: { pid: 1 } }, { write: (s: string) => void lines.push(s) });
-    createAccessLog(other)(fields());
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
-      level: 30,
-      pid: 1,
-      msg: 'request',
-      ...fields(),
-    });
   });
 });

@@ -1,11 +1,39 @@
-import type { DestinationStream, Logger } from 'pino';
-import { pino, symbols } from 'pino';
 import type { LogLevel } from '../config';
 
-export type { Logger } from 'pino';
+/** Where log lines go: anything with a `write(line)` (process.stdout, a test's collector). */
+export interface DestinationStream {
+  write(line: string): unknown;
+}
 
-// Field names whose values are never written to a log, at any of the first three levels.
-const SECRET_FIELDS = [
+type LogFn = {
+  (fields: object, msg?: string): void;
+  (msg: string): void;
+};
+
+/** A JSON-lines logger: one line per call, secrets redacted by field name. */
+export interface Logger {
+  /** Lines below this level are dropped; may be changed at run time. */
+  level: LogLevel;
+  isLevelEnabled(level: Exclude<LogLevel, 'silent'>): boolean;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  /** A logger whose lines also carry `bindings` (after its parent's), at this logger's level. */
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+// pino's numbers, so a line reads the same to tools built for pino's levels.
+const LEVELS: Record<LogLevel, number> = {
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  silent: Number.POSITIVE_INFINITY,
+};
+
+// Field names whose values are never written to a log, at any depth.
+const SECRET_FIELDS = new Set([
   'appSecret',
   'secret',
   'accessToken',
@@ -21,8 +49,8 @@ const SECRET_FIELDS = [
   'sessionKey',
   'session_key',
   'value',
-];
-const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+]);
+const CENSOR = '[redacted]';
 
 let isoSecond = Number.NaN;
 let isoPrefix = '';
@@ -41,25 +69,83 @@ export function isoTime(now = Date.now()): string {
   return `,"time":"${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
 }
 
-const timestamp = (): string => isoTime();
-const levelLabel = (label: string): { level: string } => ({ level: label });
+/**
+ * A `JSON.stringify` replacer that censors secret fields, writes errors as
+ * `{type, message, stack}`, bigints as numbers' digits and a reference back to an enclosing
+ * object as `"[Circular]"` (a line is always written, never a throw).
+ */
+function lineReplacer(): (this: unknown, key: string, value: unknown) => unknown {
+  const ancestors: unknown[] = [];
+  return function (this: unknown, key, value) {
+    if (key !== '' && SECRET_FIELDS.has(key) && value !== undefined) return CENSOR;
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value !== 'object' || value === null) return value;
+    while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+    if (ancestors.includes(value)) return '[Circular]';
+    ancestors.push(value);
+    if (value instanceof Error) {
+      const { name, message, stack } = value;
+      return { type: name, message, stack };
+    }
+    return value;
+  };
+}
+
+/** `,"k":v` for each own field of `fields` with a defined value (the line's middle part). */
+function serialiseFields(fields: object): string {
+  const json = JSON.stringify(fields, lineReplacer());
+  // `{}` (nothing defined) adds nothing; otherwise drop the braces and lead with a comma.
+  return json === undefined || json.length <= 2 ? '' : `,${json.slice(1, -1)}`;
+}
+
+// What `createAccessLog` needs from a logger made here (others get the generic path).
+const internals = new WeakMap<Logger, { stream: DestinationStream; bindings: string }>();
+
+function makeLogger(level: LogLevel, stream: DestinationStream, bindings: string): Logger {
+  let threshold = LEVELS[level];
+  let current = level;
+  const method = (label: Exclude<LogLevel, 'silent'>): LogFn => {
+    const value = LEVELS[label];
+    return (first: object | string, msg?: string) => {
+      if (value < threshold) return;
+      const fields = typeof first === 'string' ? '' : serialiseFields(first);
+      const text = typeof first === 'string' ? first : msg;
+      stream.write(
+        `{"level":"${label}"${isoTime()}${bindings}${fields}${
+          text === undefined ? '' : `,"msg":${JSON.stringify(text)}`
+        }}\n`,
+      );
+    };
+  };
+  const logger: Logger = {
+    get level() {
+      return current;
+    },
+    set level(next: LogLevel) {
+      if (!(next in LEVELS)) throw new Error(`unknown log level ${String(next)}`);
+      current = next;
+      threshold = LEVELS[next];
+    },
+    isLevelEnabled: (l) => LEVELS[l] >= threshold,
+    debug: method('debug'),
+    info: method('info'),
+    warn: method('warn'),
+    error: method('error'),
+    child: (more) => makeLogger(current, stream, bindings + serialiseFields(more)),
+  };
+  internals.set(logger, { stream, bindings });
+  return logger;
+}
 
 /**
- * JSON logs on stdout (pino), with secrets and tokens redacted by field name.
+ * JSON lines on stdout with secrets and tokens redacted by field name: `level` (label), `time`,
+ * `service`, the child bindings, the fields, `msg` — the lines pino wrote with the same settings.
  *
  * @example createLogger('info').info({ app: 'oa', accessToken: 't' }, 'refreshed') // token → "[redacted]"
  */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      base: { service: 'wxhub' },
-      timestamp,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: { level: levelLabel },
-    },
-    destination ?? process.stdout,
-  );
+  if (!(level in LEVELS)) throw new Error(`unknown log level ${String(level)}`);
+  return makeLogger(level, destination ?? process.stdout, ',"service":"wxhub"');
 }
 
 /** The fixed fields of the one line logged per request. */
@@ -74,25 +160,14 @@ export interface AccessFields {
 
 /**
  * Writes the per-request access line of `log` the way `log.info(fields, 'request')` would (same
- * bytes: level, time, the logger's bindings, the fields, `msg`), without going through pino's
- * generic serialiser: on a cached token read that serialiser cost about as much as the rest of
- * the request. The fields are fixed and carry no secrets, so redaction has nothing to do here.
- * The level is checked per line, so a level changed at run time is honoured.
+ * bytes), without the generic serialiser: the fields are fixed and carry no secrets, so there is
+ * nothing to redact, and on a cached token read that serialiser cost about as much as the rest of
+ * the request. The level is checked per line, so a level changed at run time is honoured.
  */
 export function createAccessLog(log: Logger): (fields: AccessFields) => void {
-  const internals = log as unknown as Record<symbol, unknown>;
-  const stream = internals[symbols.streamSym] as DestinationStream | undefined;
-  const bindings = internals[symbols.chindingsSym];
-  const formatters = internals[symbols.formattersSym] as { level?: unknown } | undefined;
-  if (
-    typeof stream?.write !== 'function' ||
-    typeof bindings !== 'string' ||
-    internals[symbols.timeSym] !== timestamp ||
-    formatters?.level !== levelLabel
-  ) {
-    // Not a logger from createLogger (or one of its children): let pino write the line.
-    return (fields) => log.info(fields, 'request');
-  }
+  const own = internals.get(log);
+  if (own === undefined) return (fields) => log.info(fields, 'request');
+  const { stream, bindings } = own;
   return (f) => {
     if (!log.isLevelEnabled('info')) return;
     stream.write(
