@@ -64,7 +64,7 @@ export async function pingDatabase(h: DatabaseHandle): Promise<void> {
 /**
  * Applies the committed migrations for the handle's dialect from `<root>/mysql` or
  * `<root>/sqlite` (drizzle-kit's output). Safe to run from several instances at once on MySQL:
- * a named lock serialises them.
+ * a named lock serialises them. A database that is already current costs one query.
  */
 export async function migrateDatabase(h: DatabaseHandle, root: string): Promise<void> {
   if (h.dialect === 'sqlite') {

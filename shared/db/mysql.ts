@@ -2,6 +2,7 @@ import { drizzle } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
 import { createPool } from 'mysql2/promise';
 import type { MysqlHandle, OpenOptions } from './client';
+import { isCurrent } from './migrations';
 
 // Everything that needs the MySQL driver: loaded only when a MySQL database is opened (an SCF
 // bundle ships it as a file of its own, required on first use).
@@ -21,9 +22,11 @@ export function openMysql(url: string, opts: OpenOptions = {}): MysqlHandle {
 
 /**
  * Applies the MySQL migrations in `folder`. Safe to run from several instances at once: a named
- * lock serialises them.
+ * lock serialises them. When the database is already current (the usual cold start) nothing
+ * else happens and no lock is taken.
  */
 export async function migrateMysql(h: MysqlHandle, folder: string): Promise<void> {
+  if (await isCurrentMysql(h, folder)) return;
   const conn = await h.pool.getConnection();
   try {
     // Two cold instances starting together must not both create the tables.
@@ -32,5 +35,21 @@ export async function migrateMysql(h: MysqlHandle, folder: string): Promise<void
   } finally {
     await conn.query("SELECT RELEASE_LOCK('wxhub_migrate')").catch(() => undefined);
     conn.release();
+  }
+}
+
+/** One read: is every migration in `folder` applied? (No table yet: no.) */
+async function isCurrentMysql(h: MysqlHandle, folder: string): Promise<boolean> {
+  try {
+    const [rows] = await h.pool.query(
+      'SELECT created_at FROM `__drizzle_migrations` ORDER BY created_at DESC LIMIT 1',
+    );
+    const last = Array.isArray(rows)
+      ? (rows[0] as { created_at?: unknown } | undefined)
+      : undefined;
+    return isCurrent(last?.created_at, folder);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ER_NO_SUCH_TABLE') return false;
+    throw err;
   }
 }

@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { SqliteHandle } from './client';
+import { isCurrent } from './migrations';
 
 // Everything that needs the SQLite driver: loaded only when a SQLite database is opened (an SCF
 // bundle ships it as a file of its own and never loads the native module on MySQL).
@@ -25,7 +26,19 @@ export function openSqlite(path: string): SqliteHandle {
   };
 }
 
-/** Applies the SQLite migrations in `folder`. */
+/** Applies the SQLite migrations in `folder` (one read when the file is already current). */
 export function migrateSqlite(h: SqliteHandle, folder: string): void {
+  if (isCurrentSqlite(h, folder)) return;
   migrate(h.db, { migrationsFolder: folder });
+}
+
+function isCurrentSqlite(h: SqliteHandle, folder: string): boolean {
+  const hasTable = h.sqlite
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
+    .get();
+  if (hasTable === undefined) return false;
+  const last = h.sqlite
+    .prepare('SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1')
+    .get() as { created_at?: unknown } | undefined;
+  return isCurrent(last?.created_at, folder);
 }
