@@ -13,11 +13,21 @@ export const SCF_NODE_TARGET = 'node18';
 /** Where `npm run build` puts the SCF function bundles: `dist/scf/<name>/index.js`. */
 export const SCF_DIST = 'dist/scf';
 
+const BETTER_SQLITE3_SHIM = resolve('scripts/scf-shims/better-sqlite3.cjs');
+
 /**
- * Native modules stay out of the bundles. `better-sqlite3` is only loaded for the embedded
- * database (never on SCF, where the database is MySQL), so SCF packages do not ship it.
+ * `better-sqlite3` (the embedded database: never on SCF, where the database is MySQL, so SCF
+ * packages do not ship it) is bundled without its native addon, which the stand-in loads by path
+ * from the installed package when a SQLite database is opened (see the shim).
  */
-export const SCF_EXTERNAL = ['better-sqlite3'];
+const betterSqlite3Plugin: Plugin = {
+  name: 'wxhub-better-sqlite3',
+  setup(b) {
+    b.onResolve({ filter: /^better-sqlite3$/ }, (args) =>
+      args.importer === BETTER_SQLITE3_SHIM ? undefined : { path: BETTER_SQLITE3_SHIM },
+    );
+  },
+};
 
 // CommonJS has `__dirname`: the migrations shipped beside the bundle are found wherever SCF runs
 // it from (an operator's WXHUB_MIGRATIONS_DIR still wins).
@@ -31,7 +41,6 @@ export const SCF_BUILD_OPTIONS = {
   target: SCF_NODE_TARGET,
   format: 'cjs',
   minify: true,
-  external: SCF_EXTERNAL,
   // A lazy `import()` (a dialect's file, see DIALECTS) becomes a lazy `require`: CommonJS
   // resolution, as SCF loads.
   supported: { 'dynamic-import': false },
@@ -97,6 +106,7 @@ async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> 
       outfile: join(dir, `${dialect}.js`),
       sourcemap: 'external',
       legalComments: 'linked',
+      plugins: [betterSqlite3Plugin],
     });
     bytes[dialect] = statSync(join(dir, `${dialect}.js`)).size;
   }

