@@ -1,6 +1,23 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import * as z from 'zod/mini';
-import './zod-locale';
+import {
+  array,
+  type Check,
+  either,
+  INVALID,
+  type Issue,
+  int,
+  matches,
+  maxLength,
+  minLength,
+  object,
+  oneOf,
+  optional,
+  record,
+  refine,
+  str,
+  validate,
+  withDefault,
+} from './validate';
 
 /** Account kinds wxhub knows (api.md). */
 export const APP_KINDS = ['official', 'miniprogram', 'component', 'wecom', 'douyin'] as const;
@@ -12,26 +29,32 @@ export type TokenMode = (typeof TOKEN_MODES)[number];
 /** `name` of an app or merchant: used in URLs and as the owner of stored rows. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-const name = z.string().check(
-  z.regex(NAME_PATTERN, {
-    message: 'must match [a-z0-9][a-z0-9_-]{0,63} (lower case, digits, _ and -)',
-  }),
+const name = str(
+  matches(NAME_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,63} (lower case, digits, _ and -)'),
 );
 
-const httpUrl = z
-  .string()
-  .check(z.refine((v) => /^https?:\/\/[^\s/]+\S*$/.test(v), { message: 'must be an http(s) URL' }));
+const httpUrl = str(refine((v) => /^https?:\/\/[^\s/]+\S*$/.test(v), 'must be an http(s) URL'));
 
-const forwardRule = z.strictObject({
+/** Where and when a stored push or notification is forwarded (api.md, apps file). */
+export interface ForwardRule {
+  url: string;
+  /** Field → value or values a push must carry to be forwarded by this rule. */
+  match?: Record<string, string | string[]>;
+  timeoutMs?: number;
+}
+
+const forwardShape = {
   url: httpUrl,
-  match: z.optional(z.record(z.string(), z.union([z.string(), z.array(z.string())]))),
-  timeoutMs: z.optional(z.int().check(z.minimum(100), z.maximum(4500))),
-});
-export type ForwardRule = z.infer<typeof forwardRule>;
+  match: optional(record(either(str(), array(str())))),
+  timeoutMs: optional(int(100, 4500)),
+};
+const forwardRule: Check<ForwardRule> = object(forwardShape, { strict: true });
+const { match: _appsOnly, ...payForwardShape } = forwardShape;
+const payForwardRule: Check<Omit<ForwardRule, 'match'>> = object(payForwardShape, { strict: true });
 
 const pem = (kind: 'private' | 'public' | 'certificate') =>
-  z.string().check(
-    z.refine(
+  str(
+    refine(
       (v) => {
         try {
           if (kind === 'private') createPrivateKey(v);
@@ -42,81 +65,107 @@ const pem = (kind: 'private' | 'public' | 'certificate') =>
           return false;
         }
       },
-      { message: `must be a PEM ${kind === 'certificate' ? 'X.509 certificate' : `${kind} key`}` },
+      `must be a PEM ${kind === 'certificate' ? 'X.509 certificate' : `${kind} key`}`,
     ),
   );
 
-const appSchema = z.strictObject({
-  name,
-  kind: z.enum(APP_KINDS, { message: `must be one of ${APP_KINDS.join(', ')}` }),
-  appId: z
-    .string()
-    .check(z.regex(/^[A-Za-z0-9_-]{4,64}$/, { message: 'must be an app id such as wx…' })),
-  appSecret: z.optional(
-    z.string().check(z.minLength(1, { message: 'must not be empty' }), z.maxLength(256)),
-  ),
-  token: z.optional(
-    z
-      .string()
-      .check(z.regex(/^[A-Za-z0-9]{3,32}$/, { message: 'must be 3 to 32 letters or digits' })),
-  ),
-  encodingAesKey: z.optional(
-    z
-      .string()
-      .check(z.regex(/^[A-Za-z0-9]{43}$/, { message: 'must be exactly 43 letters or digits' })),
-  ),
-  tokenMode: z._default(z.enum(TOKEN_MODES, { message: 'must be stable or classic' }), 'stable'),
-  forward: z._default(z.array(forwardRule), []),
-});
-export type AppConfig = z.infer<typeof appSchema>;
+/** One account of the apps file (api.md). */
+export interface AppConfig {
+  name: string;
+  kind: AppKind;
+  appId: string;
+  appSecret?: string;
+  token?: string;
+  encodingAesKey?: string;
+  tokenMode: TokenMode;
+  forward: ForwardRule[];
+}
 
-const platformCertificate = z.strictObject({
-  serialNo: z.string().check(z.regex(/^[0-9A-Fa-f]{8,64}$/, { message: 'must be a hex serial' })),
-  certificate: pem('certificate'),
-});
-
-const merchantSchema = z
-  .strictObject({
+const appSchema: Check<AppConfig> = object(
+  {
     name,
-    mchId: z
-      .string()
-      .check(z.regex(/^\d{6,16}$/, { message: 'must be the merchant number (digits)' })),
-    appId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{4,64}$/))),
-    apiV3Key: z
-      .string()
-      .check(z.refine((v) => Buffer.byteLength(v) === 32, { message: 'must be exactly 32 bytes' })),
-    serialNo: z.string().check(
-      z.regex(/^[0-9A-Fa-f]{8,64}$/, {
-        message: 'must be the hex serial of the merchant API certificate',
-      }),
+    kind: oneOf(APP_KINDS, `must be one of ${APP_KINDS.join(', ')}`),
+    appId: str(matches(/^[A-Za-z0-9_-]{4,64}$/, 'must be an app id such as wx…')),
+    appSecret: optional(str(minLength(1, 'must not be empty'), maxLength(256))),
+    token: optional(str(matches(/^[A-Za-z0-9]{3,32}$/, 'must be 3 to 32 letters or digits'))),
+    encodingAesKey: optional(
+      str(matches(/^[A-Za-z0-9]{43}$/, 'must be exactly 43 letters or digits')),
+    ),
+    tokenMode: withDefault(oneOf(TOKEN_MODES, 'must be stable or classic'), 'stable'),
+    forward: withDefault(array(forwardRule), []),
+  },
+  { strict: true },
+);
+
+const platformCertificate = object(
+  {
+    serialNo: str(matches(/^[0-9A-Fa-f]{8,64}$/, 'must be a hex serial')),
+    certificate: pem('certificate'),
+  },
+  { strict: true },
+);
+
+/** One WeChat Pay merchant of the apps file (api.md). */
+export interface MerchantConfig {
+  name: string;
+  mchId: string;
+  appId?: string;
+  apiV3Key: string;
+  serialNo: string;
+  privateKey: string;
+  publicKeyId?: string;
+  publicKey?: string;
+  platformCertificates: { serialNo: string; certificate: string }[];
+  forward: Omit<ForwardRule, 'match'>[];
+}
+
+const merchantFields: Check<MerchantConfig> = object(
+  {
+    name,
+    mchId: str(matches(/^\d{6,16}$/, 'must be the merchant number (digits)')),
+    appId: optional(str(matches(/^[A-Za-z0-9_-]{4,64}$/))),
+    apiV3Key: str(refine((v) => Buffer.byteLength(v) === 32, 'must be exactly 32 bytes')),
+    serialNo: str(
+      matches(/^[0-9A-Fa-f]{8,64}$/, 'must be the hex serial of the merchant API certificate'),
     ),
     privateKey: pem('private'),
-    publicKeyId: z.optional(
-      z
-        .string()
-        .check(z.regex(/^PUB_KEY_ID_[0-9A-Za-z]+$/, { message: 'must look like PUB_KEY_ID_…' })),
-    ),
-    publicKey: z.optional(pem('public')),
-    platformCertificates: z._default(z.array(platformCertificate), []),
-    forward: z._default(z.array(z.omit(forwardRule, { match: true })), []),
-  })
-  .check(
-    z.superRefine((m, ctx) => {
-      if ((m.publicKeyId === undefined) !== (m.publicKey === undefined)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [m.publicKey === undefined ? 'publicKey' : 'publicKeyId'],
-          message: 'publicKeyId and publicKey go together',
-        });
-      }
-    }),
-  );
-export type MerchantConfig = z.infer<typeof merchantSchema>;
+    publicKeyId: optional(str(matches(/^PUB_KEY_ID_[0-9A-Za-z]+$/, 'must look like PUB_KEY_ID_…'))),
+    publicKey: optional(pem('public')),
+    platformCertificates: withDefault(array(platformCertificate), []),
+    forward: withDefault(array(payForwardRule), []),
+  },
+  { strict: true },
+);
 
-const appsFileSchema = z.strictObject({
-  apps: z._default(z.array(z.unknown()), []),
-  merchants: z._default(z.array(z.unknown()), []),
-});
+const merchantSchema: Check<MerchantConfig> = (value, path, issues) => {
+  const merchant = merchantFields(value, path, issues);
+  // Checked on the entry as written, so one read reports this with the fields' own problems.
+  if (typeof value === 'object' && value !== null) {
+    const has = (k: string) => (value as Record<string, unknown>)[k] !== undefined;
+    if (has('publicKeyId') !== has('publicKey')) {
+      issues.push({
+        path: [...path, has('publicKey') ? 'publicKeyId' : 'publicKey'],
+        message: 'publicKeyId and publicKey go together',
+      });
+      return INVALID;
+    }
+  }
+  return merchant;
+};
+
+const appsFileSchema = object(
+  {
+    apps: withDefault(
+      array((v: unknown) => v),
+      [],
+    ),
+    merchants: withDefault(
+      array((v: unknown) => v),
+      [],
+    ),
+  },
+  { strict: true },
+);
 
 export interface AppsFile {
   apps: AppConfig[];
@@ -131,8 +180,8 @@ export class AppsFileError extends Error {
   }
 }
 
-function describeIssues(prefix: string, error: z.core.$ZodError): string[] {
-  return error.issues.map((issue) => {
+function describeIssues(prefix: string, issues: Issue[]): string[] {
+  return issues.map((issue) => {
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`));
     const field = path.join('').replace(/^\./, '');
     return `${prefix}${field ? ` ${field}` : ''}: ${issue.message}`;
@@ -167,21 +216,21 @@ export function parseAppsFile(text: string): AppsFile {
   } catch {
     throw new AppsFileError(['not valid JSON']);
   }
-  const top = appsFileSchema.safeParse(json);
-  if (!top.success) throw new AppsFileError(describeIssues('file', top.error));
+  const top = validate(appsFileSchema, json);
+  if (!top.ok) throw new AppsFileError(describeIssues('file', top.issues));
 
   const problems: string[] = [];
   const apps: AppConfig[] = [];
   const merchants: MerchantConfig[] = [];
-  top.data.apps.forEach((entry, i) => {
-    const r = appSchema.safeParse(entry);
-    if (r.success) apps.push(r.data);
-    else problems.push(...describeIssues(label('apps', i, entry), r.error));
+  top.value.apps.forEach((entry, i) => {
+    const r = validate(appSchema, entry);
+    if (r.ok) apps.push(r.value);
+    else problems.push(...describeIssues(label('apps', i, entry), r.issues));
   });
-  top.data.merchants.forEach((entry, i) => {
-    const r = merchantSchema.safeParse(entry);
-    if (r.success) merchants.push(r.data);
-    else problems.push(...describeIssues(label('merchants', i, entry), r.error));
+  top.value.merchants.forEach((entry, i) => {
+    const r = validate(merchantSchema, entry);
+    if (r.ok) merchants.push(r.value);
+    else problems.push(...describeIssues(label('merchants', i, entry), r.issues));
   });
   checkUnique(
     problems,

@@ -1,6 +1,7 @@
 import type { LogLevel } from './env';
-import { envSchema } from './env';
+import { checkEnv } from './env';
 import { parseSecretKeys } from './secret-keys';
+import { validate } from './validate';
 
 export type DatabaseConfig =
   | { dialect: 'mysql'; url: string }
@@ -89,15 +90,13 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
   for (const [k, v] of Object.entries(rawEnv)) if (v !== undefined && v !== '') env[k] = v;
 
   const problems: string[] = [];
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      problems.push(`${issue.path.join('.')}: ${issue.message}`);
-    }
+  const parsed = validate(checkEnv, env);
+  if (!parsed.ok) {
+    for (const issue of parsed.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
   // Checks below read the raw values too, so one start reports every bad key at once.
   const database = databaseConfig(
-    parsed.success ? parsed.data.DATABASE_URL : env.DATABASE_URL,
+    parsed.ok ? parsed.value.DATABASE_URL : env.DATABASE_URL,
     env,
     problems,
   );
@@ -109,8 +108,8 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
   } else if (database.dialect === 'mysql') {
     problems.push('WXHUB_SECRET_KEY: required when the database is MySQL (32 bytes, base64)');
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  const e = parsed.data;
+  if (!parsed.ok || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.value;
 
   const appsText = e.WXHUB_APPS;
   return {
