@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { FUNCTIONS } from '../functions/index';
@@ -91,6 +92,40 @@ export const dialectFilesPlugin: Plugin = {
   },
 };
 
+const MYSQL2_ERRORS = /[\\/]mysql2[\\/]lib[\\/]constants[\\/]errors\.js$/;
+
+/**
+ * mysql2's table of MySQL error names and numbers (180 KiB of assignments, run when mysql2 loads)
+ * becomes one JSON text read on first use: mysql2 looks names up only when the server sends an
+ * error. Same keys and values (a test compares them).
+ */
+export const mysql2ErrorsPlugin: Plugin = {
+  name: 'wxhub-mysql2-errors',
+  setup(b) {
+    b.onLoad({ filter: MYSQL2_ERRORS }, (args) => {
+      const table = createRequire(import.meta.url)(args.path) as Record<string, unknown>;
+      return { contents: lazyTableModule(table), loader: 'js' };
+    });
+  },
+};
+
+/** A CommonJS module whose exports read as `table`, parsed from JSON on first access. */
+export function lazyTableModule(table: Record<string, unknown>): string {
+  return `"use strict";
+let table;
+const load = () => (table ??= JSON.parse(${JSON.stringify(JSON.stringify(table))}));
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Reflect.getOwnPropertyDescriptor(load(), key);
+    return d === undefined ? undefined : { ...d, configurable: true };
+  },
+});
+`;
+}
+
 /** Builds `<dir>/<dialect>.js` for each dialect: one CommonJS file exporting all its modules. */
 async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> {
   const bytes: Record<Dialect, number> = { mysql: 0, sqlite: 0 };
@@ -106,7 +141,7 @@ async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> 
       outfile: join(dir, `${dialect}.js`),
       sourcemap: 'external',
       legalComments: 'linked',
-      plugins: [betterSqlite3Plugin],
+      plugins: [betterSqlite3Plugin, mysql2ErrorsPlugin],
     });
     bytes[dialect] = statSync(join(dir, `${dialect}.js`)).size;
   }

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../functions/index';
@@ -10,6 +11,7 @@ import {
   type BuiltBundle,
   buildFunctionBundles,
   dialectFilesPlugin,
+  lazyTableModule,
   SCF_BUILD_OPTIONS,
   selectFunctions,
 } from './build-lib';
@@ -81,6 +83,10 @@ describe('per-function SCF bundles', () => {
       const mysql = packages(join(pkgDir, 'mysql.js'));
       expect(mysql.has('mysql2') && mysql.has('drizzle-orm')).toBe(true);
       expect(packages(join(pkgDir, 'sqlite.js')).has('mysql2')).toBe(false);
+      // mysql2's error table as one JSON text, not thousands of assignments run at load.
+      const mysqlText = readFileSync(join(pkgDir, 'mysql.js'), 'utf8');
+      expect(mysqlText).toContain('"ER_DUP_ENTRY":1062');
+      expect(mysqlText).not.toMatch(/\.ER_DUP_ENTRY=1062/);
       expect(readFileSync(join(pkgDir, 'index.js'), 'utf8')).toContain('require("./mysql.js")');
       expect(b.dialectBytes?.mysql).toBeGreaterThan(0);
       expect(b.dialectBytes?.sqlite).toBeGreaterThan(0);
@@ -176,6 +182,21 @@ describe('per-function SCF bundles', () => {
       60_000,
     );
 
+    it("names MySQL's errors inside the bundle (mysql2's error table, read on first use)", () => {
+      const mysqlJs = join(dir, 'scf', 'token', 'mysql.js');
+      const script = `const h = require(${JSON.stringify(mysqlJs)}).openMysql(${JSON.stringify(url)});
+        h.pool.query('SELEC 1').then(() => process.exit(3), (err) => {
+          process.stdout.write(JSON.stringify({ code: err.code, errno: err.errno }));
+          return h.close();
+        });`;
+      const r = spawnSync(process.execPath, ['-e', script], {
+        env: { PATH: process.env.PATH },
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({ code: 'ER_PARSE_ERROR', errno: 1064 });
+    });
+
     it('refresh reads the synced app back from MySQL on a timer event', async () => {
       const bundle = join(dir, 'scf', 'refresh', 'index.js');
       const timer = await runBundle(runner, bundle, TIMER_EVENT, env('refresh', url));
@@ -184,6 +205,26 @@ describe('per-function SCF bundles', () => {
         result: { refreshed: 0, failed: [{ app: 'oa', credential: 'access_token' }] },
       });
     }, 60_000);
+  });
+});
+
+describe("mysql2's error table in the bundles", () => {
+  it('reads as the original: every key, value and lookup', () => {
+    const req = createRequire(import.meta.url);
+    const original = req(resolve('node_modules/mysql2/lib/constants/errors.js')) as Record<
+      string,
+      unknown
+    >;
+    const file = join(mkdtempSync(join(tmpdir(), 'wxhub-errors-')), 'errors.cjs');
+    writeFileSync(file, lazyTableModule(original));
+    const lazy = req(file) as Record<string, unknown>;
+    expect(Object.keys(lazy)).toEqual(Object.keys(original));
+    expect({ ...lazy }).toEqual({ ...original });
+    expect(lazy.ER_DUP_ENTRY).toBe(1062);
+    expect(lazy[1062]).toBe('ER_DUP_ENTRY');
+    expect('ER_PARSE_ERROR' in lazy).toBe(true);
+    expect(lazy[999_999]).toBeUndefined();
+    rmSync(dirname(file), { recursive: true, force: true });
   });
 });
 
