@@ -176,7 +176,7 @@ export function record<T>(check: Check<T>): Check<Record<string, T>> {
   };
 }
 
-/** The first of `checks` the value passes; one "Invalid input" issue when it passes none. */
+/** `a` or else `b`, whichever the value passes first; one "Invalid input" issue when neither. */
 export function either<A, B>(a: Check<A>, b: Check<B>): Check<A | B> {
   return (value, path, issues) => {
     for (const check of [a, b] as Check<A | B>[]) {
