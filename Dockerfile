@@ -3,7 +3,7 @@
 #
 # Stages:
 #   toolchain  the base image plus what compiling better-sqlite3 (a native addon) needs
-#   build      every dependency, then `npm run build` (bundles dist/server.mjs)
+#   build      every dependency, then `npm run build` (bundles dist/server.mjs and server-chunks/)
 #   prod-deps  production dependencies only, compiled in the same base image
 #   runtime    the same base image: node_modules from prod-deps, the bundle and migrations
 # One base image throughout, so the addon is compiled against the glibc and Node ABI it runs on.
@@ -41,6 +41,8 @@ RUN apt-get update \
   && mkdir -p /app/.data && chown node:node /app/.data
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/server.mjs* ./dist/
+# Loaded on first use: each database dialect's driver and store (only the one configured).
+COPY --from=build /app/dist/server-chunks ./dist/server-chunks
 # Migrations run at start from ./drizzle (the working directory).
 COPY --from=build /app/drizzle ./drizzle
 COPY package.json ./

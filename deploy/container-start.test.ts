@@ -2,14 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../scripts/build-lib';
 import { readContainerEntry } from './dockerfile';
 
 // Runs the image's start command (the Dockerfile's final CMD) with the image's ENV, in a folder
-// laid out like the image's WORKDIR: node_modules, dist/server.mjs, drizzle/, package.json.
-// `npm run build` is not run here; the server bundle is made with the options of
-// scripts/build.ts (functions/server.ts → dist/server.mjs, ESM, packages external).
+// laid out like the image's WORKDIR: node_modules, dist/server.mjs and dist/server-chunks/,
+// drizzle/, package.json. The server bundle is made by the build `npm run build` runs.
 
 const ROOT = resolve(import.meta.dirname, '..');
 const entry = readContainerEntry();
@@ -72,16 +71,8 @@ describe('the image start command', () => {
     symlinkSync(join(ROOT, 'drizzle'), join(workdir, 'drizzle'), 'dir');
     copyFileSync(join(ROOT, 'package.json'), join(workdir, 'package.json'));
     mkdirSync(join(workdir, 'dist'));
-    await build({
-      entryPoints: [join(ROOT, 'functions/server.ts')],
-      outfile: join(workdir, 'dist/server.mjs'),
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      packages: 'external',
-      logLevel: 'error',
-    });
+    // The real server build (scripts/build-lib.ts), laid out as the image copies it.
+    await buildServer(join(workdir, 'dist'));
     running = await startImageCommand(workdir);
   }, 60_000);
 

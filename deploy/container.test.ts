@@ -157,6 +157,8 @@ describe('Dockerfile', () => {
     expect(runs(build, /\bnpm ci\b(?!.*--omit)/)).toBe(true);
     expect(runs(build, /\bnpm run build\b/)).toBe(true);
     expect(copiesFrom(final, /drizzle\/?$/)).toHaveLength(1);
+    // The server's lazily loaded parts (each dialect's driver and store) come with it.
+    expect(copiesFrom(final, /dist\/server-chunks\/?$/)).toEqual([distFrom]);
     // Nothing is installed in the runtime stage itself.
     expect(runs(final, /\bnpm (ci|install|i)\b/)).toBe(false);
   });

@@ -233,13 +233,25 @@ export function selectFunctions(args: readonly string[]): readonly string[] | un
   return [...new Set(args)];
 }
 
-/** The one-port server bundle (`npm start`, the CloudRun image); dependencies stay external. */
+/** Where the server bundle's lazily loaded parts go, beside `server.mjs`. */
+export const SERVER_CHUNKS = 'server-chunks';
+
+/**
+ * The one-port server bundle (`npm start`, the CloudRun image); dependencies stay external. What
+ * the code loads with `import()` — each database dialect's driver, schema and store — goes into
+ * `<outDir>/server-chunks/`, so the server loads only the dialect it runs on.
+ */
 export async function buildServer(outDir = 'dist'): Promise<BuiltBundle> {
   const file = join(outDir, 'server.mjs');
+  // Chunk names carry a content hash: clear the last build's.
+  rmSync(join(outDir, SERVER_CHUNKS), { recursive: true, force: true });
   await build({
-    entryPoints: ['functions/server.ts'],
-    outfile: file,
+    entryPoints: { server: 'functions/server.ts' },
+    outdir: outDir,
     bundle: true,
+    splitting: true,
+    chunkNames: `${SERVER_CHUNKS}/[name]-[hash]`,
+    outExtension: { '.js': '.mjs' },
     platform: 'node',
     target: 'node20',
     format: 'esm',

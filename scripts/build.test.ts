@@ -10,9 +10,11 @@ import { openTestStore, TEST_SECRET_KEY, testTargets } from '../shared/store/tes
 import {
   type BuiltBundle,
   buildFunctionBundles,
+  buildServer,
   dialectFilesPlugin,
   lazyTableModule,
   SCF_BUILD_OPTIONS,
+  SERVER_CHUNKS,
   selectFunctions,
 } from './build-lib';
 import { apigwGet, runBundle, TIMER_EVENT, writeRunner } from './scf-runner';
@@ -226,6 +228,27 @@ describe("mysql2's error table in the bundles", () => {
     expect(lazy[999_999]).toBeUndefined();
     rmSync(dirname(file), { recursive: true, force: true });
   });
+});
+
+describe('the server bundle', () => {
+  it('loads each dialect (driver, drizzle, store) only when a database of it is opened', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'wxhub-server-'));
+    try {
+      await buildServer(out);
+      const main = readFileSync(join(out, 'server.mjs'), 'utf8');
+      for (const p of ['mysql2', 'better-sqlite3', 'drizzle-orm']) {
+        expect(main).not.toMatch(new RegExp(`from ["']${p}`));
+      }
+      expect(main).toMatch(/import\("\.\/server-chunks\/mysql-[A-Z0-9]+\.mjs"\)/);
+      const chunks = readdirSync(join(out, SERVER_CHUNKS));
+      expect(chunks.some((f) => /^sqlite-.*\.mjs$/.test(f))).toBe(true);
+      // A rebuild leaves no chunk of the last one behind.
+      await buildServer(out);
+      expect(readdirSync(join(out, SERVER_CHUNKS)).sort()).toEqual(chunks.sort());
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('npm run build -- <function>…', () => {
