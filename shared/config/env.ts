@@ -1,7 +1,5 @@
 import {
-  array,
   type Check,
-  INVALID,
   map,
   matches,
   minLength,
@@ -9,9 +7,9 @@ import {
   oneOf,
   optional,
   type Parsed,
-  pipe,
   refine,
   str,
+  where,
   withDefault,
 } from './validate';
 
@@ -27,21 +25,17 @@ const urlBase = map(
 const flag = map(oneOf(['0', '1', 'true', 'false']), (v) => v === '1' || v === 'true');
 
 const wholeNumber = (min: number, max: number): Check<number> =>
-  pipe(map(str(matches(/^\d+$/, 'must be a whole number')), Number), (n, path, issues) => {
-    if (typeof n === 'number' && n >= min && n <= max) return n;
-    issues.push({ path, message: `must be between ${min} and ${max}` });
-    return INVALID;
-  });
+  where(
+    map(str(matches(/^\d+$/, 'must be a whole number')), Number),
+    refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`),
+  );
 const positiveInt = (max: number) => wholeNumber(1, max);
 
-const apiKeys = pipe(
-  map(str(), (v) =>
-    v
-      .split(',')
-      .map((k) => k.trim())
-      .filter((k) => k.length > 0),
-  ),
-  array(str()),
+const apiKeys = map(str(), (v) =>
+  v
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0),
 );
 
 /**
@@ -63,13 +57,13 @@ export const ENV_SHAPE = {
   MYSQL_DATABASE: optional(str(matches(/^[A-Za-z0-9_$-]{1,64}$/, 'must be a database name'))),
   WXHUB_APPS: optional(str(minLength(1))),
   WXHUB_API_KEYS: optional(
-    pipe(apiKeys, (keys, path, issues) => {
-      if (Array.isArray(keys) && keys.every((k) => typeof k === 'string' && k.length >= 16)) {
-        return keys as string[];
-      }
-      issues.push({ path, message: 'each key must be at least 16 characters' });
-      return INVALID;
-    }),
+    where(
+      apiKeys,
+      refine(
+        (keys) => keys.every((k) => k.length >= 16),
+        'each key must be at least 16 characters',
+      ),
+    ),
   ),
   WXHUB_TRUST_WX_SOURCE: withDefault(flag, false),
   WXHUB_SECRET_KEY: optional(str(minLength(1))),

@@ -116,14 +116,11 @@ export function map<A, B>(check: Check<A>, to: (value: A) => B): Check<B> {
   };
 }
 
-/**
- * `first`, then `second` on its value (only when it passed). Not named `then`: a module exporting
- * `then` is a thenable, and `await import()` of it would never settle.
- */
-export function pipe<A, B>(first: Check<A>, second: Check<B>): Check<B> {
+/** `check`, then `rules` on its value (only when it passed). */
+export function where<T>(check: Check<T>, ...rules: Rule<T>[]): Check<T> {
   return (value, path, issues) => {
-    const v = first(value, path, issues);
-    return v === INVALID ? INVALID : second(v, path, issues);
+    const v = check(value, path, issues);
+    return v === INVALID ? INVALID : applyRules(v, rules, path, issues);
   };
 }
 
