@@ -110,8 +110,8 @@ async function coldStart(ctx: BenchContext): Promise<BenchResult[]> {
       // Untimed first run per function: creates and migrates its database, like a deploy would.
       for (const b of bundles) await runBundle(runner, b.file, event, env(b.name));
       const helloTimes: number[] = [];
-      const times = new Map<string, number[]>();
-      const ratios = new Map<string, number[]>();
+      const times = new Map(bundles.map((b) => [b.name, [] as number[]]));
+      const ratios = new Map(bundles.map((b) => [b.name, [] as number[]]));
       for (let round = 0; round < ROUNDS; round++) {
         for (const b of bundles) {
           const helloFirst = round % 2 === 0;
@@ -119,8 +119,8 @@ async function coldStart(ctx: BenchContext): Promise<BenchResult[]> {
           const second = await runBundle(runner, helloFirst ? b.file : hello, event, env(b.name));
           const [h, f] = helloFirst ? [first.ms, second.ms] : [second.ms, first.ms];
           helloTimes.push(h);
-          times.set(b.name, [...(times.get(b.name) ?? []), f]);
-          ratios.set(b.name, [...(ratios.get(b.name) ?? []), f / h]);
+          times.get(b.name)?.push(f);
+          ratios.get(b.name)?.push(f / h);
         }
       }
       const helloMs = median(helloTimes);
