@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainOutbox } from '../../shared/callbacks/forward';
 import type { MerchantConfig } from '../../shared/config';
 import { testTargets } from '../../shared/store/testing';
+import { numberText } from '../../shared/wechat/exact-json';
 import { createTestHub, type TestHub } from '../testing';
 import { startTarget } from '../wx-callback/testing';
 import {
@@ -73,6 +74,31 @@ describe.each(testTargets())('pay-notify on $name', (target) => {
       });
       const [delivery] = await hub.deps.store.outbox.list({ owner: m.name });
       expect(delivery).toMatchObject({ source: 'pay', status: 'delivered', attempts: 1 });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('stores and forwards a resource’s 64-bit numbers exactly', async () => {
+    const t = await startTarget();
+    try {
+      const m = await addMerchant([pubKey], { forward: [{ url: t.url }] });
+      const resource = transactionResource(m.mchId);
+      const resourceText = JSON.stringify(resource).replace(
+        /}$/,
+        ',"promotion_batch":23456789012345113}',
+      );
+      const n = signNotification({
+        key: pubKey,
+        apiV3Key: m.apiV3Key,
+        resource,
+        resourceText,
+        timestamp: now(),
+      });
+      expect((await post(m.name, n)).status).toBe(204);
+      const row = await stored(m, n.id);
+      expect(numberText(row?.resource.promotion_batch)).toBe('23456789012345113');
+      expect(t.received[0]?.text).toContain('"promotion_batch":23456789012345113}');
     } finally {
       await t.close();
     }

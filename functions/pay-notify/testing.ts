@@ -114,13 +114,15 @@ export function signNotification(opts: {
   timestamp?: number;
   /** Replaces the body after sealing (before signing), e.g. to sign malformed JSON. */
   body?: string;
+  /** The resource's JSON text as sealed, instead of `JSON.stringify(resource)`. */
+  resourceText?: string;
 }): SignedNotification {
   const eventType = opts.eventType ?? 'TRANSACTION.SUCCESS';
   const refund = eventType.startsWith('REFUND.');
   const id = opts.id ?? randomUUID();
   const sealed = encryptResource(
     Buffer.from(opts.apiV3Key, 'utf8'),
-    JSON.stringify(opts.resource),
+    opts.resourceText ?? JSON.stringify(opts.resource),
     refund ? 'refund' : 'transaction',
   );
   const body =

@@ -42,12 +42,14 @@ export function signPush(opts: {
 /** What a forward target saw. */
 export interface Received {
   body: unknown;
+  /** The body as sent, byte for byte (64-bit numbers unrounded). */
+  text: string;
   idempotencyKey: string | undefined;
 }
 
 /**
  * A forward target on loopback whose behaviour a test switches: `up` answers 200 (with `reply`
- * when set), `down` answers 503.
+ * when set: an object as JSON, a string as it is), `down` answers 503.
  */
 export async function startTarget(): Promise<{
   url: string;
@@ -78,11 +80,14 @@ export async function startTarget(): Promise<{
     const key = req.headers['idempotency-key'];
     state.received.push({
       body: JSON.parse(text) as unknown,
+      text,
       idempotencyKey: Array.isArray(key) ? key[0] : key,
     });
     if (state.reply === undefined) res.writeHead(204).end();
     else
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state.reply));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(typeof state.reply === 'string' ? state.reply : JSON.stringify(state.reply));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../http/errors';
+import { ExactJsonError, numberText, parseExactJson } from '../wechat/exact-json';
 import { parseXml, XmlError, type XmlFields } from '../wechat/xml';
 
 /** A push as WeChat sent it: XML (official accounts, mini programs) or JSON (mini programs). */
@@ -28,9 +29,12 @@ export function parsePushBody(text: string, what = 'body'): PushBody {
   if (trimmed.startsWith('{')) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(trimmed);
-    } catch {
-      throw new AppError('BAD_REQUEST', `${what} is not valid JSON`);
+      // 64-bit ids (MsgId) arrive as bare numbers: read them exactly.
+      parsed = parseExactJson(trimmed);
+    } catch (err) {
+      if (err instanceof ExactJsonError)
+        throw new AppError('BAD_REQUEST', `${what} ${err.message}`);
+      throw err;
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new AppError('BAD_REQUEST', `${what} must be a JSON object`);
@@ -41,7 +45,7 @@ export function parsePushBody(text: string, what = 'body'): PushBody {
 }
 
 const text = (v: unknown): string | undefined =>
-  typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+  typeof v === 'string' ? (v === '' ? undefined : v) : numberText(v);
 
 /** The fields every push has, as stored in their own columns. */
 export interface PushSummary {

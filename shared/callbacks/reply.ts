@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { stringifyExactJson } from '../wechat/exact-json';
 import { encryptMessage, wechatSignature } from '../wechat/message-crypto';
 import { buildXml } from '../wechat/xml';
 import type { PushSummary } from './message';
@@ -31,7 +32,7 @@ export function renderReply(
     CreateTime: nowSeconds,
     ...reply,
   };
-  return format === 'xml' ? buildXml(full) : JSON.stringify(full);
+  return format === 'xml' ? buildXml(full) : stringifyExactJson(full);
 }
 
 export interface ReplyKeys {

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { describe } from '../http/app';
 import { AppError } from '../http/errors';
 import type { MerchantRecord } from '../store';
+import { ExactJsonError, parseExactJson, stringifyExactJson } from '../wechat/exact-json';
 import { decryptResource, PayCryptoError, SIGNTEST_PREFIX, verifyLines } from './crypto';
 import { merchantKeys, type PayDeps, verifierFor } from './merchant';
 
@@ -83,9 +84,15 @@ const str = (v: unknown): v is string => typeof v === 'string';
 function parseEnvelope(body: Buffer): NotificationBody {
   let json: unknown;
   try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new AppError('BAD_REQUEST', 'body is not JSON');
+    json = parseExactJson(body.toString('utf8'));
+  } catch (err) {
+    if (err instanceof ExactJsonError) {
+      throw new AppError(
+        'BAD_REQUEST',
+        err.reason === 'syntax' ? 'body is not JSON' : `body ${err.message}`,
+      );
+    }
+    throw err;
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new AppError('BAD_REQUEST', 'body is not a JSON object');
@@ -134,9 +141,17 @@ function openResource(merchant: MerchantRecord, n: NotificationBody): Record<str
   }
   let resource: unknown;
   try {
-    resource = JSON.parse(text);
-  } catch {
-    throw new AppError('BAD_REQUEST', 'decrypted resource is not JSON');
+    resource = parseExactJson(text);
+  } catch (err) {
+    if (err instanceof ExactJsonError) {
+      throw new AppError(
+        'BAD_REQUEST',
+        err.reason === 'syntax'
+          ? 'decrypted resource is not JSON'
+          : `decrypted resource ${err.message}`,
+      );
+    }
+    throw err;
   }
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
     throw new AppError('BAD_REQUEST', 'decrypted resource is not a JSON object');
@@ -175,7 +190,7 @@ export async function receiveNotification(
   }
 
   const worker = `${deps.instanceId}:pay:${envelope.id.slice(-24)}`;
-  const payload = JSON.stringify({
+  const payload = stringifyExactJson({
     merchant: merchant.name,
     mchId: merchant.mchId,
     id: envelope.id,

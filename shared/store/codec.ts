@@ -1,5 +1,13 @@
-import type { AppConfig, AppKind, MerchantConfig, TokenMode } from '../config';
+import {
+  type AppConfig,
+  type AppKind,
+  type MerchantConfig,
+  type MessageMode,
+  messageModeOf,
+  type TokenMode,
+} from '../config';
 import type { SecretBox } from '../crypto/secret-box';
+import { parseExactJson, stringifyExactJson } from '../wechat/exact-json';
 import type {
   AppRecord,
   CallbackMessageRecord,
@@ -23,6 +31,7 @@ interface AppRow {
   callbackToken: string | null;
   encodingAesKey: string | null;
   tokenMode: string;
+  messageMode: string | null;
   forward: string;
   source: string;
   enabled: boolean;
@@ -82,6 +91,7 @@ export function createCodec(box: SecretBox) {
         callbackToken: sealOpt(app.token, `apps.callback_token:${app.name}`),
         encodingAesKey: sealOpt(app.encodingAesKey, `apps.encoding_aes_key:${app.name}`),
         tokenMode: app.tokenMode,
+        messageMode: app.messageMode ?? null,
         forward: JSON.stringify(app.forward),
         source,
         enabled: true,
@@ -98,6 +108,10 @@ export function createCodec(box: SecretBox) {
         token: openOpt(row.callbackToken, `apps.callback_token:${row.name}`),
         encodingAesKey: openOpt(row.encodingAesKey, `apps.encoding_aes_key:${row.name}`),
         tokenMode: row.tokenMode as TokenMode,
+        messageMode: messageModeOf({
+          messageMode: (row.messageMode ?? undefined) as MessageMode | undefined,
+          encodingAesKey: row.encodingAesKey ?? undefined,
+        }),
         forward: JSON.parse(row.forward) as AppRecord['forward'],
         source: row.source as Source,
         enabled: row.enabled,
@@ -192,7 +206,7 @@ export function messageRecord(row: {
     format: row.format as 'xml' | 'json',
     encrypted: row.encrypted,
     raw: row.raw,
-    parsed: JSON.parse(row.parsed) as Record<string, unknown>,
+    parsed: parseExactJson(row.parsed) as Record<string, unknown>,
     msgType: opt(row.msgType),
     event: opt(row.event),
     fromUser: opt(row.fromUser),
@@ -258,7 +272,7 @@ export function payRecord(row: {
     summary: opt(row.summary),
     createTime: opt(row.createTime),
     raw: row.raw,
-    resource: JSON.parse(row.resource) as Record<string, unknown>,
+    resource: parseExactJson(row.resource) as Record<string, unknown>,
     receivedAt: row.receivedAt,
   };
 }
@@ -272,7 +286,7 @@ export function messageRow(m: NewCallbackMessage) {
     format: m.format,
     encrypted: m.encrypted,
     raw: m.raw,
-    parsed: JSON.stringify(m.parsed),
+    parsed: stringifyExactJson(m.parsed),
     msgType: m.msgType ?? null,
     event: m.event ?? null,
     fromUser: m.fromUser ?? null,
@@ -318,7 +332,7 @@ export function payRow(n: NewPayNotification) {
     summary: n.summary ?? null,
     createTime: n.createTime ?? null,
     raw: n.raw,
-    resource: JSON.stringify(n.resource),
+    resource: stringifyExactJson(n.resource),
     receivedAt: n.receivedAt,
   };
 }
