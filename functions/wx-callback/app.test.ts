@@ -22,14 +22,16 @@ const EXAMPLE = {
 const KEY = aesKeyOf(EXAMPLE.encodingAesKey);
 
 describe.each(testTargets())('wx-callback on $name', (target) => {
+  // The official example's app receives plaintext and encrypted pushes: compatible mode.
   const mp = testApp({
     kind: 'miniprogram',
     appId: EXAMPLE.appId,
     token: EXAMPLE.token,
     encodingAesKey: EXAMPLE.encodingAesKey,
+    messageMode: 'compatible',
   });
   const oaKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
-  const oa = testApp({ token: 'oatoken123', encodingAesKey: oaKey });
+  const oa = testApp({ token: 'oatoken123', encodingAesKey: oaKey, messageMode: 'compatible' });
   let hub: TestHub;
   beforeAll(async () => {
     hub = await createTestHub(target, { apps: [mp, oa] });

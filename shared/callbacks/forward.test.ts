@@ -105,8 +105,16 @@ describe.each(testTargets())('retention on $name', (target) => {
     await store.outbox.markDelivered(one?.id ?? -1, `w-${app}`, 1_500);
     await store.outbox.markFailed(two?.id ?? -1, `w-${app}`, 'HTTP 500', 0, 1_500);
     const clock = { now: () => 30 * 86_400_000 + 2_000 };
-    expect(await purgeExpired({ store, clock }, 0)).toEqual({ messages: 0, deliveries: 0 });
-    expect(await purgeExpired({ store, clock }, 30)).toEqual({ messages: 1, deliveries: 1 });
+    expect(await purgeExpired({ store, clock }, 0)).toEqual({
+      messages: 0,
+      deliveries: 0,
+      signatures: 0,
+    });
+    expect(await purgeExpired({ store, clock }, 30)).toEqual({
+      messages: 1,
+      deliveries: 1,
+      signatures: 0,
+    });
     expect(await store.messages.count(app)).toBe(1);
     expect((await store.outbox.list({ owner: app })).map((d) => d.status)).toEqual([
       'dead',

@@ -4,6 +4,7 @@ import type { ForwardRule } from '../config';
 import { describe } from '../http/app';
 import { type Logger, safeUrl } from '../http/log';
 import type { DeliveryRecord, NewDelivery, Store } from '../store';
+import { numberText, parseExactJson } from '../wechat/exact-json';
 
 /** Header that carries a delivery's idempotency key: the same for every attempt of it. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -24,7 +25,7 @@ export function matchingRules(
   return rules.filter((rule) =>
     Object.entries(rule.match ?? {}).every(([field, accepted]) => {
       const value = fields[field];
-      const text = typeof value === 'number' ? String(value) : value;
+      const text = typeof value === 'string' ? value : numberText(value);
       return (
         typeof text === 'string' && (Array.isArray(accepted) ? accepted : [accepted]).includes(text)
       );
@@ -113,7 +114,7 @@ export async function attemptDelivery(
     const text = await res.text();
     if (text.length > MAX_ANSWER_BYTES) return { ok: true };
     try {
-      return { ok: true, answer: JSON.parse(text) as unknown };
+      return { ok: true, answer: parseExactJson(text) };
     } catch {
       return { ok: true };
     }
@@ -242,12 +243,13 @@ export async function deliverNow(
 export interface PurgeSummary {
   messages: number;
   deliveries: number;
+  signatures: number;
 }
 
 /**
  * Retention (part of the refresh pass): deletes stored messages received, and delivered outbox
  * rows delivered, more than `retentionDays` ago, in batches; pending and dead deliveries stay.
- * `retentionDays` 0 keeps everything.
+ * `retentionDays` 0 keeps every message. Remembered push signatures go once expired, always.
  */
 export async function purgeExpired(
   deps: Pick<OutboxDeps, 'store' | 'clock'>,
@@ -255,7 +257,14 @@ export async function purgeExpired(
   batch = 1_000,
   maxBatches = 20,
 ): Promise<PurgeSummary> {
-  const summary: PurgeSummary = { messages: 0, deliveries: 0 };
+  const summary: PurgeSummary = { messages: 0, deliveries: 0, signatures: 0 };
+  // Remembered signatures are only needed while their timestamp is accepted, whatever the
+  // retention of messages.
+  for (let i = 0; i < maxBatches; i++) {
+    const n = await deps.store.messages.purgeSignatures(deps.clock.now(), batch);
+    summary.signatures += n;
+    if (n < batch) break;
+  }
   if (retentionDays <= 0) return summary;
   const before = deps.clock.now() - retentionDays * 86_400_000;
   for (let i = 0; i < maxBatches; i++) {

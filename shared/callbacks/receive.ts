@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Config } from '../config';
 import { describe } from '../http/app';
 import { AppError } from '../http/errors';
-import type { AppRecord } from '../store';
+import { type AppRecord, SignatureReplayError, type UsedSignature } from '../store';
+import { stringifyExactJson } from '../wechat/exact-json';
 import {
   aesKeyOf,
   decryptMessage,
@@ -101,9 +103,31 @@ interface OpenedPush {
   inner: PushBody;
   encrypted: boolean;
   keys?: { token: string; aesKey: Buffer; appId: string };
+  /** The signature that admitted the push, remembered against replays. */
+  signature?: string;
 }
 
-/** Verifies and opens a signed push: plaintext, compatible or safe mode. */
+// The Encrypt value of a safe-mode body, found without parsing it (XML with or without CDATA,
+// JSON with `\/` escapes allowed): the signature is checked over it before anything is parsed.
+const XML_ENCRYPT =
+  /<Encrypt>\s*(?:<!\[CDATA\[([A-Za-z0-9+/=]*)\]\]>|([A-Za-z0-9+/=]*))\s*<\/Encrypt>/;
+const JSON_ENCRYPT = /"Encrypt"\s*:\s*"((?:[A-Za-z0-9+/=]|\\\/)*)"/;
+
+/** The `Encrypt` value of a safe-mode body, taken out cheaply; `undefined` when absent. */
+export function encryptValueOf(body: string): string | undefined {
+  const start = body.trimStart()[0];
+  if (start === '<') {
+    const m = XML_ENCRYPT.exec(body);
+    return m === null ? undefined : (m[1] ?? m[2]);
+  }
+  if (start === '{') return JSON_ENCRYPT.exec(body)?.[1]?.replaceAll('\\/', '/');
+  return undefined;
+}
+
+/**
+ * Verifies and opens a signed push: plaintext, compatible or safe mode, as the app's
+ * `messageMode` allows. Nothing is parsed before a signature matched.
+ */
 function openSignedPush(
   deps: CallbackDeps,
   app: AppRecord,
@@ -112,9 +136,16 @@ function openSignedPush(
 ): OpenedPush {
   const token = callbackToken(app);
   if (q.encrypt_type === undefined || q.encrypt_type === '' || q.encrypt_type === 'raw') {
+    if (app.messageMode === 'safe') {
+      // WeChat sends a safe-mode app's pushes encrypted: a plaintext one is a downgrade.
+      throw new AppError(
+        'UNAUTHORIZED',
+        `app "${app.name}" is in safe message mode; a push without encrypt_type=aes is refused`,
+      );
+    }
     checkSignature(deps, token, q, q.signature, [], 'signature');
     const outer = parsePushBody(body);
-    return { outer, message: body, inner: outer, encrypted: false };
+    return { outer, message: body, inner: outer, encrypted: false, signature: q.signature };
   }
   if (q.encrypt_type !== 'aes') {
     throw new AppError('BAD_REQUEST', `encrypt_type "${q.encrypt_type.slice(0, 16)}" is not aes`);
@@ -122,12 +153,16 @@ function openSignedPush(
   if (app.encodingAesKey === undefined) {
     throw new AppError('CONFLICT', `app "${app.name}" has no encodingAesKey configured`);
   }
-  const outer = parsePushBody(body);
-  const encrypt = outer.fields.Encrypt;
-  if (typeof encrypt !== 'string' || encrypt === '') {
+  const encrypt = encryptValueOf(body);
+  if (encrypt === undefined || encrypt === '') {
     throw new AppError('BAD_REQUEST', 'safe-mode body has no Encrypt field');
   }
   checkSignature(deps, token, q, q.msg_signature, [encrypt], 'msg_signature');
+  const outer = parsePushBody(body);
+  if (outer.fields.Encrypt !== encrypt) {
+    // Two Encrypt fields, or one the quick look read differently: never open the other one.
+    throw new AppError('BAD_REQUEST', 'safe-mode body must have exactly one Encrypt field');
+  }
   const aesKey = aesKeyOf(app.encodingAesKey);
   let message: string;
   try {
@@ -139,13 +174,39 @@ function openSignedPush(
     throw err;
   }
   const inner = parsePushBody(message, 'decrypted message');
-  return { outer, message, inner, encrypted: true, keys: { token, aesKey, appId: app.appId } };
+  return {
+    outer,
+    message,
+    inner,
+    encrypted: true,
+    keys: { token, aesKey, appId: app.appId },
+    signature: q.msg_signature,
+  };
 }
 
 /** Opens a CloudRun push (no signature; only when `x-wx-source` is trusted). */
 function openCloudRunPush(body: string): OpenedPush {
   const outer = parsePushBody(body);
   return { outer, message: body, inner: outer, encrypted: false };
+}
+
+/**
+ * What the store remembers of a signed push's signature: a plaintext `signature` covers only the
+ * token, timestamp and nonce, so the body it came with is what tells WeChat's retry (same body)
+ * from a replay (another body). Kept until the timestamp falls out of the accepted skew.
+ */
+function usedSignature(
+  deps: CallbackDeps,
+  q: CallbackQuery,
+  signature: string | undefined,
+  body: string,
+): UsedSignature | undefined {
+  if (signature === undefined || q.timestamp === undefined) return undefined;
+  return {
+    signature: signature.slice(0, 64),
+    bodyHash: createHash('sha256').update(body, 'utf8').digest('hex'),
+    expiresAt: (Number(q.timestamp) + deps.config.callbackMaxSkewSeconds) * 1000,
+  };
 }
 
 const SUCCESS: CallbackAnswer = {
@@ -196,7 +257,7 @@ export async function receivePush(
   const rules = matchingRules(app.forward, opened.inner.fields).filter(
     (r, i, all) => all.findIndex((o) => o.url === r.url) === i,
   );
-  const payload = JSON.stringify({
+  const payload = stringifyExactJson({
     app: app.name,
     appId: app.appId,
     receivedAt: new Date(receivedAt).toISOString(),
@@ -228,8 +289,13 @@ export async function receivePush(
       },
       deliveries,
       receivedAt,
+      usedSignature(deps, q, opened.signature, body),
     );
   } catch (err) {
+    if (err instanceof SignatureReplayError) {
+      deps.log.warn({ app: app.name }, 'push refused: signature already used with another body');
+      throw new AppError('UNAUTHORIZED', 'this signature was already used with another body');
+    }
     deps.log.error({ app: app.name, err: describe(err) }, 'push not stored: database error');
     throw new AppError('UNAVAILABLE', 'the push could not be stored; WeChat will retry');
   }

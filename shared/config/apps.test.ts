@@ -25,6 +25,25 @@ describe('parseAppsFile', () => {
     expect(f).toEqual({ apps: [{ ...good, tokenMode: 'stable', forward: [] }], merchants: [] });
   });
 
+  it('checks messageMode: a known mode, an AES key unless plain, and a kind that gets pushes', () => {
+    const key = 'A'.repeat(43);
+    const f = parseAppsFile(
+      JSON.stringify({
+        apps: [{ ...good, token: 'tok', encodingAesKey: key, messageMode: 'compatible' }],
+      }),
+    );
+    expect(f.apps[0]?.messageMode).toBe('compatible');
+    expect(problems({ apps: [{ ...good, messageMode: 'safe' }] })).toEqual([
+      'apps[0] "shop-mp" messageMode: safe needs encodingAesKey',
+    ]);
+    expect(problems({ apps: [{ ...good, messageMode: 'secret' }] })).toEqual([
+      'apps[0] "shop-mp" messageMode: must be plain, compatible or safe',
+    ]);
+    expect(problems({ apps: [{ ...good, kind: 'douyin', messageMode: 'plain' }] })).toEqual([
+      'apps[0] "shop-mp" messageMode: applies to official, miniprogram, component apps only',
+    ]);
+  });
+
   it('reports malformed JSON', () => {
     expect(problems('{"apps": [')).toEqual(['not valid JSON']);
   });

@@ -26,6 +26,24 @@ export type AppKind = (typeof APP_KINDS)[number];
 export const TOKEN_MODES = ['stable', 'classic'] as const;
 export type TokenMode = (typeof TOKEN_MODES)[number];
 
+/**
+ * How WeChat sends an app's pushes (its "message encryption mode" setting): `plain` text,
+ * `compatible` (both), or `safe` (encrypted only). A `safe` app refuses a plaintext push.
+ */
+export const MESSAGE_MODES = ['plain', 'compatible', 'safe'] as const;
+export type MessageMode = (typeof MESSAGE_MODES)[number];
+
+/** Kinds that receive WeChat's signed pushes and so may set `messageMode`. */
+const MESSAGE_MODE_KINDS: readonly AppKind[] = ['official', 'miniprogram', 'component'];
+
+/** The mode an app runs in: as configured, else `safe` when it has an AES key, else `plain`. */
+export function messageModeOf(app: {
+  messageMode?: MessageMode | undefined;
+  encodingAesKey?: string | undefined;
+}): MessageMode {
+  return app.messageMode ?? (app.encodingAesKey === undefined ? 'plain' : 'safe');
+}
+
 /** `name` of an app or merchant: used in URLs and as the owner of stored rows. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -78,10 +96,12 @@ export interface AppConfig {
   token?: string;
   encodingAesKey?: string;
   tokenMode: TokenMode;
+  /** Absent: {@link messageModeOf} picks the default. */
+  messageMode?: MessageMode;
   forward: ForwardRule[];
 }
 
-const appSchema: Check<AppConfig> = object(
+const appFields: Check<AppConfig> = object(
   {
     name,
     kind: oneOf(APP_KINDS, `must be one of ${APP_KINDS.join(', ')}`),
@@ -92,10 +112,31 @@ const appSchema: Check<AppConfig> = object(
       str(matches(/^[A-Za-z0-9]{43}$/, 'must be exactly 43 letters or digits')),
     ),
     tokenMode: withDefault(oneOf(TOKEN_MODES, 'must be stable or classic'), 'stable'),
+    messageMode: optional(oneOf(MESSAGE_MODES, 'must be plain, compatible or safe')),
     forward: withDefault(array(forwardRule), []),
   },
   { strict: true },
 );
+
+const appSchema: Check<AppConfig> = (value, path, issues) => {
+  const app = appFields(value, path, issues);
+  if (app === INVALID || app.messageMode === undefined) return app;
+  if (!MESSAGE_MODE_KINDS.includes(app.kind)) {
+    issues.push({
+      path: [...path, 'messageMode'],
+      message: `applies to ${MESSAGE_MODE_KINDS.join(', ')} apps only`,
+    });
+    return INVALID;
+  }
+  if (app.messageMode !== 'plain' && app.encodingAesKey === undefined) {
+    issues.push({
+      path: [...path, 'messageMode'],
+      message: `${app.messageMode} needs encodingAesKey`,
+    });
+    return INVALID;
+  }
+  return app;
+};
 
 const platformCertificate = object(
   {

@@ -4,7 +4,7 @@ import type { AppConfig } from '../config';
 import type { DatabaseHandle } from '../db/client';
 import type { OpenedStore, TestTarget } from './testing';
 import { openTestStore, testTargets, uniqueName } from './testing';
-import type { NewCallbackMessage, Store } from './types';
+import { type NewCallbackMessage, SignatureReplayError, type Store } from './types';
 
 const NOW = 1_800_000_000_000;
 
@@ -298,6 +298,53 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(await store.messages.count(a)).toBe(1);
       await store.messages.finishReply(first.message.id, '<xml>reply</xml>');
       expect((await store.messages.get(a, 'm1'))?.reply).toBe('<xml>reply</xml>');
+    });
+
+    it('remembers a push signature with its message: same body goes on, another body is a replay', async () => {
+      const a = uniqueName('sig');
+      const sig = { signature: 'f'.repeat(40), bodyHash: 'a'.repeat(64), expiresAt: NOW + 300_000 };
+      const first = await store.messages.insert(message(a, 's1'), [], NOW, sig);
+      expect(first.inserted).toBe(true);
+      // WeChat's retry: same signature, same body.
+      const retry = await store.messages.insert(message(a, 's1'), [], NOW, sig);
+      expect(retry).toMatchObject({ inserted: false, message: { id: first.message.id } });
+      // Another body under the same signature: refused, and its message is not stored.
+      await expect(
+        store.messages.insert(message(a, 's2'), [], NOW, { ...sig, bodyHash: 'b'.repeat(64) }),
+      ).rejects.toBeInstanceOf(SignatureReplayError);
+      expect(await store.messages.get(a, 's2')).toBeUndefined();
+      // The same signature under another app is that app's own.
+      const other = uniqueName('sig');
+      const own = { ...sig, bodyHash: 'c'.repeat(64) };
+      expect((await store.messages.insert(message(other, 's1'), [], NOW, own)).inserted).toBe(true);
+      // Concurrent deliveries of one push with two bodies: exactly one body wins.
+      const race = uniqueName('sig');
+      const raced = await Promise.allSettled(
+        ['1', '2', '3', '4'].map((n) =>
+          store.messages.insert(message(race, `r${n}`), [], NOW, {
+            ...sig,
+            bodyHash: n.repeat(64),
+          }),
+        ),
+      );
+      expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(await store.messages.count(race)).toBe(1);
+      // Purged once expired; a purge before that keeps it.
+      await store.messages.purgeSignatures(NOW, 1000);
+      expect(
+        await store.messages
+          .insert(message(a, 's3'), [], NOW, { ...sig, bodyHash: 'd'.repeat(64) })
+          .catch((e: unknown) => e),
+      ).toBeInstanceOf(SignatureReplayError);
+      expect(await store.messages.purgeSignatures(NOW + 300_001, 1000)).toBeGreaterThanOrEqual(3);
+      expect(
+        (
+          await store.messages.insert(message(a, 's3'), [], NOW, {
+            ...sig,
+            bodyHash: 'd'.repeat(64),
+          })
+        ).inserted,
+      ).toBe(true);
     });
 
     it('commits deliveries with the message, drains them with retries, and marks dead after max attempts', async () => {

@@ -1,4 +1,11 @@
-import type { AppConfig, AppKind, ForwardRule, MerchantConfig, TokenMode } from '../config';
+import type {
+  AppConfig,
+  AppKind,
+  ForwardRule,
+  MerchantConfig,
+  MessageMode,
+  TokenMode,
+} from '../config';
 
 /** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
 export type Source = 'file' | 'api';
@@ -12,6 +19,8 @@ export interface AppRecord {
   token: string | undefined;
   encodingAesKey: string | undefined;
   tokenMode: TokenMode;
+  /** Resolved: as configured, else the default ({@link messageModeOf}). */
+  messageMode: MessageMode;
   forward: ForwardRule[];
   source: Source;
   enabled: boolean;
@@ -174,16 +183,40 @@ export interface DeliveryRecord extends NewDelivery {
   deliveredAt: number | undefined;
 }
 
+/** The signature a push came with, remembered to refuse its reuse with another body. */
+export interface UsedSignature {
+  /** `signature` or `msg_signature` as sent (hex). */
+  signature: string;
+  /** SHA-256 of the raw body, hex. */
+  bodyHash: string;
+  /** Epoch ms after which the signature's timestamp is refused anyway; purged then. */
+  expiresAt: number;
+}
+
+/** A signature already used with another body: a replay. Nothing was stored. */
+export class SignatureReplayError extends Error {
+  override name = 'SignatureReplayError';
+  constructor() {
+    super('this signature was already used with another body');
+  }
+}
+
 export interface MessagesRepo {
   /**
    * Stores a message and its deliveries in one transaction. A duplicate dedup key stores nothing
-   * and returns the first delivery's row (`inserted: false`) — never an error.
+   * and returns the first delivery's row (`inserted: false`) — never an error. With `signature`,
+   * the same transaction first records it (one indexed insert): seen before with the same body
+   * (WeChat's retry) it goes on as usual; seen with another body it stores nothing and throws
+   * {@link SignatureReplayError}.
    */
   insert(
     msg: NewCallbackMessage,
     deliveries: NewDelivery[],
     now: number,
+    signature?: UsedSignature,
   ): Promise<{ inserted: boolean; message: CallbackMessageRecord }>;
+  /** Deletes remembered signatures that expired before `before`; returns how many. */
+  purgeSignatures(before: number, limit: number): Promise<number>;
   get(app: string, dedupKey: string): Promise<CallbackMessageRecord | undefined>;
   /** How many messages of `app` are stored. */
   count(app: string): Promise<number>;

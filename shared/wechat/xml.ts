@@ -123,7 +123,8 @@ export function parseXml(input: string): XmlFields {
       } else if (input[pos] === '<') {
         if (input[pos + 1] === '!' || input[pos + 1] === '?') fail('declarations are not accepted');
         const [childTag, value] = element(depth + 1);
-        fields ??= {};
+        // Null prototype: tags such as __proto__ or toString are stored as sent.
+        fields ??= Object.create(null) as XmlFields;
         const prior = fields[childTag];
         if (prior === undefined) fields[childTag] = value;
         else if (Array.isArray(prior)) prior.push(value);

@@ -24,6 +24,8 @@ export const apps = mysqlTable('apps', {
   callbackToken: text('callback_token'),
   encodingAesKey: text('encoding_aes_key'),
   tokenMode: varchar('token_mode', { length: 16 }).notNull(),
+  /** `plain`, `compatible` or `safe` as configured; null takes the default (safe with an AES key). */
+  messageMode: varchar('message_mode', { length: 16 }),
   forward: text('forward').notNull(),
   source: varchar('source', { length: 8 }).notNull(),
   enabled: boolean('enabled').notNull(),
@@ -147,5 +149,25 @@ export const payNotifications = mysqlTable(
   (t) => [
     uniqueIndex('pay_notifications_merchant_id_unique').on(t.merchant, t.notificationId),
     index('pay_notifications_received_at_idx').on(t.receivedAt),
+  ],
+);
+
+/**
+ * Signatures of accepted pushes, kept while their timestamp is inside the accepted skew: a
+ * signature seen again with another body is a replay (a plaintext `signature` does not cover
+ * the body). `body_hash` is SHA-256 of the raw body, hex.
+ */
+export const callbackSignatures = mysqlTable(
+  'callback_signatures',
+  {
+    id: bigint('id', { mode: 'number' }).autoincrement().primaryKey(),
+    app: varchar('app', { length: 64 }).notNull(),
+    signature: varchar('signature', { length: 64 }).notNull(),
+    bodyHash: varchar('body_hash', { length: 64 }).notNull(),
+    expiresAt: ms('expires_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('callback_signatures_app_signature_unique').on(t.app, t.signature),
+    index('callback_signatures_expires_at_idx').on(t.expiresAt),
   ],
 );

@@ -14,6 +14,7 @@ export const apps = sqliteTable('apps', {
   callbackToken: text('callback_token'),
   encodingAesKey: text('encoding_aes_key'),
   tokenMode: text('token_mode').notNull(),
+  messageMode: text('message_mode'),
   forward: text('forward').notNull(),
   source: text('source').notNull(),
   enabled: bool('enabled').notNull(),
@@ -130,5 +131,20 @@ export const payNotifications = sqliteTable(
   (t) => [
     uniqueIndex('pay_notifications_merchant_id_unique').on(t.merchant, t.notificationId),
     index('pay_notifications_received_at_idx').on(t.receivedAt),
+  ],
+);
+
+export const callbackSignatures = sqliteTable(
+  'callback_signatures',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    app: text('app').notNull(),
+    signature: text('signature').notNull(),
+    bodyHash: text('body_hash').notNull(),
+    expiresAt: ms('expires_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('callback_signatures_app_signature_unique').on(t.app, t.signature),
+    index('callback_signatures_expires_at_idx').on(t.expiresAt),
   ],
 );

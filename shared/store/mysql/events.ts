@@ -1,6 +1,11 @@
 import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
-import { callbackMessages, outbox, payNotifications } from '../../db/schema/mysql';
+import {
+  callbackMessages,
+  callbackSignatures,
+  outbox,
+  payNotifications,
+} from '../../db/schema/mysql';
 import {
   deliveryRecord,
   deliveryRows,
@@ -9,7 +14,13 @@ import {
   payRecord,
   payRow,
 } from '../codec';
-import type { MessagesRepo, OutboxRepo, PayNotificationsRepo } from '../types';
+import {
+  type MessagesRepo,
+  type OutboxRepo,
+  type PayNotificationsRepo,
+  SignatureReplayError,
+  type UsedSignature,
+} from '../types';
 import { affected, isDuplicateKey } from './util';
 
 /**
@@ -34,6 +45,29 @@ async function insertOnce(
   }
 }
 
+/**
+ * Records a push's signature inside the message's transaction: one `INSERT IGNORE` on the unique
+ * (app, signature) key; only when it was there already is its body hash read and compared.
+ */
+async function rememberSignature(
+  tx: MySql2Database,
+  app: string,
+  signature: UsedSignature,
+): Promise<void> {
+  const r = await tx
+    .insert(callbackSignatures)
+    .ignore()
+    .values({ app, ...signature });
+  if (affected(r) > 0) return;
+  const [prior] = await tx
+    .select({ bodyHash: callbackSignatures.bodyHash })
+    .from(callbackSignatures)
+    .where(
+      and(eq(callbackSignatures.app, app), eq(callbackSignatures.signature, signature.signature)),
+    );
+  if (prior?.bodyHash !== signature.bodyHash) throw new SignatureReplayError();
+}
+
 /** Callback messages on MySQL/MariaDB. */
 export function mysqlMessages(db: MySql2Database): MessagesRepo {
   const get = async (app: string, dedupKey: string) => {
@@ -44,10 +78,11 @@ export function mysqlMessages(db: MySql2Database): MessagesRepo {
     return row;
   };
   return {
-    async insert(msg, deliveries, now) {
+    async insert(msg, deliveries, now, signature) {
       const inserted = await insertOnce(
         db,
         async (tx) => {
+          if (signature !== undefined) await rememberSignature(tx, msg.app, signature);
           const [r] = await tx.insert(callbackMessages).values(messageRow(msg)).$returningId();
           if (r === undefined) throw new Error('insert returned no id');
           return r.id;
@@ -86,6 +121,15 @@ export function mysqlMessages(db: MySql2Database): MessagesRepo {
           .delete(callbackMessages)
           .where(lt(callbackMessages.receivedAt, before))
           .orderBy(asc(callbackMessages.receivedAt))
+          .limit(limit),
+      );
+    },
+    async purgeSignatures(before, limit) {
+      return affected(
+        await db
+          .delete(callbackSignatures)
+          .where(lt(callbackSignatures.expiresAt, before))
+          .orderBy(asc(callbackSignatures.expiresAt))
           .limit(limit),
       );
     },

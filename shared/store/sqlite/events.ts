@@ -1,6 +1,11 @@
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { callbackMessages, outbox, payNotifications } from '../../db/schema/sqlite';
+import {
+  callbackMessages,
+  callbackSignatures,
+  outbox,
+  payNotifications,
+} from '../../db/schema/sqlite';
 import {
   deliveryRecord,
   deliveryRows,
@@ -9,7 +14,12 @@ import {
   payRecord,
   payRow,
 } from '../codec';
-import type { MessagesRepo, OutboxRepo, PayNotificationsRepo } from '../types';
+import {
+  type MessagesRepo,
+  type OutboxRepo,
+  type PayNotificationsRepo,
+  SignatureReplayError,
+} from '../types';
 
 /** Callback messages on SQLite; message and deliveries commit in one transaction. */
 export function sqliteMessages(db: BetterSQLite3Database): MessagesRepo {
@@ -21,8 +31,28 @@ export function sqliteMessages(db: BetterSQLite3Database): MessagesRepo {
       .get();
 
   return {
-    async insert(msg, deliveries, now) {
+    async insert(msg, deliveries, now, signature) {
       const inserted = db.transaction((tx) => {
+        if (signature !== undefined) {
+          const s = tx
+            .insert(callbackSignatures)
+            .values({ app: msg.app, ...signature })
+            .onConflictDoNothing()
+            .run();
+          if (s.changes === 0) {
+            const prior = tx
+              .select({ bodyHash: callbackSignatures.bodyHash })
+              .from(callbackSignatures)
+              .where(
+                and(
+                  eq(callbackSignatures.app, msg.app),
+                  eq(callbackSignatures.signature, signature.signature),
+                ),
+              )
+              .get();
+            if (prior?.bodyHash !== signature.bodyHash) throw new SignatureReplayError();
+          }
+        }
         const r = tx.insert(callbackMessages).values(messageRow(msg)).onConflictDoNothing().run();
         if (r.changes === 0) return false;
         const id = Number(r.lastInsertRowid);
@@ -68,6 +98,14 @@ export function sqliteMessages(db: BetterSQLite3Database): MessagesRepo {
         .where(lt(callbackMessages.receivedAt, before))
         .limit(limit);
       return db.delete(callbackMessages).where(inArray(callbackMessages.id, ids)).run().changes;
+    },
+    async purgeSignatures(before, limit) {
+      const ids = db
+        .select({ id: callbackSignatures.id })
+        .from(callbackSignatures)
+        .where(lt(callbackSignatures.expiresAt, before))
+        .limit(limit);
+      return db.delete(callbackSignatures).where(inArray(callbackSignatures.id, ids)).run().changes;
     },
   };
 }
