@@ -186,6 +186,27 @@ describe.each(testTargets())('wx-callback hardening on $name', (target) => {
     expect(await count(compatOa.name)).toBe(before);
   });
 
+  it('refuses an encrypted push replayed as plaintext to a compatible app (encrypt_type dropped)', async () => {
+    const p = signPush({
+      app: compatOa.name,
+      token: 'compattoken',
+      message: event('o-strip', 'subscribe'),
+      timestamp: now,
+      nonce: '302',
+      encrypt: { aesKey, appId: compatOa.appId, format: 'xml' },
+    });
+    expect((await post(p.path, p.body)).status).toBe(200);
+    const before = await count(compatOa.name);
+    const stripped = p.path.replace(/&encrypt_type=aes&msg_signature=[0-9a-f]+/, '');
+    // The same bytes read as plaintext, and a forged plaintext body under the same URL.
+    for (const body of [p.body, event('o-forged', 'subscribe')]) {
+      const res = await post(stripped, body);
+      expect(res.status).toBe(401);
+      expect(await res.text()).toContain('already used with another body');
+    }
+    expect(await count(compatOa.name)).toBe(before);
+  });
+
   it('forgets used signatures once their timestamp is out of the accepted skew', async () => {
     const clock = hub.sim.sim.clock;
     const p = signPush({

@@ -9,6 +9,7 @@ import {
   decryptMessage,
   MessageCryptoError,
   signatureOf,
+  wechatSignature,
 } from '../wechat/message-crypto';
 import { deliverNow, matchingRules, type OutboxDeps, receiverDeliveries } from './forward';
 import { dedupKey, type PushBody, parsePushBody, summarize } from './message';
@@ -103,8 +104,12 @@ interface OpenedPush {
   inner: PushBody;
   encrypted: boolean;
   keys?: { token: string; aesKey: Buffer; appId: string };
-  /** The signature that admitted the push, remembered against replays. */
-  signature?: string;
+  /**
+   * What identifies this delivery against replays: `sha1(sort(token, timestamp, nonce))`, the
+   * plaintext `signature` WeChat sends with every push. One key for a push in every mode, so a
+   * safe-mode push replayed as plaintext (or with another outer body) meets its own record.
+   */
+  replayKey?: string;
 }
 
 // The Encrypt value of a safe-mode body, found without parsing it (XML with or without CDATA,
@@ -123,6 +128,10 @@ export function encryptValueOf(body: string): string | undefined {
   if (start === '{') return JSON_ENCRYPT.exec(body)?.[1]?.replaceAll('\\/', '/');
   return undefined;
 }
+
+/** See {@link OpenedPush.replayKey}; called once the timestamp and nonce were verified. */
+const replayKeyOf = (token: string, q: CallbackQuery) =>
+  wechatSignature(token, q.timestamp ?? '', q.nonce ?? '');
 
 /**
  * Verifies and opens a signed push: plaintext, compatible or safe mode, as the app's
@@ -145,7 +154,13 @@ function openSignedPush(
     }
     checkSignature(deps, token, q, q.signature, [], 'signature');
     const outer = parsePushBody(body);
-    return { outer, message: body, inner: outer, encrypted: false, signature: q.signature };
+    return {
+      outer,
+      message: body,
+      inner: outer,
+      encrypted: false,
+      replayKey: replayKeyOf(token, q),
+    };
   }
   if (q.encrypt_type !== 'aes') {
     throw new AppError('BAD_REQUEST', `encrypt_type "${q.encrypt_type.slice(0, 16)}" is not aes`);
@@ -180,7 +195,7 @@ function openSignedPush(
     inner,
     encrypted: true,
     keys: { token, aesKey, appId: app.appId },
-    signature: q.msg_signature,
+    replayKey: replayKeyOf(token, q),
   };
 }
 
@@ -191,20 +206,25 @@ function openCloudRunPush(body: string): OpenedPush {
 }
 
 /**
- * What the store remembers of a signed push's signature: a plaintext `signature` covers only the
- * token, timestamp and nonce, so the body it came with is what tells WeChat's retry (same body)
- * from a replay (another body). Kept until the timestamp falls out of the accepted skew.
+ * What the store remembers of a signed push: a plaintext `signature` covers only the token,
+ * timestamp and nonce, so the body it came with is what tells WeChat's retry (same body) from a
+ * replay (another body). Kept until the timestamp falls out of the accepted skew.
  */
 function usedSignature(
   deps: CallbackDeps,
   q: CallbackQuery,
-  signature: string | undefined,
+  opened: Pick<OpenedPush, 'replayKey' | 'encrypted'>,
   body: string,
 ): UsedSignature | undefined {
-  if (signature === undefined || q.timestamp === undefined) return undefined;
+  if (opened.replayKey === undefined || q.timestamp === undefined) return undefined;
   return {
-    signature: signature.slice(0, 64),
-    bodyHash: createHash('sha256').update(body, 'utf8').digest('hex'),
+    signature: opened.replayKey,
+    // The mode is part of what was received: the same bytes read as plaintext instead of
+    // encrypted (encrypt_type dropped from the URL) are not WeChat's retry.
+    bodyHash: createHash('sha256')
+      .update(opened.encrypted ? 'aes\n' : 'raw\n', 'utf8')
+      .update(body, 'utf8')
+      .digest('hex'),
     expiresAt: (Number(q.timestamp) + deps.config.callbackMaxSkewSeconds) * 1000,
   };
 }
@@ -289,7 +309,7 @@ export async function receivePush(
       },
       deliveries,
       receivedAt,
-      usedSignature(deps, q, opened.signature, body),
+      usedSignature(deps, q, opened, body),
     );
   } catch (err) {
     if (err instanceof SignatureReplayError) {
