@@ -4,6 +4,7 @@ import { createTestHub, TEST_API_KEY, testApp } from '../functions/testing';
 import { signPush } from '../functions/wx-callback/testing';
 import { createDeps } from '../shared/platform/deps';
 import { listen } from '../shared/platform/server';
+import type { Store } from '../shared/store';
 import type { TestTarget } from '../shared/store/testing';
 import {
   aesKeyOf,
@@ -55,14 +56,33 @@ async function cryptoAlone(ctx: BenchContext): Promise<BenchResult[]> {
 }
 
 /**
+ * The same store with replay protection off: pushes are stored without their signature (what the
+ * hub did before it remembered signatures). Only the bench builds this, to measure that one write.
+ */
+function withoutReplayMemory(store: Store): Store {
+  const messages: Store['messages'] = {
+    ...store.messages,
+    insert: (msg, deliveries, now) => store.messages.insert(msg, deliveries, now),
+  };
+  return { ...store, messages };
+}
+
+/**
  * Safe-mode pushes (verify + decrypt + parse + store + answer) against the cached token route on
- * the same server in the same run. Every push is distinct (its own MsgId), signed beforehand.
+ * the same server in the same run, with replay protection on (the hub as shipped) and off (the
+ * signature not remembered), interleaved. Every push is distinct (its own MsgId), signed beforehand.
  */
 async function pushRoute(target: TestTarget, ctx: BenchContext): Promise<BenchResult[]> {
   const app = testApp({ token: TOKEN, encodingAesKey: ENCODING_AES_KEY, tokenMode: 'classic' });
   const hub = await createTestHub(target, { apps: [app] });
   const deps = createDeps({ ...hub.deps, log: discardingLog() });
   const server = await listen(createHubApp(deps), 0, discardingLog(), '127.0.0.1');
+  const offDeps = createDeps({
+    ...hub.deps,
+    store: withoutReplayMemory(hub.deps.store),
+    log: discardingLog(),
+  });
+  const offServer = await listen(createHubApp(offDeps), 0, discardingLog(), '127.0.0.1');
   try {
     const now = Math.floor(hub.sim.sim.clock.now() / 1000);
     const key = aesKeyOf(ENCODING_AES_KEY);
@@ -78,7 +98,7 @@ async function pushRoute(target: TestTarget, ctx: BenchContext): Promise<BenchRe
         encrypt: { aesKey: key, appId: app.appId, format: 'xml' },
       });
     };
-    const pool = Array.from({ length: 60_000 }, nextPush);
+    const pool = Array.from({ length: 90_000 }, nextPush);
     let used = 0;
     const next = () => {
       const p = pool[used++];
@@ -87,27 +107,31 @@ async function pushRoute(target: TestTarget, ctx: BenchContext): Promise<BenchRe
     };
     const headers = { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'text/xml' };
     const tokenPath = `${server.url}/v1/apps/${app.name}/token`;
-    const load = (push: boolean, durationMs: number) =>
+    const load = (mode: 'token' | 'push' | 'push-off', durationMs: number) =>
       httpLoad({
-        url: push ? server.url : tokenPath,
+        url: mode === 'token' ? tokenPath : mode === 'push' ? server.url : offServer.url,
         headers,
         concurrency: 16,
         durationMs,
-        ...(push ? { next } : {}),
+        ...(mode === 'token' ? {} : { next }),
       });
-    await load(false, ctx.warmupMs);
-    await load(true, ctx.warmupMs);
+    await load('token', ctx.warmupMs);
+    await load('push', ctx.warmupMs);
+    await load('push-off', ctx.warmupMs);
     const tokens: number[] = [];
     const pushes: number[] = [];
+    const offs: number[] = [];
     for (let round = 0; round < 3; round++) {
-      tokens.push(await load(false, ctx.durationMs));
-      pushes.push(await load(true, ctx.durationMs));
+      tokens.push(await load('token', ctx.durationMs));
+      pushes.push(await load('push', ctx.durationMs));
+      offs.push(await load('push-off', ctx.durationMs));
     }
     const token = median(tokens);
     const push = median(pushes);
+    const off = median(offs);
     const stored = await hub.deps.store.messages.count(app.name);
     ctx.log(
-      `${target.name}: token route ${formatOps(token)}/s; safe-mode push ${formatOps(push)}/s, ratio ${(push / token).toFixed(2)}; ${stored} pushes stored (${used} sent)`,
+      `${target.name}: token route ${formatOps(token)}/s; safe-mode push ${formatOps(push)}/s, ratio ${(push / token).toFixed(3)}; without replay memory ${formatOps(off)}/s, ratio ${(off / token).toFixed(3)} (goal: drop <= 0.01, measured ${(off / token - push / token).toFixed(3)}); ${stored} pushes stored (${used} sent)`,
     );
     if (stored !== used) throw new Error(`expected ${used} stored pushes, found ${stored}`);
     const baseline = { name: 'cached token route', opsPerSec: token };
@@ -119,9 +143,16 @@ async function pushRoute(target: TestTarget, ctx: BenchContext): Promise<BenchRe
         opsPerSec: push,
         baseline,
       },
+      {
+        bench: 'POST /wx/{app}/callback, safe mode, no replay memory',
+        target: target.name,
+        opsPerSec: off,
+        baseline,
+      },
     ];
   } finally {
     await server.close(1_000);
+    await offServer.close(1_000);
     await hub.close();
   }
 }

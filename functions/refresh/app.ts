@@ -21,7 +21,8 @@ export async function refreshNow(deps: Deps) {
   });
   const outbox = await drainOutbox(deps);
   const purged = await purgeExpired(deps, deps.config.messageRetentionDays);
-  if (outbox.delivered + outbox.retrying + outbox.dead + purged.messages + purged.deliveries > 0) {
+  const purgedRows = purged.messages + purged.deliveries + purged.signatures;
+  if (outbox.delivered + outbox.retrying + outbox.dead + purgedRows > 0) {
     deps.log.info({ outbox, purged }, 'outbox drained');
   }
   return { ...tokens, outbox, purged };
