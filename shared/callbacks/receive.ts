@@ -1,19 +1,22 @@
-import { createHash } from 'node:crypto';
 import type { Config } from '../config';
 import { describe } from '../http/app';
 import { AppError } from '../http/errors';
-import { type AppRecord, SignatureReplayError, type UsedSignature } from '../store';
+import { type AppRecord, SignatureReplayError } from '../store';
 import { stringifyExactJson } from '../wechat/exact-json';
-import {
-  aesKeyOf,
-  decryptMessage,
-  MessageCryptoError,
-  signatureOf,
-  wechatSignature,
-} from '../wechat/message-crypto';
 import { deliverNow, matchingRules, type OutboxDeps, receiverDeliveries } from './forward';
-import { dedupKey, type PushBody, parsePushBody, summarize } from './message';
+import { dedupKey, summarize } from './message';
 import { answerType, encryptReply, renderReply, replyOf } from './reply';
+import {
+  type CallbackQuery,
+  type OpenedPush,
+  openCloudRunPush,
+  openSignedPush,
+  requireCallbackKind,
+  usedSignature,
+} from './verify';
+
+export type { CallbackQuery } from './verify';
+export { verifyServer } from './verify';
 
 export interface CallbackDeps extends OutboxDeps {
   config: Pick<
@@ -22,211 +25,11 @@ export interface CallbackDeps extends OutboxDeps {
   >;
 }
 
-/** The query WeChat puts on callback URLs (wechat.md §3.2, §3.3). */
-export interface CallbackQuery {
-  signature?: string | undefined;
-  timestamp?: string | undefined;
-  nonce?: string | undefined;
-  echostr?: string | undefined;
-  encrypt_type?: string | undefined;
-  msg_signature?: string | undefined;
-}
-
 /** What the route sends back to WeChat. */
 export interface CallbackAnswer {
   status: number;
   body: string;
   contentType: string;
-}
-
-const CALLBACK_KINDS = new Set(['official', 'miniprogram']);
-
-function requireCallbackKind(app: AppRecord): void {
-  if (!CALLBACK_KINDS.has(app.kind)) {
-    throw new AppError(
-      'BAD_REQUEST',
-      `app "${app.name}" is a ${app.kind} app; /wx/{app}/callback is for official and miniprogram apps`,
-    );
-  }
-}
-
-function callbackToken(app: AppRecord): string {
-  requireCallbackKind(app);
-  if (app.token === undefined) {
-    throw new AppError('CONFLICT', `app "${app.name}" has no callback token configured`);
-  }
-  return app.token;
-}
-
-/** Checks `timestamp` against the clock and `presented` against `sha1(sort(token, ts, nonce, …))`. */
-function checkSignature(
-  deps: CallbackDeps,
-  token: string,
-  q: CallbackQuery,
-  presented: string | undefined,
-  extra: string[],
-  what: string,
-): void {
-  if (q.timestamp === undefined || q.nonce === undefined || presented === undefined) {
-    throw new AppError('UNAUTHORIZED', `missing ${what}, timestamp or nonce`);
-  }
-  if (!/^\d{1,12}$/.test(q.timestamp))
-    throw new AppError('UNAUTHORIZED', 'timestamp is not a number');
-  const skew = Math.abs(deps.clock.now() / 1000 - Number(q.timestamp));
-  if (skew > deps.config.callbackMaxSkewSeconds) {
-    throw new AppError(
-      'UNAUTHORIZED',
-      `timestamp is ${Math.round(skew)} s from now (at most ${deps.config.callbackMaxSkewSeconds} s accepted)`,
-    );
-  }
-  if (!signatureOf(presented, token, q.timestamp, q.nonce, ...extra)) {
-    throw new AppError('UNAUTHORIZED', `${what} does not match`);
-  }
-}
-
-/**
- * Server verification (GET): answers `echostr` verbatim when `signature` matches the app's
- * callback token; throws 401 otherwise.
- */
-export function verifyServer(deps: CallbackDeps, app: AppRecord, q: CallbackQuery): string {
-  const token = callbackToken(app);
-  checkSignature(deps, token, q, q.signature, [], 'signature');
-  if (q.echostr === undefined || q.echostr === '') {
-    throw new AppError('BAD_REQUEST', 'echostr is missing');
-  }
-  return q.echostr;
-}
-
-interface OpenedPush {
-  outer: PushBody;
-  /** The message as text (decrypted in safe mode) and its fields. */
-  message: string;
-  inner: PushBody;
-  encrypted: boolean;
-  keys?: { token: string; aesKey: Buffer; appId: string };
-  /**
-   * What identifies this delivery against replays: `sha1(sort(token, timestamp, nonce))`, the
-   * plaintext `signature` WeChat sends with every push. One key for a push in every mode, so a
-   * safe-mode push replayed as plaintext (or with another outer body) meets its own record.
-   */
-  replayKey?: string;
-}
-
-// The Encrypt value of a safe-mode body, found without parsing it (XML with or without CDATA,
-// JSON with `\/` escapes allowed): the signature is checked over it before anything is parsed.
-const XML_ENCRYPT =
-  /<Encrypt>\s*(?:<!\[CDATA\[([A-Za-z0-9+/=]*)\]\]>|([A-Za-z0-9+/=]*))\s*<\/Encrypt>/;
-const JSON_ENCRYPT = /"Encrypt"\s*:\s*"((?:[A-Za-z0-9+/=]|\\\/)*)"/;
-
-/** The `Encrypt` value of a safe-mode body, taken out cheaply; `undefined` when absent. */
-export function encryptValueOf(body: string): string | undefined {
-  const start = body.trimStart()[0];
-  if (start === '<') {
-    const m = XML_ENCRYPT.exec(body);
-    return m === null ? undefined : (m[1] ?? m[2]);
-  }
-  if (start === '{') return JSON_ENCRYPT.exec(body)?.[1]?.replaceAll('\\/', '/');
-  return undefined;
-}
-
-/** See {@link OpenedPush.replayKey}; called once the timestamp and nonce were verified. */
-const replayKeyOf = (token: string, q: CallbackQuery) =>
-  wechatSignature(token, q.timestamp ?? '', q.nonce ?? '');
-
-/**
- * Verifies and opens a signed push: plaintext, compatible or safe mode, as the app's
- * `messageMode` allows. Nothing is parsed before a signature matched.
- */
-function openSignedPush(
-  deps: CallbackDeps,
-  app: AppRecord,
-  q: CallbackQuery,
-  body: string,
-): OpenedPush {
-  const token = callbackToken(app);
-  if (q.encrypt_type === undefined || q.encrypt_type === '' || q.encrypt_type === 'raw') {
-    if (app.messageMode === 'safe') {
-      // WeChat sends a safe-mode app's pushes encrypted: a plaintext one is a downgrade.
-      throw new AppError(
-        'UNAUTHORIZED',
-        `app "${app.name}" is in safe message mode; a push without encrypt_type=aes is refused`,
-      );
-    }
-    checkSignature(deps, token, q, q.signature, [], 'signature');
-    const outer = parsePushBody(body);
-    return {
-      outer,
-      message: body,
-      inner: outer,
-      encrypted: false,
-      replayKey: replayKeyOf(token, q),
-    };
-  }
-  if (q.encrypt_type !== 'aes') {
-    throw new AppError('BAD_REQUEST', `encrypt_type "${q.encrypt_type.slice(0, 16)}" is not aes`);
-  }
-  if (app.encodingAesKey === undefined) {
-    throw new AppError('CONFLICT', `app "${app.name}" has no encodingAesKey configured`);
-  }
-  const encrypt = encryptValueOf(body);
-  if (encrypt === undefined || encrypt === '') {
-    throw new AppError('BAD_REQUEST', 'safe-mode body has no Encrypt field');
-  }
-  checkSignature(deps, token, q, q.msg_signature, [encrypt], 'msg_signature');
-  const outer = parsePushBody(body);
-  if (outer.fields.Encrypt !== encrypt) {
-    // Two Encrypt fields, or one the quick look read differently: never open the other one.
-    throw new AppError('BAD_REQUEST', 'safe-mode body must have exactly one Encrypt field');
-  }
-  const aesKey = aesKeyOf(app.encodingAesKey);
-  let message: string;
-  try {
-    message = decryptMessage(aesKey, encrypt, app.appId);
-  } catch (err) {
-    if (err instanceof MessageCryptoError) {
-      throw new AppError('BAD_REQUEST', `cannot decrypt Encrypt: ${err.message}`);
-    }
-    throw err;
-  }
-  const inner = parsePushBody(message, 'decrypted message');
-  return {
-    outer,
-    message,
-    inner,
-    encrypted: true,
-    keys: { token, aesKey, appId: app.appId },
-    replayKey: replayKeyOf(token, q),
-  };
-}
-
-/** Opens a CloudRun push (no signature; only when `x-wx-source` is trusted). */
-function openCloudRunPush(body: string): OpenedPush {
-  const outer = parsePushBody(body);
-  return { outer, message: body, inner: outer, encrypted: false };
-}
-
-/**
- * What the store remembers of a signed push: a plaintext `signature` covers only the token,
- * timestamp and nonce, so the body it came with is what tells WeChat's retry (same body) from a
- * replay (another body). Kept until the timestamp falls out of the accepted skew.
- */
-function usedSignature(
-  deps: CallbackDeps,
-  q: CallbackQuery,
-  opened: Pick<OpenedPush, 'replayKey' | 'encrypted'>,
-  body: string,
-): UsedSignature | undefined {
-  if (opened.replayKey === undefined || q.timestamp === undefined) return undefined;
-  return {
-    signature: opened.replayKey,
-    // The mode is part of what was received: the same bytes read as plaintext instead of
-    // encrypted (encrypt_type dropped from the URL) are not WeChat's retry.
-    bodyHash: createHash('sha256')
-      .update(opened.encrypted ? 'aes\n' : 'raw\n', 'utf8')
-      .update(body, 'utf8')
-      .digest('hex'),
-    expiresAt: (Number(q.timestamp) + deps.config.callbackMaxSkewSeconds) * 1000,
-  };
 }
 
 const SUCCESS: CallbackAnswer = {
