@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MISS_CACHE_SIZE } from '../shared/apps/registry';
 import { createLogger } from '../shared/http/log';
 import { listen, type RunningServer } from '../shared/platform/server';
 import { testTargets } from '../shared/store/testing';
@@ -101,5 +102,27 @@ describe.each(testTargets())('hub over real HTTP on $name', (target) => {
     const missing = await call('/v1/apps/no-such-app/token', { headers: AUTH });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
+  it('keeps a bounded number of unknown names and looks up no name a row cannot have', async () => {
+    const before = { apps: hub.deps.apps.size(), merchants: hub.deps.merchants.size() };
+    const names = Array.from({ length: MISS_CACHE_SIZE + 500 }, (_, i) => `made-up-${i}`);
+    for (let i = 0; i < names.length; i += 20) {
+      await Promise.all(
+        names.slice(i, i + 20).map(async (n) => {
+          const cb = await call(`/wx/${n}/callback`);
+          const pay = await call(`/pay/${n}/notify`, { method: 'POST', body: '{}' });
+          expect([cb.status, pay.status]).toEqual([404, 404]);
+          await Promise.all([cb.text(), pay.text()]);
+        }),
+      );
+    }
+    expect(hub.deps.apps.size()).toBeLessThanOrEqual(before.apps + MISS_CACHE_SIZE);
+    expect(hub.deps.merchants.size()).toBeLessThanOrEqual(before.merchants + MISS_CACHE_SIZE);
+    hub.deps.apps.forget();
+    const long = await call(`/wx/${'a'.repeat(8_000)}/callback`);
+    expect(long.status).toBe(404);
+    expect((await long.text()).length).toBeLessThan(200);
+    expect(hub.deps.apps.size()).toBe(0);
   });
 });

@@ -152,6 +152,22 @@ describe.each(testTargets())('base app on $name', (target) => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
 
+  it('writes a bounded access line and echoes a short prefix for an 8 KB unknown path', async () => {
+    const { app, lines } = build();
+    for (const method of ['GET', 'POST']) {
+      lines.length = 0;
+      const res = await app.request(`/wx/${'a'.repeat(8_192)}/callback`, { method });
+      expect(res.status).toBe(404);
+      const body = (await res.json()) as { error: { message: string } };
+      expect(body.error.message).toBe(`no route for ${method} /wx/${'a'.repeat(60)}…[+8141]`);
+      expect(lines).toHaveLength(1);
+      expect(Buffer.byteLength(lines.join(''))).toBeLessThan(512);
+      const line = JSON.parse(lines[0] ?? '') as { path: string; status: number };
+      expect(line.status).toBe(404);
+      expect(line.path).toBe(`/wx/${'a'.repeat(252)}…[+7949]`);
+    }
+  });
+
   it('answers 503 with db down once the database is closed', async () => {
     const { app } = build();
     await opened.store.close();
