@@ -54,12 +54,15 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
 
   const limitBody = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
-    onError: (c) =>
-      fail(
+    onError: (c) => {
+      // The rest of the body is never read: the connection cannot carry another request.
+      setResponseHeader(c, 'connection', 'close');
+      return fail(
         c as Context<HubEnv>,
         'PAYLOAD_TOO_LARGE',
         `request body exceeds ${deps.config.bodyLimitBytes} bytes`,
-      ),
+      );
+    },
   });
 
   // One middleware for request id, body limit and access line: each composed layer costs a
