@@ -1,8 +1,33 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MISS_CACHE_SIZE } from '../shared/apps/registry';
 import { createLogger } from '../shared/http/log';
 import { listen, type RunningServer } from '../shared/platform/server';
 import { testTargets } from '../shared/store/testing';
 import { AUTH, createTestHub, type TestHub, testApp } from './testing';
+
+/**
+ * Sends `raw` on a keep-alive connection and reads until the server closes it or 3 s pass (a
+ * connection kept open after the answer). The head is everything before the first blank line.
+ */
+function rawRequest(port: number, raw: string): Promise<{ head: string; closedByServer: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    const done = (closedByServer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ head: received.split('\r\n\r\n')[0] ?? '', closedByServer });
+    };
+    const timer = setTimeout(() => done(false), 3_000);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    socket.on('end', () => done(true));
+    socket.on('error', reject);
+    socket.write(raw);
+  });
+}
 
 // The same routes as the in-process tests, through Node's HTTP server: @hono/node-server takes
 // other paths there (headers read from the incoming message, headers set on the outgoing one,
@@ -101,5 +126,40 @@ describe.each(testTargets())('hub over real HTTP on $name', (target) => {
     const missing = await call('/v1/apps/no-such-app/token', { headers: AUTH });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
+  it('answers 413 with Connection: close and closes the connection, the body left unread', async () => {
+    const body = JSON.stringify({ accessToken: 'x'.repeat(2_000) });
+    const { head, closedByServer } = await rawRequest(
+      server.port,
+      `POST /v1/apps/${oa.name}/token/invalidate HTTP/1.1\r\nHost: hub\r\n` +
+        `Authorization: ${AUTH.authorization}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 413 Payload Too Large');
+    expect(head.toLowerCase()).toContain('\r\nconnection: close\r\n');
+    expect(closedByServer).toBe(true);
+  });
+
+  it('keeps a bounded number of unknown names and looks up no name a row cannot have', async () => {
+    const before = { apps: hub.deps.apps.size(), merchants: hub.deps.merchants.size() };
+    const names = Array.from({ length: MISS_CACHE_SIZE + 500 }, (_, i) => `made-up-${i}`);
+    for (let i = 0; i < names.length; i += 20) {
+      await Promise.all(
+        names.slice(i, i + 20).map(async (n) => {
+          const cb = await call(`/wx/${n}/callback`);
+          const pay = await call(`/pay/${n}/notify`, { method: 'POST', body: '{}' });
+          expect([cb.status, pay.status]).toEqual([404, 404]);
+          await Promise.all([cb.text(), pay.text()]);
+        }),
+      );
+    }
+    expect(hub.deps.apps.size()).toBeLessThanOrEqual(before.apps + MISS_CACHE_SIZE);
+    expect(hub.deps.merchants.size()).toBeLessThanOrEqual(before.merchants + MISS_CACHE_SIZE);
+    hub.deps.apps.forget();
+    const long = await call(`/wx/${'a'.repeat(8_000)}/callback`);
+    expect(long.status).toBe(404);
+    expect((await long.text()).length).toBeLessThan(200);
+    expect(hub.deps.apps.size()).toBe(0);
   });
 });

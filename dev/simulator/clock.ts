@@ -26,3 +26,23 @@ export function createSimClock(startMs: number = Date.now()): SimClock {
     },
   };
 }
+
+/**
+ * A clock that follows real time (`source`, `Date.now` by default), moved by `advance` and `set`
+ * relative to it: for `npm run dev`, where the hub runs on the real clock and a pay notification's
+ * timestamp must stay within its 5 minutes however long the demo has been running.
+ */
+export function createLiveSimClock(source: () => number = Date.now): SimClock {
+  let offset = 0;
+  return {
+    now: () => source() + offset,
+    advance(ms: number): void {
+      if (!Number.isFinite(ms)) throw new RangeError('advance(ms) needs a finite number');
+      offset += ms;
+    },
+    set(ms: number): void {
+      if (!Number.isFinite(ms)) throw new RangeError('set(ms) needs a finite number');
+      offset = ms - source();
+    },
+  };
+}

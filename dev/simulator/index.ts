@@ -1,7 +1,7 @@
 export type { Simulator, SimulatorOptions } from './app';
 export { callerIp, createSimulator, DEFAULT_EGRESS_IP } from './app';
 export type { SimClock } from './clock';
-export { createSimClock } from './clock';
+export { createLiveSimClock, createSimClock } from './clock';
 export { simAppConfigSchema } from './control';
 export { defaultErrmsg, ipNotWhitelistedMessage } from './errors';
 export type { CounterSnapshot, SimFault } from './faults';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainOutbox } from '../../shared/callbacks/forward';
-import type { MerchantConfig } from '../../shared/config';
+import { type MerchantConfig, parseAppsFile } from '../../shared/config';
 import { testTargets } from '../../shared/store/testing';
 import { numberText } from '../../shared/wechat/exact-json';
 import { createTestHub, type TestHub } from '../testing';
@@ -131,6 +131,27 @@ describe.each(testTargets())('pay-notify on $name', (target) => {
       summary: '退款成功',
       resource,
     });
+  });
+
+  it('accepts a certificate whose serial was written with a leading 00 and in lower case', async () => {
+    // As a library printing the DER integer writes it: the same serial as WeChat Pay's header.
+    const written = { ...cert, serial: `00${cert.serial.toLowerCase()}` };
+    const fromFile = parseAppsFile(
+      JSON.stringify({ merchants: [testMerchant(merchantKey.privateKeyPem, [written])] }),
+    ).merchants;
+    // And a row stored as written by an earlier version, before the apps file check.
+    const asWritten = testMerchant(merchantKey.privateKeyPem, [written]);
+    for (const m of [...fromFile, asWritten]) {
+      await hub.deps.store.merchants.upsert(m, 'file', hub.sim.sim.clock.now());
+      const n = signNotification({
+        key: cert,
+        apiV3Key: m.apiV3Key,
+        resource: transactionResource(m.mchId),
+        timestamp: now(),
+      });
+      expect([m.name, (await post(m.name, n)).status]).toEqual([m.name, 204]);
+      expect(await stored(m, n.id)).toBeDefined();
+    }
   });
 
   it('accepts both keys during a migration from certificates to the public key', async () => {

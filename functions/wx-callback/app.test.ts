@@ -608,4 +608,31 @@ describe.each(testTargets())('wx-callback on $name', (target) => {
       await trusted.close();
     }
   });
+
+  it('takes an empty or blank x-wx-source for no header: no CloudRun push, no way past the signature', async () => {
+    const trusted = await createTestHub(target, {
+      apps: [],
+      env: { WXHUB_TRUST_WX_SOURCE: '1' },
+      sim: hub.sim,
+    });
+    try {
+      const blanks: Record<string, string>[] = [
+        { 'x-wx-source': '' },
+        { 'x-wx-source': '   ' },
+        { 'x-wx-sources': '\t' },
+        { 'x-wx-source': ' ', 'x-wx-sources': '' },
+      ];
+      for (const headers of blanks) {
+        const res = await trusted.app.request(`/wx/${oa.name}/callback`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: '{"action":"CheckContainerPath"}',
+        });
+        expect([headers, res.status]).toEqual([headers, 401]);
+        expect(await res.text()).not.toBe('success');
+      }
+    } finally {
+      await trusted.close();
+    }
+  });
 });

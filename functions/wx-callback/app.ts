@@ -8,7 +8,7 @@ import {
 import { answerType } from '../../shared/callbacks/reply';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
-import { requestHeader } from '../../shared/http/headers';
+import { wxSourceHeader } from '../../shared/http/headers';
 import type { Deps } from '../../shared/platform/deps';
 
 const query = (c: Context<HubEnv>): CallbackQuery => ({
@@ -52,8 +52,8 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   r.post('/wx/:app/callback', (c) =>
     wechatFacing(c, async () => {
       const app = await deps.apps.require(c.req.param('app'));
-      const wxSource = requestHeader(c, 'x-wx-source') ?? requestHeader(c, 'x-wx-sources');
-      return receivePush(deps, app, query(c), await c.req.text(), wxSource);
+      // A blank x-wx-source is no CloudRun push: undefined, so the signature is required.
+      return receivePush(deps, app, query(c), await c.req.text(), wxSourceHeader(c));
     }),
   );
   return r;

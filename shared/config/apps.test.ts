@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { createSelfSignedCertificate } from '../../dev/simulator/x509';
 import { AppsFileError, parseAppsFile } from './apps';
 
 function problems(value: unknown): string[] {
@@ -101,6 +102,42 @@ describe('parseAppsFile', () => {
     const { publicKey: _omit, ...noKey } = merchant;
     expect(problems({ merchants: [noKey] })).toEqual([
       'merchants[0] "main" publicKey: publicKeyId and publicKey go together',
+    ]);
+  });
+
+  it('takes a platform certificate serial from the certificate, refusing a different one', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const now = Date.now();
+    const cert = createSelfSignedCertificate({
+      publicKey,
+      privateKey,
+      notBefore: now - 86_400_000,
+      notAfter: now + 86_400_000,
+    });
+    const other = createSelfSignedCertificate({
+      publicKey,
+      privateKey,
+      notBefore: now - 86_400_000,
+      notAfter: now + 86_400_000,
+    });
+    const merchant = {
+      name: 'main',
+      mchId: '1900000109',
+      apiV3Key: 'a'.repeat(32),
+      serialNo: 'ABCDEF0123456789',
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    };
+    const withSerial = (serialNo: string) => ({
+      merchants: [{ ...merchant, platformCertificates: [{ serialNo, certificate: cert.pem }] }],
+    });
+    // A DER integer printed with its sign byte, in lower case: the same serial.
+    for (const written of [`00${cert.serialNo.toLowerCase()}`, cert.serialNo]) {
+      const [parsed] = parseAppsFile(JSON.stringify(withSerial(written))).merchants;
+      expect(parsed?.platformCertificates.map((c) => c.serialNo)).toEqual([cert.serialNo]);
+    }
+    expect(problems(withSerial(other.serialNo))).toEqual([
+      `merchants[0] "main" platformCertificates[0].serialNo: is ${other.serialNo} but the ` +
+        `certificate's serial is ${cert.serialNo}`,
     ]);
   });
 });

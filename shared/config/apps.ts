@@ -178,8 +178,37 @@ const merchantFields: Check<MerchantConfig> = object(
   { strict: true },
 );
 
+/**
+ * A certificate serial in the one form serials are compared in: upper case, without leading
+ * zeros (a library printing the DER integer may write a `00` sign byte; WeChat Pay's
+ * `Wechatpay-Serial` has none).
+ */
+export const serialKey = (serial: string): string => serial.toUpperCase().replace(/^0+(?=.)/, '');
+
+/**
+ * Each platform certificate with its serial taken from the certificate itself (as Node and
+ * WeChat Pay print it), or an issue naming both serials when the one written is another
+ * certificate's: every notification signed with it would then be refused.
+ */
+function certificateSerials(m: MerchantConfig, path: Issue['path'], issues: Issue[]) {
+  let ok = true;
+  const platformCertificates = m.platformCertificates.map((c, i) => {
+    const actual = new X509Certificate(c.certificate).serialNumber.toUpperCase();
+    if (serialKey(actual) !== serialKey(c.serialNo)) {
+      issues.push({
+        path: [...path, 'platformCertificates', i, 'serialNo'],
+        message: `is ${c.serialNo.toUpperCase()} but the certificate's serial is ${actual}`,
+      });
+      ok = false;
+    }
+    return { serialNo: actual, certificate: c.certificate };
+  });
+  return ok ? { ...m, platformCertificates } : INVALID;
+}
+
 const merchantSchema: Check<MerchantConfig> = (value, path, issues) => {
-  const merchant = merchantFields(value, path, issues);
+  const fields = merchantFields(value, path, issues);
+  const merchant = fields === INVALID ? fields : certificateSerials(fields, path, issues);
   // Checked on the entry as written, so one read reports this with the fields' own problems.
   if (typeof value === 'object' && value !== null) {
     const has = (k: string) => (value as Record<string, unknown>)[k] !== undefined;

@@ -1,5 +1,7 @@
+import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen } from '../platform/server';
 import type { OpenedStore } from '../store/testing';
 import { openTestStore, testTargets } from '../store/testing';
 import { createBaseApp } from './app';
@@ -56,6 +58,7 @@ describe.each(testTargets())('base app on $name', (target) => {
     expect(ok.status).toBe(200);
     const res = await app.request('/echo', { method: 'POST', body: 'x'.repeat(65) });
     expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
     expect(await res.json()).toEqual({
       error: {
         code: 'PAYLOAD_TOO_LARGE',
@@ -144,12 +147,63 @@ describe.each(testTargets())('base app on $name', (target) => {
     expect((await build(64, true).app.request('/v1/ping', { headers })).status).toBe(200);
     const plural = { 'x-wx-sources': 'wxcloudrun' };
     expect((await build(64, true).app.request('/v1/ping', { headers: plural })).status).toBe(200);
+    const blanks: Record<string, string>[] = [
+      { 'x-wx-source': '' },
+      { 'x-wx-source': '  ' },
+      { 'x-wx-sources': '\t' },
+      { 'x-wx-source': ' ', 'x-wx-sources': '' },
+    ];
+    for (const blank of blanks) {
+      const res = await build(64, true).app.request('/v1/ping', { headers: blank });
+      expect([blank, res.status]).toEqual([blank, 401]);
+    }
+  });
+
+  it('takes blank x-wx-source headers for none over real HTTP, repeated ones too', async () => {
+    const server = await listen(build(64, true).app, 0, createLogger('silent'), '127.0.0.1');
+    try {
+      const status = (headers: Record<string, string | string[]>) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(`${server.url}/v1/ping`, { headers }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await status({ 'x-wx-source': 'wxcloudrun' })).toBe(200);
+      const repeated: Record<string, string[]>[] = [
+        { 'x-wx-source': ['', ''] },
+        { 'x-wx-sources': [' ', ''] },
+      ];
+      for (const blank of repeated) {
+        expect([blank, await status(blank)]).toEqual([blank, 401]);
+      }
+    } finally {
+      await server.close(100);
+    }
   });
 
   it('answers 404 in the envelope for an unknown route', async () => {
     const res = await build().app.request('/nope');
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
+  it('writes a bounded access line and echoes a short prefix for an 8 KB unknown path', async () => {
+    const { app, lines } = build();
+    for (const method of ['GET', 'POST']) {
+      lines.length = 0;
+      const res = await app.request(`/wx/${'a'.repeat(8_192)}/callback`, { method });
+      expect(res.status).toBe(404);
+      const body = (await res.json()) as { error: { message: string } };
+      expect(body.error.message).toBe(`no route for ${method} /wx/${'a'.repeat(60)}…[+8141]`);
+      expect(lines).toHaveLength(1);
+      expect(Buffer.byteLength(lines.join(''))).toBeLessThan(512);
+      const line = JSON.parse(lines[0] ?? '') as { path: string; status: number };
+      expect(line.status).toBe(404);
+      expect(line.path).toBe(`/wx/${'a'.repeat(252)}…[+7949]`);
+    }
   });
 
   it('answers 503 with db down once the database is closed', async () => {

@@ -7,7 +7,7 @@ import type { Store } from '../store';
 import { createInternalAuth, type InternalAuthOptions, isInternalPath } from './auth';
 import { AppError, CODE_TO_STATUS, type ErrorCode, errorBody, WechatApiError } from './errors';
 import { requestHeader, setResponseHeader } from './headers';
-import { createAccessLog, type Logger } from './log';
+import { createAccessLog, cutForLog, type Logger } from './log';
 
 /** Per-request values set by the base app. */
 export type HubEnv = { Variables: { requestId: string } };
@@ -54,12 +54,15 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
 
   const limitBody = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
-    onError: (c) =>
-      fail(
+    onError: (c) => {
+      // The rest of the body is never read: the connection cannot carry another request.
+      setResponseHeader(c, 'connection', 'close');
+      return fail(
         c as Context<HubEnv>,
         'PAYLOAD_TOO_LARGE',
         `request body exceeds ${deps.config.bodyLimitBytes} bytes`,
-      ),
+      );
+    },
   });
 
   // One middleware for request id, body limit and access line: each composed layer costs a
@@ -111,7 +114,14 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
     }
   });
 
-  app.notFound((c) => fail(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
+  // The answer echoes only the start of a path; the access line has the rest (cut too).
+  app.notFound((c) =>
+    fail(
+      c,
+      'NOT_FOUND',
+      `no route for ${cutForLog(c.req.method, 16)} ${cutForLog(c.req.path, 64)}`,
+    ),
+  );
 
   app.onError((err, c) => {
     if (err instanceof AppError) return fail(c, err.code, err.message, err.extra);

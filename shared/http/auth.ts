@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
-import { requestHeader } from './headers';
+import { requestHeader, wxSourceHeader } from './headers';
 
 export interface InternalAuthOptions {
   apiKeys: string[];
@@ -41,8 +41,8 @@ export const isInternalPath = (path: string): boolean => path === '/v1' || path.
 
 /**
  * Checks a request to an internal route: `Authorization: Bearer <key>` against
- * `WXHUB_API_KEYS`, compared in constant time ({@link createKeyMatcher}), or `x-wx-source`
- * (also `x-wx-sources`) when `WXHUB_TRUST_WX_SOURCE=1` on WeChat CloudRun. Answers `undefined`
+ * `WXHUB_API_KEYS`, compared in constant time ({@link createKeyMatcher}), or a non-blank
+ * `x-wx-source` (also `x-wx-sources`) when `WXHUB_TRUST_WX_SOURCE=1` on WeChat CloudRun. Answers `undefined`
  * when the caller may pass.
  */
 export function createInternalAuth(
@@ -50,12 +50,7 @@ export function createInternalAuth(
 ): (c: Context) => AuthFailure | undefined {
   const matches = createKeyMatcher(opts.apiKeys);
   return (c) => {
-    if (
-      opts.trustWxSource &&
-      (requestHeader(c, 'x-wx-source') ?? requestHeader(c, 'x-wx-sources'))
-    ) {
-      return undefined;
-    }
+    if (opts.trustWxSource && wxSourceHeader(c) !== undefined) return undefined;
     const header = requestHeader(c, 'authorization');
     if (header === undefined || header === '') {
       return { message: 'missing Authorization: Bearer <key>', challenge: 'Bearer' };

@@ -34,3 +34,16 @@ export function setResponseHeader(c: Context, name: string, value: string): void
     c.header(name, value);
   }
 }
+
+/**
+ * The CloudRun source header, `x-wx-source` (or `x-wx-sources`, as WeChat also spells it), when
+ * it carries a value. Empty or blank counts as absent, and so do repeated blank headers (which
+ * Node joins into `", "`).
+ */
+export function wxSourceHeader(c: Context): string | undefined {
+  for (const name of ['x-wx-source', 'x-wx-sources']) {
+    const value = requestHeader(c, name)?.trim();
+    if (value !== undefined && /[^\s,]/.test(value)) return value;
+  }
+  return undefined;
+}

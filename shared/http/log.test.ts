@@ -1,6 +1,14 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type AccessFields, createAccessLog, createLogger, isoTime, type Logger } from './log';
+import {
+  type AccessFields,
+  createAccessLog,
+  createLogger,
+  cutForLog,
+  isoTime,
+  LOGGED_TEXT_MAX,
+  type Logger,
+} from './log';
 
 function capture(level: Parameters<typeof createLogger>[0] = 'debug') {
   const lines: string[] = [];
@@ -189,6 +197,28 @@ describe('access line', () => {
         expect(JSON.parse(lines[0] ?? '')).toMatchObject({ msg: 'request', ...f });
       }
     }
+  });
+
+  it('cuts a long path to LOGGED_TEXT_MAX characters and says how many were cut', () => {
+    const long = `/wx/${'x'.repeat(8_192)}`;
+    const cut = `${long.slice(0, LOGGED_TEXT_MAX)}…[+${long.length - LOGGED_TEXT_MAX}]`;
+    expect(cutForLog(long)).toBe(cut);
+    expect(cutForLog('/wx/oa/callback')).toBe('/wx/oa/callback');
+    const { lines, log } = capture('info');
+    createAccessLog(log)(fields({ path: long }));
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ path: cut });
+    const seen: object[] = [];
+    const other: Logger = {
+      level: 'info',
+      isLevelEnabled: () => true,
+      debug: () => undefined,
+      info: (first: object | string) => void seen.push(typeof first === 'string' ? {} : first),
+      warn: () => undefined,
+      error: () => undefined,
+      child: () => other,
+    };
+    createAccessLog(other)(fields({ path: long }));
+    expect(seen).toEqual([fields({ path: cut })]);
   });
 
   it('honours the level, also when it changes at run time', () => {

@@ -148,11 +148,22 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   return makeLogger(level, destination ?? process.stdout, ',"service":"wxhub"');
 }
 
+/** Longest request path (or other text from a request) written to a log line whole. */
+export const LOGGED_TEXT_MAX = 256;
+
+/**
+ * `text` as a log line may carry it: at most `max` characters, then `…[+N]` saying how many were
+ * cut, so a flood of 8 KB URLs writes short lines.
+ */
+export function cutForLog(text: string, max = LOGGED_TEXT_MAX): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[+${text.length - max}]`;
+}
+
 /** The fixed fields of the one line logged per request. */
 export interface AccessFields {
   requestId: string;
   method: string;
-  /** Path without the query. */
+  /** Path without the query (cut by {@link cutForLog} when written). */
   path: string;
   status: number;
   ms: number;
@@ -166,13 +177,17 @@ export interface AccessFields {
  */
 export function createAccessLog(log: Logger): (fields: AccessFields) => void {
   const own = internals.get(log);
-  if (own === undefined) return (fields) => log.info(fields, 'request');
+  if (own === undefined) {
+    return (f) =>
+      log.info({ ...f, method: cutForLog(f.method, 32), path: cutForLog(f.path) }, 'request');
+  }
   const { stream, bindings } = own;
   return (f) => {
     if (!log.isLevelEnabled('info')) return;
     stream.write(
       `{"level":"info"${isoTime()}${bindings},"requestId":${JSON.stringify(f.requestId)},` +
-        `"method":${JSON.stringify(f.method)},"path":${JSON.stringify(f.path)},` +
+        `"method":${JSON.stringify(cutForLog(f.method, 32))},` +
+        `"path":${JSON.stringify(cutForLog(f.path))},` +
         `"status":${f.status},"ms":${f.ms},"msg":"request"}\n`,
     );
   };

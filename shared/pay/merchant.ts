@@ -1,5 +1,6 @@
 import { type KeyObject, X509Certificate } from 'node:crypto';
 import type { Clock } from '../clock';
+import { serialKey } from '../config/apps';
 import { AppError } from '../http/errors';
 import type { CredentialKey, MerchantRecord, PlatformCertificate } from '../store';
 import type { Fetcher, TokenManager } from '../tokens/manager';
@@ -15,7 +16,7 @@ export interface MerchantKeys {
   apiV3Key: Buffer;
   publicKeyId: string | undefined;
   publicKey: KeyObject | undefined;
-  /** Platform certificates from the apps file, by upper-case serial. */
+  /** Platform certificates from the apps file, by {@link serialKey}. */
   fileCertificates: Map<string, KeyObject>;
   /**
    * True when WeChat Pay may sign with platform certificates: no public key configured, or
@@ -38,7 +39,7 @@ export function merchantKeys(m: MerchantRecord): MerchantKeys {
       publicKeyId: m.publicKeyId,
       publicKey: m.publicKey === undefined ? undefined : publicKeyOf(m.publicKey),
       fileCertificates: new Map(
-        m.platformCertificates.map((c) => [c.serialNo.toUpperCase(), publicKeyOf(c.certificate)]),
+        m.platformCertificates.map((c) => [serialKey(c.serialNo), publicKeyOf(c.certificate)]),
       ),
       usesCertificates: m.publicKeyId === undefined || m.platformCertificates.length > 0,
     };
@@ -79,7 +80,7 @@ function certificatesOf(value: string): Map<string, KeyObject> {
   let keys = parsedCertificates.get(value);
   if (keys === undefined) {
     const certs = JSON.parse(value) as PlatformCertificate[];
-    keys = new Map(certs.map((c) => [c.serialNo.toUpperCase(), publicKeyOf(c.certificate)]));
+    keys = new Map(certs.map((c) => [serialKey(c.serialNo), publicKeyOf(c.certificate)]));
     if (parsedCertificates.size > 256) parsedCertificates.clear();
     parsedCertificates.set(value, keys);
   }
@@ -88,9 +89,9 @@ function certificatesOf(value: string): Map<string, KeyObject> {
 
 /**
  * The key WeChat Pay used, by the `Wechatpay-Serial` it sent (§6.3): a public key id matches
- * exactly (ids are case-sensitive), a certificate serial case-insensitively, first among the
- * apps file's certificates, then among the downloaded ones (downloaded under the lease when
- * none are stored yet). Undefined for an unknown serial.
+ * exactly (ids are case-sensitive), a certificate serial in any case and with or without leading
+ * zeros ({@link serialKey}), first among the apps file's certificates, then among the downloaded
+ * ones (downloaded under the lease when none are stored yet). Undefined for an unknown serial.
  */
 export async function verifierFor(
   deps: PayDeps,
@@ -102,14 +103,14 @@ export async function verifierFor(
     return serial === keys.publicKeyId ? keys.publicKey : undefined;
   }
   if (!/^[0-9A-Fa-f]{8,64}$/.test(serial)) return undefined;
-  const upper = serial.toUpperCase();
-  const fromFile = keys.fileCertificates.get(upper);
+  const wanted = serialKey(serial);
+  const fromFile = keys.fileCertificates.get(wanted);
   if (fromFile !== undefined || !keys.usesCertificates) return fromFile;
   let stored: { value: string; expiresAt: number };
   try {
     const fetcher = certificatesFetcher(deps, m);
     stored = await deps.tokens.get(certificatesKey(m), fetcher);
-    const found = certificatesOf(stored.value).get(upper);
+    const found = certificatesOf(stored.value).get(wanted);
     if (found !== undefined) return found;
     // A serial not seen yet may be a certificate WeChat Pay just started using: download again,
     // at most once per CERTIFICATES_RECHECK_MS (so unknown serials cannot hammer WeChat Pay).
@@ -123,7 +124,7 @@ export async function verifierFor(
       `Wechatpay-Serial ${serial.slice(0, 64)} is not a known certificate of merchant "${m.name}", and downloading the platform certificates failed: ${why}`,
     );
   }
-  return certificatesOf(stored.value).get(upper);
+  return certificatesOf(stored.value).get(wanted);
 }
 
 /** A signed-call context for merchant `m`. */
@@ -220,7 +221,7 @@ function parseCertificates(
       throw err;
     }
     const x509 = new X509Certificate(pem);
-    if (x509.serialNumber.toUpperCase() !== entry.serial_no.toUpperCase()) {
+    if (serialKey(x509.serialNumber) !== serialKey(entry.serial_no)) {
       throw new AppError(
         'UPSTREAM_WECHAT',
         `WeChat Pay ${CERTIFICATES_PATH}: certificate serial does not match serial_no`,
@@ -236,9 +237,8 @@ function parseCertificates(
   // The answer must be signed by one of the certificates it delivered, or one already trusted.
   const serial = headers.get('wechatpay-serial') ?? '';
   const signer =
-    certs.find((c) => c.serialNo === serial.toUpperCase())?.certificate ??
-    m.platformCertificates.find((c) => c.serialNo.toUpperCase() === serial.toUpperCase())
-      ?.certificate;
+    certs.find((c) => serialKey(c.serialNo) === serialKey(serial))?.certificate ??
+    m.platformCertificates.find((c) => serialKey(c.serialNo) === serialKey(serial))?.certificate;
   const ok =
     signer !== undefined &&
     verifyLines(

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../shared/http/log';
+import { DEMO_MERCHANT, DEV_API_KEY, startDev } from './start';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+/** Environment of a dev hub on free ports over a fresh SQLite file. */
+function devEnv(): Record<string, string> {
+  return {
+    PORT: '0',
+    SIM_PORT: '0',
+    DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'wxhub-dev-')), 'dev.db')}`,
+    LOG_LEVEL: 'info',
+  };
+}
+
+describe('npm run dev', () => {
+  it('runs the pay demo of its banner after the demo has been up 6 minutes', async () => {
+    let now = Date.now();
+    const banner: string[] = [];
+    const dev = await startDev(devEnv(), {
+      now: () => now,
+      write: (t) => void banner.push(t),
+      log: createLogger('silent'),
+    });
+    try {
+      const base = dev.hub.server.url;
+      const sim = dev.sim.url;
+      expect(banner.join('')).toContain(`/pay/${DEMO_MERCHANT}/notify`);
+      const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+        fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+      now += 6 * 60_000;
+      const order = await post(
+        `${base}/v1/pay/${DEMO_MERCHANT}/jsapi`,
+        {
+          description: 'demo',
+          out_trade_no: 'DEMO001',
+          amount: { total: 1 },
+          payer: { openid: 'o-demo' },
+        },
+        { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' },
+      );
+      expect(order.status).toBe(200);
+      const mchId = /"mchId":"(\d+)"/.exec(banner.join(''))?.[1] ?? '';
+      expect(mchId).not.toBe('');
+      expect(
+        (await post(`${sim}/__sim/pay/orders/pay`, { mchId, outTradeNo: 'DEMO001' })).status,
+      ).toBe(200);
+      now += 6 * 60_000;
+      const notify = await post(`${sim}/__sim/pay/notify`, {
+        url: `${base}/pay/${DEMO_MERCHANT}/notify`,
+        mchId,
+        eventType: 'TRANSACTION.SUCCESS',
+        outTradeNo: 'DEMO001',
+      });
+      expect(await notify.json()).toEqual({ status: 204, body: '' });
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it('prints no key, secret or app secret it was given in the environment', async () => {
+    const secrets = {
+      apiKey: `api-key-${randomBytes(12).toString('hex')}`,
+      secretKey: randomBytes(32).toString('base64'),
+      appSecret: `app-secret-${randomBytes(12).toString('hex')}`,
+      callbackToken: `Tok${randomBytes(8).toString('hex')}`,
+      aesKey: randomBytes(32)
+        .toString('base64')
+        .replace(/[^A-Za-z0-9]/g, 'A')
+        .slice(0, 43),
+    };
+    const apps = {
+      apps: [
+        {
+          name: 'env-oa',
+          kind: 'official',
+          appId: 'wxenv0000000000001',
+          appSecret: secrets.appSecret,
+          token: secrets.callbackToken,
+          encodingAesKey: secrets.aesKey,
+          tokenMode: 'classic',
+        },
+      ],
+    };
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['dev/dev.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...devEnv(),
+        WXHUB_API_KEYS: `${secrets.apiKey},other-key-${randomBytes(12).toString('hex')}`,
+        WXHUB_SECRET_KEY: secrets.secretKey,
+        WXHUB_APPS: JSON.stringify(apps),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    try {
+      // Up when the banner is printed (it comes after the hub's start-up lines).
+      await new Promise<void>((done, fail) => {
+        const check = setInterval(() => {
+          if (out.includes('__sim/counters')) {
+            clearInterval(check);
+            done();
+          } else if (child.exitCode !== null) {
+            clearInterval(check);
+            fail(new Error(`dev exited ${child.exitCode}: ${out}`));
+          }
+        }, 50);
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    expect(out).toContain('wxhub dev: hub on');
+    for (const [what, value] of Object.entries(secrets))
+      expect([what, out.includes(value)]).toEqual([what, false]);
+    // The curl lines name the key instead.
+    expect(out).toContain('Authorization: Bearer $WXHUB_API_KEY');
+  }, 30_000);
+});

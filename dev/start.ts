@@ -1,0 +1,148 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createHubApp, refreshNow } from '../functions/index';
+import { type AppsFile, parseAppsFile } from '../shared/config';
+import type { Logger } from '../shared/http/log';
+import { type Hub, startHub } from '../shared/platform/main';
+import {
+  createLiveSimClock,
+  createSimulator,
+  type RunningSimulator,
+  startSimulator,
+} from './simulator';
+
+/** Merchant of the demo: keys made at start, known to the simulator (public-key mode). */
+export const DEMO_MERCHANT = 'demo-pay';
+/** The bearer key of `npm run dev` when `WXHUB_API_KEYS` is not set (printed in the banner). */
+export const DEV_API_KEY = 'dev-key-change-me-0000';
+
+function addDemoMerchant(file: AppsFile, sim: RunningSimulator): { mchId: string } {
+  const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const mchId = '1900000109';
+  const apiV3Key = randomBytes(16).toString('hex');
+  const serialNo = randomBytes(20).toString('hex').toUpperCase();
+  sim.sim.pay.registerMerchant({
+    mchId,
+    apiV3Key,
+    serialNo,
+    publicKey: merchant.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
+  const keys = sim.sim.pay.keys();
+  file.merchants.push({
+    name: DEMO_MERCHANT,
+    mchId,
+    appId: file.apps.find((a) => a.kind === 'miniprogram')?.appId,
+    apiV3Key,
+    serialNo,
+    privateKey: merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyId: keys.publicKeyId,
+    publicKey: keys.publicKey,
+    platformCertificates: [],
+    forward: [],
+  });
+  return { mchId };
+}
+
+export interface DevOptions {
+  /** Time of the hub and the simulator alike (default `Date.now`); tests move it. */
+  now?: () => number;
+  /** Where the banner goes (default stdout). */
+  write?: (text: string) => void;
+  /** The hub's logger (default: JSON lines on stdout at `LOG_LEVEL`). */
+  log?: Logger;
+}
+
+export interface DevHub {
+  hub: Hub;
+  sim: RunningSimulator;
+  stop(): Promise<void>;
+}
+
+/**
+ * `npm run dev`: the whole hub on the embedded SQLite default, talking to the bundled WeChat
+ * simulator, with the demo apps. No WeChat account, network or database server needed. The
+ * simulator's clock follows real time like the hub's, and the banner never prints a key that
+ * came from the environment.
+ */
+export async function startDev(
+  env: Record<string, string | undefined>,
+  opts: DevOptions = {},
+): Promise<DevHub> {
+  const appsFile = env.WXHUB_APPS ?? '@dev/apps.example.json';
+  const givenKeys = env.WXHUB_API_KEYS !== undefined && env.WXHUB_API_KEYS !== '';
+  const now = opts.now ?? Date.now;
+  const sim = await startSimulator({
+    port: Number(env.SIM_PORT ?? 3001),
+    sim: createSimulator({ clock: createLiveSimClock(now) }),
+  });
+  let hub: Hub;
+  let file: AppsFile;
+  let demoPay: { mchId: string } | undefined;
+  try {
+    file = parseAppsFile(
+      appsFile.startsWith('@') ? readFileSync(appsFile.slice(1), 'utf8') : appsFile,
+    );
+    // The demo merchant exists only with the example file (its keys are made now).
+    demoPay = env.WXHUB_APPS === undefined ? addDemoMerchant(file, sim) : undefined;
+    for (const app of file.apps) {
+      if (app.appSecret !== undefined)
+        sim.sim.registerApp({ appId: app.appId, secret: app.appSecret });
+    }
+    hub = await startHub(
+      {
+        ...env,
+        WECHAT_API_BASE: env.WECHAT_API_BASE ?? sim.url,
+        WECHATPAY_API_BASE: env.WECHATPAY_API_BASE ?? sim.url,
+        WXHUB_PUBLIC_URL: env.WXHUB_PUBLIC_URL ?? `http://127.0.0.1:${env.PORT ?? '3000'}`,
+        WXHUB_APPS: demoPay === undefined ? appsFile : JSON.stringify(file),
+        WXHUB_API_KEYS: givenKeys ? env.WXHUB_API_KEYS : DEV_API_KEY,
+      },
+      {
+        createApp: createHubApp,
+        refresh: refreshNow,
+        ...(opts.now === undefined ? {} : { clock: { now } }),
+        ...(opts.log === undefined ? {} : { log: opts.log }),
+      },
+    );
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+  const base = hub.server.url;
+  const name = file.apps[0]?.name ?? 'demo-oa';
+  // A key from the environment is the operator's secret: the lines name it, never print it.
+  const auth = givenKeys
+    ? `-H "Authorization: Bearer $WXHUB_API_KEY"`
+    : `-H 'Authorization: Bearer ${DEV_API_KEY}'`;
+  const db = hub.deps.config.database;
+  (opts.write ?? ((t: string) => process.stdout.write(t)))(
+    [
+      '',
+      `wxhub dev: hub on ${base}, WeChat simulator on ${sim.url}`,
+      `database: ${db.dialect} (${db.dialect === 'sqlite' ? db.path : 'mysql'})`,
+      'try:',
+      ...(givenKeys ? ['  export WXHUB_API_KEY=…  # one of the keys in WXHUB_API_KEYS'] : []),
+      `  curl -s ${base}/healthz`,
+      `  curl -s ${auth} ${base}/v1/apps/${name}/token`,
+      `  curl -s ${auth} '${base}/v1/apps/${name}/ticket?type=jsapi'`,
+      `  curl -s -X POST ${auth} ${base}/v1/refresh`,
+      `  curl -s ${sim.url}/__sim/counters`,
+      ...(demoPay === undefined
+        ? []
+        : [
+            `  curl -s -X POST ${auth} -H 'content-type: application/json' ${base}/v1/pay/${DEMO_MERCHANT}/jsapi -d '{"description":"demo","out_trade_no":"DEMO001","amount":{"total":1},"payer":{"openid":"o-demo"}}'`,
+            `  curl -s -X POST ${sim.url}/__sim/pay/orders/pay -d '{"mchId":"${demoPay.mchId}","outTradeNo":"DEMO001"}'`,
+            `  curl -s -X POST ${sim.url}/__sim/pay/notify -d '{"url":"${base}/pay/${DEMO_MERCHANT}/notify","mchId":"${demoPay.mchId}","eventType":"TRANSACTION.SUCCESS","outTradeNo":"DEMO001"}'`,
+          ]),
+      '',
+    ].join('\n'),
+  );
+  return {
+    hub,
+    sim,
+    async stop() {
+      await hub.stop();
+      await sim.close();
+    },
+  };
+}
