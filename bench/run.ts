@@ -6,6 +6,7 @@ import type { Bench, BenchContext, BenchResult } from './lib';
 import { envMs, formatMiB, peakRssBytes, printTable } from './lib';
 import { payCryptoBench } from './pay.bench';
 import { payNotifyBench } from './pay-notify.bench';
+import { proxyStreamBench } from './proxy.bench';
 import { storeBench } from './store.bench';
 import { refreshPassBench, tokenRouteBench } from './tokens.bench';
 
@@ -18,6 +19,7 @@ const BENCHES: Bench[] = [
   callbackPushBench,
   payCryptoBench,
   payNotifyBench,
+  proxyStreamBench,
   coldStartBench,
 ];
 

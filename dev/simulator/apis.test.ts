@@ -236,3 +236,22 @@ describe('routing', () => {
     expect((await classic(sim, { ...APP, secret: 'rotated' })).body.access_token).toBeDefined();
   });
 });
+
+describe('media/upload', () => {
+  it('takes a binary body as sent and echoes its size and sha256', async () => {
+    const sim = newSim();
+    const path = `/cgi-bin/media/upload?type=image&access_token=${await classicToken(sim)}`;
+    const bytes = new Uint8Array(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256));
+    const res = await sim.app.request(path, { method: 'POST', body: bytes });
+    const body = (await res.json()) as { type: string; media_id: string; size: number };
+    expect(body).toMatchObject({
+      type: 'image',
+      size: 3000,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+    expect(body.media_id).toMatch(/^sim-media-/);
+    expect((await post(sim, path.replace('image', 'pdf'), 'x')).body.errcode).toBe(40004);
+    expect((await post(sim, path, '')).body.errcode).toBe(41005);
+    expect((await post(sim, '/cgi-bin/media/upload?type=image', 'x')).body.errcode).toBe(41001);
+  });
+});

@@ -126,11 +126,14 @@ export function callerIp(forwardedFor: string | undefined, egressIp: string): st
 async function dispatch(c: Context, inner: Internals): Promise<Response> {
   if (isPayPath(c.req.path)) return inner.pay.handle(c.req.raw, inner);
   const { ctx } = inner;
+  const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+  const bytes = hasBody ? new Uint8Array(await c.req.arrayBuffer()) : new Uint8Array();
   const req: WxRequest = {
     method: c.req.method,
     path: c.req.path,
     query: new URL(c.req.url).searchParams,
-    body: c.req.method === 'GET' || c.req.method === 'HEAD' ? '' : await c.req.text(),
+    body: new TextDecoder().decode(bytes),
+    bytes,
     ip: callerIp(c.req.header('x-forwarded-for'), inner.egressIp),
   };
   const endpoint = ENDPOINTS[req.path];
@@ -138,15 +141,84 @@ async function dispatch(c: Context, inner: Internals): Promise<Response> {
   inner.counters.record(req.path, appId !== undefined && ctx.apps.has(appId) ? appId : undefined);
   const fault = inner.faults.take(req.path, appId);
   const faulted = fault ? await faultReply(fault, ctx, req) : undefined;
-  if (faulted) return toResponse(faulted);
+  const shape = (res: Response) => (fault ? shapeResponse(res, fault) : res);
+  if (faulted) return shape(toResponse(faulted));
   if (!endpoint) {
     const body = wxError(-1, ctx.clock.now(), { errmsg: `unknown api path ${req.path}` });
-    return toResponse({ kind: 'json', status: 404, body });
+    return shape(toResponse({ kind: 'json', status: 404, body }));
   }
   if (req.method !== endpoint.method) {
-    return toResponse(errJson(ctx, req, endpoint.method === 'POST' ? 43002 : 43001));
+    return shape(toResponse(errJson(ctx, req, endpoint.method === 'POST' ? 43002 : 43001)));
   }
-  return toResponse(endpoint.handle(req, ctx));
+  return shape(toResponse(endpoint.handle(req, ctx)));
+}
+
+const FILL_CHUNK = 64 * 1024;
+
+/** `n` bytes of a JSON object (`{"pad":"xxx…"}`), made chunk by chunk as they are read. */
+function filler(n: number): ReadableStream<Uint8Array> {
+  const head = new TextEncoder().encode('{"pad":"');
+  const tail = new TextEncoder().encode('"}');
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= n) {
+        controller.close();
+        return;
+      }
+      const size = Math.min(FILL_CHUNK, n - sent);
+      const chunk = new Uint8Array(size).fill(0x78);
+      for (let i = 0; i < size; i += 1) {
+        const at = sent + i;
+        if (at < head.length) chunk[i] = head[at] ?? 0x78;
+        else if (at >= n - tail.length) chunk[i] = tail[at - (n - tail.length)] ?? 0x78;
+      }
+      sent += size;
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** A body that sends `bytes` and then never ends (until the caller cancels it). */
+function stalled(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.length > 0) controller.enqueue(bytes);
+    },
+  });
+}
+
+/** Apply a fault's transport shaping: redirect, body size, stalled body, extra headers. */
+async function shapeResponse(res: Response, f: SimFault): Promise<Response> {
+  if (
+    f.redirect === undefined &&
+    f.headers === undefined &&
+    f.bodyBytes === undefined &&
+    f.stallAfterBytes === undefined
+  ) {
+    return res;
+  }
+  const headers = new Headers(res.headers);
+  let status = res.status;
+  let body: ReadableStream<Uint8Array> | Uint8Array | null = new Uint8Array(
+    await res.arrayBuffer(),
+  );
+  if (f.redirect !== undefined) {
+    status = 302;
+    body = null;
+    headers.delete('content-type');
+    headers.set('location', f.redirect);
+  } else if (f.bodyBytes !== undefined) {
+    body = filler(f.bodyBytes);
+    headers.set('content-type', f.contentType ?? 'application/json; encoding=utf-8');
+    if (f.chunked !== true) headers.set('content-length', String(f.bodyBytes));
+  }
+  if (f.stallAfterBytes !== undefined && body instanceof Uint8Array) {
+    body = stalled(body.subarray(0, f.stallAfterBytes));
+    headers.delete('content-length');
+  }
+  for (const [k, v] of Object.entries(f.headers ?? {})) headers.append(k, v);
+  return new Response(body, { status, headers });
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {

@@ -12,6 +12,7 @@ const DEFAULT_ERRMSG: Readonly<Record<number, string>> = {
   40001:
     'invalid credential, access_token is invalid or not latest, could get access_token by getStableAccessToken',
   40002: 'invalid grant_type',
+  40004: 'invalid media type',
   40013: 'invalid appid',
   40014: 'invalid access_token',
   40029: 'invalid code',
@@ -22,6 +23,7 @@ const DEFAULT_ERRMSG: Readonly<Record<number, string>> = {
   41001: 'access_token missing',
   41002: 'appid missing',
   41004: 'appsecret missing',
+  41005: 'media data missing',
   41008: 'missing code',
   42001: 'access_token expired',
   43001: 'require GET method',

@@ -166,3 +166,47 @@ describe('counters and reset', () => {
     expect(sim.calls('/cgi-bin/token')).toBe(1);
   });
 });
+
+describe('transport faults', () => {
+  it('answers a redirect, extra headers and a padded body of an exact size', async () => {
+    const sim = newSim();
+    const t = await classicToken(sim);
+    const path = `/cgi-bin/getcallbackip?access_token=${t}`;
+    sim.injectFault({ path: '/cgi-bin/getcallbackip', redirect: 'https://evil.example/x' });
+    const moved = await sim.app.request(path);
+    expect(moved.status).toBe(302);
+    expect(moved.headers.get('location')).toBe('https://evil.example/x');
+    sim.injectFault({ path: '/cgi-bin/getcallbackip', headers: { 'set-cookie': 'sid=1' } });
+    const cookie = await call(sim, path);
+    expect(cookie.res.headers.get('set-cookie')).toBe('sid=1');
+    expect(cookie.body.ip_list).toBeDefined();
+    sim.injectFault({ path: '/cgi-bin/getcallbackip', bodyBytes: 100_000 });
+    const big = await sim.app.request(path);
+    expect(big.headers.get('content-length')).toBe('100000');
+    const text = await big.text();
+    expect(text.length).toBe(100_000);
+    expect((JSON.parse(text) as { pad: string }).pad).toMatch(/^x+$/);
+    sim.injectFault({ path: '/cgi-bin/getcallbackip', bodyBytes: 20, chunked: true });
+    const chunked = await sim.app.request(path);
+    expect(chunked.headers.get('content-length')).toBeNull();
+    expect(await chunked.text()).toBe('{"pad":"xxxxxxxxxx"}');
+  });
+
+  it('sends the first bytes of a stalled answer and then nothing', async () => {
+    const sim = newSim();
+    const t = await classicToken(sim);
+    sim.injectFault({ path: '/cgi-bin/getcallbackip', stallAfterBytes: 5 });
+    const res = await sim.app.request(`/cgi-bin/getcallbackip?access_token=${t}`);
+    expect(res.status).toBe(200);
+    const reader = res.body?.getReader();
+    const first = await reader?.read();
+    expect(new TextDecoder().decode(first?.value)).toBe('{"ip_');
+    const next = reader?.read();
+    const waited = await Promise.race([
+      next,
+      new Promise((resolve) => setTimeout(() => resolve('stalled'), 50)),
+    ]);
+    expect(waited).toBe('stalled');
+    await reader?.cancel();
+  });
+});

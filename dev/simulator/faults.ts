@@ -24,6 +24,21 @@ export interface SimFault {
   delayMs?: number;
   /** How many matching calls the fault applies to; default 1. */
   times?: number;
+  /** Answer `302 Found` with this `Location` instead. */
+  redirect?: string;
+  /** Extra response headers on the answer (e.g. `set-cookie`), added to the usual ones. */
+  headers?: Record<string, string>;
+  /** Replace the answer's body with this many bytes (a JSON object padded to size, sent lazily). */
+  bodyBytes?: number;
+  /** Content type of a `bodyBytes` answer; default `application/json; encoding=utf-8`. */
+  contentType?: string;
+  /** Send a `bodyBytes` answer chunked, without `content-length`. */
+  chunked?: boolean;
+  /**
+   * Send the headers and the first this-many bytes of the answer's body, then stall until the
+   * caller hangs up (the body never ends).
+   */
+  stallAfterBytes?: number;
 }
 
 /** True for WeChat Pay API v3 paths, which the simulator serves next to the WeChat ones. */
@@ -45,6 +60,12 @@ export const simFaultSchema = z
     status: z.number().int().min(100).max(599).optional(),
     delayMs: z.number().int().min(0).max(600_000).optional(),
     times: z.number().int().min(1).optional(),
+    redirect: z.string().min(1).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    bodyBytes: z.number().int().min(16).optional(),
+    contentType: z.string().min(1).optional(),
+    chunked: z.boolean().optional(),
+    stallAfterBytes: z.number().int().min(0).optional(),
   })
   .superRefine((f, ctx) => {
     if (isPayPath(f.path) && f.errcode !== undefined) {

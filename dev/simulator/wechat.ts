@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SimClock } from './clock';
 import { wxError } from './errors';
 import type { GrantBook } from './grants';
@@ -11,6 +12,8 @@ export interface WxRequest {
   path: string;
   query: URLSearchParams;
   body: string;
+  /** The body as sent (binary uploads). */
+  bytes: Uint8Array;
   /** Caller IP WeChat would see (x-forwarded-for or the configured egress IP). */
   ip: string;
 }
@@ -218,6 +221,33 @@ const wxacodeUnlimit: Endpoint = {
   },
 };
 
+/** Media types `cgi-bin/media/upload` accepts. */
+const MEDIA_TYPES = new Set(['image', 'voice', 'video', 'thumb']);
+
+/**
+ * Temporary media upload (multipart). Besides WeChat's `type`, `media_id` and `created_at`, the
+ * simulator echoes the body's `size` and `sha256` so a test can tell it arrived byte-exact.
+ */
+const mediaUpload: Endpoint = {
+  method: 'POST',
+  appIdOf: byTokenOwner,
+  handle(req, ctx) {
+    const gate = tokenGate(req, ctx);
+    if ('reply' in gate) return gate.reply;
+    const type = req.query.get('type') ?? '';
+    if (!MEDIA_TYPES.has(type)) return errJson(ctx, req, 40004);
+    if (req.bytes.length === 0) return errJson(ctx, req, 41005);
+    const sha256 = createHash('sha256').update(req.bytes).digest('hex');
+    return okJson({
+      type,
+      media_id: `sim-media-${sha256.slice(0, 32)}`,
+      created_at: Math.floor(ctx.clock.now() / 1000),
+      size: req.bytes.length,
+      sha256,
+    });
+  },
+};
+
 /** Every simulated WeChat endpoint by path. */
 export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/token': classicToken,
@@ -227,4 +257,5 @@ export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/getcallbackip': getCallbackIp,
   '/cgi-bin/message/custom/send': customSend,
   '/wxa/getwxacodeunlimit': wxacodeUnlimit,
+  '/cgi-bin/media/upload': mediaUpload,
 };

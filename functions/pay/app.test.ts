@@ -213,6 +213,27 @@ describe.each(testTargets())('pay routes on $name', (target) => {
     expect((await call('GET', `/v1/pay/${pubMode.name}/proxy/cgi-bin/token`)).status).toBe(400);
   });
 
+  it('derives the proxied path from the decoded merchant name', async () => {
+    const no = uniqueName('E').replace(/-/g, '_');
+    expect((await call('POST', `/v1/pay/${pubMode.name}/jsapi`, order(no))).status).toBe(200);
+    expect(pubMode.name).toContain('-');
+    const encoded = pubMode.name.replace('-', '%2D');
+    const res = await call(
+      'GET',
+      `/v1/pay/${encoded}/proxy/v3/pay/transactions/out-trade-no/${no}?mchid=${pubMode.mchId}`,
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ out_trade_no: no });
+  });
+
+  it('takes proxied bodies past WXHUB_BODY_LIMIT_BYTES, up to WXHUB_PROXY_BODY_LIMIT_BYTES', async () => {
+    const big = { mchid: pubMode.mchId, pad: 'x'.repeat(2 * 1024 * 1024) };
+    const path = `/v1/pay/${pubMode.name}/proxy/v3/pay/transactions/out-trade-no/BIG1/close`;
+    const res = await call('POST', path, big);
+    expect(res.status).not.toBe(413);
+    expect(res.headers.get('x-wxhub-verified')).toBe('1');
+  });
+
   it.each([
     ['no description', order('B1', { description: undefined }), /description/],
     ['bad out_trade_no', order('has space'), /out_trade_no/],

@@ -6,6 +6,7 @@ import { clientPayParams, nonceStr } from '../../shared/pay/crypto';
 import { merchantKeys, payContext } from '../../shared/pay/merchant';
 import type { Deps } from '../../shared/platform/deps';
 import type { MerchantRecord } from '../../shared/store';
+import { proxySegments, upstreamPath } from '../../shared/wechat/proxy-path';
 
 /** Order and refund numbers as WeChat Pay accepts them (letters, digits, `_-|*@`). */
 const TRADE_NO = /^[A-Za-z0-9_\-|*@]{1,64}$/;
@@ -152,11 +153,11 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     );
   });
 
-  r.all('/v1/pay/:merchant/proxy/*', async (c) => {
+  r.all('/v1/pay/:merchant/proxy/:path{.+}', async (c) => {
     const m = await merchant(c);
     const url = new URL(c.req.url);
-    const prefix = `/v1/pay/${c.req.param('merchant')}/proxy`;
-    const path = url.pathname.slice(prefix.length);
+    // Both parameters come decoded from the route; the raw URL is never sliced.
+    const path = `/${upstreamPath(proxySegments(c.req.param('path')))}`;
     if (!path.startsWith('/v3/')) {
       throw new AppError('BAD_REQUEST', 'the proxied path must start with v3/');
     }

@@ -33,6 +33,20 @@ describe('parseConfig', () => {
     });
   });
 
+  it('reads the proxy limits, defaulting to 20 MiB bodies and 64 MiB JSON answers', () => {
+    expect(parseConfig({})).toMatchObject({
+      proxyBodyLimitBytes: 20 * 1024 * 1024,
+      proxyMaxBytes: 64 * 1024 * 1024,
+    });
+    const c = parseConfig({ WXHUB_PROXY_BODY_LIMIT_BYTES: '1000', WXHUB_PROXY_MAX_BYTES: '2000' });
+    expect(c).toMatchObject({ proxyBodyLimitBytes: 1000, proxyMaxBytes: 2000 });
+    const bad = problems({ WXHUB_PROXY_BODY_LIMIT_BYTES: '0', WXHUB_PROXY_MAX_BYTES: 'lots' });
+    expect(bad.map((p) => p.split(':')[0]).sort()).toEqual([
+      'WXHUB_PROXY_BODY_LIMIT_BYTES',
+      'WXHUB_PROXY_MAX_BYTES',
+    ]);
+  });
+
   it('reads every variable of the contract', () => {
     const c = parseConfig({
       DATABASE_URL: 'mysql://u:p@db:3307/hub',

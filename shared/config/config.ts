@@ -27,7 +27,11 @@ export interface Config {
   refreshAheadSeconds: number | undefined;
   refreshIntervalSeconds: number;
   bodyLimitBytes: number;
+  /** Body limit of the proxy routes (`/v1/proxy/…`, the pay proxy) instead of bodyLimitBytes. */
+  proxyBodyLimitBytes: number;
   proxyTimeoutMs: number;
+  /** JSON or text answers through the proxy longer than this are refused (502). */
+  proxyMaxBytes: number;
   /** Pushes whose `timestamp` is further than this from now are refused. */
   callbackMaxSkewSeconds: number;
   /** Time a push may spend forwarding before it is answered (WeChat waits 5 s). */
@@ -129,7 +133,9 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,
     refreshIntervalSeconds: e.WXHUB_REFRESH_INTERVAL_SECONDS,
     bodyLimitBytes: e.WXHUB_BODY_LIMIT_BYTES,
+    proxyBodyLimitBytes: e.WXHUB_PROXY_BODY_LIMIT_BYTES,
     proxyTimeoutMs: e.WXHUB_PROXY_TIMEOUT_MS,
+    proxyMaxBytes: e.WXHUB_PROXY_MAX_BYTES,
     callbackMaxSkewSeconds: e.WXHUB_CALLBACK_MAX_SKEW_SECONDS,
     forwardBudgetMs: e.WXHUB_FORWARD_BUDGET_MS,
     outboxMaxAttempts: e.WXHUB_OUTBOX_MAX_ATTEMPTS,

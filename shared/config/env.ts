@@ -78,6 +78,9 @@ export const ENV_SHAPE = {
   WXHUB_OUTBOX_MAX_ATTEMPTS: withDefault(positiveInt(100), 10),
   WXHUB_MESSAGE_RETENTION_DAYS: withDefault(wholeNumber(0, 3_650), 30),
   WXHUB_BODY_LIMIT_BYTES: withDefault(positiveInt(50 * 1024 * 1024), 1024 * 1024),
+  // Media uploads through the proxies: WeChat takes images and videos up to 10 MB.
+  WXHUB_PROXY_BODY_LIMIT_BYTES: withDefault(positiveInt(200 * 1024 * 1024), 20 * 1024 * 1024),
+  WXHUB_PROXY_MAX_BYTES: withDefault(positiveInt(1024 * 1024 * 1024), 64 * 1024 * 1024),
   WXHUB_DATA_DIR: withDefault(str(minLength(1)), '.data'),
   // 0 picks any free port (tests).
   PORT: optional(wholeNumber(0, 65535)),

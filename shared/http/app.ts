@@ -15,8 +15,11 @@ export type HubEnv = { Variables: { requestId: string } };
 export interface BaseAppDeps {
   store: Pick<Store, 'ping'>;
   log: Logger;
-  config: { bodyLimitBytes: number } & InternalAuthOptions;
+  config: { bodyLimitBytes: number; proxyBodyLimitBytes?: number } & InternalAuthOptions;
 }
+
+/** Routes that forward bodies to WeChat (media uploads): they take `proxyBodyLimitBytes`. */
+const PROXY_PATH = /^\/v1\/(proxy\/[^/]+|pay\/[^/]+\/proxy)\//;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -52,18 +55,24 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
   const access = createAccessLog(deps.log);
   const authorize = createInternalAuth(deps.config);
 
-  const limitBody = bodyLimit({
-    maxSize: deps.config.bodyLimitBytes,
-    onError: (c) => {
-      // The rest of the body is never read: the connection cannot carry another request.
-      setResponseHeader(c, 'connection', 'close');
-      return fail(
-        c as Context<HubEnv>,
-        'PAYLOAD_TOO_LARGE',
-        `request body exceeds ${deps.config.bodyLimitBytes} bytes`,
-      );
-    },
-  });
+  const limiter = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: (c) => {
+        // The rest of the body is never read: the connection cannot carry another request.
+        setResponseHeader(c, 'connection', 'close');
+        return fail(
+          c as Context<HubEnv>,
+          'PAYLOAD_TOO_LARGE',
+          `request body exceeds ${maxSize} bytes`,
+        );
+      },
+    });
+  const limitBody = limiter(deps.config.bodyLimitBytes);
+  const limitProxyBody =
+    deps.config.proxyBodyLimitBytes === undefined
+      ? limitBody
+      : limiter(deps.config.proxyBodyLimitBytes);
 
   // One middleware for request id, body limit and access line: each composed layer costs a
   // promise per request, and a cached token read is only a few of those.
@@ -91,7 +100,8 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
     } else {
       setResponseHeader(c, 'x-request-id', requestId);
       // The limit answers its 413 as a Response; otherwise it passes on what `next()` gives.
-      const limited: unknown = await limitBody(c, next);
+      const limit = PROXY_PATH.test(path) ? limitProxyBody : limitBody;
+      const limited: unknown = await limit(c, next);
       if (limited instanceof Response) early = limited;
     }
     access({

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { Context } from 'hono';
 
 /** What @hono/node-server passes as `c.env`: the Node request behind the Web `Request`. */
@@ -46,4 +47,16 @@ export function wxSourceHeader(c: Context): string | undefined {
     if (value !== undefined && /[^\s,]/.test(value)) return value;
   }
   return undefined;
+}
+
+/**
+ * A way to hang up on the caller at once, when this request came over a real Node socket
+ * (@hono/node-server): destroying the socket mid-body is how a caller learns that a streamed
+ * answer was cut off, not complete. `undefined` elsewhere (SCF events, `app.request` in tests);
+ * there an errored body stream has to say it.
+ */
+export function hangUpOf(c: Context): (() => void) | undefined {
+  const socket = (c.env as NodeBindings | undefined)?.outgoing?.socket;
+  if (!(socket instanceof Socket)) return undefined;
+  return () => socket.destroy();
 }

@@ -4,7 +4,13 @@ import type { AppRecord, Store } from '../store';
 import type { IssuedCredential } from '../wechat/credentials';
 import { getAccessToken, getStableAccessToken, getTicket } from '../wechat/credentials';
 import type { WechatHttp } from '../wechat/http';
-import { assertForceAllowed, spendForce } from './force-guard';
+import {
+  assertRefreshAllowed,
+  CLASSIC_REFRESH_GUARD,
+  type RefreshGuard,
+  STABLE_FORCE_GUARD,
+  spendRefresh,
+} from './force-guard';
 import type { Fetcher, ServedCredential, TokenManager } from './manager';
 
 /** Kinds of app that fetch an access token with appId + appSecret. */
@@ -112,8 +118,10 @@ export interface InvalidateResult {
 
 /**
  * Compare-and-refresh of an app's access token after a caller saw `presented` fail. Classic mode
- * fetches a new token; stable mode uses `force_refresh`, within WeChat's 30 s / 20-a-day budget —
- * when the budget holds it back, the current token is answered with the reason.
+ * fetches a new token, at most once per 30 s per app (each one kills the last, so a burst of
+ * reports must not fetch one each); stable mode uses `force_refresh`, within WeChat's 30 s /
+ * 20-a-day budget. When a budget holds the refresh back, the current token is answered with the
+ * reason. Both budgets are counted in the database, for every instance.
  */
 export async function invalidateAccessToken(
   deps: { tokens: TokenManager; wechat: WechatHttp; store: Store; clock: Clock },
@@ -123,16 +131,21 @@ export async function invalidateAccessToken(
   requireTokenApp(app, 'access tokens');
   const key = { owner: appOwner(app), kind: 'access_token' };
   const secret = app.appSecret ?? '';
+  const guarded =
+    (guard: RefreshGuard, fetch: () => Promise<IssuedCredential>): Fetcher =>
+    async () => {
+      const now = deps.clock.now();
+      await assertRefreshAllowed(deps.store, guard, key.owner, now);
+      const issued = await fetch();
+      await spendRefresh(deps.store, guard, key.owner, now);
+      return issued;
+    };
   const fetcher: Fetcher =
     app.tokenMode === 'classic'
-      ? () => getAccessToken(deps.wechat, app.appId, secret)
-      : async () => {
-          const now = deps.clock.now();
-          await assertForceAllowed(deps.store, key.owner, now);
-          const issued = await getStableAccessToken(deps.wechat, app.appId, secret, true);
-          await spendForce(deps.store, key.owner, now);
-          return issued;
-        };
+      ? guarded(CLASSIC_REFRESH_GUARD, () => getAccessToken(deps.wechat, app.appId, secret))
+      : guarded(STABLE_FORCE_GUARD, () =>
+          getStableAccessToken(deps.wechat, app.appId, secret, true),
+        );
   try {
     return { token: await deps.tokens.invalidate(key, presented, fetcher) };
   } catch (err) {

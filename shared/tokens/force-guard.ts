@@ -1,11 +1,41 @@
 import { AppError } from '../http/errors';
 import type { Store } from '../store';
 
-/** Kind of the row that counts an app's stable-token force refreshes. */
-export const FORCE_GUARD_KIND = 'stable_force_refresh_budget';
-/** WeChat's limits for `force_refresh: true` (wechat.md §1.2). */
-export const FORCE_SPACING_MS = 30_000;
-export const FORCE_DAILY_LIMIT = 20;
+/**
+ * A budget for refreshes a caller can trigger (a reported dead token): at most one per
+ * `spacingMs` per app, and optionally `dailyLimit` a day, counted in a credentials row so that
+ * every instance sees the same count.
+ */
+export interface RefreshGuard {
+  /** Kind of the credentials row that counts an app's refreshes. */
+  kind: string;
+  /** What is held back, for the message (e.g. `force_refresh`). */
+  what: string;
+  /** Whose rule the spacing is, for the message. */
+  rule: string;
+  spacingMs: number;
+  dailyLimit?: number;
+}
+
+/** WeChat's limits for a stable token's `force_refresh: true` (30 s spacing, 20 a day). */
+export const STABLE_FORCE_GUARD: RefreshGuard = {
+  kind: 'stable_force_refresh_budget',
+  what: 'force_refresh',
+  rule: 'WeChat allows one per 30 s',
+  spacingMs: 30_000,
+  dailyLimit: 20,
+};
+
+/**
+ * Classic `cgi-bin/token` refreshes triggered by callers: each one kills the token before it, so
+ * a burst of callers reporting 40001 must not fetch one each. The timer is not limited.
+ */
+export const CLASSIC_REFRESH_GUARD: RefreshGuard = {
+  kind: 'classic_refresh_budget',
+  what: 'token refresh',
+  rule: 'the hub allows one refresh reported by callers per 30 s per app',
+  spacingMs: 30_000,
+};
 
 interface Budget {
   day: string;
@@ -25,8 +55,13 @@ function nextChinaMidnight(ms: number): number {
   return day + 86_400_000;
 }
 
-async function readBudget(store: Store, owner: string, now: number): Promise<Budget> {
-  const row = await store.credentials.get({ owner, kind: FORCE_GUARD_KIND });
+async function readBudget(
+  store: Store,
+  guard: RefreshGuard,
+  owner: string,
+  now: number,
+): Promise<Budget> {
+  const row = await store.credentials.get({ owner, kind: guard.kind });
   const today = chinaDay(now);
   if (row?.value === undefined) return { day: today, count: 0, lastAt: 0 };
   const b = JSON.parse(row.value) as Budget;
@@ -34,32 +69,42 @@ async function readBudget(store: Store, owner: string, now: number): Promise<Bud
 }
 
 /**
- * Throws RATE_LIMITED when a force refresh now would break WeChat's limits (30 s spacing, 20 a
- * day per app), with a message saying which and when it frees up.
+ * Throws RATE_LIMITED when a refresh now would break the guard's limits, with a message saying
+ * which and when it frees up.
  */
-export async function assertForceAllowed(store: Store, owner: string, now: number): Promise<void> {
-  const b = await readBudget(store, owner, now);
-  if (now - b.lastAt < FORCE_SPACING_MS) {
-    const wait = Math.ceil((FORCE_SPACING_MS - (now - b.lastAt)) / 1000);
+export async function assertRefreshAllowed(
+  store: Store,
+  guard: RefreshGuard,
+  owner: string,
+  now: number,
+): Promise<void> {
+  const b = await readBudget(store, guard, owner, now);
+  if (now - b.lastAt < guard.spacingMs) {
+    const wait = Math.ceil((guard.spacingMs - (now - b.lastAt)) / 1000);
     throw new AppError(
       'RATE_LIMITED',
-      `force_refresh held back: the last one was under 30 s ago (WeChat allows one per 30 s); retry in ${wait} s`,
+      `${guard.what} held back: the last one was under ${guard.spacingMs / 1000} s ago (${guard.rule}); retry in ${wait} s`,
     );
   }
-  if (b.count >= FORCE_DAILY_LIMIT) {
+  if (guard.dailyLimit !== undefined && b.count >= guard.dailyLimit) {
     throw new AppError(
       'RATE_LIMITED',
-      `force_refresh held back: the daily budget of ${FORCE_DAILY_LIMIT} is used up (resets at 00:00 China time)`,
+      `${guard.what} held back: the daily budget of ${guard.dailyLimit} is used up (resets at 00:00 China time)`,
     );
   }
 }
 
-/** Records one force refresh. Called by the holder of the access token's lease. */
-export async function spendForce(store: Store, owner: string, now: number): Promise<void> {
-  const b = await readBudget(store, owner, now);
+/** Records one refresh. Called by the holder of the access token's lease. */
+export async function spendRefresh(
+  store: Store,
+  guard: RefreshGuard,
+  owner: string,
+  now: number,
+): Promise<void> {
+  const b = await readBudget(store, guard, owner, now);
   const next: Budget = { day: b.day, count: b.count + 1, lastAt: now };
   await store.credentials.put(
-    { owner, kind: FORCE_GUARD_KIND },
+    { owner, kind: guard.kind },
     { value: JSON.stringify(next), expiresAt: nextChinaMidnight(now) },
     now,
   );

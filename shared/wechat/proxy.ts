@@ -3,7 +3,8 @@ import { AppError } from '../http/errors';
 /** Errcodes that mean "this access token is dead": invalidate it and retry once. */
 export const TOKEN_ERRCODES = new Set([40001, 40014, 42001]);
 
-// Hop-by-hop headers, and those fetch() already undid (it decompresses bodies).
+// Hop-by-hop headers, those fetch() already undid (it decompresses bodies), and those a caller
+// must not get from WeChat's host: cookies, auth challenges and CORS grants are the hub's to set.
 const DROP_RESPONSE_HEADERS = new Set([
   'connection',
   'keep-alive',
@@ -11,13 +12,21 @@ const DROP_RESPONSE_HEADERS = new Set([
   'content-encoding',
   'content-length',
   'proxy-connection',
+  'te',
+  'trailer',
   'upgrade',
+  'set-cookie',
+  'set-cookie2',
+  'www-authenticate',
+  'proxy-authenticate',
 ]);
+/** Only answers up to this size are read whole to look for a dead-token errcode. */
 const JSON_SNIFF_LIMIT = 64 * 1024;
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
 export interface ProxyRequest {
   method: string;
-  /** The WeChat path, e.g. `cgi-bin/getcallbackip` (no leading slash). */
+  /** The WeChat path, percent-encoded, e.g. `cgi-bin/getcallbackip` (no leading slash). */
   path: string;
   search: URLSearchParams;
   body: ArrayBuffer | undefined;
@@ -27,62 +36,253 @@ export interface ProxyRequest {
 export interface ProxyDeps {
   baseUrl: string;
   fetch: typeof fetch;
+  /** How long WeChat may take to send its headers, and at most between two chunks of a body. */
   timeoutMs: number;
+  /** JSON and text answers longer than this are refused (502), or cut off once streaming. */
+  maxBytes: number;
   token(): Promise<string>;
-  /** Reports `dead` as failed and answers the token to retry with. */
-  invalidate(dead: string): Promise<string>;
+  /**
+   * Reports `dead` as failed and answers the token to retry with, or `undefined` when no fresher
+   * token can be had now (the refresh was held back): then WeChat's answer goes out as it is.
+   */
+  invalidate(dead: string): Promise<string | undefined>;
+  /** Told why an answer already under way was cut off (for a log line; no body, no token). */
+  onCutOff(reason: string): void;
+  /** Hangs up on the caller at once (a real socket); without it, the body stream errors. */
+  hangUp?: () => void;
 }
 
-/** Rejects paths that would leave the WeChat API base (`..`, `//host`, backslashes). */
-export function assertProxyPath(path: string): void {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    decoded = '..';
-  }
-  const bad = (p: string) =>
-    p === '' || p.startsWith('/') || p.includes('\\') || p.split('/').includes('..');
-  if (bad(path) || bad(decoded)) {
-    throw new AppError(
-      'BAD_REQUEST',
-      'proxy path must be a relative WeChat API path such as cgi-bin/getcallbackip',
-    );
-  }
+/** The upstream call under way: its answer, and the switch that ends it. */
+interface Upstream {
+  res: Response;
+  abort: AbortController;
 }
 
-async function send(deps: ProxyDeps, req: ProxyRequest, token: string): Promise<Response> {
+/** The answer's body so far: the chunks read, and whether that was all of it. */
+interface Head {
+  chunks: Uint8Array[];
+  bytes: number;
+  done: boolean;
+}
+
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+
+class IdleTimeout extends Error {
+  override name = 'IdleTimeout';
+}
+
+async function send(deps: ProxyDeps, req: ProxyRequest, token: string): Promise<Upstream> {
   const query = new URLSearchParams(req.search);
   query.delete('access_token');
   query.set('access_token', token);
+  const abort = new AbortController();
+  // Bounds the wait for headers only: a body is bounded chunk by chunk (readWithin).
+  const timer = setTimeout(() => abort.abort(), deps.timeoutMs);
   try {
-    return await deps.fetch(`${deps.baseUrl}/${req.path}?${query.toString()}`, {
+    const res = await deps.fetch(`${deps.baseUrl}/${req.path}?${query.toString()}`, {
       method: req.method,
       headers: req.contentType === undefined ? {} : { 'content-type': req.contentType },
       body: req.body,
-      signal: AbortSignal.timeout(deps.timeoutMs),
+      signal: abort.signal,
+      redirect: 'manual',
     });
-  } catch (err) {
-    if (err instanceof Error && err.name === 'TimeoutError') {
+    return { res, abort };
+  } catch {
+    if (abort.signal.aborted) {
       throw new AppError('UPSTREAM_TIMEOUT', `WeChat did not answer within ${deps.timeoutMs} ms`);
     }
-    throw new AppError('UPSTREAM_WECHAT', 'WeChat is unreachable');
+    throw new AppError('UNAVAILABLE', 'WeChat is unreachable');
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/** One read of `reader`, given up (and the upstream call aborted) after `ms` without bytes. */
+function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  ms: number,
+  abort: AbortController,
+): Promise<ReadResult> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new IdleTimeout(`WeChat sent no bytes for ${ms} ms`));
+      abort.abort();
+    }, ms);
+    reader.read().then(
+      (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+const isCapped = (res: Response) => /json|^text\//i.test(res.headers.get('content-type') ?? '');
+
+function contentLength(res: Response): number | undefined {
+  const v = res.headers.get('content-length');
+  return v !== null && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+function tooLarge(deps: ProxyDeps, size: string): AppError {
+  return new AppError(
+    'UPSTREAM_WECHAT',
+    `WeChat answered ${size} bytes of JSON or text, more than WXHUB_PROXY_MAX_BYTES (${deps.maxBytes})`,
+  );
+}
+
+/**
+ * Checks WeChat's answer before anything goes to the caller, and reads a small JSON or text
+ * body whole (to look for a dead-token errcode). Redirects and oversized JSON/text are 502, a
+ * body stalling before the caller got anything is 504.
+ */
+async function readHead(
+  deps: ProxyDeps,
+  up: Upstream,
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+): Promise<Head> {
+  const { res } = up;
+  const head: Head = { chunks: [], bytes: 0, done: reader === undefined };
+  if (res.status >= 300 && res.status < 400 && res.status !== 304) {
+    up.abort.abort();
+    throw new AppError(
+      'UPSTREAM_WECHAT',
+      `WeChat answered a redirect (${res.status}); the proxy does not follow redirects`,
+    );
+  }
+  const capped = isCapped(res);
+  const length = contentLength(res);
+  if (capped && length !== undefined && length > deps.maxBytes) {
+    up.abort.abort();
+    throw tooLarge(deps, String(length));
+  }
+  if (reader === undefined || !capped || (length !== undefined && length > JSON_SNIFF_LIMIT)) {
+    return head;
+  }
+  try {
+    while (head.bytes <= JSON_SNIFF_LIMIT) {
+      const r = await readWithin(reader, deps.timeoutMs, up.abort);
+      if (r.done) {
+        head.done = true;
+        break;
+      }
+      head.chunks.push(r.value);
+      head.bytes += r.value.length;
+    }
+  } catch (err) {
+    up.abort.abort();
+    if (err instanceof IdleTimeout) throw new AppError('UPSTREAM_TIMEOUT', err.message);
+    throw new AppError('UNAVAILABLE', 'WeChat broke off its answer');
+  }
+  if (capped && head.bytes > deps.maxBytes) {
+    up.abort.abort();
+    throw tooLarge(deps, `over ${deps.maxBytes}`);
+  }
+  return head;
+}
+
+function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 function copyHeaders(from: Headers): Headers {
   const h = new Headers();
   from.forEach((v, k) => {
-    if (!DROP_RESPONSE_HEADERS.has(k.toLowerCase())) h.append(k, v);
+    const name = k.toLowerCase();
+    if (!DROP_RESPONSE_HEADERS.has(name) && !name.startsWith('access-control-')) h.append(k, v);
   });
   return h;
 }
 
-/** WeChat's errcode in a small JSON body, if it is one (errors come as HTTP 200). */
-function tokenErrcode(bytes: Uint8Array): number | undefined {
-  if (bytes.length > JSON_SNIFF_LIMIT) return undefined;
+/**
+ * The caller's answer: WeChat's status and headers, and the body streamed on. After the
+ * headers, a body that stalls (no bytes for `timeoutMs`) or a JSON/text one that outgrows
+ * `maxBytes` is cut off: the caller's connection is dropped (or the body stream errors), so a
+ * truncated answer never looks complete.
+ */
+function answer(
+  deps: ProxyDeps,
+  up: Upstream,
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+  head: Head,
+): Response {
+  const { res } = up;
+  const headers = copyHeaders(res.headers);
+  if (NULL_BODY_STATUS.has(res.status)) {
+    up.abort.abort();
+    return new Response(null, { status: res.status, headers });
+  }
+  if (head.done || reader === undefined) {
+    return new Response(concat(head.chunks, head.bytes), { status: res.status, headers });
+  }
+  const capped = isCapped(res);
+  const queued = head.chunks.slice();
+  let total = head.bytes;
+  let ended = false;
+  const cutOff = (controller: ReadableStreamDefaultController<Uint8Array>, reason: string) => {
+    ended = true;
+    up.abort.abort();
+    deps.onCutOff(reason);
+    if (deps.hangUp === undefined) {
+      controller.error(new AppError('UPSTREAM_TIMEOUT', reason));
+      return;
+    }
+    deps.hangUp();
+    controller.close();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = queued.shift();
+      if (next !== undefined) {
+        controller.enqueue(next);
+        return;
+      }
+      let r: ReadResult;
+      try {
+        r = await readWithin(reader, deps.timeoutMs, up.abort);
+      } catch (err) {
+        if (!ended) {
+          cutOff(controller, err instanceof IdleTimeout ? err.message : 'WeChat broke off');
+        }
+        return;
+      }
+      if (r.done) {
+        ended = true;
+        controller.close();
+        return;
+      }
+      total += r.value.length;
+      if (capped && total > deps.maxBytes) {
+        cutOff(controller, `WeChat's answer outgrew WXHUB_PROXY_MAX_BYTES (${deps.maxBytes})`);
+        return;
+      }
+      controller.enqueue(r.value);
+    },
+    cancel() {
+      // The caller went away: stop reading from WeChat.
+      ended = true;
+      up.abort.abort();
+    },
+  });
+  return new Response(body, { status: res.status, headers });
+}
+
+/** WeChat's errcode in a small JSON body, if it is one of {@link TOKEN_ERRCODES}. */
+function tokenErrcode(res: Response, head: Head): number | undefined {
+  if (!head.done || head.bytes > JSON_SNIFF_LIMIT || !isCapped(res)) return undefined;
   try {
-    const body: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    const body: unknown = JSON.parse(new TextDecoder().decode(concat(head.chunks, head.bytes)));
     const code =
       typeof body === 'object' && body !== null
         ? (body as { errcode?: unknown }).errcode
@@ -93,26 +293,35 @@ function tokenErrcode(bytes: Uint8Array): number | undefined {
   }
 }
 
-const looksJson = (res: Response) =>
-  /json|text\/plain/i.test(res.headers.get('content-type') ?? '');
+/** Sends, checks and answers one upstream call; `retry` may take over on a dead token. */
+async function forward(
+  deps: ProxyDeps,
+  req: ProxyRequest,
+  token: string,
+  retry: (() => Promise<Response | undefined>) | undefined,
+): Promise<Response> {
+  const up = await send(deps, req, token);
+  const reader = up.res.body?.getReader();
+  const head = await readHead(deps, up, reader);
+  if (retry !== undefined && tokenErrcode(up.res, head) !== undefined) {
+    const again = await retry();
+    if (again !== undefined) return again;
+  }
+  return answer(deps, up, reader, head);
+}
 
 /**
  * Forwards a call to WeChat with the app's access token (a caller-supplied one is replaced) and
- * answers WeChat's status, headers and bytes as they are. On 40001/40014/42001 it invalidates
- * that token and retries once; a second failure is answered as WeChat sent it.
+ * streams WeChat's status, headers and bytes back (cookies, auth challenges and CORS headers
+ * dropped; redirects not followed but answered 502). On 40001/40014/42001 it invalidates that
+ * token and retries once, unless the refresh is held back; a second failure is answered as
+ * WeChat sent it. The path must already be checked (proxy-path.ts).
  */
 export async function proxyWechat(deps: ProxyDeps, req: ProxyRequest): Promise<Response> {
-  assertProxyPath(req.path);
   const token = await deps.token();
-  const first = await send(deps, req, token);
-  if (!looksJson(first)) {
-    return new Response(first.body, { status: first.status, headers: copyHeaders(first.headers) });
-  }
-  const bytes = new Uint8Array(await first.arrayBuffer());
-  if (tokenErrcode(bytes) === undefined) {
-    return new Response(bytes, { status: first.status, headers: copyHeaders(first.headers) });
-  }
-  const retryToken = await deps.invalidate(token);
-  const second = await send(deps, req, retryToken);
-  return new Response(second.body, { status: second.status, headers: copyHeaders(second.headers) });
+  return forward(deps, req, token, async () => {
+    const fresh = await deps.invalidate(token);
+    if (fresh === undefined) return undefined;
+    return forward(deps, req, fresh, undefined);
+  });
 }
