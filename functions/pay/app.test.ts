@@ -1,5 +1,6 @@
 import { verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../dev/simulator';
 import type { MerchantConfig } from '../../shared/config';
 import { signingMessage } from '../../shared/pay/crypto';
 import { testTargets, uniqueName } from '../../shared/store/testing';
@@ -262,5 +263,31 @@ describe.each(testTargets())('pay routes on $name', (target) => {
       body: '{',
     });
     expect(notJson.status).toBe(400);
+  });
+});
+
+describe.each(testTargets())('pay routes when WeChat Pay is unreachable, on $name', (target) => {
+  it('answers 503 UNAVAILABLE (a dependency down), not 502', async () => {
+    const sim = await startSimulator();
+    const hub = await createTestHub(target, { apps: [], sim });
+    try {
+      const m = testMerchant(merchantKey.privateKeyPem, [], { appId: APP_ID });
+      const keys = sim.sim.pay.keys();
+      await hub.deps.store.merchants.upsert(
+        { ...m, publicKeyId: keys.publicKeyId, publicKey: keys.publicKey },
+        'file',
+        sim.sim.clock.now(),
+      );
+      await sim.close();
+      const res = await hub.app.request(`/v1/pay/${m.name}/transactions/T-unreachable-1`, {
+        headers: AUTH,
+      });
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('UNAVAILABLE');
+      expect(body.error.message).toContain('unreachable');
+    } finally {
+      await hub.close();
+    }
   });
 });

@@ -89,7 +89,8 @@ export async function payCall(
         `WeChat Pay ${api} did not answer within ${ctx.http.timeoutMs} ms`,
       );
     }
-    throw new AppError('UPSTREAM_WECHAT', `WeChat Pay ${api} is unreachable`);
+    // Connection refused, DNS, TLS: WeChat Pay is down for us, not answering an error (503).
+    throw new AppError('UNAVAILABLE', `WeChat Pay ${api} is unreachable`);
   }
   const bytes = Buffer.from(await res.arrayBuffer());
   const verified = opts.verify === false ? false : await checkResponse(ctx, api, res, bytes);
