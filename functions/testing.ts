@@ -28,6 +28,9 @@ export interface TestHubOptions {
   sim?: RunningSimulator;
   tokenOptions?: Partial<TokenOptions>;
   instanceId?: string;
+  /** The fetch WeChat is called with (e.g. one that counts calls); the global one by default. */
+  fetch?: typeof fetch;
+  wechatTimeoutMs?: number;
 }
 
 /** A test app config with a unique name, registered in the simulator by {@link createTestHub}. */
@@ -76,6 +79,8 @@ export async function createTestHub(
     clock: sim.sim.clock,
     ...(opts.instanceId === undefined ? {} : { instanceId: opts.instanceId }),
     ...(opts.tokenOptions === undefined ? {} : { tokenOptions: opts.tokenOptions }),
+    ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }),
+    ...(opts.wechatTimeoutMs === undefined ? {} : { wechatTimeoutMs: opts.wechatTimeoutMs }),
   });
   return {
     deps,
