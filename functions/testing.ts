@@ -31,6 +31,8 @@ export interface TestHubOptions {
   /** The fetch WeChat is called with (e.g. one that counts calls); the global one by default. */
   fetch?: typeof fetch;
   wechatTimeoutMs?: number;
+  /** Secret-at-rest keys of this hub's store (the first seals); the shared test key by default. */
+  secretKeys?: Buffer[];
 }
 
 /** A test app config with a unique name, registered in the simulator by {@link createTestHub}. */
@@ -56,7 +58,10 @@ export async function createTestHub(
   opts: TestHubOptions = {},
 ): Promise<TestHub> {
   const sim = opts.sim ?? (await startSimulator());
-  const { store } = await openTestStore(target, { poolSize: 4 });
+  const { store } = await openTestStore(target, {
+    poolSize: 4,
+    ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }),
+  });
   const config = parseConfig({
     WECHAT_API_BASE: sim.url,
     WECHATPAY_API_BASE: sim.url,

@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import { describe } from '../http/app';
 import { AppError } from '../http/errors';
 import type { AppRecord } from '../store';
+import { assertReadable } from '../store/codec';
 import {
   aesKeyOf,
   decryptMessage,
@@ -49,6 +50,8 @@ function requireCallbackKind(app: AppRecord): void {
 
 function callbackToken(app: AppRecord): string {
   requireCallbackKind(app);
+  // A token that does not open is a 503 (WeChat retries), not "no token configured".
+  assertReadable(app, 'apps.callback_token');
   if (app.token === undefined) {
     throw new AppError('CONFLICT', `app "${app.name}" has no callback token configured`);
   }
@@ -119,6 +122,7 @@ function openSignedPush(
   if (q.encrypt_type !== 'aes') {
     throw new AppError('BAD_REQUEST', `encrypt_type "${q.encrypt_type.slice(0, 16)}" is not aes`);
   }
+  assertReadable(app, 'apps.encoding_aes_key');
   if (app.encodingAesKey === undefined) {
     throw new AppError('CONFLICT', `app "${app.name}" has no encodingAesKey configured`);
   }

@@ -82,12 +82,13 @@ export interface OpenedStore {
 /** Opens, migrates and wraps a database; close with `store.close()`. */
 export async function openTestStore(
   target: TestTarget,
-  opts: { poolSize?: number } = {},
+  opts: { poolSize?: number; secretKeys?: Buffer[] } = {},
 ): Promise<OpenedStore> {
   if (target.config.dialect === 'mysql') await ensureDatabase(target.config.url);
   const handle = await openDatabase(target.config, opts);
   await migrateDatabase(handle, MIGRATIONS_DIR);
-  return { store: await createStore(handle, createSecretBox([TEST_SECRET_KEY])), handle };
+  const box = createSecretBox(opts.secretKeys ?? [TEST_SECRET_KEY]);
+  return { store: await createStore(handle, box), handle };
 }
 
 let counter = 0;

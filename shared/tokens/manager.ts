@@ -126,6 +126,13 @@ export function createTokenManager(deps: TokenManagerDeps) {
       await store.credentials.releaseLease(k, leaseOwner);
       return served(row);
     }
+    if (row?.unreadable !== undefined) {
+      // A fresh value from WeChat replaces it, sealed under the current key (README).
+      log.warn(
+        { credential: id(k), code: row.unreadable.code, keyId: row.unreadable.keyId },
+        'stored value does not open; fetching a new one',
+      );
+    }
     try {
       const issued = await fetcher(row);
       const now = clock.now();
