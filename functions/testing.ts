@@ -33,6 +33,8 @@ export interface TestHubOptions {
   wechatTimeoutMs?: number;
   /** Secret-at-rest keys of this hub's store (the first seals); the shared test key by default. */
   secretKeys?: Buffer[];
+  /** SQLite: longest wait for another connection's write lock before a 503. */
+  busyBudgetMs?: number;
 }
 
 /** A test app config with a unique name, registered in the simulator by {@link createTestHub}. */
@@ -61,6 +63,7 @@ export async function createTestHub(
   const { store } = await openTestStore(target, {
     poolSize: 4,
     ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }),
+    ...(opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs }),
   });
   const config = parseConfig({
     WECHAT_API_BASE: sim.url,
