@@ -76,6 +76,42 @@ describe.each(testTargets())('WeChat unreachable or slow, on $name', (target) =>
     });
   });
 
+  describe('WeChat unreachable while a stored token is still valid', () => {
+    const oa = testApp({ tokenMode: 'classic' });
+    let hub: TestHub;
+    let down = false;
+    let attempts = 0;
+    beforeAll(async () => {
+      const closed = `http://127.0.0.1:${await closedPort()}`;
+      // Real HTTP either way: to the simulator, or (while `down`) to a closed port.
+      const switching: typeof fetch = (input, init) => {
+        attempts += 1;
+        const url = String(input);
+        return fetch(down ? url.replace(hub.sim.url, closed) : url, init);
+      };
+      hub = await createTestHub(target, { apps: [oa], fetch: switching });
+    });
+    afterAll(() => hub.close());
+
+    it('serves the stored token, still valid, instead of the 503, attempting once per window', async () => {
+      const path = `/v1/apps/${oa.name}/token`;
+      const first = (await (await hub.app.request(path, { headers: AUTH })).json()) as {
+        accessToken: string;
+      };
+      // 20 s of life left: under the serve margin, so the hub tries to refresh it.
+      hub.sim.sim.clock.advance(7_200_000 - 20_000);
+      hub.deps.tokens.forget();
+      down = true;
+      const before = attempts;
+      for (let i = 0; i < 5; i++) {
+        const res = await hub.app.request(path, { headers: AUTH });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { accessToken: string }).accessToken).toBe(first.accessToken);
+      }
+      expect(attempts - before).toBe(1);
+    });
+  });
+
   describe('WeChat too slow', () => {
     const oa = testApp({ tokenMode: 'classic' });
     let hub: TestHub;

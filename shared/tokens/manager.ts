@@ -246,6 +246,13 @@ export function createTokenManager(deps: TokenManagerDeps) {
       if (running !== undefined) return running;
       const p = refresh(k, fetcher, (r) => servable(r, opts.serveMarginMs))
         .then((r) => remember(k, r))
+        .catch((err: unknown) => {
+          // WeChat unreachable or slow: a value that still works beats an error.
+          if (err instanceof WechatTransportError && row !== undefined && servable(row, 0)) {
+            return served(row);
+          }
+          throw err;
+        })
         .finally(() => inflight.delete(id(k)));
       inflight.set(id(k), p);
       return p;
