@@ -18,7 +18,7 @@ describe.each(testTargets())('secrets sealed under a removed key, on $name', (ta
   // Both apps' rows are sealed under the old key; `good` is then re-synced under the new one
   // (as the apps file does at start), `bad` is not.
   const good = testApp({ tokenMode: 'classic' });
-  const bad = testApp({ tokenMode: 'classic' });
+  const bad = testApp({ tokenMode: 'classic', token: 'CallbackToken1' });
   let old: TestHub;
   let hub: TestHub;
   beforeAll(async () => {
@@ -44,6 +44,14 @@ describe.each(testTargets())('secrets sealed under a removed key, on $name', (ta
     expect(body.error.code).toBe('SECRET_KEY_UNKNOWN');
     expect(body.error.message).toContain(`key id ${OLD_ID}`);
     expect(body.error.message).toContain(bad.name);
+  });
+
+  it('answers a WeChat callback for that app 503, so WeChat retries, not 409 "no token"', async () => {
+    const res = await hub.app.request(
+      `/wx/${bad.name}/callback?signature=x&timestamp=1&nonce=n&echostr=e`,
+    );
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('SECRET_KEY_UNKNOWN');
   });
 
   it('replaces a token that does not open with a fresh one when the app secret opens', async () => {
