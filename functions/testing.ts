@@ -28,6 +28,13 @@ export interface TestHubOptions {
   sim?: RunningSimulator;
   tokenOptions?: Partial<TokenOptions>;
   instanceId?: string;
+  /** The fetch WeChat is called with (e.g. one that counts calls); the global one by default. */
+  fetch?: typeof fetch;
+  wechatTimeoutMs?: number;
+  /** Secret-at-rest keys of this hub's store (the first seals); the shared test key by default. */
+  secretKeys?: Buffer[];
+  /** SQLite: longest wait for another connection's write lock before a 503. */
+  busyBudgetMs?: number;
 }
 
 /** A test app config with a unique name, registered in the simulator by {@link createTestHub}. */
@@ -53,7 +60,11 @@ export async function createTestHub(
   opts: TestHubOptions = {},
 ): Promise<TestHub> {
   const sim = opts.sim ?? (await startSimulator());
-  const { store } = await openTestStore(target, { poolSize: 4 });
+  const { store } = await openTestStore(target, {
+    poolSize: 4,
+    ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }),
+    ...(opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs }),
+  });
   const config = parseConfig({
     WECHAT_API_BASE: sim.url,
     WECHATPAY_API_BASE: sim.url,
@@ -76,6 +87,8 @@ export async function createTestHub(
     clock: sim.sim.clock,
     ...(opts.instanceId === undefined ? {} : { instanceId: opts.instanceId }),
     ...(opts.tokenOptions === undefined ? {} : { tokenOptions: opts.tokenOptions }),
+    ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }),
+    ...(opts.wechatTimeoutMs === undefined ? {} : { wechatTimeoutMs: opts.wechatTimeoutMs }),
   });
   return {
     deps,

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { drainOutbox, purgeExpired, targetForLog } from '../../shared/callbacks/forward';
-import { createBaseApp, type HubEnv } from '../../shared/http/app';
+import { createBaseApp, describe, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
 import type { Deps } from '../../shared/platform/deps';
 import { runRefreshPass } from '../../shared/tokens/refresh-pass';
@@ -10,17 +10,34 @@ import { runRefreshPass } from '../../shared/tokens/refresh-pass';
  * ahead of expiry, then the delivery outbox drained, then stored messages past retention purged.
  */
 export async function refreshNow(deps: Deps) {
-  const tokens = await runRefreshPass({
-    store: deps.store,
-    tokens: deps.tokens,
-    clock: deps.clock,
-    log: deps.log,
-    wechat: deps.wechat,
-    pay: deps.pay,
-    refreshAheadSeconds: deps.config.refreshAheadSeconds,
-  });
-  const outbox = await drainOutbox(deps);
-  const purged = await purgeExpired(deps, deps.config.messageRetentionDays);
+  // Each step runs even when an earlier one failed (one bad credential must not stop deliveries);
+  // the first failure is thrown once all have run.
+  const failures: unknown[] = [];
+  const step = async <T>(name: string, work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await work();
+    } catch (err) {
+      failures.push(err);
+      deps.log.error({ step: name, err: describe(err) }, 'refresh step failed');
+      return undefined;
+    }
+  };
+  const tokens = await step('credentials', () =>
+    runRefreshPass({
+      store: deps.store,
+      tokens: deps.tokens,
+      clock: deps.clock,
+      log: deps.log,
+      wechat: deps.wechat,
+      pay: deps.pay,
+      refreshAheadSeconds: deps.config.refreshAheadSeconds,
+    }),
+  );
+  const outbox = await step('outbox', () => drainOutbox(deps));
+  const purged = await step('retention', () =>
+    purgeExpired(deps, deps.config.messageRetentionDays),
+  );
+  if (tokens === undefined || outbox === undefined || purged === undefined) throw failures[0];
   const purgedRows = purged.messages + purged.deliveries + purged.signatures;
   if (outbox.delivered + outbox.retrying + outbox.dead + purgedRows > 0) {
     deps.log.info({ outbox, purged }, 'outbox drained');

@@ -3,6 +3,7 @@ import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
 import type { Deps } from '../../shared/platform/deps';
 import type { AppRecord } from '../../shared/store';
+import { assertReadable } from '../../shared/store/codec';
 import {
   appAccessToken,
   appTicket,
@@ -89,6 +90,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
         `app "${app.name}" is a ${app.kind} app; code2session is for miniprogram apps`,
       );
     }
+    assertReadable(app, 'apps.app_secret');
     if (app.appSecret === undefined) {
       throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
     }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
 import type { AppRecord, UsedSignature } from '../store';
+import { assertReadable } from '../store/codec';
 import {
   aesKeyOf,
   decryptMessage,
@@ -41,6 +42,8 @@ export function requireCallbackKind(app: AppRecord): void {
 
 function callbackToken(app: AppRecord): string {
   requireCallbackKind(app);
+  // A token that does not open is a 503 (WeChat retries), not "no token configured".
+  assertReadable(app, 'apps.callback_token');
   if (app.token === undefined) {
     throw new AppError('CONFLICT', `app "${app.name}" has no callback token configured`);
   }
@@ -154,6 +157,7 @@ export function openSignedPush(
   if (q.encrypt_type !== 'aes') {
     throw new AppError('BAD_REQUEST', `encrypt_type "${q.encrypt_type.slice(0, 16)}" is not aes`);
   }
+  assertReadable(app, 'apps.encoding_aes_key');
   if (app.encodingAesKey === undefined) {
     throw new AppError('CONFLICT', `app "${app.name}" has no encodingAesKey configured`);
   }

@@ -23,9 +23,21 @@ export interface SecretBox {
   open(sealed: string, label: string): string;
 }
 
-/** Raised when a sealed value cannot be opened; the message never carries key or plaintext. */
+/**
+ * Raised when a sealed value cannot be opened; the message never carries key or plaintext.
+ * `reason` tells an unknown key id (a key removed from `WXHUB_SECRET_KEY` too early) from a value
+ * that does not authenticate under its key (altered, or copied from another row or column).
+ */
 export class SecretBoxError extends Error {
   override name = 'SecretBoxError';
+  constructor(
+    message: string,
+    readonly reason: 'unknown-key' | 'unauthentic' | 'malformed' = 'malformed',
+    /** The key id the value names (public: a hash prefix of the key). */
+    readonly keyId?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A key id is public: the first 8 hex chars of SHA-256 over the key. */
@@ -67,7 +79,9 @@ export function createSecretBox(keys: Buffer[]): SecretBox {
       }
       const [, keyId = '', nonceText = '', bodyText = ''] = parts;
       const key = byId.get(keyId);
-      if (key === undefined) throw new SecretBoxError(`no key with id ${keyId} is configured`);
+      if (key === undefined) {
+        throw new SecretBoxError(`no key with id ${keyId} is configured`, 'unknown-key', keyId);
+      }
       const nonce = Buffer.from(nonceText, 'base64url');
       const body = Buffer.from(bodyText, 'base64url');
       if (nonce.length !== NONCE_BYTES || body.length < TAG_BYTES) {
@@ -83,7 +97,11 @@ export function createSecretBox(keys: Buffer[]): SecretBox {
         ]);
         return plain.toString('utf8');
       } catch {
-        throw new SecretBoxError('sealed value failed authentication (wrong key or label)');
+        throw new SecretBoxError(
+          'sealed value failed authentication (wrong key or label)',
+          'unauthentic',
+          keyId,
+        );
       }
     },
   };

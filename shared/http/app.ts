@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Store } from '../store';
+import { transportErrorCode, WechatTransportError } from '../wechat/http';
 import { createInternalAuth, type InternalAuthOptions, isInternalPath } from './auth';
 import { AppError, CODE_TO_STATUS, type ErrorCode, errorBody, WechatApiError } from './errors';
 import { requestHeader, setResponseHeader } from './headers';
@@ -139,6 +140,10 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
       return fail(c, 'UPSTREAM_WECHAT', `WeChat errcode ${err.errcode}: ${err.errmsg}`, {
         errcode: err.errcode,
       });
+    }
+    if (err instanceof WechatTransportError) {
+      // Unreachable, timed out or an unusable answer: the message names the API path only.
+      return fail(c, transportErrorCode(err), err.message);
     }
     if (err instanceof HTTPException && err.status < 500) {
       return fail(c, err.status === 401 ? 'UNAUTHORIZED' : 'BAD_REQUEST', err.message);

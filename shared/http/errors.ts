@@ -10,6 +10,10 @@ export const CODE_TO_STATUS = {
   INTERNAL: 500,
   UPSTREAM_WECHAT: 502,
   UNAVAILABLE: 503,
+  /** A stored secret is sealed under a key id no longer configured (README, Secrets at rest). */
+  SECRET_KEY_UNKNOWN: 503,
+  /** A stored secret does not authenticate under its key (altered or copied). */
+  SECRET_UNREADABLE: 503,
   UPSTREAM_TIMEOUT: 504,
 } as const;
 export type ErrorCode = keyof typeof CODE_TO_STATUS;

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import { serialKey } from '../config/apps';
 import { AppError } from '../http/errors';
 import type { CredentialKey, MerchantRecord, PlatformCertificate } from '../store';
+import { assertReadable } from '../store/codec';
 import type { Fetcher, TokenManager } from '../tokens/manager';
 import type { WechatHttp } from '../wechat/http';
 import { type PayCallContext, payCall, payErrorOf } from './client';
@@ -31,6 +32,8 @@ const keysByRecord = new WeakMap<MerchantRecord, MerchantKeys>();
 export function merchantKeys(m: MerchantRecord): MerchantKeys {
   let keys = keysByRecord.get(m);
   if (keys === undefined) {
+    assertReadable(m, 'merchants.api_v3_key');
+    assertReadable(m, 'merchants.private_key');
     keys = {
       mchId: m.mchId,
       serialNo: m.serialNo,

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppsFileError, ConfigError } from '../config';
+import { keyIdOf } from '../crypto/secret-box';
 import { createLogger } from '../http/log';
+import { openTestStore, testTargets, uniqueName } from '../store/testing';
 import { bootstrap, StartError } from './bootstrap';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -132,3 +134,76 @@ describe('the server process', () => {
     expect(r.out).toContain('"msg":"stopped"');
   });
 });
+
+describe.each(testTargets())(
+  'start-up with secrets sealed under a removed key, on $name',
+  (target) => {
+    const keyA = randomBytes(32);
+    const keyB = randomBytes(32);
+    const dbUrl =
+      target.config.dialect === 'sqlite' ? `file:${target.config.path}` : target.config.url;
+    const started = async (keys: Buffer[], extra: Record<string, string> = {}) => {
+      const lines: Record<string, unknown>[] = [];
+      const log = createLogger('warn', { write: (l: string) => lines.push(JSON.parse(l)) });
+      const env = {
+        DATABASE_URL: dbUrl,
+        WXHUB_SECRET_KEY: keys.map((k) => k.toString('base64')).join(','),
+        ...extra,
+      };
+      const deps = await bootstrap(env, { log, migrationsDir: quiet.migrationsDir });
+      return { deps, lines };
+    };
+    const unreadableLines = (lines: Record<string, unknown>[]) =>
+      lines.filter((l) => String(l.msg).startsWith('a stored secret does not open'));
+
+    it('warns once per row that does not open, naming table, row and key id, never a value', async () => {
+      if (target.config.dialect === 'mysql') await (await openTestStore(target)).store.close();
+      const name = uniqueName('boot');
+      const first = await started([keyA], {
+        WXHUB_APPS: JSON.stringify({ apps: [{ ...app(name), appSecret: 'APP-SECRET-VALUE' }] }),
+      });
+      const now = first.deps.clock.now();
+      await first.deps.store.credentials.put(
+        { owner: `app:${name}`, kind: 'access_token' },
+        { value: 'TOKEN-VALUE-XYZ', expiresAt: now + 7_200_000 },
+        now,
+      );
+      await first.deps.store.merchants.upsert(
+        {
+          name,
+          mchId: '1900000109',
+          apiV3Key: 'V3KEYV3KEYV3KEYV3KEYV3KEYV3KEY12',
+          serialNo: 'ABCDEF0123456789',
+          privateKey: 'PRIVATE-KEY-VALUE',
+          platformCertificates: [],
+          forward: [],
+        },
+        'api',
+        now,
+      );
+      await first.deps.store.close();
+
+      const second = await started([keyB]);
+      await second.deps.store.close();
+      const warned = unreadableLines(second.lines);
+      expect(warned.map((l) => [l.table, l.row, l.keyId, l.code])).toEqual([
+        ['apps', name, keyIdOf(keyA), 'SECRET_KEY_UNKNOWN'],
+        ['merchants', name, keyIdOf(keyA), 'SECRET_KEY_UNKNOWN'],
+        ['credentials', `app:${name}/access_token`, keyIdOf(keyA), 'SECRET_KEY_UNKNOWN'],
+      ]);
+      expect(warned[1]?.columns).toEqual(['api_v3_key', 'private_key']);
+      const text = JSON.stringify(second.lines);
+      for (const secret of [
+        'APP-SECRET-VALUE',
+        'TOKEN-VALUE-XYZ',
+        'PRIVATE-KEY-VALUE',
+        'V3KEYV3KEY',
+      ])
+        expect(text).not.toContain(secret);
+
+      const rotated = await started([keyB, keyA]);
+      await rotated.deps.store.close();
+      expect(unreadableLines(rotated.lines)).toEqual([]);
+    });
+  },
+);

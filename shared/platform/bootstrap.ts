@@ -10,7 +10,7 @@ import { describeDatabase, migrateDatabase, openDatabase, pingDatabase } from '.
 import { describe, withTimeout } from '../http/app';
 import type { Logger } from '../http/log';
 import { createLogger } from '../http/log';
-import { createStore } from '../store';
+import { createStore, type Store } from '../store';
 import type { Deps } from './deps';
 import { createDeps } from './deps';
 
@@ -92,6 +92,39 @@ export async function bootstrap(
     const r = await syncAppsFile(store, appsFile, deps.clock.now());
     log.info({ ...r }, 'apps file synced');
   }
+  await warnUnreadable(store, log);
   log.info({ database: where, instance: deps.instanceId }, 'wxhub ready');
   return deps;
+}
+
+/**
+ * One warning per row holding a sealed value that does not open with the configured keys (a key
+ * removed from `WXHUB_SECRET_KEY` too early, or an altered value): table, row, columns and key id,
+ * never a value. Those rows answer 503 until fixed; everything else keeps working.
+ */
+async function warnUnreadable(store: Store, log: Logger): Promise<void> {
+  const [apps, merchants, credentials] = await Promise.all([
+    store.apps.list(),
+    store.merchants.list(),
+    store.credentials.list(100_000),
+  ]);
+  const rows = [
+    ...apps.map((a) => a.unreadable ?? []),
+    ...merchants.map((m) => m.unreadable ?? []),
+    ...credentials.map((c) => (c.unreadable === undefined ? [] : [c.unreadable])),
+  ];
+  for (const bad of rows) {
+    const [first] = bad;
+    if (first === undefined) continue;
+    log.warn(
+      {
+        table: first.column.split('.')[0],
+        row: first.row,
+        columns: bad.map((u) => u.column.split('.')[1]),
+        code: first.code,
+        keyId: first.keyId,
+      },
+      `a stored secret does not open: ${first.message}`,
+    );
+  }
 }

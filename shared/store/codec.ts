@@ -6,7 +6,8 @@ import {
   messageModeOf,
   type TokenMode,
 } from '../config';
-import type { SecretBox } from '../crypto/secret-box';
+import { type SecretBox, SecretBoxError } from '../crypto/secret-box';
+import { AppError } from '../http/errors';
 import { parseExactJson, stringifyExactJson } from '../wechat/exact-json';
 import type {
   AppRecord,
@@ -20,6 +21,7 @@ import type {
   NewPayNotification,
   PayNotificationRecord,
   Source,
+  Unreadable,
 } from './types';
 
 // Row shapes shared by both dialects' schemas (same column names, same value types).
@@ -73,13 +75,61 @@ interface CredentialRow {
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
+/** What a sealed column that did not open is recorded as; never carries a value. */
+export function unreadableOf(err: SecretBoxError, column: string, row: string): Unreadable {
+  const keyId = err.keyId !== undefined && /^[0-9a-f]{8}$/.test(err.keyId) ? err.keyId : undefined;
+  if (err.reason === 'unknown-key') {
+    return {
+      code: 'SECRET_KEY_UNKNOWN',
+      column,
+      row,
+      keyId,
+      message: `SECRET_KEY_UNKNOWN: ${column} of ${row} is sealed with key id ${keyId ?? '?'}, which is not a configured key (WXHUB_SECRET_KEY)`,
+    };
+  }
+  return {
+    code: 'SECRET_UNREADABLE',
+    column,
+    row,
+    keyId,
+    message: `SECRET_UNREADABLE: ${column} of ${row} does not open: ${err.message}`,
+  };
+}
+
+/** The 503 answered for a record whose needed secret did not open (code = its cause). */
+export function unreadableError(u: Unreadable): AppError {
+  return new AppError(u.code, u.message, u.keyId === undefined ? {} : { keyId: u.keyId });
+}
+
+/** Throws {@link unreadableError} when `column` (e.g. `apps.app_secret`) of `record` did not open. */
+export function assertReadable(
+  record: { unreadable?: Unreadable[] | undefined },
+  column: string,
+): void {
+  const bad = record.unreadable?.find((u) => u.column === column);
+  if (bad !== undefined) throw unreadableError(bad);
+}
+
 /** Seals and opens the secret columns; labels bind each ciphertext to its column and row. */
 export function createCodec(box: SecretBox) {
   const sealOpt = (v: string | undefined, label: string) =>
     v === undefined ? null : box.seal(v, label);
-  const openOpt = (v: string | null, label: string) =>
-    v === null ? undefined : box.open(v, label);
+  /**
+   * Opens `table.column` of `row`; a value that does not open (unknown key id, altered) is
+   * recorded in `bad` and read as undefined, so one such row never makes a list throw.
+   */
+  const openOpt = (v: string | null, column: string, row: string, bad: Unreadable[]) => {
+    if (v === null) return undefined;
+    try {
+      return box.open(v, `${column}:${row}`);
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      bad.push(unreadableOf(err, column, row));
+      return undefined;
+    }
+  };
   const credentialLabel = (k: CredentialKey) => `credentials.value:${k.owner}/${k.kind}`;
+  const withUnreadable = (bad: Unreadable[]) => (bad.length === 0 ? {} : { unreadable: bad });
 
   return {
     appRow(app: AppConfig, source: Source, now: number) {
@@ -100,13 +150,14 @@ export function createCodec(box: SecretBox) {
       };
     },
     app(row: AppRow): AppRecord {
+      const bad: Unreadable[] = [];
       return {
         name: row.name,
         kind: row.kind as AppKind,
         appId: row.appId,
-        appSecret: openOpt(row.appSecret, `apps.app_secret:${row.name}`),
-        token: openOpt(row.callbackToken, `apps.callback_token:${row.name}`),
-        encodingAesKey: openOpt(row.encodingAesKey, `apps.encoding_aes_key:${row.name}`),
+        appSecret: openOpt(row.appSecret, 'apps.app_secret', row.name, bad),
+        token: openOpt(row.callbackToken, 'apps.callback_token', row.name, bad),
+        encodingAesKey: openOpt(row.encodingAesKey, 'apps.encoding_aes_key', row.name, bad),
         tokenMode: row.tokenMode as TokenMode,
         messageMode: messageModeOf({
           messageMode: (row.messageMode ?? undefined) as MessageMode | undefined,
@@ -117,6 +168,7 @@ export function createCodec(box: SecretBox) {
         enabled: row.enabled,
         createdAt: row.createdAt,
         updatedAt: row.updatedAt,
+        ...withUnreadable(bad),
       };
     },
     merchantRow(m: MerchantConfig, source: Source, now: number) {
@@ -138,13 +190,14 @@ export function createCodec(box: SecretBox) {
       };
     },
     merchant(row: MerchantRow): MerchantRecord {
+      const bad: Unreadable[] = [];
       return {
         name: row.name,
         mchId: row.mchId,
         appId: opt(row.appId),
-        apiV3Key: box.open(row.apiV3Key, `merchants.api_v3_key:${row.name}`),
+        apiV3Key: openOpt(row.apiV3Key, 'merchants.api_v3_key', row.name, bad) ?? '',
         serialNo: row.serialNo,
-        privateKey: box.open(row.privateKey, `merchants.private_key:${row.name}`),
+        privateKey: openOpt(row.privateKey, 'merchants.private_key', row.name, bad) ?? '',
         publicKeyId: opt(row.publicKeyId),
         publicKey: opt(row.publicKey),
         platformCertificates: JSON.parse(
@@ -155,16 +208,19 @@ export function createCodec(box: SecretBox) {
         enabled: row.enabled,
         createdAt: row.createdAt,
         updatedAt: row.updatedAt,
+        ...withUnreadable(bad),
       };
     },
     sealCredential(k: CredentialKey, value: string): string {
       return box.seal(value, credentialLabel(k));
     },
     credential(row: CredentialRow): CredentialRecord {
+      const bad: Unreadable[] = [];
+      const value = openOpt(row.value, 'credentials.value', `${row.owner}/${row.kind}`, bad);
       return {
         owner: row.owner,
         kind: row.kind,
-        value: openOpt(row.value, credentialLabel(row)),
+        value,
         expiresAt: opt(row.expiresAt),
         version: row.version,
         leaseOwner: opt(row.leaseOwner),
@@ -174,6 +230,7 @@ export function createCodec(box: SecretBox) {
         failures: row.failures,
         nextAttemptAt: opt(row.nextAttemptAt),
         refreshedAt: opt(row.refreshedAt),
+        ...(bad[0] === undefined ? {} : { unreadable: bad[0] }),
       };
     },
   };

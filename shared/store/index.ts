@@ -10,11 +10,20 @@ export { SignatureReplayError } from './types';
  * schema are initialised (in an SCF bundle the other dialect's code is present but never run),
  * which is start-up work a cold function does not do.
  */
-export async function createStore(h: DatabaseHandle, box: SecretBox): Promise<Store> {
+export async function createStore(
+  h: DatabaseHandle,
+  box: SecretBox,
+  opts: StoreOptions = {},
+): Promise<Store> {
   if (h.dialect === 'mysql') {
     const { createMysqlStore } = await import('./mysql');
     return createMysqlStore(h, box);
   }
   const { createSqliteStore } = await import('./sqlite');
-  return createSqliteStore(h, box);
+  return createSqliteStore(h, box, opts);
+}
+
+export interface StoreOptions {
+  /** SQLite: longest total wait for another connection's write lock before a 503 (5 s). */
+  busyBudgetMs?: number;
 }

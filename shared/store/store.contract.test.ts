@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../config';
+import { createSecretBox, keyIdOf } from '../crypto/secret-box';
 import type { DatabaseHandle } from '../db/client';
+import { createStore } from './index';
 import type { OpenedStore, TestTarget } from './testing';
-import { openTestStore, testTargets, uniqueName } from './testing';
+import { openTestStore, TEST_SECRET_KEY, testTargets, uniqueName } from './testing';
 import { type NewCallbackMessage, SignatureReplayError, type Store } from './types';
 
 const NOW = 1_800_000_000_000;
@@ -470,6 +472,60 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
         resource: { amount: { total: 100 } },
       });
       expect(await store.outbox.list({ owner: m })).toHaveLength(1);
+    });
+  });
+
+  describe('values sealed under a key no longer configured', () => {
+    const otherKey = Buffer.from('another-32-byte-key-for-rotation', 'utf8');
+    const oldId = keyIdOf(TEST_SECRET_KEY);
+
+    it('are read as unreadable, naming the key id, without making a read or list throw', async () => {
+      const name = uniqueName('sealed');
+      const mch = uniqueName('mch');
+      await store.apps.upsert(app(name), 'file', NOW);
+      await store.merchants.upsert(
+        {
+          name: mch,
+          mchId: '1900000109',
+          apiV3Key: 'V3KEYV3KEYV3KEYV3KEYV3KEYV3KEY12',
+          serialNo: 'ABCDEF0123456789',
+          privateKey: 'PRIVATE-PEM-VALUE',
+          platformCertificates: [],
+          forward: [],
+        },
+        'file',
+        NOW,
+      );
+      const k = { owner: `app:${name}`, kind: 'access_token' };
+      await store.credentials.put(k, { value: 'TOKEN-VALUE-1', expiresAt: NOW - 1 }, NOW);
+
+      // Only the new key: the rows above no longer open.
+      const rotated = await createStore(opened.handle, createSecretBox([otherKey]));
+      const got = await rotated.apps.get(name);
+      expect(got).toMatchObject({ name, appSecret: undefined, token: undefined });
+      expect(got?.unreadable?.map((u) => [u.code, u.column, u.keyId])).toEqual([
+        ['SECRET_KEY_UNKNOWN', 'apps.app_secret', oldId],
+        ['SECRET_KEY_UNKNOWN', 'apps.callback_token', oldId],
+        ['SECRET_KEY_UNKNOWN', 'apps.encoding_aes_key', oldId],
+      ]);
+      expect((await rotated.apps.list()).map((a) => a.name)).toContain(name);
+      const m = (await rotated.merchants.list()).find((x) => x.name === mch);
+      expect(m?.unreadable?.map((u) => u.column)).toEqual([
+        'merchants.api_v3_key',
+        'merchants.private_key',
+      ]);
+      const due = await rotated.credentials.listDue(NOW + 1, NOW, 100_000);
+      const row = due.find((r) => r.owner === k.owner && r.kind === k.kind);
+      expect(row).toMatchObject({ value: undefined, unreadable: { code: 'SECRET_KEY_UNKNOWN' } });
+      expect(row?.unreadable?.message).toContain(`key id ${oldId}`);
+      expect(JSON.stringify([got, m, row])).not.toContain('TOKEN-VALUE-1');
+      expect((await rotated.credentials.list(100_000)).length).toBeGreaterThan(0);
+
+      // Both keys, the new one first: the old rows still open.
+      const both = await createStore(opened.handle, createSecretBox([otherKey, TEST_SECRET_KEY]));
+      expect(await both.apps.get(name)).toMatchObject({ appSecret: 'app-secret-value-1234567890' });
+      expect((await both.apps.get(name))?.unreadable).toBeUndefined();
+      expect((await both.credentials.get(k))?.value).toBe('TOKEN-VALUE-1');
     });
   });
 

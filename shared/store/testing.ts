@@ -82,12 +82,14 @@ export interface OpenedStore {
 /** Opens, migrates and wraps a database; close with `store.close()`. */
 export async function openTestStore(
   target: TestTarget,
-  opts: { poolSize?: number } = {},
+  opts: { poolSize?: number; secretKeys?: Buffer[]; busyBudgetMs?: number } = {},
 ): Promise<OpenedStore> {
   if (target.config.dialect === 'mysql') await ensureDatabase(target.config.url);
   const handle = await openDatabase(target.config, opts);
   await migrateDatabase(handle, MIGRATIONS_DIR);
-  return { store: await createStore(handle, createSecretBox([TEST_SECRET_KEY])), handle };
+  const box = createSecretBox(opts.secretKeys ?? [TEST_SECRET_KEY]);
+  const storeOpts = opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs };
+  return { store: await createStore(handle, box, storeOpts), handle };
 }
 
 let counter = 0;
@@ -95,4 +97,29 @@ let counter = 0;
 export function uniqueName(prefix = 't'): string {
   counter += 1;
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+/** A raw second connection to a SQLite test database (e.g. one that holds its write lock). */
+export interface SecondConnection {
+  exec(sql: string): void;
+  readonly inTransaction: boolean;
+  close(): Promise<void>;
+}
+
+/** Opens a second connection to `target`'s SQLite file, as another process would. */
+export async function openSecondConnection(target: TestTarget): Promise<SecondConnection> {
+  const h = await openDatabase(target.config);
+  if (h.dialect !== 'sqlite') {
+    await h.close();
+    throw new Error('a second connection is for SQLite targets');
+  }
+  return {
+    exec: (sql) => {
+      h.sqlite.exec(sql);
+    },
+    get inTransaction() {
+      return h.sqlite.inTransaction;
+    },
+    close: () => h.close(),
+  };
 }

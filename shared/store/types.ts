@@ -10,6 +10,23 @@ import type {
 /** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
 export type Source = 'file' | 'api';
 
+/**
+ * A sealed column of a row that could not be opened; the record carries `undefined` (or `''` for
+ * a required column) in its place, so one such row never makes a read or a list throw.
+ */
+export interface Unreadable {
+  /** `SECRET_KEY_UNKNOWN`: sealed under a key id no longer configured; `SECRET_UNREADABLE`: does not authenticate (altered, or copied from another row or column). */
+  code: 'SECRET_KEY_UNKNOWN' | 'SECRET_UNREADABLE';
+  /** `table.column`, e.g. `apps.app_secret`. */
+  column: string;
+  /** The row, e.g. `shop-mp` or `app:shop-mp/access_token`. */
+  row: string;
+  /** The key id the value names, when it names one. */
+  keyId: string | undefined;
+  /** One line for operators and callers: code, column, row and key id, never a value. */
+  message: string;
+}
+
 /** An app as stored, secrets opened. */
 export interface AppRecord {
   name: string;
@@ -26,6 +43,8 @@ export interface AppRecord {
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
+  /** Sealed columns that did not open (their fields are `undefined`); absent when all did. */
+  unreadable?: Unreadable[] | undefined;
 }
 
 export interface PlatformCertificate {
@@ -51,6 +70,8 @@ export interface MerchantRecord {
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
+  /** Sealed columns that did not open (their fields are `''`); absent when all did. */
+  unreadable?: Unreadable[] | undefined;
 }
 
 /** Identifies one credential row, e.g. `{ owner: 'app:shop-mp', kind: 'access_token' }`. */
@@ -71,6 +92,8 @@ export interface CredentialRecord extends CredentialKey {
   failures: number;
   nextAttemptAt: number | undefined;
   refreshedAt: number | undefined;
+  /** Set when the stored value did not open (`value` is then `undefined`). */
+  unreadable?: Unreadable | undefined;
 }
 
 export interface AppsRepo {
@@ -136,6 +159,8 @@ export interface CredentialsRepo {
    * backoff (`next_attempt_at`) is still ahead of `now`. Uses the `expires_at` index.
    */
   listDue(before: number, now: number, limit: number): Promise<CredentialRecord[]>;
+  /** Every credential row by owner and kind, up to `limit` (start-up checks). */
+  list(limit: number): Promise<CredentialRecord[]>;
 }
 
 export interface NewCallbackMessage {

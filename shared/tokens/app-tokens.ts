@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { AppError } from '../http/errors';
 import type { AppRecord, Store } from '../store';
+import { assertReadable } from '../store/codec';
 import type { IssuedCredential } from '../wechat/credentials';
 import { getAccessToken, getStableAccessToken, getTicket } from '../wechat/credentials';
 import type { WechatHttp } from '../wechat/http';
@@ -30,6 +31,7 @@ export function accessTokenAheadMs(app: AppRecord, overrideSeconds: number | und
 /** Fetches a new access token the app's way (stable or classic). */
 export function accessTokenFetcher(http: WechatHttp, app: AppRecord): Fetcher {
   return (): Promise<IssuedCredential> => {
+    assertReadable(app, 'apps.app_secret');
     if (app.appSecret === undefined) {
       throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
     }
@@ -47,6 +49,8 @@ function requireTokenApp(app: AppRecord, what: string): void {
       `app "${app.name}" is a ${app.kind} app; ${what} here are for official and miniprogram apps`,
     );
   }
+  // An appSecret that does not open is a 503 naming its cause, not "no appSecret configured".
+  assertReadable(app, 'apps.app_secret');
   if (app.appSecret === undefined) {
     throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
   }

@@ -5,6 +5,7 @@ import { AppError } from '../http/errors';
 import type { Logger } from '../http/log';
 import type { CredentialKey, CredentialRecord, Store } from '../store';
 import type { IssuedCredential } from '../wechat/credentials';
+import { transportErrorCode, WechatTransportError } from '../wechat/http';
 import {
   describeRefreshError,
   isConfigError,
@@ -30,6 +31,11 @@ export interface TokenOptions {
   /** Longest time a caller waits for another instance's refresh before a 503. */
   waitMs: number;
   pollMs: number;
+  /**
+   * After WeChat could not be reached (or timed out) for a credential, this instance makes no
+   * further upstream attempt for it for this long: callers get the 503/504 at once.
+   */
+  transportBackoffMs: number;
 }
 
 export const DEFAULT_TOKEN_OPTIONS: TokenOptions = {
@@ -38,6 +44,7 @@ export const DEFAULT_TOKEN_OPTIONS: TokenOptions = {
   serveMarginMs: 30_000,
   waitMs: 12_000,
   pollMs: 50,
+  transportBackoffMs: 5_000,
 };
 
 export interface TokenManagerDeps {
@@ -69,6 +76,28 @@ export function createTokenManager(deps: TokenManagerDeps) {
   const cache = new Map<string, CacheEntry>();
   const inflight = new Map<string, Promise<ServedCredential>>();
   const id = (k: CredentialKey) => `${k.owner}/${k.kind}`;
+  /** Credentials whose last upstream attempt on this instance failed in transport, until when. */
+  const heldBack = new Map<string, { until: number; error: AppError }>();
+
+  /** The error to answer at once while `k` is held back after a transport failure. */
+  function heldBackError(k: CredentialKey): AppError | undefined {
+    const held = heldBack.get(id(k));
+    if (held === undefined) return undefined;
+    if (held.until > clock.now()) return held.error;
+    heldBack.delete(id(k));
+    return undefined;
+  }
+
+  function holdBack(k: CredentialKey, err: WechatTransportError): void {
+    const seconds = Math.ceil(opts.transportBackoffMs / 1000);
+    heldBack.set(id(k), {
+      until: clock.now() + opts.transportBackoffMs,
+      error: new AppError(
+        transportErrorCode(err),
+        `${err.message}; this instance retries WeChat for this credential every ${seconds} s`,
+      ),
+    });
+  }
 
   const servable = (r: CredentialRecord | undefined, margin: number) =>
     r?.value !== undefined && r.expiresAt !== undefined && r.expiresAt - clock.now() > margin;
@@ -97,6 +126,13 @@ export function createTokenManager(deps: TokenManagerDeps) {
       await store.credentials.releaseLease(k, leaseOwner);
       return served(row);
     }
+    if (row?.unreadable !== undefined) {
+      // A fresh value from WeChat replaces it, sealed under the current key (README).
+      log.warn(
+        { credential: id(k), code: row.unreadable.code, keyId: row.unreadable.keyId },
+        'stored value does not open; fetching a new one',
+      );
+    }
     try {
       const issued = await fetcher(row);
       const now = clock.now();
@@ -120,6 +156,7 @@ export function createTokenManager(deps: TokenManagerDeps) {
         await store.credentials.releaseLease(k, leaseOwner);
         throw err;
       }
+      if (err instanceof WechatTransportError) holdBack(k, err);
       const now = clock.now();
       const message = describeRefreshError(err);
       const delay = nextAttemptDelayMs(err, row?.failures ?? 0);
@@ -148,6 +185,8 @@ export function createTokenManager(deps: TokenManagerDeps) {
     isFresh: (r: CredentialRecord | undefined) => boolean,
     serveCurrent = true,
   ): Promise<ServedCredential> {
+    const held = heldBackError(k);
+    if (held !== undefined) throw held;
     await store.credentials.ensure(k, clock.now());
     const started = performance.now();
     for (;;) {
@@ -197,10 +236,23 @@ export function createTokenManager(deps: TokenManagerDeps) {
         // A configuration error is not retried per request: WeChat would answer the same.
         throw new AppError('UPSTREAM_WECHAT', `last refresh failed: ${row.lastError}`);
       }
+      const held = heldBackError(k);
+      if (held !== undefined) {
+        // WeChat was just unreachable: a value that still works beats an error.
+        if (row !== undefined && servable(row, 0)) return served(row);
+        throw held;
+      }
       const running = inflight.get(id(k));
       if (running !== undefined) return running;
       const p = refresh(k, fetcher, (r) => servable(r, opts.serveMarginMs))
         .then((r) => remember(k, r))
+        .catch((err: unknown) => {
+          // WeChat unreachable or slow: a value that still works beats an error.
+          if (err instanceof WechatTransportError && row !== undefined && servable(row, 0)) {
+            return served(row);
+          }
+          throw err;
+        })
         .finally(() => inflight.delete(id(k)));
       inflight.set(id(k), p);
       return p;

@@ -112,10 +112,17 @@ async function refreshOne(
  */
 export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSummary> {
   const now = deps.clock.now();
+  // Apps and merchants whose secrets do not open are reported, and the pass goes on without them.
+  const failed: RefreshSummary['failed'] = [];
   const apps = new Map<string, AppRecord>();
   for (const app of await deps.store.apps.list({ enabled: true })) {
     apps.set(appOwner(app), app);
     const owner = appOwner(app);
+    const bad = app.unreadable?.find((u) => u.column === 'apps.app_secret');
+    if (bad !== undefined && TOKEN_KINDS.has(app.kind)) {
+      failed.push({ app: app.name, credential: 'access_token', error: bad.message });
+      continue;
+    }
     if (
       TOKEN_KINDS.has(app.kind) &&
       app.appSecret !== undefined &&
@@ -127,6 +134,13 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
   }
   const merchants = new Map<string, MerchantRecord>();
   for (const m of await deps.store.merchants.list({ enabled: true })) {
+    const [bad] = m.unreadable ?? [];
+    if (bad !== undefined) {
+      if (m.publicKeyId === undefined || m.platformCertificates.length > 0) {
+        failed.push({ app: m.name, credential: CERTIFICATES_KIND, error: bad.message });
+      }
+      continue;
+    }
     if (!merchantKeys(m).usesCertificates) continue;
     const owner = merchantOwner(m);
     merchants.set(owner, m);
@@ -136,7 +150,7 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     }
   }
   const due = await deps.store.credentials.listDue(now + MAX_AHEAD_MS, now, 100_000);
-  const summary: RefreshSummary = { checked: due.length, refreshed: 0, failed: [] };
+  const summary: RefreshSummary = { checked: due.length, refreshed: 0, failed };
 
   await eachLimited(due, deps.concurrency ?? 16, async (row: CredentialRecord) => {
     const merchant = merchants.get(row.owner);

@@ -1,15 +1,32 @@
 import { WechatApiError } from '../http/errors';
 
-/** WeChat could not be reached or answered a non-2xx status: transient, retry later. */
+/**
+ * WeChat could not be reached (connection refused, DNS, TLS), did not answer in time, or answered
+ * a non-2xx status or a body that is not a JSON object: transient, retry later.
+ */
 export class WechatTransportError extends Error {
   override name = 'WechatTransportError';
   constructor(
     readonly api: string,
     message: string,
     readonly status?: number,
+    /** `answer`: WeChat answered, but not usably (non-2xx, not JSON, fields missing). */
+    readonly failure: 'unreachable' | 'timeout' | 'answer' = 'answer',
   ) {
     super(`WeChat ${api}: ${message}`);
   }
+}
+
+/**
+ * The envelope code of a transport failure (README, error table): 504 `UPSTREAM_TIMEOUT` when
+ * WeChat did not answer in time, 502 `UPSTREAM_WECHAT` when it answered something unusable, 503
+ * `UNAVAILABLE` when it could not be reached at all.
+ */
+export function transportErrorCode(
+  err: WechatTransportError,
+): 'UPSTREAM_TIMEOUT' | 'UPSTREAM_WECHAT' | 'UNAVAILABLE' {
+  if (err.failure === 'timeout') return 'UPSTREAM_TIMEOUT';
+  return err.failure === 'unreachable' ? 'UNAVAILABLE' : 'UPSTREAM_WECHAT';
 }
 
 export interface WechatHttp {
@@ -31,6 +48,7 @@ export async function callWechatJson<T>(
 ): Promise<T> {
   const url = `${http.baseUrl}${api}?${new URLSearchParams(query).toString()}`;
   let res: Response;
+  let text: string;
   try {
     res = await http.fetch(url, {
       method: init.method ?? 'GET',
@@ -38,14 +56,17 @@ export async function callWechatJson<T>(
       body: init.json === undefined ? undefined : JSON.stringify(init.json),
       signal: AbortSignal.timeout(http.timeoutMs),
     });
+    // Inside the try: the timeout also covers a body that stops arriving.
+    text = await res.text();
   } catch (err) {
     const timedOut = err instanceof Error && err.name === 'TimeoutError';
     throw new WechatTransportError(
       api,
-      timedOut ? `timed out after ${http.timeoutMs} ms` : 'unreachable',
+      timedOut ? `no answer within ${http.timeoutMs} ms` : `unreachable (${causeOf(err)})`,
+      undefined,
+      timedOut ? 'timeout' : 'unreachable',
     );
   }
-  const text = await res.text();
   if (!res.ok) throw new WechatTransportError(api, `HTTP ${res.status}`, res.status);
   let body: unknown;
   try {
@@ -54,11 +75,22 @@ export async function callWechatJson<T>(
     throw new WechatTransportError(api, 'answered a body that is not JSON', res.status);
   }
   if (typeof body !== 'object' || body === null) {
-    throw new WechatTransportError(api, 'answered a JSON value that is not an object');
+    throw new WechatTransportError(api, 'answered a JSON value that is not an object', res.status);
   }
   const { errcode, errmsg } = body as { errcode?: unknown; errmsg?: unknown };
   if (typeof errcode === 'number' && errcode !== 0) {
     throw new WechatApiError(api, errcode, typeof errmsg === 'string' ? errmsg : '');
   }
   return body as T;
+}
+
+/**
+ * Why a fetch failed, from undici's `cause` (e.g. `ECONNREFUSED`, `ENOTFOUND`, a TLS code): a
+ * code only, never the URL, which may carry a secret.
+ */
+function causeOf(err: unknown): string {
+  const cause = err instanceof Error ? (err as { cause?: unknown }).cause : undefined;
+  const code =
+    typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : '';
+  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'network error';
 }

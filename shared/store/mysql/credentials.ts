@@ -114,5 +114,13 @@ export function mysqlCredentials(db: MySql2Database, codec: Codec): CredentialsR
         .limit(limit);
       return rows.map(codec.credential);
     },
+    async list(limit) {
+      const rows = await db
+        .select()
+        .from(credentials)
+        .orderBy(asc(credentials.owner), asc(credentials.kind))
+        .limit(limit);
+      return rows.map(codec.credential);
+    },
   };
 }

@@ -119,5 +119,14 @@ export function sqliteCredentials(db: BetterSQLite3Database, codec: Codec): Cred
         .all()
         .map(codec.credential);
     },
+    async list(limit) {
+      return db
+        .select()
+        .from(credentials)
+        .orderBy(asc(credentials.owner), asc(credentials.kind))
+        .limit(limit)
+        .all()
+        .map(codec.credential);
+    },
   };
 }
