@@ -19,6 +19,8 @@ const TAG_BYTES = 16;
 export interface SecretBox {
   /** Id of the key that new values are sealed with. */
   readonly keyId: string;
+  /** Ids of every key that opens values (the current one first). */
+  readonly keyIds: readonly string[];
   seal(plain: string, label: string): string;
   open(sealed: string, label: string): string;
 }
@@ -61,6 +63,7 @@ export function createSecretBox(keys: Buffer[]): SecretBox {
 
   return {
     keyId: currentId,
+    keyIds: [...byId.keys()],
     seal(plain, label) {
       const nonce = randomBytes(NONCE_BYTES);
       const cipher = createCipheriv('aes-256-gcm', current, nonce);

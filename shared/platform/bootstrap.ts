@@ -106,7 +106,7 @@ async function warnUnreadable(store: Store, log: Logger): Promise<void> {
   const [apps, merchants, credentials] = await Promise.all([
     store.apps.list(),
     store.merchants.list(),
-    store.credentials.list(100_000),
+    store.credentials.listUnderUnknownKeys(100_000),
   ]);
   const rows = [
     ...apps.map((a) => a.unreadable ?? []),

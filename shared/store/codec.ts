@@ -132,6 +132,8 @@ export function createCodec(box: SecretBox) {
   const withUnreadable = (bad: Unreadable[]) => (bad.length === 0 ? {} : { unreadable: bad });
 
   return {
+    /** Ids of the keys that open sealed values: `wx1.<keyId>.…` with another id cannot open. */
+    keyIds: box.keyIds,
     appRow(app: AppConfig, source: Source, now: number) {
       return {
         name: app.name,

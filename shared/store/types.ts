@@ -159,8 +159,12 @@ export interface CredentialsRepo {
    * backoff (`next_attempt_at`) is still ahead of `now`. Uses the `expires_at` index.
    */
   listDue(before: number, now: number, limit: number): Promise<CredentialRecord[]>;
-  /** Every credential row by owner and kind, up to `limit` (start-up checks). */
-  list(limit: number): Promise<CredentialRecord[]>;
+  /**
+   * Credential rows whose value was sealed under a key that is not configured (or is not a sealed
+   * value at all), up to `limit`: found by the key id in the stored text, without opening any row,
+   * so the start-up check costs one query that usually returns nothing.
+   */
+  listUnderUnknownKeys(limit: number): Promise<CredentialRecord[]>;
 }
 
 export interface NewCallbackMessage {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import { credentials } from '../../db/schema/mysql';
 import type { Codec } from '../codec';
@@ -10,6 +10,11 @@ const byKey = (k: CredentialKey) =>
 
 /** Credentials on MySQL/MariaDB: the lease is one conditional UPDATE; InnoDB's row lock makes concurrent claimers re-check the condition, so one wins. */
 export function mysqlCredentials(db: MySql2Database, codec: Codec): CredentialsRepo {
+  // `wx1.<8 hex key id>.…`: characters 5 to 12 name the key (substr is 1-based on both dialects).
+  const unknownKey = and(
+    isNotNull(credentials.value),
+    notInArray(sql`substr(${credentials.value}, 5, 8)`, [...codec.keyIds]),
+  );
   return {
     async get(k) {
       const [row] = await db.select().from(credentials).where(byKey(k));
@@ -114,10 +119,11 @@ export function mysqlCredentials(db: MySql2Database, codec: Codec): CredentialsR
         .limit(limit);
       return rows.map(codec.credential);
     },
-    async list(limit) {
+    async listUnderUnknownKeys(limit) {
       const rows = await db
         .select()
         .from(credentials)
+        .where(unknownKey)
         .orderBy(asc(credentials.owner), asc(credentials.kind))
         .limit(limit);
       return rows.map(codec.credential);

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { credentials } from '../../db/schema/sqlite';
 import type { Codec } from '../codec';
@@ -9,6 +9,11 @@ const byKey = (k: CredentialKey) =>
 
 /** Credentials on SQLite: the lease is one conditional UPDATE, serialised by SQLite's write lock. */
 export function sqliteCredentials(db: BetterSQLite3Database, codec: Codec): CredentialsRepo {
+  // `wx1.<8 hex key id>.…`: characters 5 to 12 name the key (substr is 1-based on both dialects).
+  const unknownKey = and(
+    isNotNull(credentials.value),
+    notInArray(sql`substr(${credentials.value}, 5, 8)`, [...codec.keyIds]),
+  );
   return {
     async get(k) {
       const row = db.select().from(credentials).where(byKey(k)).get();
@@ -119,10 +124,11 @@ export function sqliteCredentials(db: BetterSQLite3Database, codec: Codec): Cred
         .all()
         .map(codec.credential);
     },
-    async list(limit) {
+    async listUnderUnknownKeys(limit) {
       return db
         .select()
         .from(credentials)
+        .where(unknownKey)
         .orderBy(asc(credentials.owner), asc(credentials.kind))
         .limit(limit)
         .all()
