@@ -16,7 +16,10 @@ import { formatOps, interleavedMedians } from './lib';
 const API_V3_KEY = Buffer.from('0123456789abcdefghijklmnopqrstuv', 'ascii');
 const NOTIFICATIONS = 300;
 
-/** A TRANSACTION.SUCCESS resource of about 700 bytes, the size WeChat Pay sends (§6.4). */
+/**
+ * A TRANSACTION.SUCCESS resource of about 700 bytes, the size WeChat Pay sends
+ * (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_2_5.shtml).
+ */
 const transaction = (n: number): string =>
   JSON.stringify({
     mchid: '1900000001',

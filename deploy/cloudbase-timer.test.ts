@@ -171,7 +171,8 @@ describe('CloudBase timer function', () => {
     const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as {
       triggers: { name: string; type: string; config: string }[];
     };
-    // One trigger per function, 7-field cron (deploy.md §4.4).
+    // One trigger per function, 7-field cron
+    // (https://developers.weixin.qq.com/miniprogram/dev/wxcloudservice/wxcloud/guide/functions/triggers.md).
     expect(config.triggers).toHaveLength(1);
     const [trigger] = config.triggers;
     expect(trigger?.type).toBe('timer');

@@ -16,11 +16,13 @@ import {
 } from './dockerfile';
 
 // The WeChat CloudRun image (Dockerfile) and its service settings (container.config.json),
-// checked against the fields in deploy.md §4.1 / wechat.md §5.1 and against each other.
+// checked against the fields of WeChat's template and schema (below) and against each other.
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-// The fields the official templates carry (deploy.md §4.1, wechat.md §5.1), with their types.
+// The fields the official templates carry, with their types: container.config.json of
+// https://github.com/WeixinCloud/wxcloudrun-express and the schema
+// https://dldir1.qq.com/WechatWebDev/editor-extension/wx-json/container.config.schema.json.
 const policy = z.enum(['cpu', 'mem']);
 const containerConfigSchema = z.strictObject({
   containerPort: z.number().int().min(1).max(65535),
@@ -96,7 +98,8 @@ describe('container.config.json', () => {
   it('keeps an instance up for the in-process refresh schedule, within sane scaling', () => {
     expect(config.minNum).toBeGreaterThanOrEqual(1);
     expect(config.maxNum).toBeGreaterThanOrEqual(config.minNum);
-    // CPU/memory pairs CloudRun offers (wechat.md §5.1).
+    // CPU/memory pairs CloudRun offers
+    // (https://developers.weixin.qq.com/minigame/dev/wxcloud/guide/container/concept.md).
     const memRange: Record<string, [number, number]> = {
       '0.25': [0.5, 2],
       '0.5': [1, 4],
@@ -114,7 +117,8 @@ describe('container.config.json', () => {
     const parsed = parseConfig({
       ...entry.env,
       ...config.envParams,
-      // Injected by a template deploy that provisions MySQL (wechat.md §5.2).
+      // Injected by a template deploy that provisions MySQL
+      // (https://developers.weixin.qq.com/minigame/dev/wxcloudrun/src/development/weixin/).
       MYSQL_ADDRESS: '10.0.0.8:3306',
       MYSQL_USERNAME: 'root',
       MYSQL_PASSWORD: 'p@ss:word',

@@ -13,7 +13,10 @@ const ROOT = resolve(import.meta.dirname, '..');
 const SCF_DIR = join(ROOT, 'deploy/scf');
 /** Where the build puts one CommonJS bundle per function (`dist/scf/<name>/index.js`). */
 const SCF_BUNDLE_DIR = join(ROOT, 'dist/scf');
-/** The newest SCF Node.js runtime identifier with a source (deploy.md §1.6). */
+/**
+ * The newest SCF Node.js runtime identifier with a source: Tencent's template
+ * https://github.com/tencentyun/serverless-demo Nodejs18.15-helloworld.
+ */
 const SCF_RUNTIME = 'Nodejs18.15';
 const HANDLER = 'index.main_handler';
 
@@ -83,7 +86,10 @@ function endpointsOf(inst: Instance): Endpoint[] {
 const allEndpoints = instances.flatMap(endpointsOf);
 const names = FUNCTIONS.map((f) => f.name);
 
-/** API Gateway picks the endpoint with the longest matching plain-path prefix (deploy.md §2.2). */
+/**
+ * API Gateway picks the endpoint with the longest matching plain-path prefix
+ * (https://cloud.tencent.com/document/product/628/11939).
+ */
 function gatewayTarget(path: string, method: string): Endpoint | undefined {
   const matches = allEndpoints.filter(
     (e) =>
@@ -213,7 +219,8 @@ describe('SCF deployment (deploy/scf)', () => {
     const params = obj(obj(timer?.timer, 'timer').parameters, 'timer.parameters');
     expect(params.enable).toBe(true);
     const fields = String(params.cronExpression).split(' ');
-    // second minute hour day month weekday year (deploy.md §1.5): one fixed second, every minute.
+    // second minute hour day month weekday year
+    // (https://cloud.tencent.com/document/product/583/9708): one fixed second, every minute.
     expect(fields).toHaveLength(7);
     expect(fields[0]).toMatch(/^([0-9]|[1-5][0-9])$/);
     expect(['*', '*/1']).toContain(fields[1]);

@@ -8,7 +8,10 @@ import { FUNCTIONS } from '../functions/index';
 /** Every function's name, in mount order. */
 export const FUNCTION_NAMES: readonly string[] = FUNCTIONS.map((f) => f.name);
 
-/** SCF Node runtime the function bundles target (deploy.md §1.6): `Nodejs18.15`. */
+/**
+ * SCF Node runtime the function bundles target: `Nodejs18.15`, the newest with a source
+ * (https://github.com/tencentyun/serverless-demo Nodejs18.15-helloworld).
+ */
 export const SCF_NODE_TARGET = 'node18';
 
 /** Where `npm run build` puts the SCF function bundles: `dist/scf/<name>/index.js`. */

@@ -59,7 +59,10 @@ export function runBundle(
   });
 }
 
-/** An API gateway GET event as Tencent sends it (deploy.md §2.2). */
+/**
+ * An API gateway GET event as Tencent sends it
+ * (https://cloud.tencent.com/document/product/583/31439).
+ */
 export function apigwGet(path: string, headers: Record<string, string> = {}) {
   return {
     httpMethod: 'GET',
@@ -73,7 +76,7 @@ export function apigwGet(path: string, headers: Record<string, string> = {}) {
   };
 }
 
-/** A timer event (deploy.md §2.4). */
+/** A timer event (https://cloud.tencent.com/document/product/583/31439). */
 export const TIMER_EVENT = {
   Type: 'Timer',
   TriggerName: 'refresh-every-minute',

@@ -1,11 +1,12 @@
 // @ts-check
 
 /**
- * CloudBase cloud function (entry `index.main`), on the timer in config.json (every minute).
- * Each run asks the wxhub CloudRun service for one refresh pass, `POST /v1/refresh`, through
- * `callContainer` of @cloudbase/node-sdk (shared/deploy.md §4.4 b, §5).
- * The service's in-process schedule runs only while an instance is up. This timer is what keeps
- * the refresh going when the service may scale to zero (minNum 0).
+ * CloudBase cloud function (entry `index.main`), on the timer in config.json (every minute). Each
+ * run asks the wxhub CloudRun service for one refresh pass, `POST /v1/refresh`, through
+ * `callContainer` of @cloudbase/node-sdk
+ * (https://docs.cloudbase.net/api-reference/server/node-sdk/cloudrun). The service's in-process
+ * schedule runs only while an instance is up. This timer is what keeps the refresh going when the
+ * service may scale to zero (minNum 0).
  *
  * Environment of this function:
  *   WXHUB_CLOUDRUN_SERVICE    name of the wxhub CloudRun service (required)

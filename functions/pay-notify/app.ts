@@ -5,12 +5,15 @@ import { requestHeader } from '../../shared/http/headers';
 import { receiveNotification } from '../../shared/pay/notify';
 import type { Deps } from '../../shared/platform/deps';
 
-/** WeChat Pay's failure answer: any 4xx/5xx with this body makes it retry (wechat.md §6.4). */
+/**
+ * WeChat Pay's failure answer: any 4xx/5xx with this body makes it retry
+ * (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_2_5.shtml).
+ */
 function fail(c: Context<HubEnv>, err: AppError): Response {
   return c.json({ code: 'FAIL', message: err.message }, CODE_TO_STATUS[err.code] as 400);
 }
 
-/** Routes of the pay-notify function: `POST /pay/{merchant}/notify` (api.md). */
+/** Routes of the pay-notify function: `POST /pay/{merchant}/notify` (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.post('/pay/:merchant/notify', async (c) => {

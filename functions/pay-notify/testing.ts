@@ -102,8 +102,9 @@ export function transactionResource(mchId: string, outTradeNo = uniqueName('T'))
 }
 
 /**
- * A notification exactly as WeChat Pay sends it: resource sealed with `apiV3Key`, signed by
- * `key` over `timestamp\nnonce\nbody\n`, with the headers of §6.2.
+ * A notification exactly as WeChat Pay sends it: resource sealed with `apiV3Key`, signed by `key`
+ * over `timestamp\nnonce\nbody\n`, with the `Wechatpay-*` headers of
+ * https://pay.weixin.qq.com/docs/merchant/development/interface-rules/build-verify-sign-src.html.
  */
 export function signNotification(opts: {
   key: PlatformKey;

@@ -16,7 +16,7 @@ import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
 
-/** Routes of the token function: credentials served to internal callers (api.md). */
+/** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
 

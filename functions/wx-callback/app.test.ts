@@ -11,7 +11,8 @@ import { parseXml } from '../../shared/wechat/xml';
 import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
 import { signPush, startTarget } from './testing';
 
-// The official Mini Program example (wechat.md §8.1).
+// The official Mini Program example of
+// https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html.
 const EXAMPLE = {
   token: 'AAAAA',
   encodingAesKey: 'A'.repeat(43),

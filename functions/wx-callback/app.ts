@@ -39,7 +39,7 @@ async function wechatFacing(
   }
 }
 
-/** Routes of the wx-callback function: `GET|POST /wx/{app}/callback` (api.md). */
+/** Routes of the wx-callback function: `GET|POST /wx/{app}/callback` (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.get('/wx/:app/callback', (c) =>

@@ -71,8 +71,10 @@ export function summarize(fields: Record<string, unknown> | XmlFields): PushSumm
 }
 
 /**
- * What makes WeChat's retries of one push recognisable (wechat.md §3.3): `MsgId` for messages,
- * else `FromUserName` + `CreateTime` + event, else a digest of the message itself.
+ * What makes WeChat's retries of one push recognisable
+ * (https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html):
+ * `MsgId` for messages, else `FromUserName` + `CreateTime` + event, else a digest of the message
+ * itself.
  */
 export function dedupKey(s: PushSummary, message: string): string {
   let key: string | undefined;

@@ -19,7 +19,10 @@ export function replyOf(answer: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-/** Renders a passive reply in the push's own format (wechat.md §3.3). */
+/**
+ * Renders a passive reply in the push's own format
+ * (https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html).
+ */
 export function renderReply(
   format: 'xml' | 'json',
   push: PushSummary,

@@ -21,7 +21,7 @@ const good = {
 };
 
 describe('parseAppsFile', () => {
-  it('accepts the api.md example shape with defaults', () => {
+  it('accepts a minimal app of the docs/api.md shape, with defaults', () => {
     const f = parseAppsFile(JSON.stringify({ apps: [good] }));
     expect(f).toEqual({ apps: [{ ...good, tokenMode: 'stable', forward: [] }], merchants: [] });
   });

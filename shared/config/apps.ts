@@ -19,7 +19,7 @@ import {
   withDefault,
 } from './validate';
 
-/** Account kinds wxhub knows (api.md). */
+/** Account kinds wxhub knows (docs/api.md). */
 export const APP_KINDS = ['official', 'miniprogram', 'component', 'wecom', 'douyin'] as const;
 export type AppKind = (typeof APP_KINDS)[number];
 
@@ -53,7 +53,7 @@ const name = str(
 
 const httpUrl = str(refine((v) => /^https?:\/\/[^\s/]+\S*$/.test(v), 'must be an http(s) URL'));
 
-/** Where and when a stored push or notification is forwarded (api.md, apps file). */
+/** Where and when a stored push or notification is forwarded (docs/api.md, apps file). */
 export interface ForwardRule {
   url: string;
   /** Field → value or values a push must carry to be forwarded by this rule. */
@@ -87,7 +87,7 @@ const pem = (kind: 'private' | 'public' | 'certificate') =>
     ),
   );
 
-/** One account of the apps file (api.md). */
+/** One account of the apps file (docs/api.md). */
 export interface AppConfig {
   name: string;
   kind: AppKind;
@@ -146,7 +146,7 @@ const platformCertificate = object(
   { strict: true },
 );
 
-/** One WeChat Pay merchant of the apps file (api.md). */
+/** One WeChat Pay merchant of the apps file (docs/api.md). */
 export interface MerchantConfig {
   name: string;
   mchId: string;

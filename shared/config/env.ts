@@ -39,8 +39,8 @@ const apiKeys = map(str(), (v) =>
 );
 
 /**
- * The environment as wxhub reads it: every variable of the public contract (api.md) plus a few
- * extensions. Values stay strings here; {@link parseConfig} turns them into a {@link Config}.
+ * The environment as wxhub reads it: every variable of the public contract (docs/api.md).
+ * Values stay strings here; {@link parseConfig} turns them into a {@link Config}.
  */
 export const ENV_SHAPE = {
   DATABASE_URL: optional(

@@ -36,7 +36,10 @@ export interface AuthFailure {
   challenge: string;
 }
 
-/** Internal routes are every path under `/v1/` (api.md); `/healthz`, `/wx/…`, `/pay/…` are not. */
+/**
+ * Internal routes are every path under `/v1/` (docs/api.md); `/healthz`, `/wx/…`, `/pay/…` are
+ * not.
+ */
 export const isInternalPath = (path: string): boolean => path === '/v1' || path.startsWith('/v1/');
 
 /**

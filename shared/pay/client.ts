@@ -12,7 +12,10 @@ import {
 
 /** What the signed client needs of a merchant. */
 export interface PayCaller extends RequestSigner {
-  /** Sent as `Wechatpay-Serial` so that WeChat Pay signs its answers with the public key (§6.1). */
+  /**
+   * Sent as `Wechatpay-Serial` so that WeChat Pay signs its answers with the public key
+   * (https://developers.weixin.qq.com/community/develop/doc/0004e8c40b09182972936db6d69400).
+   */
   publicKeyId: string | undefined;
 }
 
@@ -38,7 +41,10 @@ export interface PayResponse {
   verified: boolean;
 }
 
-/** The response signature headers, lower-case (§6.2). */
+/**
+ * The response signature headers, lower-case
+ * (https://pay.weixin.qq.com/docs/merchant/development/interface-rules/build-verify-sign-src.html).
+ */
 export const PAY_SIGNATURE_HEADERS = [
   'wechatpay-timestamp',
   'wechatpay-nonce',

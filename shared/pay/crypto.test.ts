@@ -63,7 +63,10 @@ const TRANSACTION = JSON.stringify({
   amount: { total: 100, payer_total: 100, currency: 'CNY', payer_currency: 'CNY' },
 });
 
-/** A notification body the way WeChat Pay sends it (§6.4). */
+/**
+ * A notification body the way WeChat Pay sends it
+ * (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_2_5.shtml).
+ */
 const notificationBody = (resource: EncryptedResource): string =>
   JSON.stringify({
     id: 'EV-2018022511223320873',
@@ -112,7 +115,9 @@ describe('signingMessage', () => {
     );
   });
 
-  it('builds the signing string of the official PUB_KEY_ID response example (§6.2)', () => {
+  // The example of
+  // https://pay.weixin.qq.com/docs/merchant/development/interface-rules/build-verify-sign-src.html.
+  it('builds the signing string of the official PUB_KEY_ID response example', () => {
     // The signature itself cannot be checked without WeChat Pay's key; the message layout can.
     const lines = [
       '1722850421',
@@ -348,9 +353,10 @@ describe('cross-check with wechatpay-axios-plugin', () => {
     expect(getMessage.endsWith('\n\n')).toBe(true);
     expect(Rsa.verify(getMessage, get.signature, theirMerchantPublic)).toBe(true);
 
-    // Same fields and values; wechat.md's order (mchid, nonce_str, signature, timestamp,
+    // Same fields and values; the documented order (mchid, nonce_str, signature, timestamp,
     // serial_no) is that of releases before 0.7.8: 0.9.x emits mchid, serial_no, timestamp,
-    // nonce_str, signature. Either order is valid (§6.1).
+    // nonce_str, signature. Either order is valid
+    // (https://pay.weixin.qq.com/wiki/doc/api_external/ch/wechatpay/wechatpay4_0.shtml).
     const theirs = Formatter.authorization(
       signer.mchId,
       parsed.nonce_str,
@@ -405,7 +411,8 @@ describe('cross-check with wechatpay-axios-plugin', () => {
     expect(Aes.AesGcm.decrypt(ciphertext, API_V3_KEY, nonce, aad)).toBe(TRANSACTION);
     expect(() => Aes.AesGcm.decrypt(ciphertext, OTHER_V3_KEY, nonce, aad)).toThrow();
     expect(Aes.AesGcm.encrypt(TRANSACTION, API_V3_KEY, nonce, 'transaction')).toBe(ciphertext);
-    // Certificate downloads use associated_data "certificate" (§6.3).
+    // Certificate downloads use associated_data "certificate"
+    // (https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_8.shtml).
     const cert = encryptResource(API_V3_KEY, platform.publicPem, 'certificate');
     expect(Aes.AesGcm.decrypt(cert.ciphertext, API_V3_KEY, cert.nonce, cert.associated_data)).toBe(
       platform.publicPem,

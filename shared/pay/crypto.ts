@@ -10,8 +10,11 @@ import {
 } from 'node:crypto';
 
 /**
- * WeChat Pay API v3 primitives (wechat.md §6): SHA256withRSA (PKCS#1 v1.5) over `\n`-terminated
- * lines, the `Authorization` header, AEAD_AES_256_GCM resources and the client `paySign`.
+ * WeChat Pay API v3 primitives
+ * (https://pay.weixin.qq.com/wiki/doc/api_external/ch/wechatpay/wechatpay4_0.shtml,
+ * https://pay.weixin.qq.com/docs/merchant/development/interface-rules/build-verify-sign-src.html):
+ * SHA256withRSA (PKCS#1 v1.5) over `\n`-terminated lines, the `Authorization` header,
+ * AEAD_AES_256_GCM resources and the client `paySign`.
  */
 
 /** Why a signature or resource was refused; the message names the cause, never a key. */
@@ -19,7 +22,10 @@ export class PayCryptoError extends Error {
   override name = 'PayCryptoError';
 }
 
-/** Signature header value of WeChat Pay's signature probes: must never verify (§6.2). */
+/**
+ * Signature header value of WeChat Pay's signature probes: must never verify
+ * (https://pay.weixin.qq.com/docs/merchant/development/interface-rules/build-verify-sign-src.html).
+ */
 export const SIGNTEST_PREFIX = 'WECHATPAY/SIGNTEST/';
 
 /** The authorization scheme of API v3 requests. */
@@ -96,8 +102,9 @@ export interface RequestSigner {
 }
 
 /**
- * The `Authorization` header of an API v3 request (§6.1): the signature covers
- * `METHOD\nPATH?QUERY\nTIMESTAMP\nNONCE\nBODY\n`.
+ * The `Authorization` header of an API v3 request
+ * (https://pay.weixin.qq.com/wiki/doc/api_external/ch/wechatpay/wechatpay4_0.shtml): the signature
+ * covers `METHOD\nPATH?QUERY\nTIMESTAMP\nNONCE\nBODY\n`.
  *
  * @param pathWithQuery the URL without scheme and host, e.g. `/v3/certificates`
  * @param timestamp seconds since the epoch
@@ -140,7 +147,11 @@ export function parseAuthorization(
   return { mchid, nonce_str: nonce, signature, timestamp, serial_no: serial };
 }
 
-/** An encrypted resource of a notification or certificate download (§6.3, §6.4). */
+/**
+ * An encrypted resource of a notification or certificate download
+ * (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_2_5.shtml,
+ * https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_8.shtml).
+ */
 export interface EncryptedResource {
   algorithm: string;
   ciphertext: string;
@@ -207,7 +218,10 @@ export function encryptResource(
   };
 }
 
-/** The parameters `wx.requestPayment` / `getBrandWCPayRequest` take (§6.5). */
+/**
+ * The parameters `wx.requestPayment` / `getBrandWCPayRequest` take
+ * (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter7_2_9.shtml).
+ */
 export interface ClientPayParams {
   appId: string;
   timeStamp: string;

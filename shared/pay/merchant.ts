@@ -91,10 +91,12 @@ function certificatesOf(value: string): Map<string, KeyObject> {
 }
 
 /**
- * The key WeChat Pay used, by the `Wechatpay-Serial` it sent (§6.3): a public key id matches
- * exactly (ids are case-sensitive), a certificate serial in any case and with or without leading
- * zeros ({@link serialKey}), first among the apps file's certificates, then among the downloaded
- * ones (downloaded under the lease when none are stored yet). Undefined for an unknown serial.
+ * The key WeChat Pay used, by the `Wechatpay-Serial` it sent (WeChat Pay staff:
+ * https://developers.weixin.qq.com/community/develop/doc/0004e8c40b09182972936db6d69400): a public
+ * key id matches exactly (ids are case-sensitive), a certificate serial in any case and with or
+ * without leading zeros ({@link serialKey}), first among the apps file's certificates, then among
+ * the downloaded ones (downloaded under the lease when none are stored yet). Undefined for an
+ * unknown serial.
  */
 export async function verifierFor(
   deps: PayDeps,
@@ -159,9 +161,10 @@ interface CertificateEntry {
 }
 
 /**
- * Downloads the platform certificates (`GET /v3/certificates`, §6.3): each decrypted with the
- * API v3 key, its serial checked against the certificate, and the answer's signature checked with
- * the certificate it names — one the answer itself delivered (WeChat's self-check) or one
+ * Downloads the platform certificates (`GET /v3/certificates`,
+ * https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_8.shtml): each decrypted with
+ * the API v3 key, its serial checked against the certificate, and the answer's signature checked
+ * with the certificate it names — one the answer itself delivered (WeChat's self-check) or one
  * already trusted from the apps file.
  */
 export async function downloadCertificates(

@@ -11,7 +11,10 @@ export interface PayNotifyDeps extends OutboxDeps, PayDeps {
   config: Pick<Config, 'forwardBudgetMs' | 'outboxMaxAttempts'>;
 }
 
-/** The signature headers of a notification (§6.2), as received. */
+/**
+ * The signature headers of a notification, as received
+ * (https://pay.weixin.qq.com/docs/merchant/development/interface-rules/build-verify-sign-src.html).
+ */
 export interface PayNotifyHeaders {
   timestamp: string | undefined;
   nonce: string | undefined;
@@ -160,11 +163,11 @@ function openResource(merchant: MerchantRecord, n: NotificationBody): Record<str
 }
 
 /**
- * A WeChat Pay notification (§6.4, design.md "Pay notifications"): signature on the raw bytes,
- * timestamp window, resource decrypted with the tag checked, stored once by notification id with
- * its deliveries in one transaction, forwarded within the budget (what fails stays in the
- * outbox), then acknowledged. Any refusal throws an {@link AppError} and stores nothing; a
- * duplicate is acknowledged and stores nothing.
+ * A WeChat Pay notification (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_2_5.shtml;
+ * README "WeChat Pay"): signature on the raw bytes, timestamp window, resource decrypted with the
+ * tag checked, stored once by notification id with its deliveries in one transaction, forwarded
+ * within the budget (what fails stays in the outbox), then acknowledged. Any refusal throws an
+ * {@link AppError} and stores nothing; a duplicate is acknowledged and stores nothing.
  *
  * @returns true when stored now, false for a duplicate
  */

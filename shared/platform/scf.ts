@@ -11,7 +11,10 @@ import { bootstrap, StartError } from './bootstrap';
 import type { Deps } from './deps';
 import { reportStartFailure } from './main';
 
-/** Tencent's integrated response (deploy.md §2.3): what API Gateway and function URLs answer. */
+/**
+ * Tencent's integrated response (https://cloud.tencent.com/document/product/583/40714): what API
+ * Gateway and function URLs answer.
+ */
 export interface ScfResponse {
   isBase64Encoded: boolean;
   statusCode: number;
@@ -32,7 +35,10 @@ export interface ScfTimerResult {
 
 export type ScfResult = ScfResponse | ScfTimerResult;
 
-/** The `main_handler` export of an event function (deploy.md §2.1). Never throws. */
+/**
+ * The `main_handler` export of an event function (`handler: index.main_handler`,
+ * https://github.com/serverless-components/tencent-scf docs/configure.md). Never throws.
+ */
 export type ScfHandler = (event: unknown, context?: unknown) => Promise<ScfResult>;
 
 /** Anything with a Fetch-style `fetch`: a Hono app. */
@@ -78,11 +84,13 @@ const TEXT_TYPE =
   /^(text\/|application\/([\w.+-]+\+)?(json|xml)\b|application\/(javascript|x-www-form-urlencoded)\b|image\/svg\+xml\b)/i;
 
 /**
- * Builds an SCF event function's `main_handler` around a function's app. The first event boots
- * the hub as `npm start` does ({@link bootstrap}: config from `process.env`, database opened and
+ * Builds an SCF event function's `main_handler` around a function's app. The first event boots the
+ * hub as `npm start` does ({@link bootstrap}: config from `process.env`, database opened and
  * migrated, apps file synced) and keeps it for the container; a failed boot answers 503 and is
- * tried again on the next event. HTTP events from API Gateway (§2.2) and function URLs (§2.6)
- * go through serverless-http to the app; timer events (§2.4) run `onTimer`.
+ * tried again on the next event. HTTP events from API Gateway and function URLs go through
+ * serverless-http to the app; timer events run `onTimer` (event structures:
+ * https://cloud.tencent.com/document/product/583/31439,
+ * https://cloud.tencent.com/document/product/583/96099).
  *
  * @example export const main_handler = createScfHandler({ createApp, onTimer: refreshNow });
  */
@@ -110,7 +118,8 @@ export function createScfHandler(opts: ScfHandlerOptions): ScfHandler {
   };
 
   return async (event, context) => {
-    // A mysql2 pool keeps the event loop busy; SCF must not wait for it (§2.1).
+    // A mysql2 pool keeps the event loop busy; SCF must not wait for it (Tencent's own shim does
+    // the same: https://github.com/serverless-components/tencent-express src/_shims/handler.js).
     if (typeof context === 'object' && context !== null) {
       (context as { callbackWaitsForEmptyEventLoop?: boolean }).callbackWaitsForEmptyEventLoop =
         false;
@@ -171,7 +180,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Tencent sends `Type: "Timer"`; an older copy of the docs shows `timer` (§2.4). */
+/**
+ * Tencent sends `Type: "Timer"` (https://cloud.tencent.com/document/product/583/31439); an older
+ * copy of the docs shows `timer`.
+ */
 function isTimerEvent(event: unknown): event is Record<string, unknown> {
   return isRecord(event) && typeof event.Type === 'string' && event.Type.toLowerCase() === 'timer';
 }
@@ -187,7 +199,10 @@ function requestIdOf(event: unknown, context: unknown): string {
   return found ?? randomUUID();
 }
 
-/** Query values: a string, or an array when a key repeats (not verified, so both; §2.2). */
+/**
+ * Query values: a string, or an array when a key repeats (Tencent's event documentation,
+ * https://cloud.tencent.com/document/product/583/31439, does not say, so both).
+ */
 function readQuery(value: unknown, field: string): Record<string, string[]> | string {
   const query: Record<string, string[]> = {};
   if (value === undefined || value === null) return query;
@@ -211,13 +226,14 @@ function readHeaders(value: unknown): Record<string, string> | string {
     if (key === 'content-length' || key === 'transfer-encoding') continue;
     headers[key] = headers[key] === undefined ? v : `${headers[key]}, ${v}`;
   }
-  // Hono builds c.req.url from Host; without it the URL would be https://undefined/… (§3.3).
+  // Hono builds c.req.url from Host; without it the URL would be https://undefined/….
   if (headers.host === undefined || headers.host === '') headers.host = 'localhost';
   return headers;
 }
 
 /**
- * Checks an API Gateway (§2.2) or function URL (§2.6) event and rebuilds it as the AWS v1 event
+ * Checks an API Gateway (https://cloud.tencent.com/document/product/583/31439) or function URL
+ * (https://cloud.tencent.com/document/product/583/96099) event and rebuilds it as the AWS v1 event
  * serverless-http reads: the query from `queryString` (API Gateway's `queryStringParameters` only
  * holds declared parameters), lower-case headers with a Host, the base64 flag kept for
  * serverless-http to decode. Answers the problem as a string when the event is malformed.
@@ -277,10 +293,11 @@ function exposeRawRequest(req: IncomingMessage & { body?: unknown; rawBody?: Buf
 }
 
 /**
- * serverless-http's AWS answer as Tencent's integrated response (§2.3): several `set-cookie`
- * go as an array in `headers` (the documented way; `multiValueHeaders` is not, so it is
- * dropped), and a body is text only when its type is textual, it is not content-encoded and its
- * bytes are UTF-8; otherwise base64 with `isBase64Encoded: true`.
+ * serverless-http's AWS answer as Tencent's integrated response
+ * (https://cloud.tencent.com/document/product/583/40714): several `set-cookie` go as an array in
+ * `headers` (the documented way; `multiValueHeaders` is not, so it is dropped), and a body is text
+ * only when its type is textual, it is not content-encoded and its bytes are UTF-8; otherwise
+ * base64 with `isBase64Encoded: true`.
  */
 function toScfResponse(res: ServerlessResult): ScfResponse {
   const headers: Record<string, string | string[]> = { ...res.headers };

@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-/** The `wx.config` fields a page needs (wechat.md §1.4). */
+/**
+ * The `wx.config` fields a page needs
+ * (https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/JS-SDK.html).
+ */
 export interface JssdkConfig {
   timestamp: number;
   nonceStr: string;

@@ -9,7 +9,8 @@ import {
   wechatSignature,
 } from './message-crypto';
 
-// The official Mini Program message-push example (wechat.md §8.1).
+// The official Mini Program message-push example
+// (https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html).
 const TOKEN = 'AAAAA';
 const KEY = aesKeyOf('A'.repeat(43));
 const APPID = 'wxba5fad812f8e6fb9';

@@ -1,9 +1,11 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Message crypto of Official Account and Mini Program pushes (wechat.md §3): SHA-1 signatures
- * over the sorted strings, and AES-256-CBC with IV = key[0:16], PKCS#7 padding to 32 bytes and
- * the layout `random(16) | length (u32 BE) | message | appid`.
+ * Message crypto of Official Account and Mini Program pushes
+ * (https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html,
+ * https://developers.weixin.qq.com/doc/oplatform/developers/dev/push/encryption.md): SHA-1
+ * signatures over the sorted strings, and AES-256-CBC with IV = key[0:16], PKCS#7 padding to 32
+ * bytes and the layout `random(16) | length (u32 BE) | message | appid`.
  */
 
 /** Why a push was refused; the message is safe to answer (no key material, no plaintext). */
