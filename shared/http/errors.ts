@@ -1,4 +1,4 @@
-/** Error codes of the JSON envelope (api.md) and their HTTP status. */
+/** Error codes of the JSON envelope (docs/api.md) and their HTTP status. */
 export const CODE_TO_STATUS = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,

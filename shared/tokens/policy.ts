@@ -11,7 +11,7 @@ export function nextAttemptDelayMs(err: unknown, failures: number): number {
 
 /**
  * True for errors a retry cannot fix. 40001 from a *token endpoint* means a wrong AppSecret
- * (wechat.md §0), not a stale token.
+ * (https://developers.weixin.qq.com/doc/channels/API/basics/commErrCode.html), not a stale token.
  */
 export function isConfigError(err: unknown): boolean {
   return err instanceof WechatApiError && CONFIG_ERRCODES.has(err.errcode);

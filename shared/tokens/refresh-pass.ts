@@ -21,7 +21,7 @@ import {
 import type { Fetcher, TokenManager } from './manager';
 import { describeRefreshError } from './policy';
 
-/** The answer of `POST /v1/refresh` (api.md). */
+/** The answer of `POST /v1/refresh` (docs/api.md). */
 export interface RefreshSummary {
   checked: number;
   refreshed: number;
