@@ -1,10 +1,12 @@
 import { verify } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../dev/simulator';
 import type { MerchantConfig } from '../../shared/config';
-import { signingMessage } from '../../shared/pay/crypto';
+import { signingMessage, signLines } from '../../shared/pay/crypto';
 import { testTargets, uniqueName } from '../../shared/store/testing';
-import { merchantKeyPair, testMerchant } from '../pay-notify/testing';
+import { merchantKeyPair, newPublicKey, testMerchant } from '../pay-notify/testing';
 import { AUTH, createTestHub, type TestHub } from '../testing';
 
 const merchantKey = merchantKeyPair();
@@ -288,6 +290,41 @@ describe.each(testTargets())('pay routes when WeChat Pay is unreachable, on $nam
       expect(body.error.message).toContain('unreachable');
     } finally {
       await hub.close();
+    }
+  });
+});
+
+describe.each(testTargets())('pay routes read WeChat Pay answers exactly, on $name', (target) => {
+  it('answers a 64-bit number in WeChat Pay’s JSON digit for digit', async () => {
+    const key = newPublicKey();
+    const answer = '{"out_trade_no":"T-exact-1","trade_state":"SUCCESS","batch":23456789012345113}';
+    // WeChat Pay as far as this route goes: one signed JSON answer over real HTTP.
+    const server = createServer((_req, res) => {
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const nonce = 'n0nce0000000000000000000000000000';
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'wechatpay-timestamp': timestamp,
+        'wechatpay-nonce': nonce,
+        'wechatpay-serial': key.serial,
+        'wechatpay-signature': signLines(key.privateKey, [timestamp, nonce, answer]),
+      });
+      res.end(answer);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const hub = await createTestHub(target, { apps: [], env: { WECHATPAY_API_BASE: base } });
+    try {
+      const m = testMerchant(merchantKey.privateKeyPem, [key], { appId: APP_ID });
+      await hub.deps.store.merchants.upsert(m, 'file', Date.now());
+      const res = await hub.app.request(`/v1/pay/${m.name}/transactions/T-exact-1`, {
+        headers: AUTH,
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(answer);
+    } finally {
+      await hub.close();
+      await new Promise((r) => server.close(r));
     }
   });
 });

@@ -1,11 +1,12 @@
 import { type Context, Hono } from 'hono';
-import { createBaseApp, type HubEnv } from '../../shared/http/app';
+import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
 import { payCall, payJson } from '../../shared/pay/client';
 import { clientPayParams, nonceStr } from '../../shared/pay/crypto';
 import { merchantKeys, payContext } from '../../shared/pay/merchant';
 import type { Deps } from '../../shared/platform/deps';
 import type { MerchantRecord } from '../../shared/store';
+import { parseExactJson, stringifyExactJson } from '../../shared/wechat/exact-json';
 import { proxySegments, upstreamPath } from '../../shared/wechat/proxy-path';
 
 /** Order and refund numbers as WeChat Pay accepts them (letters, digits, `_-|*@`). */
@@ -21,7 +22,8 @@ function tradeNo(value: string, what: string): string {
 async function jsonBody(c: Context<HubEnv>): Promise<Record<string, unknown>> {
   let body: unknown;
   try {
-    body = JSON.parse(await c.req.text());
+    // Read exactly: a 64-bit number in a caller's body reaches WeChat Pay digit for digit.
+    body = parseExactJson(await c.req.text());
   } catch {
     throw new AppError('BAD_REQUEST', 'body must be a JSON object');
   }
@@ -114,7 +116,10 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     const m = await merchant(c);
     const no = tradeNo(c.req.param('outTradeNo'), 'out_trade_no');
     const path = `/v3/pay/transactions/out-trade-no/${no}?mchid=${m.mchId}`;
-    return c.json((await payJson(payContext(deps, m), 'GET', path)) ?? {});
+    return answerJson(
+      c,
+      stringifyExactJson((await payJson(payContext(deps, m), 'GET', path)) ?? {}),
+    );
   });
 
   r.post('/v1/pay/:merchant/transactions/:outTradeNo/close', async (c) => {
@@ -140,17 +145,20 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       throw new AppError('BAD_REQUEST', 'amount.refund and amount.total are required (fen)');
     }
     const refund = { ...body, notify_url: notifyUrl(deps, m, body.notify_url) };
-    return c.json(
-      (await payJson(payContext(deps, m), 'POST', '/v3/refund/domestic/refunds', refund)) ?? {},
+    const answer = await payJson(
+      payContext(deps, m),
+      'POST',
+      '/v3/refund/domestic/refunds',
+      refund,
     );
+    return answerJson(c, stringifyExactJson(answer ?? {}));
   });
 
   r.get('/v1/pay/:merchant/refunds/:outRefundNo', async (c) => {
     const m = await merchant(c);
     const no = tradeNo(c.req.param('outRefundNo'), 'out_refund_no');
-    return c.json(
-      (await payJson(payContext(deps, m), 'GET', `/v3/refund/domestic/refunds/${no}`)) ?? {},
-    );
+    const answer = await payJson(payContext(deps, m), 'GET', `/v3/refund/domestic/refunds/${no}`);
+    return answerJson(c, stringifyExactJson(answer ?? {}));
   });
 
   r.all('/v1/pay/:merchant/proxy/:path{.+}', async (c) => {

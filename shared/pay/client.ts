@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock';
 import { AppError } from '../http/errors';
+import { parseExactJson, stringifyExactJson } from '../wechat/exact-json';
 import type { WechatHttp } from '../wechat/http';
 import {
   authorization,
@@ -173,13 +174,13 @@ export async function payJson<T>(
     ctx,
     method,
     pathWithQuery,
-    json === undefined ? undefined : JSON.stringify(json),
+    json === undefined ? undefined : stringifyExactJson(json),
   );
   const api = pathWithQuery.split('?')[0] ?? pathWithQuery;
   if (res.status < 200 || res.status >= 300) throw payErrorOf(api, res);
   if (res.status === 204 || res.body.length === 0) return undefined;
   try {
-    return JSON.parse(res.body.toString('utf8')) as T;
+    return parseExactJson(res.body.toString('utf8')) as T;
   } catch {
     throw new AppError('UPSTREAM_WECHAT', `WeChat Pay ${api} answered a body that is not JSON`);
   }
