@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
 import type { AppRecord, UsedSignature } from '../store';
-import { assertReadable } from '../store/codec';
+import { assertReadable } from '../store/unreadable';
 import {
   aesKeyOf,
   decryptMessage,

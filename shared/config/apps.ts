@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { MESSAGE_MODES, type MessageMode } from './message-mode';
 import {
   array,
   type Check,
@@ -19,6 +20,8 @@ import {
   withDefault,
 } from './validate';
 
+export { MESSAGE_MODES, type MessageMode, messageModeOf } from './message-mode';
+
 /** Account kinds wxhub knows (docs/api.md). */
 export const APP_KINDS = ['official', 'miniprogram', 'component', 'wecom', 'douyin'] as const;
 export type AppKind = (typeof APP_KINDS)[number];
@@ -26,23 +29,8 @@ export type AppKind = (typeof APP_KINDS)[number];
 export const TOKEN_MODES = ['stable', 'classic'] as const;
 export type TokenMode = (typeof TOKEN_MODES)[number];
 
-/**
- * How WeChat sends an app's pushes (its "message encryption mode" setting): `plain` text,
- * `compatible` (both), or `safe` (encrypted only). A `safe` app refuses a plaintext push.
- */
-export const MESSAGE_MODES = ['plain', 'compatible', 'safe'] as const;
-export type MessageMode = (typeof MESSAGE_MODES)[number];
-
 /** Kinds that receive WeChat's signed pushes and so may set `messageMode`. */
 const MESSAGE_MODE_KINDS: readonly AppKind[] = ['official', 'miniprogram', 'component'];
-
-/** The mode an app runs in: as configured, else `safe` when it has an AES key, else `plain`. */
-export function messageModeOf(app: {
-  messageMode?: MessageMode | undefined;
-  encodingAesKey?: string | undefined;
-}): MessageMode {
-  return app.messageMode ?? (app.encodingAesKey === undefined ? 'plain' : 'safe');
-}
 
 /** `name` of an app or merchant: used in URLs and as the owner of stored rows. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;

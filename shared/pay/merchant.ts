@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import { serialKey } from '../config/apps';
 import { AppError } from '../http/errors';
 import type { CredentialKey, MerchantRecord, PlatformCertificate } from '../store';
-import { assertReadable } from '../store/codec';
+import { assertReadable } from '../store/unreadable';
 import type { Fetcher, TokenManager } from '../tokens/manager';
 import type { WechatHttp } from '../wechat/http';
 import { type PayCallContext, payCall, payErrorOf } from './client';

@@ -8,7 +8,7 @@ import { AppsFileError, ConfigError } from '../config';
 import { keyIdOf } from '../crypto/secret-box';
 import { createLogger } from '../http/log';
 import { openTestStore, testTargets, uniqueName } from '../store/testing';
-import { bootstrap, StartError } from './bootstrap';
+import { bootstrap, runStartupChecks, StartError } from './bootstrap';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const quiet = { log: createLogger('silent'), migrationsDir: join(ROOT, 'drizzle') };
@@ -142,7 +142,11 @@ describe.each(testTargets())(
     const keyB = randomBytes(32);
     const dbUrl =
       target.config.dialect === 'sqlite' ? `file:${target.config.path}` : target.config.url;
-    const started = async (keys: Buffer[], extra: Record<string, string> = {}) => {
+    const started = async (
+      keys: Buffer[],
+      extra: Record<string, string> = {},
+      deferStartupChecks = false,
+    ) => {
       const lines: Record<string, unknown>[] = [];
       const log = createLogger('warn', { write: (l: string) => lines.push(JSON.parse(l)) });
       const env = {
@@ -150,7 +154,11 @@ describe.each(testTargets())(
         WXHUB_SECRET_KEY: keys.map((k) => k.toString('base64')).join(','),
         ...extra,
       };
-      const deps = await bootstrap(env, { log, migrationsDir: quiet.migrationsDir });
+      const deps = await bootstrap(env, {
+        log,
+        migrationsDir: quiet.migrationsDir,
+        deferStartupChecks,
+      });
       return { deps, lines };
     };
     const unreadableLines = (lines: Record<string, unknown>[]) =>
@@ -204,6 +212,25 @@ describe.each(testTargets())(
       const rotated = await started([keyB, keyA]);
       await rotated.deps.store.close();
       expect(unreadableLines(rotated.lines)).toEqual([]);
+    });
+
+    it('leaves the check to the caller when deferred (SCF runs it after its first answer)', async () => {
+      if (target.config.dialect === 'mysql') await (await openTestStore(target)).store.close();
+      const name = uniqueName('defer');
+      const first = await started([keyA], {
+        WXHUB_APPS: JSON.stringify({ apps: [{ ...app(name), appSecret: 'APP-SECRET-VALUE' }] }),
+      });
+      await first.deps.store.close();
+      const later = await started([keyB], {}, true);
+      try {
+        const mine = () =>
+          unreadableLines(later.lines).filter((l) => l.table === 'apps' && l.row === name);
+        expect(mine()).toEqual([]);
+        await runStartupChecks(later.deps);
+        expect(mine()).toHaveLength(1);
+      } finally {
+        await later.deps.store.close();
+      }
     });
   },
 );

@@ -25,6 +25,11 @@ export interface BootstrapOptions {
   log?: Logger;
   clock?: Clock;
   fetch?: typeof fetch;
+  /**
+   * Leave the start-up checks ({@link runStartupChecks}) to the caller: an SCF function runs them
+   * after its first answer, so they never lengthen a cold start.
+   */
+  deferStartupChecks?: boolean;
 }
 
 async function readAppsText(config: Config): Promise<string | undefined> {
@@ -92,9 +97,21 @@ export async function bootstrap(
     const r = await syncAppsFile(store, appsFile, deps.clock.now());
     log.info({ ...r }, 'apps file synced');
   }
-  await warnUnreadable(store, log);
+  if (opts.deferStartupChecks !== true) await runStartupChecks(deps);
   log.info({ database: where, instance: deps.instanceId }, 'wxhub ready');
   return deps;
+}
+
+/**
+ * Checks that only warn (never stop the start): today, stored secrets that do not open. Never
+ * throws; a failure is logged.
+ */
+export async function runStartupChecks(deps: Pick<Deps, 'store' | 'log'>): Promise<void> {
+  try {
+    await warnUnreadable(deps.store, deps.log);
+  } catch (err) {
+    deps.log.warn({ err: describe(err) }, 'start-up check of stored secrets failed');
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { createApp as createRefreshApp, refreshNow } from '../../functions/refre
 import { main_handler as refreshHandler } from '../../functions/refresh/scf';
 import { createApp as createTokenApp } from '../../functions/token/app';
 import { main_handler as tokenHandler } from '../../functions/token/scf';
+import { createLogger } from '../http/log';
+import { bootstrap } from './bootstrap';
 import type { ScfResponse, ScfResult, ScfTimerResult } from './scf';
 import { createScfHandler } from './scf';
 
@@ -284,6 +287,44 @@ describe('boot', () => {
     expect(http(b).statusCode).toBe(200);
     expect(http(await handler(event('apigw-get-healthz'))).statusCode).toBe(200);
     expect(createApp).toHaveBeenCalledTimes(1);
+  });
+
+  it('runs the start-up check of stored secrets after the first answer, not before it', async () => {
+    const env = {
+      DATABASE_URL: process.env.DATABASE_URL,
+      WXHUB_SECRET_KEY: process.env.WXHUB_SECRET_KEY,
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'wxhub-scf-'));
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger('warn', { write: (l: string) => lines.push(JSON.parse(l)) });
+    process.env.DATABASE_URL = `file:${join(dir, 'keys.db')}`;
+    try {
+      // A credential sealed under key A …
+      process.env.WXHUB_SECRET_KEY = randomBytes(32).toString('base64');
+      const first = await bootstrap(process.env, { log: createLogger('silent') });
+      const now = Date.now();
+      await first.store.credentials.put(
+        { owner: 'app:gone', kind: 'access_token' },
+        { value: 'TOKEN', expiresAt: now + 7_200_000 },
+        now,
+      );
+      await first.store.close();
+      // … and a function started with key B only.
+      process.env.WXHUB_SECRET_KEY = randomBytes(32).toString('base64');
+      const handler = createScfHandler({ createApp: createTokenApp, bootstrap: { log } });
+      const warned = () => lines.filter((l) => String(l.msg).startsWith('a stored secret'));
+      expect(http(await handler(event('apigw-get-healthz'))).statusCode).toBe(200);
+      expect(warned()).toEqual([]);
+      await vi.waitFor(() => expect(warned()).toHaveLength(1));
+      await handler(event('apigw-get-healthz'));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(warned()).toHaveLength(1);
+    } finally {
+      for (const [k, v] of Object.entries(env)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 
   it('sets callbackWaitsForEmptyEventLoop to false on the context', async () => {

@@ -7,7 +7,7 @@ import { AppsFileError, ConfigError } from '../config';
 import { describe } from '../http/app';
 import { CODE_TO_STATUS, type ErrorCode, errorBody } from '../http/errors';
 import type { BootstrapOptions } from './bootstrap';
-import { bootstrap, StartError } from './bootstrap';
+import { bootstrap, runStartupChecks, StartError } from './bootstrap';
 import type { Deps } from './deps';
 import { reportStartFailure } from './main';
 
@@ -98,7 +98,7 @@ export function createScfHandler(opts: ScfHandlerOptions): ScfHandler {
   let booting: Promise<{ deps: Deps; http: ServerlessHandler }> | undefined;
   const boot = () => {
     booting ??= (async () => {
-      const deps = await bootstrap(process.env, opts.bootstrap);
+      const deps = await bootstrap(process.env, { ...opts.bootstrap, deferStartupChecks: true });
       let app: FetchApp;
       try {
         app = opts.createApp(deps);
@@ -116,8 +116,29 @@ export function createScfHandler(opts: ScfHandlerOptions): ScfHandler {
     });
     return booting;
   };
+  // The start-up checks only warn: they run once, after the first answer, so a cold start is not
+  // made longer by them (a frozen instance runs them when it next thaws).
+  let checksScheduled = false;
+  const scheduleChecks = () => {
+    if (checksScheduled || booting === undefined) return;
+    checksScheduled = true;
+    void booting.then(
+      ({ deps }) => setTimeout(() => void runStartupChecks(deps), 0).unref(),
+      () => {
+        checksScheduled = false;
+      },
+    );
+  };
 
   return async (event, context) => {
+    try {
+      return await handle(event, context);
+    } finally {
+      scheduleChecks();
+    }
+  };
+
+  async function handle(event: unknown, context: unknown): Promise<ScfResult> {
     // A mysql2 pool keeps the event loop busy; SCF must not wait for it (Tencent's own shim does
     // the same: https://github.com/serverless-components/tencent-express src/_shims/handler.js).
     if (typeof context === 'object' && context !== null) {
@@ -145,7 +166,7 @@ export function createScfHandler(opts: ScfHandlerOptions): ScfHandler {
         requestId,
       );
     }
-  };
+  }
 }
 
 async function onTimerEvent(

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createSecretBox, keyIdOf } from '../crypto/secret-box';
 import { AppError } from '../http/errors';
-import { assertReadable, createCodec } from './codec';
+import { createCodec } from './codec';
+import { assertReadable } from './unreadable';
 
 const KEY_A = randomBytes(32);
 const KEY_B = randomBytes(32);

@@ -1,13 +1,6 @@
-import {
-  type AppConfig,
-  type AppKind,
-  type MerchantConfig,
-  type MessageMode,
-  messageModeOf,
-  type TokenMode,
-} from '../config';
+import type { AppConfig, AppKind, MerchantConfig, TokenMode } from '../config';
+import { type MessageMode, messageModeOf } from '../config/message-mode';
 import { type SecretBox, SecretBoxError } from '../crypto/secret-box';
-import { AppError } from '../http/errors';
 import { parseExactJson, stringifyExactJson } from '../wechat/exact-json';
 import type {
   AppRecord,
@@ -94,20 +87,6 @@ export function unreadableOf(err: SecretBoxError, column: string, row: string): 
     keyId,
     message: `SECRET_UNREADABLE: ${column} of ${row} does not open: ${err.message}`,
   };
-}
-
-/** The 503 answered for a record whose needed secret did not open (code = its cause). */
-export function unreadableError(u: Unreadable): AppError {
-  return new AppError(u.code, u.message, u.keyId === undefined ? {} : { keyId: u.keyId });
-}
-
-/** Throws {@link unreadableError} when `column` (e.g. `apps.app_secret`) of `record` did not open. */
-export function assertReadable(
-  record: { unreadable?: Unreadable[] | undefined },
-  column: string,
-): void {
-  const bad = record.unreadable?.find((u) => u.column === column);
-  if (bad !== undefined) throw unreadableError(bad);
 }
 
 /** Seals and opens the secret columns; labels bind each ciphertext to its column and row. */

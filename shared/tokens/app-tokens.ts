@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import { AppError } from '../http/errors';
 import type { AppRecord, Store } from '../store';
-import { assertReadable } from '../store/codec';
+import { assertReadable } from '../store/unreadable';
 import type { IssuedCredential } from '../wechat/credentials';
 import { getAccessToken, getStableAccessToken, getTicket } from '../wechat/credentials';
 import type { WechatHttp } from '../wechat/http';
