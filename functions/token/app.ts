@@ -3,7 +3,7 @@ import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
 import type { Deps } from '../../shared/platform/deps';
 import type { AppRecord } from '../../shared/store';
-import { assertReadable } from '../../shared/store/codec';
+import { assertReadable } from '../../shared/store/unreadable';
 import {
   appAccessToken,
   appTicket,
