@@ -125,7 +125,10 @@ export async function receivePush(
 
   const id = stored.message.id;
   if (!stored.inserted) {
-    deps.log.info({ app: app.name, message: id, source: wxSource }, 'push retried: already stored');
+    deps.log.info(
+      { app: app.name, message: id, ...(wxSource === undefined ? {} : { source: 'cloudrun' }) },
+      'push retried: already stored',
+    );
     try {
       return answer(await firstAnswer(deps, app.name, key, id));
     } catch (err) {
