@@ -76,6 +76,34 @@ describe('parseConfig', () => {
     expect(c.secretKeys?.[0]?.length).toBe(32);
   });
 
+  it('reads WXHUB_EXPOSE, serving every route by default', () => {
+    expect(parseConfig({}).expose).toBe('all');
+    for (const expose of ['all', 'public', 'internal']) {
+      expect(parseConfig({ WXHUB_EXPOSE: expose }).expose).toBe(expose);
+    }
+    expect(parseConfig({ WXHUB_EXPOSE: 'internal', WXHUB_TRUST_WX_SOURCE: '1' })).toMatchObject({
+      expose: 'internal',
+      trustWxSource: true,
+    });
+    const bad = problems({ WXHUB_EXPOSE: 'everything-secret' });
+    expect(bad.map((p) => p.split(':')[0])).toEqual(['WXHUB_EXPOSE']);
+    expect(bad.join('\n')).not.toContain('everything-secret');
+  });
+
+  it('refuses to trust x-wx-source on a public service', () => {
+    for (const trust of ['1', 'true']) {
+      const bad = problems({ WXHUB_EXPOSE: 'public', WXHUB_TRUST_WX_SOURCE: trust });
+      expect(bad).toEqual([
+        'WXHUB_TRUST_WX_SOURCE: must be 0 with WXHUB_EXPOSE=public (x-wx-source can be trusted ' +
+          'only on a service with public access off)',
+      ]);
+    }
+    expect(parseConfig({ WXHUB_EXPOSE: 'public', WXHUB_TRUST_WX_SOURCE: '0' })).toMatchObject({
+      expose: 'public',
+      trustWxSource: false,
+    });
+  });
+
   it("builds the MySQL URL from CloudRun's variables, escaping the password", () => {
     const c = parseConfig({
       MYSQL_ADDRESS: '10.0.0.5:3306',

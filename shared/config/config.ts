@@ -1,3 +1,4 @@
+import type { Exposure } from '../http/exposure';
 import type { LogLevel } from './env';
 import { checkEnv } from './env';
 import { parseSecretKeys } from './secret-keys';
@@ -15,6 +16,8 @@ export interface Config {
   apps: AppsSource | undefined;
   apiKeys: string[];
   trustWxSource: boolean;
+  /** Which routes this process serves: `all`, `public` (WeChat- and browser-facing) or `internal`. */
+  expose: Exposure;
   /** Secret-at-rest keys, first one current; undefined means "generate one" (embedded only). */
   secretKeys: Buffer[] | undefined;
   wechatApiBase: string;
@@ -112,6 +115,13 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
   } else if (database.dialect === 'mysql') {
     problems.push('WXHUB_SECRET_KEY: required when the database is MySQL (32 bytes, base64)');
   }
+  // Trust on a service the public can reach lets anyone forge x-wx-source: refused, not warned.
+  if (parsed.ok && parsed.value.WXHUB_EXPOSE === 'public' && parsed.value.WXHUB_TRUST_WX_SOURCE) {
+    problems.push(
+      'WXHUB_TRUST_WX_SOURCE: must be 0 with WXHUB_EXPOSE=public (x-wx-source can be trusted ' +
+        'only on a service with public access off)',
+    );
+  }
   if (!parsed.ok || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.value;
 
@@ -126,6 +136,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
           : { kind: 'inline', text: appsText },
     apiKeys: e.WXHUB_API_KEYS ?? [],
     trustWxSource: e.WXHUB_TRUST_WX_SOURCE,
+    expose: e.WXHUB_EXPOSE,
     secretKeys,
     wechatApiBase: e.WECHAT_API_BASE,
     wechatPayApiBase: e.WECHATPAY_API_BASE,

@@ -1,3 +1,4 @@
+import { EXPOSURES } from '../http/exposure';
 import {
   type Check,
   map,
@@ -66,6 +67,7 @@ export const ENV_SHAPE = {
     ),
   ),
   WXHUB_TRUST_WX_SOURCE: withDefault(flag, false),
+  WXHUB_EXPOSE: withDefault(oneOf(EXPOSURES), 'all'),
   WXHUB_SECRET_KEY: optional(str(minLength(1))),
   WECHAT_API_BASE: withDefault(urlBase, 'https://api.weixin.qq.com'),
   WECHATPAY_API_BASE: withDefault(urlBase, 'https://api.mch.weixin.qq.com'),

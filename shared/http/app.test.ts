@@ -6,6 +6,7 @@ import type { OpenedStore } from '../store/testing';
 import { openTestStore, testTargets } from '../store/testing';
 import { createBaseApp } from './app';
 import { createKeyMatcher } from './auth';
+import type { Exposure } from './exposure';
 import { createLogger } from './log';
 
 const KEY = 'test-key-0123456789';
@@ -30,12 +31,12 @@ describe.each(testTargets())('base app on $name', (target) => {
     await opened.store.close().catch(() => undefined);
   });
 
-  const build = (bodyLimitBytes = 64, trustWxSource = false) => {
+  const build = (bodyLimitBytes = 64, trustWxSource = false, expose?: Exposure) => {
     const { lines, log } = capture();
     const app = createBaseApp({
       store: opened.store,
       log,
-      config: { bodyLimitBytes, apiKeys: [KEY], trustWxSource },
+      config: { bodyLimitBytes, apiKeys: [KEY], trustWxSource, expose },
     });
     app.post('/echo', async (c) => c.text(await c.req.text()));
     app.get('/v1/ping', (c) => c.json({ pong: true }));
@@ -188,6 +189,49 @@ describe.each(testTargets())('base app on $name', (target) => {
     const res = await build().app.request('/nope');
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
+  it('hides the routes WXHUB_EXPOSE leaves out behind the 404 of an unknown route', async () => {
+    const auth = { authorization: `Bearer ${KEY}`, 'x-wx-source': 'x' };
+    // What a caller sees, request id aside: the status, the headers' names and the body.
+    const seen = async (res: Response) => {
+      const body = (await res.json()) as { error: { requestId?: string } };
+      expect(body.error.requestId).toBe(res.headers.get('x-request-id'));
+      body.error.requestId = undefined;
+      return { status: res.status, headers: [...res.headers.keys()].sort(), body };
+    };
+    const pub = build(64, true, 'public');
+    expect((await pub.app.request('/wx/ping')).status).toBe(200);
+    expect((await pub.app.request('/healthz')).status).toBe(200);
+    const internal = build(64, true, 'internal');
+    expect((await internal.app.request('/v1/ping', { headers: auth })).status).toBe(200);
+    expect((await internal.app.request('/healthz')).status).toBe(200);
+    const cases: [typeof pub, string, string][] = [
+      [pub, 'GET', '/v1/ping'],
+      [pub, 'POST', '/v1/ping'],
+      [pub, 'GET', '/v1'],
+      [internal, 'GET', '/wx/ping'],
+      [internal, 'POST', '/echo'],
+    ];
+    for (const [{ app }, method, path] of cases) {
+      for (const headers of [{}, auth]) {
+        const hidden = await app.request(path, {
+          method,
+          headers,
+          body: method === 'POST' ? 'x' : undefined,
+        });
+        const unknown = await app.request(`${path}-unknown`, { method, headers });
+        expect(await seen(hidden), `${method} ${path}`).toEqual({
+          ...(await seen(unknown)),
+          body: { error: { code: 'NOT_FOUND', message: `no route for ${method} ${path}` } },
+        });
+      }
+    }
+    // Served everywhere without the setting.
+    const all = build(64, true);
+    for (const path of ['/wx/ping', '/v1/ping', '/healthz']) {
+      expect((await all.app.request(path, { headers: auth })).status, path).toBe(200);
+    }
   });
 
   it('writes a bounded access line and echoes a short prefix for an 8 KB unknown path', async () => {

@@ -7,6 +7,7 @@ import type { Store } from '../store';
 import { transportErrorCode, WechatTransportError } from '../wechat/http';
 import { createInternalAuth, type InternalAuthOptions, isInternalPath } from './auth';
 import { AppError, CODE_TO_STATUS, type ErrorCode, errorBody, WechatApiError } from './errors';
+import { type Exposure, isExposed } from './exposure';
 import { requestHeader, setResponseHeader } from './headers';
 import { createAccessLog, cutForLog, type Logger } from './log';
 
@@ -16,7 +17,12 @@ export type HubEnv = { Variables: { requestId: string } };
 export interface BaseAppDeps {
   store: Pick<Store, 'ping'>;
   log: Logger;
-  config: { bodyLimitBytes: number; proxyBodyLimitBytes?: number } & InternalAuthOptions;
+  config: {
+    bodyLimitBytes: number;
+    proxyBodyLimitBytes?: number;
+    /** Which routes this process serves (`WXHUB_EXPOSE`); `all` when unset. */
+    expose?: Exposure;
+  } & InternalAuthOptions;
 }
 
 /** Routes that forward bodies to WeChat (media uploads): they take `proxyBodyLimitBytes`. */
@@ -45,16 +51,29 @@ function fail(c: Context<HubEnv>, code: ErrorCode, message: string, extra = {}) 
   return c.json(errorBody(code, message, c.get('requestId'), extra), CODE_TO_STATUS[code]);
 }
 
+/** The answer to a path no route serves; also to a route this process does not expose. */
+function noRoute(c: Context<HubEnv>) {
+  // The answer echoes only the start of a path; the access line has the rest (cut too).
+  return fail(
+    c,
+    'NOT_FOUND',
+    `no route for ${cutForLog(c.req.method, 16)} ${cutForLog(c.req.path, 64)}`,
+  );
+}
+
 /**
  * The base every function's app starts from: request id (`x-request-id`, echoed), one JSON log
  * line per request (path without query values), internal auth for every path under `/v1/`
  * (401), body size limit (413), the error envelope and `GET /healthz`. Function routes are
- * mounted on it with `app.route('/', routes)`.
+ * mounted on it with `app.route('/', routes)`. A path the process does not expose
+ * (`config.expose`, classified by its prefix in ./exposure.ts) answers the same 404 as an
+ * unknown one, before any other check.
  */
 export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const access = createAccessLog(deps.log);
   const authorize = createInternalAuth(deps.config);
+  const exposure = deps.config.expose ?? 'all';
 
   const limiter = (maxSize: number) =>
     bodyLimit({
@@ -84,11 +103,16 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
     const started = performance.now();
     const method = c.req.method;
     const path = c.req.path;
-    // Every internal route is guarded here, so a new one cannot be mounted without it.
-    const refused = isInternalPath(path) ? authorize(c) : undefined;
-    // A response returned here (refused, or too large) is the answer; otherwise the route's.
+    // Every route is classified and every internal one guarded here, so a new one cannot be
+    // mounted without either.
+    const hidden = exposure !== 'all' && !isExposed(path, exposure);
+    const refused = !hidden && isInternalPath(path) ? authorize(c) : undefined;
+    // A response returned here (hidden, refused, or too large) is the answer; otherwise the route's.
     let early: Response | undefined;
-    if (refused !== undefined) {
+    if (hidden) {
+      setResponseHeader(c, 'x-request-id', requestId);
+      early = noRoute(c);
+    } else if (refused !== undefined) {
       setResponseHeader(c, 'x-request-id', requestId);
       c.header('WWW-Authenticate', refused.challenge);
       early = fail(c, 'UNAUTHORIZED', refused.message);
@@ -125,14 +149,7 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
     }
   });
 
-  // The answer echoes only the start of a path; the access line has the rest (cut too).
-  app.notFound((c) =>
-    fail(
-      c,
-      'NOT_FOUND',
-      `no route for ${cutForLog(c.req.method, 16)} ${cutForLog(c.req.path, 64)}`,
-    ),
-  );
+  app.notFound(noRoute);
 
   app.onError((err, c) => {
     if (err instanceof AppError) return fail(c, err.code, err.message, err.extra);
