@@ -29,6 +29,26 @@ describe('bootstrap', () => {
     expect(readFileSync(keyFile, 'utf8')).toBe(key);
   });
 
+  it('warns when x-wx-source is trusted by a service that also serves the public routes', async () => {
+    const trustWarnings = async (env: Record<string, string>) => {
+      const lines: Record<string, unknown>[] = [];
+      const log = createLogger('warn', { write: (l: string) => lines.push(JSON.parse(l)) });
+      const deps = await bootstrap(
+        { DATABASE_URL: `file:${join(tmp(), 'hub.db')}`, ...env },
+        { log, migrationsDir: quiet.migrationsDir },
+      );
+      await deps.store.close();
+      return lines.filter((l) => String(l.msg).startsWith('WXHUB_TRUST_WX_SOURCE=1')).length;
+    };
+    expect(await trustWarnings({ WXHUB_TRUST_WX_SOURCE: '1' })).toBe(1);
+    expect(await trustWarnings({ WXHUB_TRUST_WX_SOURCE: '1', WXHUB_EXPOSE: 'all' })).toBe(1);
+    expect(await trustWarnings({ WXHUB_TRUST_WX_SOURCE: '1', WXHUB_EXPOSE: 'internal' })).toBe(0);
+    expect(await trustWarnings({})).toBe(0);
+    await expect(
+      bootstrap({ WXHUB_TRUST_WX_SOURCE: '1', WXHUB_EXPOSE: 'public' }, quiet),
+    ).rejects.toThrow(ConfigError);
+  });
+
   it('syncs the apps file from @path and disables an app removed from it, keeping its data', async () => {
     const dir = tmp();
     const file = join(dir, 'apps.json');

@@ -56,6 +56,15 @@ export async function bootstrap(
 ): Promise<Deps> {
   const config = parseConfig(env);
   const log = opts.log ?? createLogger(config.logLevel);
+  // WXHUB_EXPOSE=public with trust is refused by parseConfig; `all` may be a service whose public
+  // access is off (then trust is sound), which only the operator knows.
+  if (config.trustWxSource && config.expose === 'all') {
+    log.warn(
+      'WXHUB_TRUST_WX_SOURCE=1 with WXHUB_EXPOSE=all: anyone who reaches this service can send ' +
+        'x-wx-source and pass as internal; keep its public access off, or split it into a public ' +
+        'and an internal service (docs/deploy.md)',
+    );
+  }
   const appsText = await readAppsText(config);
   const appsFile = appsText === undefined ? undefined : parseAppsFile(appsText);
 
