@@ -50,6 +50,10 @@ const config = containerConfigSchema.parse(
 const dockerfile = readFileSync(DOCKERFILE_PATH, 'utf8');
 const stages = parseDockerfile(dockerfile);
 const entry = readContainerEntry();
+/** Every instruction of every stage, comments left out. */
+const instructionText = stages
+  .flatMap((s) => s.instructions.map((i) => `${i.keyword} ${i.args}`))
+  .join('\n');
 
 function runs(stage: Stage | undefined, pattern: RegExp): boolean {
   return (stage?.instructions ?? []).some((i) => i.keyword === 'RUN' && pattern.test(i.args));
@@ -86,8 +90,11 @@ describe('container.config.json', () => {
     expect(config.envParams.MYSQL_DATABASE).toBe(db);
   });
 
-  it('trusts x-wx-source and carries no secret value', () => {
-    expect(config.envParams.WXHUB_TRUST_WX_SOURCE).toBe('1');
+  it('trusts no x-wx-source, serves every route, and carries no secret value', () => {
+    // CloudRun's public access lets anyone send X-WX-* headers: trust is for a service with
+    // public access off, switched on in that service's settings (docs/deploy.md).
+    expect(config.envParams.WXHUB_TRUST_WX_SOURCE ?? '0').toBe('0');
+    expect(config.envParams.WXHUB_EXPOSE ?? 'all').toBe('all');
     for (const k of ['WXHUB_SECRET_KEY', 'WXHUB_API_KEYS', 'WXHUB_APPS', 'MYSQL_PASSWORD']) {
       expect(config.envParams[k] ?? '', k).toBe('');
     }
@@ -126,7 +133,8 @@ describe('container.config.json', () => {
       WXHUB_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
     });
     expect(parsed.port).toBe(config.containerPort);
-    expect(parsed.trustWxSource).toBe(true);
+    expect(parsed.trustWxSource).toBe(false);
+    expect(parsed.expose).toBe('all');
     expect(parsed.database).toEqual({
       dialect: 'mysql',
       url: `mysql://root:p%40ss%3Aword@10.0.0.8:3306/${config.dataBaseName}`,
@@ -146,7 +154,14 @@ describe('Dockerfile', () => {
     expect(entry.command).toEqual(splitWords(pkg.scripts.start ?? ''));
     expect(entry.user).toBeDefined();
     expect(['root', '0', '0:0']).not.toContain(entry.user);
-    expect(entry.env.WXHUB_TRUST_WX_SOURCE).toBe('1');
+  });
+
+  it('leaves trust and exposure to the service settings: no x-wx-source trusted by default', () => {
+    expect(entry.env.WXHUB_TRUST_WX_SOURCE).toBeUndefined();
+    expect(entry.env.WXHUB_EXPOSE).toBeUndefined();
+    expect(parseConfig({ ...entry.env })).toMatchObject({ trustWxSource: false, expose: 'all' });
+    // No stage bakes trust in either (an ARG or ENV of an earlier stage, or a RUN exporting it).
+    expect(instructionText).not.toMatch(/WXHUB_TRUST_WX_SOURCE/);
   });
 
   it('builds with dev dependencies and runs with production ones only', () => {
@@ -167,7 +182,39 @@ describe('Dockerfile', () => {
     expect(runs(final, /\bnpm (ci|install|i)\b/)).toBe(false);
   });
 
-  it('compiles the native addon on the base image it runs on', () => {
+  it('runs no install script, and builds the native addon only for the embedded database', () => {
+    // Every `npm ci` skips install scripts: better-sqlite3 (the only production package with
+    // one) is not compiled for an image on MySQL; the build runs esbuild's alone.
+    const installs = stages.flatMap((s) =>
+      s.instructions
+        .filter((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args))
+        .map((i) => [s.name, i.args] as const),
+    );
+    expect(installs.map(([name]) => name)).toEqual(['build', 'prod-deps']);
+    for (const [name, args] of installs) expect(args, name).toMatch(/--ignore-scripts\b/);
+    expect(runs(byName('build'), /\bnpm rebuild esbuild\b/)).toBe(true);
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { hasInstallScript?: boolean; dev?: boolean }>;
+    };
+    const prodScripts = Object.entries(lock.packages)
+      .filter(([, p]) => p.hasInstallScript === true && p.dev !== true)
+      .map(([path]) => path);
+    expect(prodScripts).toEqual(['node_modules/better-sqlite3']);
+    // The addon and its toolchain only behind WXHUB_SQLITE=1 (default 0), in prod-deps.
+    const prod = byName('prod-deps');
+    const arg = prod?.instructions.find((i) => i.keyword === 'ARG');
+    expect(arg?.args).toBe('WXHUB_SQLITE=0');
+    const addon = prod?.instructions.filter((i) => /better-sqlite3|g\+\+|node-gyp/.test(i.args));
+    expect(addon?.length).toBe(1);
+    expect(addon?.[0]?.args).toMatch(
+      /^if \[ "\$WXHUB_SQLITE" = "1" \]; then .*python3 make g\+\+.*npm rebuild better-sqlite3; fi$/,
+    );
+    for (const s of stages.filter((x) => x !== prod)) {
+      expect(runs(s, /better-sqlite3|g\+\+|node-gyp|python3/), s.name).toBe(false);
+    }
+  });
+
+  it('builds the native addon, when asked, on the base image it runs on', () => {
     // better-sqlite3 must be built against the runtime's glibc and Node ABI: every stage that
     // installs packages descends from the final stage's base image.
     const baseOf = (s: Stage | undefined): string | undefined => {
@@ -176,10 +223,17 @@ describe('Dockerfile', () => {
     };
     const base = baseOf(final);
     expect(base).toMatch(/^node:20[.\w-]*/);
-    for (const s of stages.filter((x) => runs(x, /\bnpm ci\b/))) {
+    for (const s of stages.filter((x) => runs(x, /\bnpm (ci|rebuild)\b/))) {
       expect(baseOf(s), s.name).toBe(base);
     }
-    expect(runs(byName('toolchain'), /python3.*make.*g\+\+/)).toBe(true);
+  });
+
+  it('installs no deploy tooling in any stage', () => {
+    // The deploy CLIs run on the operator's machine, never in the image build.
+    // Packages come from the lock file alone (`npm ci`), never added by name.
+    expect(instructionText).not.toMatch(
+      /serverless|@cloudbase|\btcb\b|npm (i|install|add)\b|npx\b/i,
+    );
   });
 
   it('keeps secrets and local state out of the build context', () => {

@@ -14,6 +14,9 @@ import { createStore, type Store } from '../store';
 import type { Deps } from './deps';
 import { createDeps } from './deps';
 
+/** How loading better-sqlite3 fails when its native addon was never built. */
+const NO_SQLITE_ADDON = /Could not locate the bindings file|better_sqlite3\.node|'better-sqlite3'/;
+
 /** A start-up failure with a message fit for the operator (no secrets). */
 export class StartError extends Error {
   override name = 'StartError';
@@ -68,8 +71,18 @@ export async function bootstrap(
   const appsText = await readAppsText(config);
   const appsFile = appsText === undefined ? undefined : parseAppsFile(appsText);
 
-  const handle = await openDatabase(config.database);
   const where = describeDatabase(config.database);
+  const handle = await openDatabase(config.database).catch((err: unknown) => {
+    // The CloudRun image leaves better-sqlite3 uncompiled unless built for SQLite (Dockerfile).
+    if (config.database.dialect === 'sqlite' && NO_SQLITE_ADDON.test(describe(err).message)) {
+      throw new StartError(
+        `the embedded database (${where}) needs better-sqlite3's native addon, which this ` +
+          'installation lacks: set DATABASE_URL (or MYSQL_ADDRESS) to a MySQL database, or build ' +
+          'the image with --build-arg WXHUB_SQLITE=1',
+      );
+    }
+    throw err;
+  });
   try {
     await withTimeout(pingDatabase(handle), 10_000);
     await migrateDatabase(
