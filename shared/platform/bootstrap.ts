@@ -94,8 +94,17 @@ export async function bootstrap(
   if (appsFile === undefined) {
     log.warn('WXHUB_APPS is not set: apps already in the database are left as they are');
   } else {
-    const r = await syncAppsFile(store, appsFile, deps.clock.now());
-    log.info({ ...r }, 'apps file synced');
+    const { absentApps, absentMerchants, ...counts } = await syncAppsFile(
+      store,
+      appsFile,
+      deps.clock.now(),
+    );
+    log.info(counts, 'apps file synced');
+    if (absentApps.length > 0 || absentMerchants.length > 0)
+      log.warn(
+        { apps: absentApps, merchants: absentMerchants },
+        'in the database but not in the apps file: left as they are ("enabled": false disables)',
+      );
   }
   if (opts.deferStartupChecks !== true) await runStartupChecks(deps);
   log.info({ database: where, instance: deps.instanceId }, 'wxhub ready');
