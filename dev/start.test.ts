@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/http/log';
-import { DEMO_MERCHANT, DEV_API_KEY, startDev } from './start';
+import { runPush } from './push';
+import { DEMO_MERCHANT, DEV_API_KEY, DEV_DATABASE_URL, devDatabaseUrl, startDev } from './start';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -14,6 +15,7 @@ function devEnv(): Record<string, string> {
   return {
     PORT: '0',
     SIM_PORT: '0',
+    DEV_TARGET_PORT: '0',
     DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'wxhub-dev-')), 'dev.db')}`,
     LOG_LEVEL: 'info',
   };
@@ -62,6 +64,51 @@ describe('npm run dev', () => {
     } finally {
       await dev.stop();
     }
+  });
+
+  it('delivers the pushes of its banner to the demo target, which logs them and replies', async () => {
+    const out: string[] = [];
+    const write = (t: string) => void out.push(t);
+    const dev = await startDev(devEnv(), { write, log: createLogger('silent') });
+    try {
+      const base = dev.hub.server.url;
+      const banner = out.join('');
+      expect(banner).toContain(`forward target on ${dev.target.url}`);
+      const lines = banner.split('\n').filter((l) => l.includes('npm run push -- '));
+      expect(lines).toEqual([
+        `  npm run push -- --app demo-oa --text hi --hub ${base}`,
+        `  npm run push -- --app demo-mp --event subscribe --hub ${base}`,
+      ]);
+      out.length = 0;
+      // Run each line as the command would (its arguments after `--`).
+      const codes: number[] = [];
+      for (const line of lines)
+        codes.push(await runPush(line.split(' -- ')[1]?.split(' ') ?? [], {}, write));
+      expect(codes).toEqual([0, 0]);
+      const text = out.join('');
+      expect(text).toContain('/wx/demo-oa/callback (plain mode, plain)');
+      expect(text).toContain('<Content><![CDATA[echo: hi]]></Content>');
+      expect(text).toContain('/wx/demo-mp/callback (safe mode, encrypted)');
+      expect(text).toContain('passive reply, decrypted (MsgSignature ok)');
+      expect(text).toContain('<Content><![CDATA[got event subscribe]]></Content>');
+      expect(text).toContain(
+        '[forward target] demo-oa: text "hi" from o-push-demo → reply "echo: hi"',
+      );
+      expect(text).toContain(
+        '[forward target] demo-mp: event subscribe from o-push-demo → reply "got event subscribe"',
+      );
+      expect(dev.target.received.map((d) => d.path)).toEqual(['/wx/demo-oa', '/wx/demo-mp']);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it('keeps its own database file unless DATABASE_URL (or MYSQL_ADDRESS) is set', () => {
+    expect(DEV_DATABASE_URL).toBe('file:.data/dev.db');
+    expect(devDatabaseUrl({})).toBe(DEV_DATABASE_URL);
+    expect(devDatabaseUrl({ DATABASE_URL: '' })).toBe(DEV_DATABASE_URL);
+    expect(devDatabaseUrl({ DATABASE_URL: 'file:/tmp/x.db' })).toBe('file:/tmp/x.db');
+    expect(devDatabaseUrl({ MYSQL_ADDRESS: '10.0.0.1:3306' })).toBeUndefined();
   });
 
   it('prints no key, secret or app secret it was given in the environment', async () => {

@@ -10,13 +10,29 @@ import {
   type RunningSimulator,
   startSimulator,
 } from './simulator';
+import { type DemoTarget, startDemoTarget } from './target';
 
 /** Merchant of the demo: keys made at start, known to the simulator (public-key mode). */
 export const DEMO_MERCHANT = 'demo-pay';
+/** The database of `npm run dev` when neither `DATABASE_URL` nor `MYSQL_ADDRESS` is set. */
+export const DEV_DATABASE_URL = 'file:.data/dev.db';
+/** Where the forward rules of dev/apps.example.json point; rewritten to the target's real port. */
+const EXAMPLE_TARGET = 'http://127.0.0.1:3002';
+
+/** `npm run dev`'s own database file, apart from `npm start`'s `.data/wxhub.db`. */
+export function devDatabaseUrl(env: Record<string, string | undefined>): string | undefined {
+  const set = (k: string) => env[k] !== undefined && env[k] !== '';
+  return set('DATABASE_URL') || set('MYSQL_ADDRESS') ? env.DATABASE_URL : DEV_DATABASE_URL;
+}
+
 /** The bearer key of `npm run dev` when `WXHUB_API_KEYS` is not set (printed in the banner). */
 export const DEV_API_KEY = 'dev-key-change-me-0000';
 
-function addDemoMerchant(file: AppsFile, sim: RunningSimulator): { mchId: string } {
+function addDemoMerchant(
+  file: AppsFile,
+  sim: RunningSimulator,
+  target: DemoTarget,
+): { mchId: string } {
   const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const mchId = '1900000109';
   const apiV3Key = randomBytes(16).toString('hex');
@@ -38,7 +54,7 @@ function addDemoMerchant(file: AppsFile, sim: RunningSimulator): { mchId: string
     publicKeyId: keys.publicKeyId,
     publicKey: keys.publicKey,
     platformCertificates: [],
-    forward: [],
+    forward: [{ url: `${target.url}/pay` }],
   });
   return { mchId };
 }
@@ -55,12 +71,14 @@ export interface DevOptions {
 export interface DevHub {
   hub: Hub;
   sim: RunningSimulator;
+  /** The demo forward target (logs deliveries, answers a passive reply). */
+  target: DemoTarget;
   stop(): Promise<void>;
 }
 
 /**
- * `npm run dev`: the whole hub on the embedded SQLite default, talking to the bundled WeChat
- * simulator, with the demo apps. No WeChat account, network or database server needed. The
+ * `npm run dev`: the whole hub on its own embedded SQLite file ({@link DEV_DATABASE_URL}), talking
+ * to the bundled WeChat simulator, with the demo apps forwarding to a demo target. No WeChat account, network or database server needed. The
  * simulator's clock follows real time like the hub's, and the banner never prints a key that
  * came from the environment.
  */
@@ -71,10 +89,18 @@ export async function startDev(
   const appsFile = env.WXHUB_APPS ?? '@dev/apps.example.json';
   const givenKeys = env.WXHUB_API_KEYS !== undefined && env.WXHUB_API_KEYS !== '';
   const now = opts.now ?? Date.now;
+  const write = opts.write ?? ((t: string) => process.stdout.write(t));
   const sim = await startSimulator({
     port: Number(env.SIM_PORT ?? 3001),
     sim: createSimulator({ clock: createLiveSimClock(now) }),
   });
+  let target: DemoTarget;
+  try {
+    target = await startDemoTarget({ port: Number(env.DEV_TARGET_PORT ?? 3002), write });
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
   let hub: Hub;
   let file: AppsFile;
   let demoPay: { mchId: string } | undefined;
@@ -82,8 +108,18 @@ export async function startDev(
     file = parseAppsFile(
       appsFile.startsWith('@') ? readFileSync(appsFile.slice(1), 'utf8') : appsFile,
     );
-    // The demo merchant exists only with the example file (its keys are made now).
-    demoPay = env.WXHUB_APPS === undefined ? addDemoMerchant(file, sim) : undefined;
+    // The demo merchant exists only with the example file (its keys are made now), whose forward
+    // rules name the target's default port.
+    if (env.WXHUB_APPS === undefined) {
+      for (const app of file.apps)
+        app.forward = app.forward.map((r) => ({
+          ...r,
+          url: r.url.startsWith(EXAMPLE_TARGET)
+            ? `${target.url}${r.url.slice(EXAMPLE_TARGET.length)}`
+            : r.url,
+        }));
+      demoPay = addDemoMerchant(file, sim, target);
+    }
     for (const app of file.apps) {
       if (app.appSecret !== undefined)
         sim.sim.registerApp({ appId: app.appId, secret: app.appSecret });
@@ -91,10 +127,11 @@ export async function startDev(
     hub = await startHub(
       {
         ...env,
+        DATABASE_URL: devDatabaseUrl(env),
         WECHAT_API_BASE: env.WECHAT_API_BASE ?? sim.url,
         WECHATPAY_API_BASE: env.WECHATPAY_API_BASE ?? sim.url,
         WXHUB_PUBLIC_URL: env.WXHUB_PUBLIC_URL ?? `http://127.0.0.1:${env.PORT ?? '3000'}`,
-        WXHUB_APPS: demoPay === undefined ? appsFile : JSON.stringify(file),
+        WXHUB_APPS: env.WXHUB_APPS === undefined ? JSON.stringify(file) : appsFile,
         WXHUB_API_KEYS: givenKeys ? env.WXHUB_API_KEYS : DEV_API_KEY,
       },
       {
@@ -105,6 +142,7 @@ export async function startDev(
       },
     );
   } catch (err) {
+    await target.close();
     await sim.close();
     throw err;
   }
@@ -115,12 +153,26 @@ export async function startDev(
     ? `-H "Authorization: Bearer $WXHUB_API_KEY"`
     : `-H 'Authorization: Bearer ${DEV_API_KEY}'`;
   const db = hub.deps.config.database;
-  (opts.write ?? ((t: string) => process.stdout.write(t)))(
+  // `npm run push` finds the hub and the apps file by itself unless they were moved.
+  const pushArgs = [
+    ...(base === 'http://127.0.0.1:3000' ? [] : [`--hub ${base}`]),
+    ...(env.WXHUB_APPS === undefined ? [] : ['--apps "$WXHUB_APPS"']),
+  ];
+  const pushable = file.apps.filter((a) => a.token !== undefined);
+  const pushLines = pushable
+    .slice(0, 2)
+    .map(
+      (a, i) =>
+        `  npm run push -- ${[`--app ${a.name}`, i === 0 ? '--text hi' : '--event subscribe', ...pushArgs].join(' ')}`,
+    );
+  write(
     [
       '',
       `wxhub dev: hub on ${base}, WeChat simulator on ${sim.url}`,
+      `forward target on ${target.url}: logs each delivery, answers a passive reply`,
       `database: ${db.dialect} (${db.dialect === 'sqlite' ? db.path : 'mysql'})`,
       'try:',
+      ...pushLines,
       ...(givenKeys ? ['  export WXHUB_API_KEY=…  # one of the keys in WXHUB_API_KEYS'] : []),
       `  curl -s ${base}/healthz`,
       `  curl -s ${auth} ${base}/v1/apps/${name}/token`,
@@ -140,8 +192,10 @@ export async function startDev(
   return {
     hub,
     sim,
+    target,
     async stop() {
       await hub.stop();
+      await target.close();
       await sim.close();
     },
   };

@@ -227,6 +227,17 @@ describe('routing', () => {
     expect(sim.calls('/cgi-bin/nope')).toBe(1);
   });
 
+  it("marks its answer to an unknown path as the simulator's, in the errmsg and a header", async () => {
+    const sim = newSim();
+    const { res, body } = await call(sim, '/cgi-bin/nope?access_token=x');
+    expect(String(body.errmsg)).toMatch(
+      /^wxhub simulator: \/cgi-bin\/nope is not a simulated WeChat API .* rid: /,
+    );
+    expect(res.headers.get('x-wxhub-simulator')).toBe('unknown-path');
+    const known = await call(sim, '/cgi-bin/token?grant_type=client_credential');
+    expect(known.res.headers.get('x-wxhub-simulator')).toBeNull();
+  });
+
   it('keeps tokens when an app is re-registered with a new secret', async () => {
     const sim = newSim();
     const t = await classicToken(sim);

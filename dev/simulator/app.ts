@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { SimClock } from './clock';
 import { createSimClock } from './clock';
 import { createControlRoutes, simAppConfigSchema } from './control';
-import { wxError } from './errors';
+import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
 import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
 import { GrantBook } from './grants';
@@ -144,8 +144,10 @@ async function dispatch(c: Context, inner: Internals): Promise<Response> {
   const shape = (res: Response) => (fault ? shapeResponse(res, fault) : res);
   if (faulted) return shape(toResponse(faulted));
   if (!endpoint) {
-    const body = wxError(-1, ctx.clock.now(), { errmsg: `unknown api path ${req.path}` });
-    return shape(toResponse({ kind: 'json', status: 404, body }));
+    const body = wxError(-1, ctx.clock.now(), { errmsg: unknownPathMessage(req.path) });
+    const res = toResponse({ kind: 'json', status: 404, body });
+    res.headers.set(SIM_MARK_HEADER, 'unknown-path');
+    return shape(res);
   }
   if (req.method !== endpoint.method) {
     return shape(toResponse(errJson(ctx, req, endpoint.method === 'POST' ? 43002 : 43001)));

@@ -35,6 +35,17 @@ const DEFAULT_ERRMSG: Readonly<Record<number, string>> = {
   47001: 'data format error',
 };
 
+/**
+ * Header on the simulator's answer to a path it does not play (WeChat or WeChat Pay would answer
+ * otherwise), so a caller can tell a gap of the simulator from an error of WeChat.
+ */
+export const SIM_MARK_HEADER = 'x-wxhub-simulator';
+
+/** The errmsg of a WeChat API path the simulator does not play; it names the simulator. */
+export function unknownPathMessage(path: string): string {
+  return `wxhub simulator: ${path} is not a simulated WeChat API (see README, The WeChat simulator)`;
+}
+
 /** The 40164 text WeChat uses, naming the caller IP it saw. */
 export function ipNotWhitelistedMessage(ip: string): string {
   const v6 = ip.includes(':') ? ip : `::ffff:${ip}`;

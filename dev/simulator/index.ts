@@ -3,7 +3,7 @@ export { callerIp, createSimulator, DEFAULT_EGRESS_IP } from './app';
 export type { SimClock } from './clock';
 export { createLiveSimClock, createSimClock } from './clock';
 export { simAppConfigSchema } from './control';
-export { defaultErrmsg, ipNotWhitelistedMessage } from './errors';
+export { defaultErrmsg, ipNotWhitelistedMessage, SIM_MARK_HEADER } from './errors';
 export type { CounterSnapshot, SimFault } from './faults';
 export { isPayPath, simFaultSchema } from './faults';
 export type { SessionGrant, TicketGrant, TicketType } from './grants';

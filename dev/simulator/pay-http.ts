@@ -1,3 +1,4 @@
+import { SIM_MARK_HEADER } from './errors';
 import type { CallCounters, FaultBook, SimFault } from './faults';
 import { waitFaultDelay } from './faults';
 import { checkAuthorization, claimedMchId } from './pay-auth';
@@ -67,8 +68,8 @@ async function toPayRequest(raw: Request): Promise<PayRequest> {
 function answer(req: PayRequest, ctx: PayContext): PayReply {
   const found = matchPayRoute(req.method, req.path);
   if (!found) {
-    const message = `无法找到接口 ${req.method} ${req.path}`;
-    return failureReply({ status: 404, code: 'NOT_FOUND', message });
+    const message = `无法找到接口 ${req.method} ${req.path} (wxhub simulator: not a simulated WeChat Pay API)`;
+    return { ...failureReply({ status: 404, code: 'NOT_FOUND', message }), unknownPath: true };
   }
   const signed = { ...req, authorization: req.headers.get('authorization') ?? undefined };
   const auth = checkAuthorization(signed, ctx.book.merchants, ctx.clock.now());
@@ -105,5 +106,6 @@ function signedResponse(reply: PayReply, req: PayRequest, deps: PayHttpDeps): Re
     'Request-ID': newRequestId(),
   };
   if (body !== '') headers['Content-Type'] = 'application/json; charset=utf-8';
+  if (reply.unknownPath === true) headers[SIM_MARK_HEADER] = 'unknown-path';
   return new Response(body === '' ? null : body, { status: reply.status, headers });
 }

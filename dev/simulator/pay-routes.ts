@@ -23,6 +23,8 @@ export interface PayReply {
   body?: unknown;
   /** Sign with this key whatever the request's `Wechatpay-Serial` says. */
   keyMode?: PayKeyMode;
+  /** Set on the answer to a path the simulator does not play (the `x-wxhub-simulator` header). */
+  unknownPath?: boolean;
 }
 
 /** Simulator state the pay handlers work on. */

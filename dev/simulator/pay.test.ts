@@ -317,6 +317,16 @@ describe('routing, faults and reset', () => {
     }
   });
 
+  it("marks its answer to a /v3/ path it does not play as the simulator's", async () => {
+    const answer = await get('/v3/pay/transactions/native');
+    expect(String(answer.json.message)).toContain(
+      'wxhub simulator: not a simulated WeChat Pay API',
+    );
+    expect(answer.res.headers.get('x-wxhub-simulator')).toBe('unknown-path');
+    const known = await get(`/v3/pay/transactions/out-trade-no/T_NONE?mchid=${MCH_ID}`);
+    expect(known.res.headers.get('x-wxhub-simulator')).toBeNull();
+  });
+
   it('counts pay calls by path and merchant and applies status, code and delay faults', async () => {
     const path = '/v3/pay/transactions/out-trade-no/T_FAULT_1';
     sim.injectFault({ path, status: 500 });

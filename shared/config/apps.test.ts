@@ -45,6 +45,18 @@ describe('parseAppsFile', () => {
     ]);
   });
 
+  it('reads "enabled" of apps and merchants: a boolean, absent meaning enabled', () => {
+    const f = parseAppsFile(JSON.stringify({ apps: [{ ...good, enabled: false }] }));
+    expect(f.apps[0]?.enabled).toBe(false);
+    expect(parseAppsFile(JSON.stringify({ apps: [good] })).apps[0]?.enabled).toBeUndefined();
+    expect(problems({ apps: [{ ...good, enabled: 'no' }] })).toEqual([
+      'apps[0] "shop-mp" enabled: Invalid input: expected boolean, received string',
+    ]);
+    expect(problems({ merchants: [{ name: 'pay', enabled: 0 }] })).toContain(
+      'merchants[0] "pay" enabled: Invalid input: expected boolean, received number',
+    );
+  });
+
   it('reports malformed JSON', () => {
     expect(problems('{"apps": [')).toEqual(['not valid JSON']);
   });

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 import { MESSAGE_MODES, type MessageMode } from './message-mode';
 import {
   array,
+  bool,
   type Check,
   either,
   INVALID,
@@ -87,6 +88,8 @@ export interface AppConfig {
   /** Absent: {@link messageModeOf} picks the default. */
   messageMode?: MessageMode;
   forward: ForwardRule[];
+  /** `false` disables the app at the next sync; absent means enabled. */
+  enabled?: boolean;
 }
 
 const appFields: Check<AppConfig> = object(
@@ -102,6 +105,7 @@ const appFields: Check<AppConfig> = object(
     tokenMode: withDefault(oneOf(TOKEN_MODES, 'must be stable or classic'), 'stable'),
     messageMode: optional(oneOf(MESSAGE_MODES, 'must be plain, compatible or safe')),
     forward: withDefault(array(forwardRule), []),
+    enabled: optional(bool()),
   },
   { strict: true },
 );
@@ -146,6 +150,8 @@ export interface MerchantConfig {
   publicKey?: string;
   platformCertificates: { serialNo: string; certificate: string }[];
   forward: Omit<ForwardRule, 'match'>[];
+  /** `false` disables the merchant at the next sync; absent means enabled. */
+  enabled?: boolean;
 }
 
 const merchantFields: Check<MerchantConfig> = object(
@@ -162,6 +168,7 @@ const merchantFields: Check<MerchantConfig> = object(
     publicKey: optional(pem('public')),
     platformCertificates: withDefault(array(platformCertificate), []),
     forward: withDefault(array(payForwardRule), []),
+    enabled: optional(bool()),
   },
   { strict: true },
 );

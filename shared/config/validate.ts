@@ -75,6 +75,15 @@ export function int(min: number, max: number): Check<number> {
   };
 }
 
+/** A boolean (`true` or `false`, not a string). */
+export function bool(): Check<boolean> {
+  return (value, path, issues) => {
+    if (typeof value === 'boolean') return value;
+    issues.push({ path, message: expected('boolean', value) });
+    return INVALID;
+  };
+}
+
 export const matches =
   (pattern: RegExp, message = `Invalid string: must match pattern ${pattern}`): Rule<string> =>
   (v) =>

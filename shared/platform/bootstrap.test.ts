@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,21 +47,6 @@ describe('bootstrap', () => {
     await expect(
       bootstrap({ WXHUB_TRUST_WX_SOURCE: '1', WXHUB_EXPOSE: 'public' }, quiet),
     ).rejects.toThrow(ConfigError);
-  });
-
-  it('syncs the apps file from @path and disables an app removed from it, keeping its data', async () => {
-    const dir = tmp();
-    const file = join(dir, 'apps.json');
-    const env = { DATABASE_URL: `file:${join(dir, 'hub.db')}`, WXHUB_APPS: `@${file}` };
-    writeFileSync(file, JSON.stringify({ apps: [app('one'), app('two')] }));
-    const a = await bootstrap(env, quiet);
-    expect((await a.store.apps.list({ enabled: true })).map((x) => x.name)).toEqual(['one', 'two']);
-    await a.store.close();
-    writeFileSync(file, JSON.stringify({ apps: [app('one')] }));
-    const b = await bootstrap(env, quiet);
-    expect((await b.store.apps.list({ enabled: true })).map((x) => x.name)).toEqual(['one']);
-    expect(await b.store.apps.get('two')).toMatchObject({ enabled: false, appSecret: 's' });
-    await b.store.close();
   });
 
   it('rejects a malformed apps file before touching the database', async () => {
@@ -152,6 +137,101 @@ describe('the server process', () => {
     );
     expect(r.code).toBe(0);
     expect(r.out).toContain('"msg":"stopped"');
+  });
+});
+
+describe.each(testTargets())('the apps file sync, on $name', (target) => {
+  const dbUrl =
+    target.config.dialect === 'sqlite' ? `file:${target.config.path}` : target.config.url;
+  const secretKey = randomBytes(32).toString('base64');
+  const merchant = (name: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    mchId: '1900000109',
+    apiV3Key: 'V3KEYV3KEYV3KEYV3KEYV3KEYV3KEY12',
+    serialNo: 'ABCDEF0123456789',
+    privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
+    ...extra,
+  });
+  /** Starts with `file` as WXHUB_APPS (from @path), returning the deps and the log lines. */
+  const startWith = async (file: unknown, deferStartupChecks = false) => {
+    if (target.config.dialect === 'mysql') await (await openTestStore(target)).store.close();
+    const path = join(tmp(), 'apps.json');
+    writeFileSync(path, JSON.stringify(file));
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger('info', { write: (l: string) => lines.push(JSON.parse(l)) });
+    const env = {
+      DATABASE_URL: dbUrl,
+      WXHUB_SECRET_KEY: secretKey,
+      WXHUB_APPS: `@${path}`,
+    };
+    const deps = await bootstrap(env, {
+      log,
+      migrationsDir: quiet.migrationsDir,
+      deferStartupChecks,
+    });
+    return { deps, lines };
+  };
+  const absentLines = (lines: Record<string, unknown>[]) =>
+    lines.filter((l) => String(l.msg).startsWith('in the database but not in the apps file'));
+
+  it('merges: an app or merchant an older file omits stays enabled, and start-up names it once', async () => {
+    const [one, two, pay] = [uniqueName('one'), uniqueName('two'), uniqueName('pay')];
+    const first = await startWith({ apps: [app(one), app(two)], merchants: [merchant(pay)] });
+    await first.deps.store.close();
+    // Another function redeployed with an older file: it lists only `one`.
+    const older = await startWith({ apps: [app(one)] });
+    try {
+      expect(await older.deps.store.apps.get(two)).toMatchObject({ enabled: true });
+      expect(await older.deps.store.merchants.get(pay)).toMatchObject({ enabled: true });
+      const warned = absentLines(older.lines);
+      expect(warned).toHaveLength(1);
+      expect(warned[0]?.level).toBe('warn');
+      expect(warned[0]?.apps).toContain(two);
+      expect(warned[0]?.apps).not.toContain(one);
+      expect(warned[0]?.merchants).toContain(pay);
+      expect(JSON.stringify(older.lines)).not.toContain('V3KEYV3KEY');
+    } finally {
+      await older.deps.store.close();
+    }
+    // SCF defers the check past its first answer: the warning comes with it, once.
+    const deferred = await startWith({ apps: [app(one)] }, true);
+    try {
+      expect(absentLines(deferred.lines)).toEqual([]);
+      await runStartupChecks(deferred.deps);
+      expect(absentLines(deferred.lines)).toHaveLength(1);
+      expect(absentLines(deferred.lines)[0]?.apps).toContain(two);
+    } finally {
+      await deferred.deps.store.close();
+    }
+  });
+
+  it('disables only on "enabled": false, keeping the data; an entry without it enables again', async () => {
+    const [oa, pay] = [uniqueName('oa'), uniqueName('pay')];
+    const on = await startWith({ apps: [app(oa)], merchants: [merchant(pay)] });
+    await on.deps.store.close();
+    const off = await startWith({
+      apps: [{ ...app(oa), enabled: false }],
+      merchants: [merchant(pay, { enabled: false })],
+    });
+    expect(await off.deps.store.apps.get(oa)).toMatchObject({ enabled: false, appSecret: 's' });
+    expect(await off.deps.store.merchants.get(pay)).toMatchObject({
+      enabled: false,
+      apiV3Key: 'V3KEYV3KEYV3KEYV3KEYV3KEYV3KEY12',
+    });
+    expect((await off.deps.store.apps.list({ enabled: true })).map((a) => a.name)).not.toContain(
+      oa,
+    );
+    expect(off.lines.find((l) => l.msg === 'apps file synced')).toMatchObject({
+      disabledApps: 1,
+      disabledMerchants: 1,
+    });
+    await off.deps.store.close();
+    const again = await startWith({ apps: [app(oa)], merchants: [merchant(pay)] });
+    expect(await again.deps.store.apps.get(oa)).toMatchObject({ enabled: true });
+    expect(await again.deps.store.merchants.get(pay)).toMatchObject({ enabled: true });
+    await again.deps.store.close();
   });
 });
 

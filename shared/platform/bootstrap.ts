@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { syncAppsFile } from '../apps/sync';
+import { absentFromFile, syncAppsFile } from '../apps/sync';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { parseAppsFile, parseConfig } from '../config';
@@ -11,6 +11,7 @@ import { describe, withTimeout } from '../http/app';
 import type { Logger } from '../http/log';
 import { createLogger } from '../http/log';
 import { createStore, type Store } from '../store';
+import type { Unreadable } from '../store/types';
 import type { Deps } from './deps';
 import { createDeps } from './deps';
 
@@ -118,6 +119,10 @@ export async function bootstrap(
   } else {
     const r = await syncAppsFile(store, appsFile, deps.clock.now());
     log.info({ ...r }, 'apps file synced');
+    syncedNames.set(store, {
+      apps: appsFile.apps.map((a) => a.name),
+      merchants: appsFile.merchants.map((m) => m.name),
+    });
   }
   if (opts.deferStartupChecks !== true) await runStartupChecks(deps);
   log.info({ database: where, instance: deps.instanceId }, 'wxhub ready');
@@ -125,15 +130,49 @@ export async function bootstrap(
 }
 
 /**
- * Checks that only warn (never stop the start): today, stored secrets that do not open. Never
- * throws; a failure is logged.
+ * The names the apps file of this start listed, by store, for {@link runStartupChecks}: the check
+ * reads the rows it needs anyway, so a cold start pays no query for it.
+ */
+const syncedNames = new WeakMap<Store, { apps: string[]; merchants: string[] }>();
+
+/**
+ * Checks that only warn (never stop the start): apps and merchants in the database that the apps
+ * file leaves out, and stored secrets that do not open. Never throws; a failure is logged.
  */
 export async function runStartupChecks(deps: Pick<Deps, 'store' | 'log'>): Promise<void> {
   try {
-    await warnUnreadable(deps.store, deps.log);
+    const [apps, merchants] = await Promise.all([
+      deps.store.apps.list(),
+      deps.store.merchants.list(),
+    ]);
+    warnAbsent(deps, apps, merchants);
+    await warnUnreadable(deps.store, deps.log, [...apps, ...merchants]);
   } catch (err) {
-    deps.log.warn({ err: describe(err) }, 'start-up check of stored secrets failed');
+    deps.log.warn({ err: describe(err) }, 'start-up checks failed');
   }
+}
+
+/**
+ * One warning naming the apps and merchants the database holds but the apps file of this start
+ * does not list (names only). They are left as they are: a file of another function, or an older
+ * one, must not switch them off; `"enabled": false` does.
+ */
+function warnAbsent(
+  deps: Pick<Deps, 'store' | 'log'>,
+  apps: { name: string }[],
+  merchants: { name: string }[],
+): void {
+  const listed = syncedNames.get(deps.store);
+  if (listed === undefined) return;
+  const absent = {
+    apps: absentFromFile(apps, listed.apps),
+    merchants: absentFromFile(merchants, listed.merchants),
+  };
+  if (absent.apps.length > 0 || absent.merchants.length > 0)
+    deps.log.warn(
+      absent,
+      'in the database but not in the apps file: left as they are ("enabled": false disables)',
+    );
 }
 
 /**
@@ -141,15 +180,14 @@ export async function runStartupChecks(deps: Pick<Deps, 'store' | 'log'>): Promi
  * removed from `WXHUB_SECRET_KEY` too early, or an altered value): table, row, columns and key id,
  * never a value. Those rows answer 503 until fixed; everything else keeps working.
  */
-async function warnUnreadable(store: Store, log: Logger): Promise<void> {
-  const [apps, merchants, credentials] = await Promise.all([
-    store.apps.list(),
-    store.merchants.list(),
-    store.credentials.listUnderUnknownKeys(100_000),
-  ]);
+async function warnUnreadable(
+  store: Store,
+  log: Logger,
+  accounts: { unreadable?: Unreadable[] | undefined }[],
+): Promise<void> {
+  const credentials = await store.credentials.listUnderUnknownKeys(100_000);
   const rows = [
-    ...apps.map((a) => a.unreadable ?? []),
-    ...merchants.map((m) => m.unreadable ?? []),
+    ...accounts.map((a) => a.unreadable ?? []),
     ...credentials.map((c) => (c.unreadable === undefined ? [] : [c.unreadable])),
   ];
   for (const bad of rows) {

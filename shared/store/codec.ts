@@ -125,7 +125,7 @@ export function createCodec(box: SecretBox) {
         messageMode: app.messageMode ?? null,
         forward: JSON.stringify(app.forward),
         source,
-        enabled: true,
+        enabled: app.enabled !== false,
         createdAt: now,
         updatedAt: now,
       };
@@ -165,7 +165,7 @@ export function createCodec(box: SecretBox) {
         platformCertificates: JSON.stringify(m.platformCertificates),
         forward: JSON.stringify(m.forward),
         source,
-        enabled: true,
+        enabled: m.enabled !== false,
         createdAt: now,
         updatedAt: now,
       };

@@ -96,22 +96,19 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(names).toContain(name);
     });
 
-    it('disables file apps missing from the file without deleting them, and re-enables on upsert', async () => {
-      const keep = uniqueName('keep');
-      const drop = uniqueName('drop');
-      await store.apps.upsert(app(keep), 'file', NOW);
-      await store.apps.upsert(app(drop), 'file', NOW);
-      const all = (await store.apps.list({ enabled: true })).map((a) => a.name);
-      const others = all.filter((n) => n !== drop);
-      const disabled = await store.apps.disableMissing('file', others, NOW + 1);
-      expect(disabled).toBe(1);
-      expect(await store.apps.get(drop)).toMatchObject({
+    it('stores enabled: false as disabled, keeping the data, and re-enables on an upsert without it', async () => {
+      const name = uniqueName('off');
+      await store.apps.upsert(app(name), 'file', NOW);
+      await store.apps.upsert(app(name, { enabled: false }), 'file', NOW + 1);
+      expect(await store.apps.get(name)).toMatchObject({
         enabled: false,
         appSecret: 'app-secret-value-1234567890',
+        updatedAt: NOW + 1,
       });
-      expect((await store.apps.list({ enabled: true })).map((a) => a.name)).not.toContain(drop);
-      await store.apps.upsert(app(drop), 'file', NOW + 2);
-      expect(await store.apps.get(drop)).toMatchObject({ enabled: true });
+      expect((await store.apps.list({ enabled: true })).map((a) => a.name)).not.toContain(name);
+      expect((await store.apps.list({ enabled: false })).map((a) => a.name)).toContain(name);
+      await store.apps.upsert(app(name), 'file', NOW + 2);
+      expect(await store.apps.get(name)).toMatchObject({ enabled: true });
     });
 
     it('keeps secrets unreadable in the raw table', async () => {

@@ -97,19 +97,16 @@ export interface CredentialRecord extends CredentialKey {
 }
 
 export interface AppsRepo {
-  /** Inserts or updates by name (and re-enables). */
+  /** Inserts or updates by name; enabled unless the entry says `enabled: false`. */
   upsert(app: AppConfig, source: Source, now: number): Promise<void>;
   get(name: string): Promise<AppRecord | undefined>;
   list(filter?: { enabled?: boolean }): Promise<AppRecord[]>;
-  /** Disables every enabled app of `source` whose name is not in `keep`; returns how many. */
-  disableMissing(source: Source, keep: string[], now: number): Promise<number>;
 }
 
 export interface MerchantsRepo {
   upsert(merchant: MerchantConfig, source: Source, now: number): Promise<void>;
   get(name: string): Promise<MerchantRecord | undefined>;
   list(filter?: { enabled?: boolean }): Promise<MerchantRecord[]>;
-  disableMissing(source: Source, keep: string[], now: number): Promise<number>;
 }
 
 export interface CredentialsRepo {

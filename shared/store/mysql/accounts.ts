@@ -1,9 +1,8 @@
-import { and, eq, notInArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import { apps, merchants } from '../../db/schema/mysql';
 import type { Codec } from '../codec';
 import type { AppsRepo, MerchantsRepo } from '../types';
-import { affected } from './util';
 
 /** Apps on MySQL/MariaDB. */
 export function mysqlApps(db: MySql2Database, codec: Codec): AppsRepo {
@@ -21,16 +20,6 @@ export function mysqlApps(db: MySql2Database, codec: Codec): AppsRepo {
       const where = filter.enabled === undefined ? undefined : eq(apps.enabled, filter.enabled);
       const rows = await db.select().from(apps).where(where).orderBy(apps.name);
       return rows.map(codec.app);
-    },
-    async disableMissing(source, keep, now) {
-      const conditions = [eq(apps.source, source), eq(apps.enabled, true)];
-      if (keep.length > 0) conditions.push(notInArray(apps.name, keep));
-      return affected(
-        await db
-          .update(apps)
-          .set({ enabled: false, updatedAt: now })
-          .where(and(...conditions)),
-      );
     },
   };
 }
@@ -52,16 +41,6 @@ export function mysqlMerchants(db: MySql2Database, codec: Codec): MerchantsRepo 
         filter.enabled === undefined ? undefined : eq(merchants.enabled, filter.enabled);
       const rows = await db.select().from(merchants).where(where).orderBy(merchants.name);
       return rows.map(codec.merchant);
-    },
-    async disableMissing(source, keep, now) {
-      const conditions = [eq(merchants.source, source), eq(merchants.enabled, true)];
-      if (keep.length > 0) conditions.push(notInArray(merchants.name, keep));
-      return affected(
-        await db
-          .update(merchants)
-          .set({ enabled: false, updatedAt: now })
-          .where(and(...conditions)),
-      );
     },
   };
 }

@@ -1,4 +1,4 @@
-import { and, eq, notInArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { apps, merchants } from '../../db/schema/sqlite';
 import type { Codec } from '../codec';
@@ -19,15 +19,6 @@ export function sqliteApps(db: BetterSQLite3Database, codec: Codec): AppsRepo {
     async list(filter = {}) {
       const where = filter.enabled === undefined ? undefined : eq(apps.enabled, filter.enabled);
       return db.select().from(apps).where(where).orderBy(apps.name).all().map(codec.app);
-    },
-    async disableMissing(source, keep, now) {
-      const conditions = [eq(apps.source, source), eq(apps.enabled, true)];
-      if (keep.length > 0) conditions.push(notInArray(apps.name, keep));
-      return db
-        .update(apps)
-        .set({ enabled: false, updatedAt: now })
-        .where(and(...conditions))
-        .run().changes;
     },
   };
 }
@@ -57,15 +48,6 @@ export function sqliteMerchants(db: BetterSQLite3Database, codec: Codec): Mercha
         .orderBy(merchants.name)
         .all()
         .map(codec.merchant);
-    },
-    async disableMissing(source, keep, now) {
-      const conditions = [eq(merchants.source, source), eq(merchants.enabled, true)];
-      if (keep.length > 0) conditions.push(notInArray(merchants.name, keep));
-      return db
-        .update(merchants)
-        .set({ enabled: false, updatedAt: now })
-        .where(and(...conditions))
-        .run().changes;
     },
   };
 }
