@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FUNCTIONS } from '../functions/index';
+import { CLI_BIN, CLI_DIR, SCF_DIR as DEPLOY_DIR, deploySteps } from '../scripts/deploy';
 import { ENV_KEYS } from '../shared/config/env';
 import type { Deps } from '../shared/platform/deps';
 
@@ -41,13 +42,6 @@ function readYaml(path: string): Yaml {
   return obj(parse(readFileSync(path, 'utf8')), path);
 }
 
-interface Endpoint {
-  fn: string;
-  path: string;
-  method: string;
-  raw: Yaml;
-}
-
 interface Instance {
   folder: string;
   dir: string;
@@ -69,34 +63,37 @@ const instances: Instance[] = readdirSync(SCF_DIR, { withFileTypes: true })
     return { folder: d.name, dir, file, inputs, events };
   });
 
-function apigwOf(inst: Instance): Yaml | undefined {
-  const e = inst.events.find((ev) => 'apigw' in ev);
-  return e === undefined ? undefined : obj(obj(e.apigw, 'apigw').parameters, 'apigw.parameters');
+/** The function URL (`http` event) parameters of an instance, if it has one. */
+function functionUrlOf(inst: Instance): Yaml | undefined {
+  const e = inst.events.find((ev) => 'http' in ev);
+  return e === undefined ? undefined : obj(obj(e.http, 'http').parameters, 'http.parameters');
 }
 
-function endpointsOf(inst: Instance): Endpoint[] {
-  const apigw = apigwOf(inst);
-  if (apigw === undefined) return [];
-  return list(apigw.endpoints, `${inst.folder}.endpoints`).map((e, i) => {
-    const raw = obj(e, `${inst.folder}.endpoints[${i}]`);
-    return { fn: inst.folder, path: String(raw.path), method: String(raw.method), raw };
-  });
+interface Route {
+  pathMatch: string;
+  function: string;
 }
 
-const allEndpoints = instances.flatMap(endpointsOf);
+/** The custom domain's path routes (deploy/scf/custom-domain.json). */
+const routes = list(
+  obj(JSON.parse(readFileSync(join(SCF_DIR, 'custom-domain.json'), 'utf8')), 'custom-domain')
+    .routes,
+  'routes',
+).map((r, i) => {
+  const raw = obj(r, `routes[${i}]`);
+  return { pathMatch: String(raw.pathMatch), function: String(raw.function) } satisfies Route;
+});
 const names = FUNCTIONS.map((f) => f.name);
 
 /**
- * API Gateway picks the endpoint with the longest matching plain-path prefix
- * (https://cloud.tencent.com/document/product/628/11939).
+ * The function a request path reaches through the custom domain: a route is an exact path or a
+ * prefix ending in `/*`; the longest match wins (no two routes here overlap, so order is moot).
  */
-function gatewayTarget(path: string, method: string): Endpoint | undefined {
-  const matches = allEndpoints.filter(
-    (e) =>
-      (e.method === 'ANY' || e.method === method) &&
-      (path === e.path || path.startsWith(e.path.endsWith('/') ? e.path : `${e.path}/`)),
+function domainTarget(path: string): string | undefined {
+  const matches = routes.filter((r) =>
+    r.pathMatch.endsWith('/*') ? path.startsWith(r.pathMatch.slice(0, -1)) : path === r.pathMatch,
   );
-  return matches.sort((a, b) => b.path.length - a.path.length)[0];
+  return matches.sort((a, b) => b.pathMatch.length - a.pathMatch.length)[0]?.function;
 }
 
 /** Deps that fail loudly if building a function's routes touches them (it must not). */
@@ -162,51 +159,43 @@ describe('SCF deployment (deploy/scf)', () => {
     expect(readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8')).toContain(SCF_RUNTIME);
   });
 
-  it('puts every function behind API Gateway with integrated response on', () => {
+  it('gives every function a public function URL and no API Gateway trigger', () => {
     for (const inst of instances) {
-      const apigw = apigwOf(inst);
-      expect(apigw, inst.folder).toBeDefined();
-      expect(apigw?.serviceId, inst.folder).toBe(envRef('TENCENT_APIGW_SERVICE_ID'));
-      expect(apigw?.protocols, inst.folder).toEqual(['https']);
-      const endpoints = endpointsOf(inst);
-      expect(endpoints.length, inst.folder).toBeGreaterThan(0);
-      for (const e of endpoints) {
-        const fn = obj(e.raw.function, `${e.fn} ${e.path}.function`);
-        expect(fn.isIntegratedResponse, `${e.fn} ${e.path}`).toBe(true);
-      }
+      // API Gateway triggers can no longer be created
+      // (https://cloud.tencent.com/document/product/583/107631).
+      expect(
+        inst.events.filter((e) => 'apigw' in e),
+        inst.folder,
+      ).toEqual([]);
+      expect(readFileSync(join(inst.dir, 'serverless.yml'), 'utf8')).not.toMatch(/apigw/i);
+      // Only the documented event kinds: a function URL, and refresh's timer.
+      for (const e of inst.events)
+        expect(['http', 'timer'], inst.folder).toContain(Object.keys(e)[0]);
+      // tencent-component-toolkit src/modules/triggers/http.ts: both networks default to off.
+      expect(functionUrlOf(inst), inst.folder).toEqual({
+        name: 'url',
+        qualifier: '$DEFAULT',
+        authType: 'NONE',
+        netConfig: { enableIntranet: false, enableExtranet: true },
+      });
     }
-    const keys = allEndpoints.map((e) => `${e.method} ${e.path}`);
-    expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('routes each function path to the function that serves it', () => {
-    const wanted: Record<string, string[]> = {
-      token: ['ANY /v1/apps', 'GET /healthz'],
-      proxy: ['ANY /v1/proxy'],
-      refresh: ['POST /v1/refresh', 'GET /v1/outbox'],
-      'wx-callback': ['ANY /wx'],
-      pay: ['ANY /v1/pay'],
-      'pay-notify': ['POST /pay'],
-    };
-    for (const inst of instances) {
-      expect(
-        endpointsOf(inst).map((e) => `${e.method} ${e.path}`),
-        inst.folder,
-      ).toEqual(wanted[inst.folder]);
-    }
-    // Every route the code mounts reaches its own function through the shared gateway.
+  it('routes every path the code mounts to its own function through the custom domain', () => {
+    expect(new Set(routes.map((r) => r.function))).toEqual(new Set(names));
+    const paths = routes.map((r) => r.pathMatch);
+    expect(new Set(paths).size).toBe(paths.length);
+    for (const r of routes) expect(r.pathMatch).toMatch(/^\/[a-z0-9/-]*(\/\*)?$/);
     for (const fn of FUNCTIONS) {
-      const routes = fn.createRoutes(untouchableDeps).routes;
-      expect(routes.length, fn.name).toBeGreaterThan(0);
-      for (const r of routes) {
+      const mounted = fn.createRoutes(untouchableDeps).routes;
+      expect(mounted.length, fn.name).toBeGreaterThan(0);
+      for (const r of mounted) {
         const sample = r.path.replace(/:[^/]+/g, 'x').replace(/\*$/, 'x/y');
-        const methods = r.method === 'ALL' ? ['GET', 'POST', 'PUT', 'DELETE'] : [r.method];
-        for (const m of methods) {
-          expect(gatewayTarget(sample, m)?.fn, `${m} ${r.path}`).toBe(fn.name);
-        }
+        expect(domainTarget(sample), r.path).toBe(fn.name);
       }
     }
-    expect(gatewayTarget('/healthz', 'GET')?.fn).toBe('token');
+    expect(domainTarget('/healthz')).toBe('token');
+    expect(domainTarget('/v1/appsx/y')).toBeUndefined();
   });
 
   it('runs refresh on an enabled timer every minute, and nothing else on a timer', () => {
@@ -241,7 +230,7 @@ describe('SCF deployment (deploy/scf)', () => {
       expect(keys, inst.folder).toEqual(
         expect.arrayContaining(['DATABASE_URL', 'WXHUB_SECRET_KEY']),
       );
-      // Behind a public API Gateway anyone can send x-wx-source: trust stays off on SCF.
+      // Behind a public function URL anyone can send x-wx-source: trust stays off on SCF.
       expect(keys, inst.folder).not.toContain('WXHUB_TRUST_WX_SOURCE');
       first ??= keys;
       expect(keys, inst.folder).toEqual(first);
@@ -267,5 +256,52 @@ describe('SCF deployment (deploy/scf)', () => {
         expect(m[0], inst.folder).toMatch(/^\$\{env:[A-Z][A-Z0-9_]*\}$/);
       }
     }
+  });
+});
+
+describe('npm run deploy (scripts/deploy.ts)', () => {
+  type Pkg = {
+    scripts?: Record<string, string>;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  const pkg = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Pkg;
+
+  it('keeps the deploy CLI and the CloudBase SDK out of the root install', () => {
+    const root = pkg(ROOT);
+    const all = { ...root.dependencies, ...root.devDependencies };
+    for (const name of ['@serverless/components', 'serverless-cloud-framework', 'serverless']) {
+      expect(all, name).not.toHaveProperty(name);
+    }
+    expect(all).not.toHaveProperty('@cloudbase/node-sdk');
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, unknown>;
+    };
+    expect(Object.keys(lock.packages)).not.toContain('node_modules/@serverless/components');
+    expect(Object.keys(lock.packages)).not.toContain('node_modules/@cloudbase/node-sdk');
+    expect(root.scripts?.deploy).toBe('tsx scripts/deploy.ts');
+  });
+
+  it('installs a pinned @serverless/components from deploy/cli, with its own lockfile', () => {
+    expect(pkg(CLI_DIR).dependencies).toEqual({ '@serverless/components': '3.18.2' });
+    const lock = JSON.parse(readFileSync(join(CLI_DIR, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string }>;
+    };
+    expect(lock.packages['node_modules/@serverless/components']?.version).toBe('3.18.2');
+    // deploy/cli is not above an instance: the build hooks still find the root package.json.
+    for (const inst of instances) expect(inst.dir.startsWith(`${CLI_DIR}/`)).toBe(false);
+  });
+
+  it('installs the CLI when missing, then deploys deploy/scf with its Tencent commands', () => {
+    const [install, deploy] = deploySteps(['--stage', 'prod'], false);
+    expect(install).toMatchObject({ command: 'npm', cwd: CLI_DIR });
+    expect(install?.args.slice(0, 1)).toEqual(['ci']);
+    expect(deploy).toMatchObject({
+      args: [CLI_BIN, 'deploy', '--stage', 'prod'],
+      cwd: DEPLOY_DIR,
+      env: { SERVERLESS_PLATFORM_VENDOR: 'tencent' },
+    });
+    expect(DEPLOY_DIR).toBe(SCF_DIR);
+    expect(deploySteps([], true).map((s) => s.args[1])).toEqual(['deploy']);
   });
 });

