@@ -1,0 +1,9 @@
+// Every table, declared once. Each schema file (`../schema/mysql.ts`, `../schema/sqlite.ts`)
+// builds its dialect's Drizzle table from each of these and exports it under the same name.
+export { apps } from './apps';
+export { callbackMessages } from './callback-messages';
+export { callbackSignatures } from './callback-signatures';
+export { credentials } from './credentials';
+export { merchants } from './merchants';
+export { outbox } from './outbox';
+export { payNotifications } from './pay-notifications';
