@@ -10,19 +10,12 @@ import {
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/mysql-core';
-import {
-  buildColumns,
-  type Column,
-  indexColumns,
-  type Kind,
-  type Modifiable,
-  type TableSpec,
-  type WithModifiers,
-} from '../tables/columns';
+import type { Column, TableSpec } from '../tables/columns';
 import * as tables from '../tables/index';
+import { buildColumns, indexColumns, type Kinds } from './build';
 
-// The MySQL / MariaDB tables, built from the declarations in ../tables (see columns.ts for the
-// type of each logical kind). drizzle-kit reads this file: `npm run db:generate`.
+// The MySQL / MariaDB tables, built from the declarations in ../tables (see ../tables/columns.ts
+// for the type of each logical kind). drizzle-kit reads this file: `npm run db:generate`.
 
 const number = { mode: 'number' } as const;
 
@@ -36,26 +29,18 @@ const kinds = {
   bigint: (name: string) => bigint(name, number),
   int: (name: string) => int(name),
   bool: (name: string) => boolean(name),
-} satisfies Record<Kind, (name: string, length?: number) => Modifiable>;
+} satisfies Kinds;
 
 function lengthOf(name: string, length: number | undefined): number {
   if (length === undefined) throw new Error(`varchar column ${name} needs a length`);
   return length;
 }
 
-type Built<C> =
-  C extends Column<infer K, infer N, infer D>
-    ? WithModifiers<ReturnType<(typeof kinds)[K]>, N, D>
-    : never;
-
 /** The MySQL table of a declaration, typed as if written with mysqlTable directly. */
 function build<TName extends string, TColumns extends Record<string, Column>>(
   spec: TableSpec<TName, TColumns>,
 ) {
-  const columns = buildColumns(spec.columns, kinds) as {
-    [K in keyof TColumns]: Built<TColumns[K]>;
-  };
-  return mysqlTable(spec.name, columns, (self) =>
+  return mysqlTable(spec.name, buildColumns(spec.columns, kinds), (self) =>
     spec.indexes.map(({ name, unique, on }) =>
       (unique ? uniqueIndex : index)(name).on(...indexColumns<MySqlColumn>(self, on)),
     ),

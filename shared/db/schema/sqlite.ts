@@ -6,19 +6,12 @@ import {
   text,
   uniqueIndex,
 } from 'drizzle-orm/sqlite-core';
-import {
-  buildColumns,
-  type Column,
-  indexColumns,
-  type Kind,
-  type Modifiable,
-  type TableSpec,
-  type WithModifiers,
-} from '../tables/columns';
+import type { Column, TableSpec } from '../tables/columns';
 import * as tables from '../tables/index';
+import { buildColumns, indexColumns, type Kinds } from './build';
 
-// The SQLite tables, built from the declarations in ../tables (see columns.ts for the type of
-// each logical kind). drizzle-kit reads this file: `npm run db:generate`.
+// The SQLite tables, built from the declarations in ../tables (see ../tables/columns.ts for the
+// type of each logical kind). drizzle-kit reads this file: `npm run db:generate`.
 
 const number = { mode: 'number' } as const;
 
@@ -32,21 +25,13 @@ const kinds = {
   bigint: (name: string) => integer(name, number),
   int: (name: string) => integer(name),
   bool: (name: string) => integer(name, { mode: 'boolean' }),
-} satisfies Record<Kind, (name: string) => Modifiable>;
-
-type Built<C> =
-  C extends Column<infer K, infer N, infer D>
-    ? WithModifiers<ReturnType<(typeof kinds)[K]>, N, D>
-    : never;
+} satisfies Kinds;
 
 /** The SQLite table of a declaration, typed as if written with sqliteTable directly. */
 function build<TName extends string, TColumns extends Record<string, Column>>(
   spec: TableSpec<TName, TColumns>,
 ) {
-  const columns = buildColumns(spec.columns, kinds) as {
-    [K in keyof TColumns]: Built<TColumns[K]>;
-  };
-  return sqliteTable(spec.name, columns, (self) =>
+  return sqliteTable(spec.name, buildColumns(spec.columns, kinds), (self) =>
     spec.indexes.map(({ name, unique, on }) =>
       (unique ? uniqueIndex : index)(name).on(...indexColumns<SQLiteColumn>(self, on)),
     ),

@@ -1,5 +1,3 @@
-import type { ColumnBuilderBase, HasDefault, NotNull } from 'drizzle-orm';
-
 /**
  * The logical column types a table declaration uses. Each dialect's schema file
  * (`shared/db/schema/<dialect>.ts`) maps them to its own SQL types:
@@ -125,54 +123,3 @@ export const index = <C extends string>(name: string, ...on: [C, ...C[]]): Index
   unique: false,
   on,
 });
-
-/** What a schema file does with a Drizzle column builder of any kind: apply the modifiers. */
-export interface Modifiable {
-  notNull(): Modifiable;
-  default(value: unknown): Modifiable;
-  unique(name?: string): Modifiable;
-}
-
-/** A declaration's columns built by a dialect's `kinds`, with their modifiers, by TS key. */
-export function buildColumns(
-  columns: Record<string, Column>,
-  kinds: Record<Kind, (name: string, length?: number) => Modifiable>,
-): Record<string, Modifiable> {
-  return Object.fromEntries(
-    Object.entries(columns).map(([key, { spec: c }]) => [
-      key,
-      modify(kinds[c.kind](c.name, c.length), c),
-    ]),
-  );
-}
-
-/** The built columns an index is on, in order. */
-export function indexColumns<T>(columns: Record<string, T>, on: readonly [string, ...string[]]) {
-  const pick = (key: string): T => {
-    const found = columns[key];
-    if (found === undefined) throw new Error(`index on unknown column ${key}`);
-    return found;
-  };
-  const [first, ...rest] = on;
-  return [pick(first), ...rest.map(pick)] as const;
-}
-
-function modify(built: Modifiable, spec: ColumnSpec): Modifiable {
-  let out = built;
-  if (spec.notNull) out = out.notNull();
-  if (spec.default !== undefined) out = out.default(spec.default);
-  if (spec.unique !== undefined) out = out.unique(spec.unique);
-  return out;
-}
-
-/**
- * A dialect's Drizzle builder `B` with the column's modifiers applied, exactly as chaining
- * `.notNull()` and `.default()` on it would type it. Used by the schema files.
- */
-export type WithModifiers<B extends ColumnBuilderBase, N extends boolean, D extends boolean> = [
-  D,
-] extends [true]
-  ? HasDefault<[N] extends [true] ? NotNull<B> : B>
-  : [N] extends [true]
-    ? NotNull<B>
-    : B;
