@@ -57,7 +57,8 @@ export interface Db {
   delete(table: TableName, where: SQL | undefined, q?: Bounded): Promise<number>;
   /**
    * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Use
-   * only `tx` inside. Statements outside the transaction wait for it (SQLite: one connection).
+   * only `tx` inside: on SQLite (one connection) every other statement waits for the transaction
+   * to end, so one issued through the outer `Db` from inside it would wait forever.
    */
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
 }
@@ -87,4 +88,20 @@ export interface Query<K extends TableName, C extends keyof Row<K>> extends Boun
   columns?: readonly C[];
   /** MySQL `FOR UPDATE` inside a transaction (SQLite's write transaction already excludes). */
   forUpdate?: boolean;
+}
+
+// For the adapters.
+
+/** `q.orderBy` as a list. */
+export const orderings = (q: Bounded | undefined): SQL[] =>
+  q?.orderBy === undefined ? [] : Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy];
+
+/** Those of `all` (a table's columns) named in `names`: a select list or a conflict target. */
+export function pick<C>(all: Record<string, C>, names: readonly PropertyKey[]): Record<string, C> {
+  const picked: Record<string, C> = {};
+  for (const name of names) {
+    const column = all[String(name)];
+    if (column !== undefined) picked[String(name)] = column;
+  }
+  return picked;
 }

@@ -1,11 +1,11 @@
-import { count, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { count, getTableColumns, sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { MySql2Database, MySqlRawQueryResult } from 'drizzle-orm/mysql2';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { MysqlHandle } from '../../db/client';
 import * as schema from '../../db/schema/mysql';
 import { createCodec } from '../codec';
-import type { Bounded, Db, Row, TableName, Tables } from '../dialect';
+import { type Db, orderings, pick, type Row, type TableName, type Tables } from '../dialect';
 import { repositories } from '../repositories';
 import type { Store } from '../types';
 
@@ -40,19 +40,7 @@ function isDuplicateKey(err: unknown): boolean {
   return false;
 }
 
-const orderings = (q: Bounded | undefined): SQL[] =>
-  q?.orderBy === undefined ? [] : Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy];
-
-/** Those of `all` named in `names` (a select list). */
-function pick<C>(all: Record<string, C>, names: readonly PropertyKey[]): Record<string, C> {
-  const picked: Record<string, C> = {};
-  for (const name of names) {
-    const column = all[String(name)];
-    if (column !== undefined) picked[String(name)] = column;
-  }
-  return picked;
-}
-
+/** The {@link Db} over a pool (in a transaction: over the transaction's connection). */
 export function mysqlDb(db: MySql2Database): Db {
   const selectFrom = (name: TableName, columns: readonly PropertyKey[] | undefined) => {
     const t = table(name);
@@ -62,10 +50,8 @@ export function mysqlDb(db: MySql2Database): Db {
   const self: Db = {
     t: tables,
     async select(name, where, q) {
-      let query = selectFrom(name, q?.columns)
-        .where(where)
-        .orderBy(...orderings(q))
-        .$dynamic();
+      let query = selectFrom(name, q?.columns).where(where).$dynamic();
+      if (q?.orderBy !== undefined) query = query.orderBy(...orderings(q));
       if (q?.limit !== undefined) query = query.limit(q.limit);
       if (q?.forUpdate === true) query = query.for('update');
       // The select model of `name`'s table (or those columns of it): see `table`.
@@ -83,7 +69,8 @@ export function mysqlDb(db: MySql2Database): Db {
       if (rows.length > 0) await db.insert(table(name)).values(rows);
     },
     async insertIgnore(name, row) {
-      // Not INSERT IGNORE, which would also turn a too-long value into a silent truncation.
+      // Not INSERT IGNORE, which would also turn a too-long value into a silent truncation. A
+      // duplicate inside a transaction undoes that statement only (InnoDB), so it goes on.
       try {
         const [r] = await db.insert(table(name)).values(row).$returningId();
         const id: unknown = r === undefined ? undefined : Object.values(r)[0];

@@ -6,7 +6,15 @@ import type { SqliteHandle } from '../../db/client';
 import * as schema from '../../db/schema/sqlite';
 import { DEFAULT_BUSY_BUDGET_MS, retryingRepo } from '../busy';
 import { createCodec } from '../codec';
-import type { Bounded, Db, Row, TableName, Tables } from '../dialect';
+import {
+  type Bounded,
+  type Db,
+  orderings,
+  pick,
+  type Row,
+  type TableName,
+  type Tables,
+} from '../dialect';
 import { repositories } from '../repositories';
 import type { Store } from '../types';
 
@@ -59,19 +67,6 @@ const tables = sqliteTables as unknown as Tables;
 
 // As in the MySQL adapter: the builders see a plain SQLiteTable, rows are typed by `Row<K>`.
 const table = (name: TableName): SQLiteTable => sqliteTables[name];
-
-const orderings = (q: Bounded | undefined): SQL[] =>
-  q?.orderBy === undefined ? [] : Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy];
-
-/** Those of `all` named in `names` (a select list). */
-function pick<C>(all: Record<string, C>, names: readonly PropertyKey[]): Record<string, C> {
-  const picked: Record<string, C> = {};
-  for (const name of names) {
-    const column = all[String(name)];
-    if (column !== undefined) picked[String(name)] = column;
-  }
-  return picked;
-}
 
 /**
  * better-sqlite3 runs each statement synchronously, and drizzle's transactions on it are
@@ -127,6 +122,13 @@ function statements(
     if (columns === undefined) return db.select().from(t);
     return db.select(pick(getTableColumns(t), columns)).from(t);
   };
+  type Shape = Bounded & { columns?: readonly PropertyKey[] };
+  const built = (name: TableName, where: SQL | undefined, q: Shape | undefined) => {
+    let query = selectFrom(name, q?.columns).where(where).$dynamic();
+    if (q?.orderBy !== undefined) query = query.orderBy(...orderings(q));
+    if (q?.limit !== undefined) query = query.limit(q.limit);
+    return query;
+  };
   /** `where`, and with a limit: only the first `limit` rows' ids (SQLite has no UPDATE … LIMIT). */
   const bounded = (name: TableName, where: SQL | undefined, q: Bounded | undefined) => {
     if (q?.limit === undefined) return where;
@@ -144,17 +146,13 @@ function statements(
   const self: Omit<Db, 'transaction'> = {
     t: tables,
     select(name, where, q) {
-      let query = selectFrom(name, q?.columns)
-        .where(where)
-        .orderBy(...orderings(q))
-        .$dynamic();
-      if (q?.limit !== undefined) query = query.limit(q.limit);
+      const query = built(name, where, q);
       // The select model of `name`'s table (or those columns of it): see `table`.
       return run(() => query.all() as Row<typeof name>[]);
     },
-    async first(name, where, q) {
-      const [row] = await self.select(name, where, { ...q, limit: 1 });
-      return row;
+    first(name, where, q) {
+      const query = built(name, where, q);
+      return run(() => query.get() as Row<typeof name> | undefined);
     },
     count(name, where) {
       const query = db.select({ n: count() }).from(table(name)).where(where);
