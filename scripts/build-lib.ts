@@ -64,8 +64,8 @@ export const SCF_BUILD_OPTIONS = {
  * parses only the dialect it runs on — mysql2 alone is about half of what a function needs.
  */
 export const DIALECTS = {
-  mysql: ['shared/db/mysql.ts', 'shared/store/mysql/index.ts'],
-  sqlite: ['shared/db/sqlite.ts', 'shared/store/sqlite/index.ts'],
+  mysql: ['shared/db/mysql.ts', 'shared/store/dialects/mysql.ts'],
+  sqlite: ['shared/db/sqlite.ts', 'shared/store/dialects/sqlite.ts'],
 } as const;
 
 export type Dialect = keyof typeof DIALECTS;

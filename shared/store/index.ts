@@ -16,10 +16,10 @@ export async function createStore(
   opts: StoreOptions = {},
 ): Promise<Store> {
   if (h.dialect === 'mysql') {
-    const { createMysqlStore } = await import('./mysql');
+    const { createMysqlStore } = await import('./dialects/mysql');
     return createMysqlStore(h, box);
   }
-  const { createSqliteStore } = await import('./sqlite');
+  const { createSqliteStore } = await import('./dialects/sqlite');
   return createSqliteStore(h, box, opts);
 }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError } from '../../http/errors';
+import { AppError } from '../http/errors';
 
 /** How long a statement may wait, in total, for another connection's write lock (default). */
 export const DEFAULT_BUSY_BUDGET_MS = 5_000;

@@ -1,0 +1,124 @@
+import {
+  and,
+  asc,
+  eq,
+  gt,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  notInArray,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
+import type { Codec } from './codec';
+import type { Db } from './dialect';
+import type { CredentialKey, CredentialsRepo } from './types';
+
+/**
+ * Credentials, one row per owner and kind. The refresh lease is one conditional UPDATE: on MySQL
+ * InnoDB's row lock makes concurrent claimers re-check the condition, on SQLite the write lock
+ * serialises them, so exactly one wins.
+ */
+export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
+  const { credentials } = db.t;
+  const byKey = (k: CredentialKey) =>
+    and(eq(credentials.owner, k.owner), eq(credentials.kind, k.kind));
+  const leasedBy = (k: CredentialKey, leaseOwner: string): SQL | undefined =>
+    and(byKey(k), eq(credentials.leaseOwner, leaseOwner));
+  // `wx1.<8 hex key id>.…`: characters 5 to 12 name the key (substr is 1-based on both dialects).
+  const unknownKey = and(
+    isNotNull(credentials.value),
+    notInArray(sql`substr(${credentials.value}, 5, 8)`, [...codec.keyIds]),
+  );
+  return {
+    async get(k) {
+      const row = await db.first('credentials', byKey(k));
+      return row === undefined ? undefined : codec.credential(row);
+    },
+    async ensure(k, now) {
+      const row = { owner: k.owner, kind: k.kind, createdAt: now, updatedAt: now };
+      await db.upsert('credentials', row, { target: ['owner', 'kind'] });
+    },
+    async claimLease(k, leaseOwner, now, leaseMs) {
+      const free = or(isNull(credentials.leaseOwner), lte(credentials.leaseUntil, now));
+      const set = { leaseOwner, leaseUntil: now + leaseMs, updatedAt: now };
+      return (await db.update('credentials', set, and(byKey(k), free))) === 1;
+    },
+    async releaseLease(k, leaseOwner) {
+      const set = { leaseOwner: null, leaseUntil: null };
+      return (await db.update('credentials', set, leasedBy(k, leaseOwner))) === 1;
+    },
+    async saveValue(k, leaseOwner, v, now) {
+      const set = {
+        value: codec.sealCredential(k, v.value),
+        expiresAt: v.expiresAt,
+        version: sql`${credentials.version} + 1`,
+        leaseOwner: null,
+        leaseUntil: null,
+        lastError: null,
+        lastErrorAt: null,
+        failures: 0,
+        nextAttemptAt: null,
+        refreshedAt: now,
+        updatedAt: now,
+      };
+      return (await db.update('credentials', set, leasedBy(k, leaseOwner))) === 1;
+    },
+    async recordError(k, leaseOwner, e, now) {
+      const set = {
+        leaseOwner: null,
+        leaseUntil: null,
+        lastError: e.message,
+        lastErrorAt: now,
+        failures: sql`${credentials.failures} + 1`,
+        nextAttemptAt: e.nextAttemptAt,
+        updatedAt: now,
+      };
+      return (await db.update('credentials', set, leasedBy(k, leaseOwner))) === 1;
+    },
+    async put(k, v, now) {
+      const set = {
+        value: codec.sealCredential(k, v.value),
+        expiresAt: v.expiresAt,
+        updatedAt: now,
+      };
+      const row = { owner: k.owner, kind: k.kind, createdAt: now, ...set };
+      await db.upsert('credentials', row, { target: ['owner', 'kind'], set });
+    },
+    async listFailing(now, limit) {
+      const failing = and(isNotNull(credentials.lastError), gt(credentials.nextAttemptAt, now));
+      const rows = await db.select('credentials', failing, { limit });
+      return rows.map(codec.credential);
+    },
+    async clearValue(k, now) {
+      const set = {
+        value: null,
+        expiresAt: null,
+        version: sql`${credentials.version} + 1`,
+        updatedAt: now,
+      };
+      await db.update('credentials', set, byKey(k));
+    },
+    async listDue(before, now, limit) {
+      const due = or(isNull(credentials.expiresAt), lt(credentials.expiresAt, before));
+      const notBackingOff = or(
+        isNull(credentials.nextAttemptAt),
+        lte(credentials.nextAttemptAt, now),
+      );
+      const rows = await db.select('credentials', and(due, notBackingOff), {
+        orderBy: asc(credentials.expiresAt),
+        limit,
+      });
+      return rows.map(codec.credential);
+    },
+    async listUnderUnknownKeys(limit) {
+      const rows = await db.select('credentials', unknownKey, {
+        orderBy: [asc(credentials.owner), asc(credentials.kind)],
+        limit,
+      });
+      return rows.map(codec.credential);
+    },
+  };
+}

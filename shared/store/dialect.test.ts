@@ -1,0 +1,112 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { and, asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from './dialect';
+import type { TestTarget } from './testing';
+import { openTestStore, testTargets, uniqueName } from './testing';
+
+/** The adapter of `target`'s dialect over a fresh, migrated database (as the store builds it). */
+async function openDb(target: TestTarget): Promise<{ db: Db; close(): Promise<void> }> {
+  const { store, handle } = await openTestStore(target);
+  const db =
+    handle.dialect === 'mysql'
+      ? (await import('./dialects/mysql')).mysqlDb(handle.db)
+      : (await import('./dialects/sqlite')).sqliteDb(handle);
+  return { db, close: () => store.close() };
+}
+
+// The operations on which the dialects differ, held to one behaviour: every repository relies
+// on it (store.contract.test.ts covers them through the repositories).
+describe.each(testTargets())('dialect adapter on $name', (target) => {
+  let db: Db;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, close } = await openDb(target));
+  });
+  afterAll(() => close());
+
+  const signature = (app: string, n: number) => ({
+    app,
+    signature: `sig-${n}`,
+    bodyHash: `hash-${n}`,
+    expiresAt: n,
+  });
+  const signatures = async (app: string) => {
+    const s = db.t.callbackSignatures;
+    const rows = await db.select('callbackSignatures', eq(s.app, app), {
+      columns: ['signature', 'bodyHash'],
+      orderBy: asc(s.expiresAt),
+    });
+    return rows.map((r) => `${r.signature}:${r.bodyHash}`);
+  };
+
+  it('insertIgnore returns the new id, then undefined for a duplicate key, and the transaction goes on', async () => {
+    const app = uniqueName();
+    const committed = await db.transaction(async (tx) => {
+      const id = await tx.insertIgnore('callbackSignatures', signature(app, 1));
+      const again = await tx.insertIgnore('callbackSignatures', signature(app, 1));
+      await tx.insert('callbackSignatures', [signature(app, 2)]);
+      return { id, again };
+    });
+    expect(committed.id).toBeTypeOf('number');
+    expect(committed.again).toBeUndefined();
+    const s = db.t.callbackSignatures;
+    const first = await db.first('callbackSignatures', and(eq(s.app, app), eq(s.expiresAt, 1)));
+    expect(first?.id).toBe(committed.id);
+    expect(await signatures(app)).toEqual(['sig-1:hash-1', 'sig-2:hash-2']);
+  });
+
+  it('update and delete with a limit touch only the first rows in order, and count them', async () => {
+    const app = uniqueName();
+    await db.insert(
+      'callbackSignatures',
+      [3, 1, 4, 2].map((n) => signature(app, n)),
+    );
+    const s = db.t.callbackSignatures;
+    const first = { orderBy: asc(s.expiresAt), limit: 2 };
+    expect(await db.update('callbackSignatures', { bodyHash: 'x' }, eq(s.app, app), first)).toBe(2);
+    expect(await signatures(app)).toEqual(['sig-1:x', 'sig-2:x', 'sig-3:hash-3', 'sig-4:hash-4']);
+    expect(await db.delete('callbackSignatures', eq(s.app, app), { ...first, limit: 3 })).toBe(3);
+    expect(await signatures(app)).toEqual(['sig-4:hash-4']);
+    expect(await db.count('callbackSignatures', eq(s.app, app))).toBe(1);
+  });
+
+  it('upsert updates the existing row with set, and leaves it as it is without', async () => {
+    const app = uniqueName();
+    const target = ['app', 'signature'] as const;
+    await db.upsert('callbackSignatures', signature(app, 1), { target });
+    await db.upsert('callbackSignatures', { ...signature(app, 1), bodyHash: 'y' }, { target });
+    expect(await signatures(app)).toEqual(['sig-1:hash-1']);
+    const set = { bodyHash: 'z' };
+    await db.upsert('callbackSignatures', { ...signature(app, 1), bodyHash: 'y' }, { target, set });
+    expect(await signatures(app)).toEqual(['sig-1:z']);
+  });
+
+  it('a transaction that throws rolls back; a statement issued meanwhile neither joins it nor is lost', async () => {
+    const app = uniqueName();
+    let meanwhile: Promise<void> | undefined;
+    const failed = db.transaction(async (tx) => {
+      await tx.insert('callbackSignatures', [signature(app, 1)]);
+      meanwhile = db.insert('callbackSignatures', [signature(app, 2)]);
+      await sleep(5);
+      throw new Error('roll back');
+    });
+    await expect(failed).rejects.toThrow('roll back');
+    await meanwhile;
+    expect(await signatures(app)).toEqual(['sig-2:hash-2']);
+  });
+
+  it('concurrent transactions each commit whole', async () => {
+    const app = uniqueName();
+    await Promise.all(
+      [1, 3, 5].map((n) =>
+        db.transaction(async (tx) => {
+          await tx.insert('callbackSignatures', [signature(app, n)]);
+          await sleep(1);
+          await tx.insert('callbackSignatures', [signature(app, n + 1)]);
+        }),
+      ),
+    );
+    expect(await db.count('callbackSignatures', eq(db.t.callbackSignatures.app, app))).toBe(6);
+  });
+});

@@ -1,0 +1,69 @@
+import { and, asc, eq, isNull, lt } from 'drizzle-orm';
+import { deliveryRows, messageRecord, messageRow } from './codec';
+import type { Db } from './dialect';
+import { type MessagesRepo, SignatureReplayError, type UsedSignature } from './types';
+
+/**
+ * Records a push's signature inside the message's transaction: one insert on the unique
+ * (app, signature) key; only when it was there already is its body hash read and compared.
+ */
+async function rememberSignature(tx: Db, app: string, signature: UsedSignature): Promise<void> {
+  const { callbackSignatures: s } = tx.t;
+  if ((await tx.insertIgnore('callbackSignatures', { app, ...signature })) !== undefined) return;
+  const prior = await tx.first(
+    'callbackSignatures',
+    and(eq(s.app, app), eq(s.signature, signature.signature)),
+    {
+      columns: ['bodyHash'],
+    },
+  );
+  if (prior?.bodyHash !== signature.bodyHash) throw new SignatureReplayError();
+}
+
+/**
+ * Callback messages, stored once per (app, dedup key): the message and its deliveries commit in
+ * one transaction; WeChat's retry of a stored message inserts nothing and reports `false`.
+ */
+export function messagesRepo(db: Db): MessagesRepo {
+  const { callbackMessages: m, callbackSignatures: s } = db.t;
+  const get = (app: string, dedupKey: string) =>
+    db.first('callbackMessages', and(eq(m.app, app), eq(m.dedupKey, dedupKey)));
+  return {
+    async insert(msg, deliveries, now, signature) {
+      const inserted = await db.transaction(async (tx) => {
+        if (signature !== undefined) await rememberSignature(tx, msg.app, signature);
+        const id = await tx.insertIgnore('callbackMessages', messageRow(msg));
+        if (id === undefined) return false;
+        await tx.insert('outbox', deliveryRows('message', id, deliveries, now));
+        return true;
+      });
+      const row = await get(msg.app, msg.dedupKey);
+      if (row === undefined) throw new Error('stored message vanished');
+      return { inserted, message: messageRecord(row) };
+    },
+    async get(app, dedupKey) {
+      const row = await get(app, dedupKey);
+      return row === undefined ? undefined : messageRecord(row);
+    },
+    async count(app) {
+      return db.count('callbackMessages', eq(m.app, app));
+    },
+    async finishReply(id, reply) {
+      await db.update('callbackMessages', { reply }, and(eq(m.id, id), isNull(m.reply)));
+      const row = await db.first('callbackMessages', eq(m.id, id), { columns: ['reply'] });
+      return row?.reply ?? reply;
+    },
+    async purgeBefore(before, limit) {
+      return db.delete('callbackMessages', lt(m.receivedAt, before), {
+        orderBy: asc(m.receivedAt),
+        limit,
+      });
+    },
+    async purgeSignatures(before, limit) {
+      return db.delete('callbackSignatures', lt(s.expiresAt, before), {
+        orderBy: asc(s.expiresAt),
+        limit,
+      });
+    },
+  };
+}

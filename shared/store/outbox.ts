@@ -1,0 +1,78 @@
+import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { deliveryRecord } from './codec';
+import type { Db } from './dialect';
+import type { OutboxRepo } from './types';
+
+/** The delivery outbox: rows claimed by a worker with a lock that expires, retried with backoff. */
+export function outboxRepo(db: Db): OutboxRepo {
+  const { outbox: o } = db.t;
+  return {
+    async claimDue(worker, now, lockMs, limit, owner) {
+      // One UPDATE of the first `limit` due rows locks the batch; concurrent drainers get
+      // disjoint rows (the statement re-checks the lock under the row or write lock).
+      const due = and(
+        eq(o.status, 'pending'),
+        lte(o.nextAttemptAt, now),
+        or(isNull(o.lockedUntil), lte(o.lockedUntil, now)),
+        owner === undefined ? undefined : eq(o.owner, owner),
+      );
+      const lock = { lockedBy: worker, lockedUntil: now + lockMs, updatedAt: now };
+      await db.update('outbox', lock, due, { orderBy: asc(o.nextAttemptAt), limit });
+      const rows = await db.select('outbox', and(eq(o.lockedBy, worker), eq(o.status, 'pending')), {
+        orderBy: asc(o.nextAttemptAt),
+      });
+      return rows.map(deliveryRecord);
+    },
+    async markDelivered(id, worker, now) {
+      const set = {
+        status: 'delivered',
+        attempts: sql`${o.attempts} + 1`,
+        deliveredAt: now,
+        lockedBy: null,
+        lockedUntil: null,
+        lastError: null,
+        updatedAt: now,
+      };
+      return (await db.update('outbox', set, and(eq(o.id, id), eq(o.lockedBy, worker)))) === 1;
+    },
+    async markFailed(id, worker, error, nextAttemptAt, now) {
+      return db.transaction(async (tx) => {
+        const row = await tx.first('outbox', and(eq(o.id, id), eq(o.lockedBy, worker)), {
+          columns: ['attempts', 'maxAttempts'],
+          forUpdate: true,
+        });
+        if (row === undefined) return 'lost' as const;
+        const status = row.attempts + 1 >= row.maxAttempts ? 'dead' : 'pending';
+        const set = {
+          status,
+          attempts: row.attempts + 1,
+          nextAttemptAt,
+          lastError: error,
+          lockedBy: null,
+          lockedUntil: null,
+          updatedAt: now,
+        };
+        await tx.update('outbox', set, eq(o.id, id));
+        return status;
+      });
+    },
+    async forSource(source, sourceId) {
+      const rows = await db.select('outbox', and(eq(o.source, source), eq(o.sourceId, sourceId)), {
+        orderBy: asc(o.id),
+      });
+      return rows.map(deliveryRecord);
+    },
+    async purgeDelivered(before, limit) {
+      const delivered = and(eq(o.status, 'delivered'), lt(o.deliveredAt, before));
+      return db.delete('outbox', delivered, { orderBy: asc(o.deliveredAt), limit });
+    },
+    async list(filter) {
+      const where = and(
+        filter.status === undefined ? undefined : eq(o.status, filter.status),
+        filter.owner === undefined ? undefined : eq(o.owner, filter.owner),
+      );
+      const rows = await db.select('outbox', where, { orderBy: asc(o.id) });
+      return rows.map(deliveryRecord);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { and, eq } from 'drizzle-orm';
+import { deliveryRows, payRecord, payRow } from './codec';
+import type { Db } from './dialect';
+import type { PayNotificationsRepo } from './types';
+
+/**
+ * WeChat Pay notifications, stored once per (merchant, notification id) with their deliveries in
+ * one transaction; WeChat's retry inserts nothing and reports `false`.
+ */
+export function payNotificationsRepo(db: Db): PayNotificationsRepo {
+  const { payNotifications: p } = db.t;
+  const get = (merchant: string, notificationId: string) =>
+    db.first(
+      'payNotifications',
+      and(eq(p.merchant, merchant), eq(p.notificationId, notificationId)),
+    );
+  return {
+    async insert(n, deliveries, now) {
+      const inserted = await db.transaction(async (tx) => {
+        const id = await tx.insertIgnore('payNotifications', payRow(n));
+        if (id === undefined) return false;
+        await tx.insert('outbox', deliveryRows('pay', id, deliveries, now));
+        return true;
+      });
+      const row = await get(n.merchant, n.notificationId);
+      if (row === undefined) throw new Error('stored notification vanished');
+      return { inserted, notification: payRecord(row) };
+    },
+    async get(merchant, notificationId) {
+      const row = await get(merchant, notificationId);
+      return row === undefined ? undefined : payRecord(row);
+    },
+  };
+}
