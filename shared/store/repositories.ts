@@ -7,14 +7,21 @@ import { outboxRepo } from './outbox';
 import { payNotificationsRepo } from './pay-notifications';
 import type { Store } from './types';
 
-/** Every repository of the {@link Store}, over one dialect's {@link Db}. */
-export function repositories(db: Db, codec: Codec): Omit<Store, 'dialect' | 'ping' | 'close'> {
+/**
+ * Every repository of the {@link Store}, over one dialect's {@link Db}, each passed through `wrap`
+ * (the SQLite store retries every method while another connection holds the write lock).
+ */
+export function repositories(
+  db: Db,
+  codec: Codec,
+  wrap: <R extends object>(repo: R) => R = (repo) => repo,
+): Omit<Store, 'dialect' | 'ping' | 'close'> {
   return {
-    apps: appsRepo(db, codec),
-    merchants: merchantsRepo(db, codec),
-    credentials: credentialsRepo(db, codec),
-    messages: messagesRepo(db),
-    payNotifications: payNotificationsRepo(db),
-    outbox: outboxRepo(db),
+    apps: wrap(appsRepo(db, codec)),
+    merchants: wrap(merchantsRepo(db, codec)),
+    credentials: wrap(credentialsRepo(db, codec)),
+    messages: wrap(messagesRepo(db)),
+    payNotifications: wrap(payNotificationsRepo(db)),
+    outbox: wrap(outboxRepo(db)),
   };
 }

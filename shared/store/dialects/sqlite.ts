@@ -36,15 +36,9 @@ export function createSqliteStore(
 ): Store {
   h.sqlite.pragma('busy_timeout = 0');
   const budget = opts.busyBudgetMs ?? DEFAULT_BUSY_BUDGET_MS;
-  const repos = repositories(sqliteDb(h), createCodec(box));
   return {
     dialect: 'sqlite',
-    apps: retryingRepo(repos.apps, budget),
-    merchants: retryingRepo(repos.merchants, budget),
-    credentials: retryingRepo(repos.credentials, budget),
-    messages: retryingRepo(repos.messages, budget),
-    payNotifications: retryingRepo(repos.payNotifications, budget),
-    outbox: retryingRepo(repos.outbox, budget),
+    ...repositories(sqliteDb(h), createCodec(box), (repo) => retryingRepo(repo, budget)),
     async ping() {
       h.sqlite.prepare('SELECT 1').get();
     },
