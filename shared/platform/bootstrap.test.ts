@@ -29,6 +29,25 @@ describe('bootstrap', () => {
     expect(readFileSync(keyFile, 'utf8')).toBe(key);
   });
 
+  it('names the apps that run in safe mode only because they have an AES key', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger('warn', { write: (l: string) => lines.push(JSON.parse(l)) });
+    const key = 'K'.repeat(43);
+    const apps = [
+      { ...app('implicit'), token: 'tok', encodingAesKey: key },
+      { ...app('explicit'), token: 'tok', encodingAesKey: key, messageMode: 'safe' },
+      { ...app('plainapp'), token: 'tok' },
+    ];
+    const deps = await bootstrap(
+      { DATABASE_URL: `file:${join(tmp(), 'hub.db')}`, WXHUB_APPS: JSON.stringify({ apps }) },
+      { log, migrationsDir: quiet.migrationsDir },
+    );
+    await deps.store.close();
+    const warned = lines.filter((l) => String(l.msg).startsWith('apps with an encodingAesKey'));
+    expect(warned.map((l) => l.apps)).toEqual([['implicit']]);
+    expect(JSON.stringify(lines)).not.toContain(key);
+  });
+
   it('warns when x-wx-source is trusted by a service that also serves the public routes', async () => {
     const trustWarnings = async (env: Record<string, string>) => {
       const lines: Record<string, unknown>[] = [];

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { absentFromFile, syncAppsFile } from '../apps/sync';
 import type { Clock } from '../clock';
-import type { Config } from '../config';
+import type { AppsFile, Config } from '../config';
 import { parseAppsFile, parseConfig } from '../config';
 import { loadOrCreateLocalKey } from '../crypto/local-key';
 import { createSecretBox } from '../crypto/secret-box';
@@ -119,6 +119,7 @@ export async function bootstrap(
   } else {
     const r = await syncAppsFile(store, appsFile, deps.clock.now());
     log.info({ ...r }, 'apps file synced');
+    warnImplicitSafeMode(appsFile, log);
     syncedNames.set(store, {
       apps: appsFile.apps.map((a) => a.name),
       merchants: appsFile.merchants.map((m) => m.name),
@@ -204,4 +205,21 @@ async function warnUnreadable(
       `a stored secret does not open: ${first.message}`,
     );
   }
+}
+
+/**
+ * An app with an AES key and no `messageMode` runs in safe mode and refuses plaintext pushes, but
+ * WeChat's console asks for an EncodingAESKey in every mode: name such apps once at start, so an
+ * app whose console says plaintext (明文模式) or compatible (兼容模式) is set before pushes are lost.
+ */
+function warnImplicitSafeMode(file: AppsFile, log: Logger): void {
+  const implicit = file.apps
+    .filter((a) => a.encodingAesKey !== undefined && a.messageMode === undefined)
+    .filter((a) => a.kind === 'official' || a.kind === 'miniprogram' || a.kind === 'component')
+    .map((a) => a.name);
+  if (implicit.length === 0) return;
+  log.warn(
+    { apps: implicit },
+    'apps with an encodingAesKey and no messageMode run in safe mode: plaintext pushes are refused; set "messageMode": "compatible" or "plain" if WeChat\'s console says 兼容模式 or 明文模式',
+  );
 }

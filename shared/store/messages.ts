@@ -30,16 +30,22 @@ export function messagesRepo(db: Db): MessagesRepo {
     db.first('callbackMessages', and(eq(m.app, app), eq(m.dedupKey, dedupKey)));
   return {
     async insert(msg, deliveries, now, signature) {
-      const inserted = await db.transaction(async (tx) => {
+      // The row is read back inside the transaction: were the read a step of its own, a retry of
+      // this whole method after a failed read (SQLite's busy retry) would find its own message
+      // stored and report it as WeChat's retry.
+      return db.transaction(async (tx) => {
         if (signature !== undefined) await rememberSignature(tx, msg.app, signature);
         const id = await tx.insertIgnore('callbackMessages', messageRow(msg));
-        if (id === undefined) return false;
-        await tx.insert('outbox', deliveryRows('message', id, deliveries, now));
-        return true;
+        if (id !== undefined) {
+          await tx.insert('outbox', deliveryRows('message', id, deliveries, now));
+        }
+        const row = await tx.first(
+          'callbackMessages',
+          and(eq(m.app, msg.app), eq(m.dedupKey, msg.dedupKey)),
+        );
+        if (row === undefined) throw new Error('stored message vanished');
+        return { inserted: id !== undefined, message: messageRecord(row) };
       });
-      const row = await get(msg.app, msg.dedupKey);
-      if (row === undefined) throw new Error('stored message vanished');
-      return { inserted, message: messageRecord(row) };
     },
     async get(app, dedupKey) {
       const row = await get(app, dedupKey);

@@ -16,15 +16,18 @@ export function payNotificationsRepo(db: Db): PayNotificationsRepo {
     );
   return {
     async insert(n, deliveries, now) {
-      const inserted = await db.transaction(async (tx) => {
+      // Read back inside the transaction, so a retry of the whole method never reports its own
+      // notification as WeChat Pay's retry.
+      return db.transaction(async (tx) => {
         const id = await tx.insertIgnore('payNotifications', payRow(n));
-        if (id === undefined) return false;
-        await tx.insert('outbox', deliveryRows('pay', id, deliveries, now));
-        return true;
+        if (id !== undefined) await tx.insert('outbox', deliveryRows('pay', id, deliveries, now));
+        const row = await tx.first(
+          'payNotifications',
+          and(eq(p.merchant, n.merchant), eq(p.notificationId, n.notificationId)),
+        );
+        if (row === undefined) throw new Error('stored notification vanished');
+        return { inserted: id !== undefined, notification: payRecord(row) };
       });
-      const row = await get(n.merchant, n.notificationId);
-      if (row === undefined) throw new Error('stored notification vanished');
-      return { inserted, notification: payRecord(row) };
     },
     async get(merchant, notificationId) {
       const row = await get(merchant, notificationId);

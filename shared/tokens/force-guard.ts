@@ -35,6 +35,9 @@ export const CLASSIC_REFRESH_GUARD: RefreshGuard = {
   what: 'token refresh',
   rule: 'the hub allows one refresh reported by callers per 30 s per app',
   spacingMs: 30_000,
+  // WeChat allows 2,000 cgi-bin/token calls a day: callers may spend at most half, so a caller
+  // looping on reports can never starve the timer's own refreshes.
+  dailyLimit: 1_000,
 };
 
 interface Budget {

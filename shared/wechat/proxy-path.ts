@@ -2,9 +2,10 @@ import { AppError } from '../http/errors';
 
 const BAD_PATH = 'proxy path must be a relative WeChat API path such as cgi-bin/getcallbackip';
 
-// Characters a path segment may carry as they are (RFC 3986 sub-delims, ":" and "@"), which
-// encodeURIComponent would escape.
-const SEGMENT_SAFE = /%(24|26|2B|2C|3B|3D|3A|40)/gi;
+// Characters a path segment may carry as they are, which encodeURIComponent would escape: "$",
+// "&", "+", ":" and "@". Not ";", "=" or ",": a server that reads `;…` as path parameters would
+// see `cgi-bin/token;x` as `cgi-bin/token`, past the minting check.
+const SEGMENT_SAFE = /%(24|26|2B|3A|40)/gi;
 
 /** One decoded path segment, percent-encoded again for the upstream URL. */
 function encodeSegment(segment: string): string {
