@@ -2,7 +2,9 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { SimClock } from './clock';
 import { createSimClock } from './clock';
-import { createControlRoutes, simAppConfigSchema } from './control';
+import type { SimComponentConfig, TicketPush } from './component';
+import { ComponentBook } from './component';
+import { createControlRoutes, simAppConfigSchema, simComponentConfigSchema } from './control';
 import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
 import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
@@ -38,6 +40,15 @@ export interface Simulator {
   isTokenValid(token: string): boolean;
   /** A single-use js_code for jscode2session, valid 5 min. Throws for an unregistered app. */
   issueLoginCode(appId: string, openid: string, unionid?: string): string;
+  /** Add or update a third-party platform (component); its ticket and tokens are kept. */
+  registerComponent(cfg: SimComponentConfig): void;
+  /**
+   * Mint a fresh `component_verify_ticket` (the only one `api_component_token` then accepts) and
+   * push it, encrypted, to `url` or the component's `eventUrl`.
+   */
+  pushTicket(appId: string, url?: string): Promise<TicketPush>;
+  /** Push tickets to every component with an `eventUrl` last pushed 10+ sim minutes ago. */
+  pushDueTickets(): Promise<number>;
   /**
    * Forget tokens, tickets, codes, force quotas, faults, counters, pay orders, refunds and queued
    * tampers. Apps, merchants, pay keys and the clock stay.
@@ -51,7 +62,7 @@ export interface SimulatorOptions {
   apps?: SimAppConfig[];
   /** IP the simulator pretends the caller has; default 203.0.113.7. */
   egressIp?: string;
-  /** Sends pay notifications (`sim.pay.sendNotification`); default the global fetch. */
+  /** Sends pay notifications and component ticket pushes; default the global fetch. */
   fetch?: typeof fetch;
 }
 
@@ -66,10 +77,12 @@ interface Internals {
 /** Create a simulator with its own state; `opts.apps` are registered up front. */
 export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   const clock = opts.clock ?? createSimClock();
+  const send = opts.fetch ?? ((input, init) => fetch(input, init));
   const ctx: WxContext = {
     apps: new Map(),
     tokens: new TokenBook(clock),
     grants: new GrantBook(clock),
+    components: new ComponentBook(clock, send),
     clock,
   };
   const inner: Internals = {
@@ -77,7 +90,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     faults: new FaultBook(),
     counters: new CallCounters(),
     egressIp: opts.egressIp ?? DEFAULT_EGRESS_IP,
-    pay: createPaySimulator(clock, opts.fetch ?? ((input, init) => fetch(input, init))),
+    pay: createPaySimulator(clock, send),
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
@@ -107,8 +120,14 @@ function buildSimulator(inner: Internals): Simulator {
       if (openid === '') throw new Error('openid must not be empty');
       return ctx.grants.issueLoginCode(appId, openid, unionid);
     },
+    registerComponent(cfg) {
+      ctx.components.register(simComponentConfigSchema.parse(cfg));
+    },
+    pushTicket: (appId, url) => ctx.components.pushTicket(appId, url),
+    pushDueTickets: () => ctx.components.pushDue(),
     reset() {
       ctx.tokens.reset();
+      ctx.components.reset();
       ctx.grants.reset();
       faults.clear();
       counters.reset();
@@ -138,7 +157,8 @@ async function dispatch(c: Context, inner: Internals): Promise<Response> {
   };
   const endpoint = ENDPOINTS[req.path];
   const appId = endpoint?.appIdOf(req, ctx);
-  inner.counters.record(req.path, appId !== undefined && ctx.apps.has(appId) ? appId : undefined);
+  const known = appId !== undefined && (ctx.apps.has(appId) || ctx.components.has(appId));
+  inner.counters.record(req.path, known ? appId : undefined);
   const fault = inner.faults.take(req.path, appId);
   const faulted = fault ? await faultReply(fault, ctx, req) : undefined;
   const shape = (res: Response) => (fault ? shapeResponse(res, fault) : res);

@@ -12,6 +12,20 @@ export const simAppConfigSchema = z.strictObject({
   ipWhitelist: z.array(z.string().min(1)).optional(),
 });
 
+/** Validation schema for {@link SimComponentConfig}. */
+export const simComponentConfigSchema = z.strictObject({
+  appId: z.string().min(1, 'appId must be a non-empty string'),
+  secret: z.string().min(1, 'secret must be a non-empty string'),
+  token: z.string().min(1, 'token must be a non-empty string'),
+  encodingAesKey: z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'encodingAesKey must be 43 characters'),
+  eventUrl: z.url().optional(),
+});
+
+const ticketPushSchema = z.strictObject({
+  appId: z.string().min(1),
+  url: z.url().optional(),
+});
+
 const clockSchema = z.union([
   z.strictObject({ advanceMs: z.number() }),
   z.strictObject({ setMs: z.number() }),
@@ -24,7 +38,8 @@ const loginCodeSchema = z.strictObject({
 });
 
 /**
- * The `/__sim/` control API (mounted by createSimulator): apps, faults, counters, clock,
+ * The `/__sim/` control API (mounted by createSimulator): apps, components (ticket pushes), faults,
+ * counters, clock,
  * token checks, login codes, reset and WeChat Pay (`/__sim/pay/…`). Bad input answers 400
  * `{"error": "…"}`.
  */
@@ -62,7 +77,25 @@ function addSetupRoutes(ctl: Hono, sim: Simulator): void {
     if (!body.ok) return body.response;
     if ('advanceMs' in body.value) sim.clock.advance(body.value.advanceMs);
     else sim.clock.set(body.value.setMs);
+    // A component with an eventUrl gets its ticket every 10 minutes of simulator time.
+    await sim.pushDueTickets();
     return c.json({ now: sim.clock.now() });
+  });
+  ctl.post('/components', async (c) => {
+    const body = await readBody(c, simComponentConfigSchema);
+    if (!body.ok) return body.response;
+    sim.registerComponent(body.value);
+    return c.json({ ok: true });
+  });
+  ctl.post('/components/ticket', async (c) => {
+    const body = await readBody(c, ticketPushSchema);
+    if (!body.ok) return body.response;
+    try {
+      const pushed = await sim.pushTicket(body.value.appId, body.value.url);
+      return c.json(pushed);
+    } catch (error) {
+      return badRequest(c, error instanceof Error ? error.message : String(error));
+    }
   });
   ctl.post('/login-codes', async (c) => {
     const body = await readBody(c, loginCodeSchema);

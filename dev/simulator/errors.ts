@@ -33,6 +33,8 @@ const DEFAULT_ERRMSG: Readonly<Record<number, string>> = {
   // Spelling ("mustslower") copied from the official stable_token error table.
   45011: 'api minute-quota reach limit mustslower retry next minute',
   47001: 'data format error',
+  61005: 'component ticket is expired',
+  61006: 'component ticket is invalid',
 };
 
 /**

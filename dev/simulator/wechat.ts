@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SimClock } from './clock';
+import type { ComponentBook } from './component';
 import { wxError } from './errors';
 import type { GrantBook } from './grants';
 import { isTicketType } from './grants';
@@ -29,6 +30,7 @@ export interface WxContext {
   apps: Map<string, SimAppConfig>;
   tokens: TokenBook;
   grants: GrantBook;
+  components: ComponentBook;
   clock: SimClock;
 }
 
@@ -248,6 +250,24 @@ const mediaUpload: Endpoint = {
   },
 };
 
+/** Third-party platform `api_component_token` (JSON body; see ./component.ts). */
+const componentToken: Endpoint = {
+  method: 'POST',
+  appIdOf: (req) => str(stableBody(req)?.component_appid),
+  handle(req, ctx) {
+    const parsed = parseJsonBody(req.body);
+    if (parsed.kind === 'empty') return errJson(ctx, req, 44002);
+    const body = parsed.kind === 'ok' ? asRecord(parsed.value) : undefined;
+    if (!body) return errJson(ctx, req, 47001);
+    const result = ctx.components.componentToken(
+      str(body.component_appid),
+      str(body.component_appsecret),
+      str(body.component_verify_ticket),
+    );
+    return 'errcode' in result ? errJson(ctx, req, result.errcode) : okJson(result);
+  },
+};
+
 /** Every simulated WeChat endpoint by path. */
 export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/token': classicToken,
@@ -258,4 +278,5 @@ export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/message/custom/send': customSend,
   '/wxa/getwxacodeunlimit': wxacodeUnlimit,
   '/cgi-bin/media/upload': mediaUpload,
+  '/cgi-bin/component/api_component_token': componentToken,
 };
