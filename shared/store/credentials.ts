@@ -87,6 +87,22 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
       const row = { owner: k.owner, kind: k.kind, createdAt: now, ...set };
       await db.upsert('credentials', row, { target: ['owner', 'kind'], set });
     },
+    async putIfNewer(k, v, now) {
+      await db.upsert(
+        'credentials',
+        { owner: k.owner, kind: k.kind, createdAt: now, updatedAt: now },
+        { target: ['owner', 'kind'] },
+      );
+      const set = {
+        value: codec.sealCredential(k, v.value),
+        expiresAt: v.expiresAt,
+        version: sql`${credentials.version} + 1`,
+        updatedAt: now,
+      };
+      // One conditional UPDATE: an older value arriving after a newer one matches no row.
+      const older = or(isNull(credentials.expiresAt), lt(credentials.expiresAt, v.expiresAt));
+      return (await db.update('credentials', set, and(byKey(k), older))) === 1;
+    },
     async listFailing(now, limit) {
       const failing = and(isNotNull(credentials.lastError), gt(credentials.nextAttemptAt, now));
       const rows = await db.select('credentials', failing, { limit });

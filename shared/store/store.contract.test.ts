@@ -262,6 +262,28 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(await store.credentials.get(later)).toMatchObject({ value: undefined, version: 2 });
     });
 
+    it('putIfNewer: the latest expiry wins in any order, concurrent writers included', async () => {
+      const key = { owner: `app:${uniqueName('newer')}`, kind: 'component_verify_ticket' };
+      const put = (value: string, expiresAt: number) =>
+        store.credentials.putIfNewer(key, { value, expiresAt }, NOW);
+      expect(await put('t-2', NOW + 2000)).toBe(true);
+      expect(await put('t-1', NOW + 1000)).toBe(false);
+      expect(await put('t-2-again', NOW + 2000)).toBe(false);
+      expect(await store.credentials.get(key)).toMatchObject({
+        value: 't-2',
+        expiresAt: NOW + 2000,
+      });
+      const written = await Promise.all(
+        [5, 3, 9, 4, 7].map((n) => put(`TICKET-PLAIN-${n}`, NOW + n * 1000)),
+      );
+      expect(written.some(Boolean)).toBe(true);
+      expect(await store.credentials.get(key)).toMatchObject({
+        value: 't-9',
+        expiresAt: NOW + 9000,
+      });
+      expect(await rawTableText(opened.handle, 'credentials')).not.toContain('TICKET-PLAIN-9');
+    });
+
     it('keeps credential values unreadable in the raw table', async () => {
       const key = { owner: `app:${uniqueName('rawc')}`, kind: 'authorizer_refresh_token' };
       await store.credentials.ensure(key, NOW);

@@ -147,6 +147,16 @@ export interface CredentialsRepo {
    * already holds the lease of the credential they guard (e.g. the force_refresh budget).
    */
   put(key: CredentialKey, value: { value: string; expiresAt: number }, now: number): Promise<void>;
+  /**
+   * Writes a value (no lease) only if it expires later than the stored one, or none is stored:
+   * the newest wins whatever order concurrent writers arrive in (e.g. `component_verify_ticket`
+   * pushes). True when this value was written.
+   */
+  putIfNewer(
+    key: CredentialKey,
+    value: { value: string; expiresAt: number },
+    now: number,
+  ): Promise<boolean>;
   /** Credentials whose last refresh failed and that are backing off at `now`. */
   listFailing(now: number, limit: number): Promise<CredentialRecord[]>;
   /** Clears the value of a credential (e.g. tickets after their access token was replaced). */
