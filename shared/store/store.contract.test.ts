@@ -278,7 +278,7 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       );
       expect(written.some(Boolean)).toBe(true);
       expect(await store.credentials.get(key)).toMatchObject({
-        value: 't-9',
+        value: 'TICKET-PLAIN-9',
         expiresAt: NOW + 9000,
       });
       expect(await rawTableText(opened.handle, 'credentials')).not.toContain('TICKET-PLAIN-9');
