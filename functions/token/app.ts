@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { componentAccessToken } from '../../shared/component/component';
 import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
 import type { Deps } from '../../shared/platform/deps';
@@ -46,6 +47,11 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       const token = await appAccessToken(deps.tokens, deps.wechat, app);
       return answerJson(c, tokenBody(app, token));
     })();
+  });
+
+  r.get('/v1/components/:app/token', async (c) => {
+    const app = await deps.apps.require(c.req.param('app'));
+    return answerJson(c, tokenBody(app, await componentAccessToken(deps, app)));
   });
 
   r.post('/v1/apps/:app/token/invalidate', async (c) => {

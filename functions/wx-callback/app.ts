@@ -6,6 +6,7 @@ import {
   verifyServer,
 } from '../../shared/callbacks/receive';
 import { answerType } from '../../shared/callbacks/reply';
+import { keepTicket, TICKET_KIND } from '../../shared/component/component';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
 import { wxSourceHeader } from '../../shared/http/headers';
@@ -39,7 +40,10 @@ async function wechatFacing(
   }
 }
 
-/** Routes of the wx-callback function: `GET|POST /wx/{app}/callback` (docs/api.md). */
+/**
+ * Routes of the wx-callback function: `GET|POST /wx/{app}/callback` and a third-party platform's
+ * authorization-event URL `POST /wx/{app}/component/event` (docs/api.md).
+ */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.get('/wx/:app/callback', (c) =>
@@ -54,6 +58,26 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       const app = await deps.apps.require(c.req.param('app'));
       // A blank x-wx-source is no CloudRun push: undefined, so the signature is required.
       return receivePush(deps, app, query(c), await c.req.text(), wxSourceHeader(c));
+    }),
+  );
+  r.post('/wx/:app/component/event', (c) =>
+    wechatFacing(c, async () => {
+      const app = await deps.apps.require(c.req.param('app'));
+      // Always signed: WeChat's auth events have no CloudRun (x-wx-source) delivery.
+      return receivePush(deps, app, query(c), await c.req.text(), undefined, {
+        route: 'component-event',
+        // Stored and forwarded like every push; a ticket is also kept (newest CreateTime wins).
+        // Other InfoTypes (authorized, unauthorized, …) are not acted on yet.
+        afterStore: async (opened) => {
+          if (opened.inner.fields.InfoType !== TICKET_KIND) return;
+          try {
+            await keepTicket(deps.store, app, opened.inner.fields, deps.clock.now());
+          } catch (err) {
+            if (err instanceof AppError) throw err;
+            throw new AppError('UNAVAILABLE', 'the ticket could not be stored; WeChat will retry');
+          }
+        },
+      });
     }),
   );
   return r;

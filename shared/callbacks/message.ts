@@ -55,6 +55,9 @@ export interface PushSummary {
   msgType: string | undefined;
   event: string | undefined;
   msgId: string | undefined;
+  /** Third-party platform auth events only (dedup, not stored in a column). */
+  infoType?: string | undefined;
+  authorizerAppId?: string | undefined;
 }
 
 export function summarize(fields: Record<string, unknown> | XmlFields): PushSummary {
@@ -65,22 +68,30 @@ export function summarize(fields: Record<string, unknown> | XmlFields): PushSumm
     fromUser: text(fields.FromUserName),
     createTime: Number.isSafeInteger(n) ? n : undefined,
     msgType: text(fields.MsgType),
-    event: text(fields.Event),
+    // A third-party platform's auth events name their kind in InfoType instead.
+    event: text(fields.Event) ?? text(fields.InfoType),
     msgId: text(fields.MsgId) ?? text(fields.MsgID),
+    ...(fields.InfoType === undefined
+      ? {}
+      : { infoType: text(fields.InfoType), authorizerAppId: text(fields.AuthorizerAppid) }),
   };
 }
 
 /**
  * What makes WeChat's retries of one push recognisable
  * (https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html):
- * `MsgId` for messages, else `FromUserName` + `CreateTime` + event, else a digest of the message
- * itself.
+ * `MsgId` for messages, else `FromUserName` + `CreateTime` + event; a third-party platform's
+ * auth event (no `FromUserName`) by `InfoType` + `CreateTime` + `AuthorizerAppid`
+ * (a `component_verify_ticket` is `info:component_verify_ticket:<CreateTime>:`); else a digest of
+ * the message itself.
  */
 export function dedupKey(s: PushSummary, message: string): string {
   let key: string | undefined;
   if (s.msgId !== undefined) key = `msg:${s.msgId}`;
   else if (s.fromUser !== undefined && s.createTime !== undefined) {
     key = `evt:${s.fromUser}:${s.createTime}:${s.event ?? s.msgType ?? ''}`;
+  } else if (s.infoType !== undefined && s.createTime !== undefined) {
+    key = `info:${s.infoType}:${s.createTime}:${s.authorizerAppId ?? ''}`;
   }
   // The column holds 191 characters; anything longer is kept as its digest.
   if (key !== undefined && key.length <= 191) return key;

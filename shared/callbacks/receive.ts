@@ -11,6 +11,7 @@ import {
   type OpenedPush,
   openCloudRunPush,
   openSignedPush,
+  type PushRoute,
   requireCallbackKind,
   usedSignature,
 } from './verify';
@@ -43,6 +44,17 @@ const answer = (body: string): CallbackAnswer => ({
   contentType: answerType(body),
 });
 
+/** What a route adds to {@link receivePush}. */
+export interface PushOptions {
+  /** Which route is asked (decides the app kinds allowed); default `callback`. */
+  route?: PushRoute;
+  /**
+   * Acts on the opened push once it is stored (first delivery and WeChat's retries alike, so it
+   * must be idempotent), before anything is answered; a throw answers 503 and WeChat retries.
+   */
+  afterStore?: (opened: OpenedPush) => Promise<void>;
+}
+
 /**
  * A message push (POST): verified, opened, committed with its deliveries, forwarded within the
  * budget, then answered with `success` or the first target's passive reply (encrypted when the
@@ -56,12 +68,14 @@ export async function receivePush(
   q: CallbackQuery,
   body: string,
   wxSource: string | undefined,
+  opts: PushOptions = {},
 ): Promise<CallbackAnswer> {
+  const route = opts.route ?? 'callback';
   const receivedAt = deps.clock.now();
   const deadline = receivedAt + deps.config.forwardBudgetMs;
   let opened: OpenedPush;
   if (wxSource !== undefined && deps.config.trustWxSource) {
-    requireCallbackKind(app);
+    requireCallbackKind(app, route);
     opened = openCloudRunPush(body);
     if (opened.inner.fields.action === 'CheckContainerPath') return SUCCESS;
   } else {
@@ -71,9 +85,10 @@ export async function receivePush(
         'x-wx-source is trusted only with WXHUB_TRUST_WX_SOURCE=1, and the push has no signature',
       );
     }
-    opened = openSignedPush(deps, app, q, body);
+    opened = openSignedPush(deps, app, q, body, route);
   }
 
+  // Extra fields of auth events (infoType, authorizerAppId) are not columns; the codec skips them.
   const summary = summarize(opened.inner.fields);
   const key = dedupKey(summary, opened.message);
   const worker = `${deps.instanceId}:recv:${key.slice(-24)}`;
@@ -124,6 +139,7 @@ export async function receivePush(
   }
 
   const id = stored.message.id;
+  if (opts.afterStore !== undefined) await opts.afterStore(opened);
   if (!stored.inserted) {
     deps.log.info(
       { app: app.name, message: id, ...(wxSource === undefined ? {} : { source: 'cloudrun' }) },

@@ -29,19 +29,32 @@ export interface CallbackQuery {
   msg_signature?: string | undefined;
 }
 
-const CALLBACK_KINDS = new Set(['official', 'miniprogram']);
+/**
+ * Which WeChat-facing push route is asked: the message URL of an account (`/wx/{app}/callback`)
+ * or a third-party platform's authorization-event URL (`/wx/{app}/component/event`).
+ */
+export type PushRoute = 'callback' | 'component-event';
 
-export function requireCallbackKind(app: AppRecord): void {
-  if (!CALLBACK_KINDS.has(app.kind)) {
-    throw new AppError(
-      'BAD_REQUEST',
-      `app "${app.name}" is a ${app.kind} app; /wx/{app}/callback is for official and miniprogram apps`,
-    );
+const ROUTE_KINDS: Record<PushRoute, { kinds: ReadonlySet<string>; text: string }> = {
+  callback: {
+    kinds: new Set(['official', 'miniprogram']),
+    text: '/wx/{app}/callback is for official and miniprogram apps',
+  },
+  'component-event': {
+    kinds: new Set(['component']),
+    text: '/wx/{app}/component/event is for component apps',
+  },
+};
+
+export function requireCallbackKind(app: AppRecord, route: PushRoute = 'callback'): void {
+  const { kinds, text } = ROUTE_KINDS[route];
+  if (!kinds.has(app.kind)) {
+    throw new AppError('BAD_REQUEST', `app "${app.name}" is a ${app.kind} app; ${text}`);
   }
 }
 
-function callbackToken(app: AppRecord): string {
-  requireCallbackKind(app);
+function callbackToken(app: AppRecord, route: PushRoute = 'callback'): string {
+  requireCallbackKind(app, route);
   // A token that does not open is a 503 (WeChat retries), not "no token configured".
   assertReadable(app, 'apps.callback_token');
   if (app.token === undefined) {
@@ -134,8 +147,9 @@ export function openSignedPush(
   app: AppRecord,
   q: CallbackQuery,
   body: string,
+  route: PushRoute = 'callback',
 ): OpenedPush {
-  const token = callbackToken(app);
+  const token = callbackToken(app, route);
   if (q.encrypt_type === undefined || q.encrypt_type === '' || q.encrypt_type === 'raw') {
     if (app.messageMode === 'safe') {
       // WeChat sends a safe-mode app's pushes encrypted: a plaintext one is a downgrade.

@@ -5,6 +5,8 @@ export const CODE_TO_STATUS = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  /** A third-party platform has no usable component_verify_ticket yet (WeChat pushes one). */
+  NO_TICKET: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   INTERNAL: 500,

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { createConnection } from 'mysql2/promise';
 import type { DatabaseConfig } from '../config';
 import { createSecretBox } from '../crypto/secret-box';
@@ -90,6 +91,16 @@ export async function openTestStore(
   const box = createSecretBox(opts.secretKeys ?? [TEST_SECRET_KEY]);
   const storeOpts = opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs };
   return { store: await createStore(handle, box, storeOpts), handle };
+}
+
+/** Every row of `table` as raw text (e.g. to show a secret is not stored in the clear). */
+export async function rawTableText(opened: OpenedStore, table: string): Promise<string> {
+  const h = opened.handle;
+  if (h.dialect === 'mysql') {
+    const [rows] = await h.pool.query(`SELECT * FROM \`${table}\``);
+    return JSON.stringify(rows);
+  }
+  return JSON.stringify(h.db.all(sql.raw(`SELECT * FROM "${table}"`)));
 }
 
 let counter = 0;

@@ -1,4 +1,11 @@
 import type { Clock } from '../clock';
+import {
+  COMPONENT_TOKEN_AHEAD_MS,
+  COMPONENT_TOKEN_KIND,
+  componentTokenFetcher,
+  currentTicket,
+  noTicket,
+} from '../component/component';
 import type { Logger } from '../http/log';
 import {
   CERTIFICATES_KIND,
@@ -106,6 +113,30 @@ async function refreshOne(
 }
 
 /**
+ * A component's token (its ticket row is only read): refreshed inside its window when a valid
+ * ticket is stored; without one, a failed entry naming the missing ticket and no upstream call.
+ */
+async function refreshComponentToken(
+  deps: RefreshPassDeps,
+  summary: RefreshSummary,
+  app: AppRecord,
+  row: CredentialRecord,
+  now: number,
+): Promise<void> {
+  if (row.kind !== COMPONENT_TOKEN_KIND || app.appSecret === undefined) return;
+  const aheadMs = (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000;
+  const due =
+    row.value === undefined || row.expiresAt === undefined || row.expiresAt - now <= aheadMs;
+  if (!due) return;
+  if ((await currentTicket(deps.store, app, now)) === undefined) {
+    summary.failed.push({ app: app.name, credential: row.kind, error: noTicket(app).message });
+    return;
+  }
+  const fetcher = componentTokenFetcher(deps, app);
+  await refreshOne(deps, summary, app.name, row, { fetcher, aheadMs });
+}
+
+/**
  * One refresh pass (timer or `POST /v1/refresh`): makes sure every token-using app has a
  * credential row, selects rows expiring within the widest window through the `expires_at`
  * index, and refreshes those inside their kind's window with bounded concurrency.
@@ -131,6 +162,14 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       await deps.store.credentials.ensure({ owner, kind: 'access_token' }, now);
       ensured(deps.store).add(owner);
     }
+  }
+  for (const app of apps.values()) {
+    const owner = appOwner(app);
+    const ensuredKey = `${owner}/${COMPONENT_TOKEN_KIND}`;
+    if (app.kind !== 'component' || app.appSecret === undefined) continue;
+    if (ensured(deps.store).has(ensuredKey)) continue;
+    await deps.store.credentials.ensure({ owner, kind: COMPONENT_TOKEN_KIND }, now);
+    ensured(deps.store).add(ensuredKey);
   }
   const merchants = new Map<string, MerchantRecord>();
   for (const m of await deps.store.merchants.list({ enabled: true })) {
@@ -162,6 +201,10 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       return;
     }
     const app = apps.get(row.owner);
+    if (app?.kind === 'component') {
+      await refreshComponentToken(deps, summary, app, row, now);
+      return;
+    }
     if (app === undefined || !TOKEN_KINDS.has(app.kind) || app.appSecret === undefined) return;
     const plan = planFor(deps, app, row.kind);
     if (plan !== undefined) await refreshOne(deps, summary, app.name, row, plan);

@@ -5,6 +5,7 @@ export const TOKEN_PATH = '/cgi-bin/token';
 export const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
 export const TICKET_PATH = '/cgi-bin/ticket/getticket';
 export const CODE2SESSION_PATH = '/sns/jscode2session';
+export const COMPONENT_TOKEN_PATH = '/cgi-bin/component/api_component_token';
 
 /** A credential as WeChat returns it; `expiresIn` in seconds, never assumed. */
 export interface IssuedCredential {
@@ -58,6 +59,33 @@ export async function getStableAccessToken(
     },
   );
   return issued(STABLE_TOKEN_PATH, r.access_token, r.expires_in);
+}
+
+/**
+ * `POST /cgi-bin/component/api_component_token`: a third-party platform's token, from its
+ * AppSecret and the latest `component_verify_ticket`
+ * (https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/ThirdParty/token/component_access_token.html).
+ */
+export async function getComponentAccessToken(
+  http: WechatHttp,
+  componentAppId: string,
+  componentSecret: string,
+  ticket: string,
+): Promise<IssuedCredential> {
+  const r = await callWechatJson<{ component_access_token?: unknown; expires_in?: unknown }>(
+    http,
+    COMPONENT_TOKEN_PATH,
+    {},
+    {
+      method: 'POST',
+      json: {
+        component_appid: componentAppId,
+        component_appsecret: componentSecret,
+        component_verify_ticket: ticket,
+      },
+    },
+  );
+  return issued(COMPONENT_TOKEN_PATH, r.component_access_token, r.expires_in);
 }
 
 /** `GET /cgi-bin/ticket/getticket` for `jsapi` or `wx_card`. */
