@@ -6,7 +6,7 @@ import {
   verifyServer,
 } from '../../shared/callbacks/receive';
 import { answerType } from '../../shared/callbacks/reply';
-import { keepTicket, TICKET_KIND } from '../../shared/component/component';
+import { keepTicket, redactTicket, TICKET_KIND } from '../../shared/component/component';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
 import { wxSourceHeader } from '../../shared/http/headers';
@@ -66,6 +66,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       // Always signed: WeChat's auth events have no CloudRun (x-wx-source) delivery.
       return receivePush(deps, app, query(c), await c.req.text(), undefined, {
         route: 'component-event',
+        redact: redactTicket,
         // Stored and forwarded like every push; a ticket is also kept (newest CreateTime wins).
         // Other InfoTypes (authorized, unauthorized, …) are not acted on yet.
         afterStore: async (opened) => {

@@ -97,11 +97,15 @@ describe.each(testTargets())('third-party platform auth events and token on $nam
       expect(pushed.body).toBe('success');
       expect(await hub.deps.store.messages.count(app.name)).toBe(1);
       expect((await ticketRow(hub, app))?.value).toBe(pushed.ticket);
-      expect(await rawTableText(raw, 'credentials')).not.toContain(pushed.ticket);
+      // Sealed where it is kept, and in the clear nowhere else (stored message, outbox, target).
+      for (const table of ['credentials', 'callback_messages', 'outbox']) {
+        expect(await rawTableText(raw, table)).not.toContain(pushed.ticket);
+      }
       expect(target2.received).toHaveLength(1);
+      expect(target2.received[0]?.text).not.toContain(pushed.ticket);
       expect(target2.received[0]?.body).toMatchObject({
         app: app.name,
-        message: { InfoType: 'component_verify_ticket' },
+        message: { InfoType: 'component_verify_ticket', AppId: app.appId },
       });
 
       const before = sim.sim.calls(TOKEN_PATH, app.appId);

@@ -53,6 +53,11 @@ export interface PushOptions {
    * must be idempotent), before anything is answered; a throw answers 503 and WeChat retries.
    */
   afterStore?: (opened: OpenedPush) => Promise<void>;
+  /**
+   * The fields to store and forward, when some must not be kept in the clear (e.g. a ticket the
+   * route keeps sealed as a credential); matching and `afterStore` see the message as received.
+   */
+  redact?: (fields: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /**
@@ -95,13 +100,14 @@ export async function receivePush(
   const rules = matchingRules(app.forward, opened.inner.fields).filter(
     (r, i, all) => all.findIndex((o) => o.url === r.url) === i,
   );
+  const kept = opts.redact?.(opened.inner.fields) ?? opened.inner.fields;
   const payload = stringifyExactJson({
     app: app.name,
     appId: app.appId,
     receivedAt: new Date(receivedAt).toISOString(),
     format: opened.inner.format,
     encrypted: opened.encrypted,
-    message: opened.inner.fields,
+    message: kept,
   });
   const deliveries = receiverDeliveries(app.name, key, rules, payload, {
     maxAttempts: deps.config.outboxMaxAttempts,
@@ -120,7 +126,7 @@ export async function receivePush(
         format: opened.inner.format,
         encrypted: opened.encrypted,
         raw: body,
-        parsed: opened.inner.fields,
+        parsed: kept,
         ...summary,
         // Nothing to forward: the answer is known now, and stored with the message.
         reply: rules.length === 0 ? 'success' : undefined,

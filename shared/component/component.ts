@@ -62,6 +62,15 @@ export async function keepTicket(
   return store.credentials.putIfNewer(key, { value: ticket, expiresAt }, now);
 }
 
+/** What the stored and forwarded copy of an auth event shows instead of the ticket. */
+export const TICKET_REDACTED = '(kept sealed by wxhub)';
+
+/** The ticket is a credential: the message store and forward targets get a placeholder. */
+export function redactTicket(fields: Record<string, unknown>): Record<string, unknown> {
+  if (fields.ComponentVerifyTicket === undefined) return fields;
+  return { ...fields, ComponentVerifyTicket: TICKET_REDACTED };
+}
+
 /** The stored ticket if one is still valid at `now`; undefined otherwise. */
 export async function currentTicket(
   store: Store,
