@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { aesKeyOf, decryptMessage, wechatSignature } from '../../shared/wechat/message-crypto';
 import { parseXml } from '../../shared/wechat/xml';
 import { createSimulator } from './app';
 import { createSimClock } from './clock';
 import type { SimComponentConfig } from './component';
+import { startSimulator } from './server';
 import { MIN, post, T0 } from './test-helpers';
 
 const COMP: SimComponentConfig = {
@@ -123,5 +124,17 @@ describe('component ticket push and api_component_token', () => {
     expect(pushes).toHaveLength(1);
     const unknown = await post(sim, '/__sim/components/ticket', { appId: 'wxnope' });
     expect(unknown.res.status).toBe(400);
+  });
+
+  it('with ticketTimerMs, a served simulator pushes on its own when 10 sim minutes have passed', async () => {
+    const { sim, pushes } = newSim('http://hub.test/wx/comp/component/event');
+    const running = await startSimulator({ sim, ticketTimerMs: 5 });
+    try {
+      await vi.waitFor(() => expect(pushes).toHaveLength(1));
+      sim.clock.advance(10 * MIN);
+      await vi.waitFor(() => expect(pushes).toHaveLength(2));
+    } finally {
+      await running.close();
+    }
   });
 });

@@ -11,6 +11,11 @@ export interface StartSimulatorOptions {
   hostname?: string;
   /** Simulator to serve; a fresh one by default. */
   sim?: Simulator;
+  /**
+   * How often (real ms) to check for due ticket pushes (`sim.pushDueTickets`: components with an
+   * `eventUrl`, every 10 minutes of simulator time). Off by default; `npm run dev`-style use only.
+   */
+  ticketTimerMs?: number;
 }
 
 /** A simulator listening on a real HTTP port. */
@@ -27,6 +32,11 @@ export interface RunningSimulator {
 export function startSimulator(opts: StartSimulatorOptions = {}): Promise<RunningSimulator> {
   const sim = opts.sim ?? createSimulator();
   const hostname = opts.hostname ?? '127.0.0.1';
+  const timer =
+    opts.ticketTimerMs === undefined
+      ? undefined
+      : setInterval(() => void sim.pushDueTickets(), opts.ticketTimerMs);
+  timer?.unref();
   return new Promise((resolve, reject) => {
     const server = serve(
       { fetch: sim.app.fetch, port: opts.port ?? 0, hostname },
@@ -38,6 +48,7 @@ export function startSimulator(opts: StartSimulatorOptions = {}): Promise<Runnin
           sim,
           close: () =>
             new Promise<void>((done, fail) => {
+              clearInterval(timer);
               server.close((err) => (err ? fail(err) : done()));
               if ('closeAllConnections' in server) server.closeAllConnections();
             }),
