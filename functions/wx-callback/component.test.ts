@@ -91,6 +91,8 @@ describe.each(testTargets())('third-party platform auth events and token on $nam
     const target2 = await startTarget();
     const app = componentApp(sim, { forward: [{ url: target2.url }] });
     const { hub, server } = await serve([app]);
+    // A target's passive reply is for messages: the auth-event URL still answers `success`.
+    target2.reply = { reply: { MsgType: 'text', Content: 'not for auth events' } };
     try {
       const pushed = await sim.sim.pushTicket(app.appId, eventUrl(server, app));
       expect(pushed.status).toBe(200);

@@ -175,7 +175,8 @@ export async function receivePush(
   let final = 'success';
   try {
     const reply = await forwardNow(deps, id, worker, rules, deadline);
-    if (reply !== undefined) {
+    // The auth-event URL answers `success` only (a passive reply is for messages).
+    if (reply !== undefined && route === 'callback') {
       const now = Math.floor(deps.clock.now() / 1000);
       const rendered = renderReply(opened.inner.format, summary, reply, now);
       final =
