@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { SimClock } from './clock';
 import { createSimClock } from './clock';
-import type { SimComponentConfig, TicketPush } from './component';
+import type { AuthorizeOptions, AuthPush, SimComponentConfig, TicketPush } from './component';
 import { ComponentBook } from './component';
 import { createControlRoutes, simAppConfigSchema, simComponentConfigSchema } from './control';
 import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
@@ -36,7 +36,7 @@ export interface Simulator {
   /** Every counter, by path and by path+app. */
   counters(): CounterSnapshot;
   resetCounters(): void;
-  /** True when `token` works now (sim clock), for any app, classic or stable. */
+  /** True when `token` works now (sim clock), for any app, classic or stable, or an authorizer. */
   isTokenValid(token: string): boolean;
   /** A single-use js_code for jscode2session, valid 5 min. Throws for an unregistered app. */
   issueLoginCode(appId: string, openid: string, unionid?: string): string;
@@ -49,6 +49,14 @@ export interface Simulator {
   pushTicket(appId: string, url?: string): Promise<TicketPush>;
   /** Push tickets to every component with an `eventUrl` last pushed 10+ sim minutes ago. */
   pushDueTickets(): Promise<number>;
+  /**
+   * An admin authorizes `authorizerAppId` on component `appId`: a single-use authorization code
+   * for `api_query_auth`, pushed encrypted as an `authorized` event to `opts.url` or the
+   * component's `eventUrl`. Throws for an unknown component.
+   */
+  authorize(appId: string, authorizerAppId: string, opts?: AuthorizeOptions): Promise<AuthPush>;
+  /** The admin revokes the authorizer (its tokens stop working) and `unauthorized` is pushed. */
+  unauthorize(appId: string, authorizerAppId: string, url?: string): Promise<AuthPush>;
   /**
    * Forget tokens, tickets, codes, force quotas, faults, counters, pay orders, refunds and queued
    * tampers. Apps, merchants, pay keys and the clock stay.
@@ -114,7 +122,8 @@ function buildSimulator(inner: Internals): Simulator {
     calls: (path, appId) => counters.get(path, appId),
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),
-    isTokenValid: (token) => ctx.tokens.isValid(token),
+    isTokenValid: (token) =>
+      ctx.tokens.isValid(token) || ctx.components.isAuthorizerTokenValid(token),
     issueLoginCode(appId, openid, unionid) {
       if (!ctx.apps.has(appId)) throw new Error(`unknown appId ${appId}: register it first`);
       if (openid === '') throw new Error('openid must not be empty');
@@ -125,6 +134,10 @@ function buildSimulator(inner: Internals): Simulator {
     },
     pushTicket: (appId, url) => ctx.components.pushTicket(appId, url),
     pushDueTickets: () => ctx.components.pushDue(),
+    authorize: (appId, authorizerAppId, opts) =>
+      ctx.components.authorize(appId, authorizerAppId, opts),
+    unauthorize: (appId, authorizerAppId, url) =>
+      ctx.components.unauthorize(appId, authorizerAppId, url),
     reset() {
       ctx.tokens.reset();
       ctx.components.reset();

@@ -8,7 +8,13 @@ import { TOKEN_TTL_MS } from './state';
  * https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/component_verify_ticket.html
  * (a ticket pushed every 10 minutes, valid 12 hours) and
  * https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/ThirdParty/token/component_access_token.html
- * (`api_component_token`: 61005 expired ticket, 61006 invalid ticket).
+ * (`api_component_token`: 61005 expired ticket, 61006 invalid ticket), plus authorizers:
+ * https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/authorize_event.html
+ * (`authorized` / `unauthorized` pushes),
+ * https://developers.weixin.qq.com/doc/oplatform/openApi/ticket-token/api_getauthorizerrefreshtoken
+ * (`api_query_auth`: a code works once, 61009 used or unknown, 61010 expired) and
+ * https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/ThirdParty/token/api_authorizer_token.html
+ * (`api_authorizer_token`: rotates the refresh token, 61023 for one that is not valid).
  */
 
 /** Registration of one simulated third-party platform. */
@@ -28,8 +34,27 @@ export const TICKET_PUSH_INTERVAL_MS = 10 * 60 * 1000;
 /** How long a ticket is accepted (12 h). */
 export const TICKET_TTL_MS = 12 * 60 * 60 * 1000;
 
+/** How long an authorization code is accepted (1 h, as AuthorizationCodeExpiredTime says). */
+export const AUTH_CODE_TTL_MS = 60 * 60 * 1000;
+/** How long a rotated-out refresh token still works (about 5 min, per WeChat staff). */
+export const REFRESH_GRACE_MS = 5 * 60 * 1000;
+
+interface AuthorizerState {
+  appId: string;
+  /** Tokens are returned only when the account has API permissions. */
+  withTokens: boolean;
+  revoked: boolean;
+  /** Live refresh tokens: value → expiry (sim ms; Infinity for the current one). */
+  refresh: Map<string, number>;
+  /** Live authorizer access tokens → expiry (sim ms). */
+  tokens: Map<string, number>;
+}
+
 interface ComponentState {
   cfg: SimComponentConfig;
+  authorizers: Map<string, AuthorizerState>;
+  /** Authorization codes not yet used: code → authorizer appid and expiry (sim ms). */
+  codes: Map<string, { authorizerAppId: string; expiresAt: number }>;
   /** The latest ticket pushed and when (sim ms). */
   ticket?: { value: string; createdAt: number };
   lastPushAt?: number;
@@ -46,6 +71,32 @@ export interface TicketPush {
   body?: string;
 }
 
+/** Result of an authorization push (`authorized` or `unauthorized`). */
+export interface AuthPush {
+  /** The authorization code (`authorized` only). */
+  code?: string;
+  status?: number;
+  body?: string;
+}
+
+/** Options of {@link ComponentBook.authorize}. */
+export interface AuthorizeOptions {
+  /** Where to push; default the component's `eventUrl`. */
+  url?: string;
+  /** False: `api_query_auth` returns no tokens (an account without API permissions). */
+  withTokens?: boolean;
+  /** InfoType to push; default `authorized`. */
+  infoType?: 'authorized' | 'updateauthorized';
+}
+
+type AuthorizationInfo = {
+  authorizer_appid: string;
+  authorizer_access_token?: string;
+  expires_in?: number;
+  authorizer_refresh_token?: string;
+  func_info: { funcscope_category: { id: number } }[];
+};
+
 /** Everything the simulator knows about components; pure state plus the push sender. */
 export class ComponentBook {
   private readonly components = new Map<string, ComponentState>();
@@ -57,7 +108,13 @@ export class ComponentBook {
 
   register(cfg: SimComponentConfig): void {
     const prev = this.components.get(cfg.appId);
-    this.components.set(cfg.appId, { tokens: new Map(), ...prev, cfg: { ...cfg } });
+    this.components.set(cfg.appId, {
+      tokens: new Map(),
+      authorizers: new Map(),
+      codes: new Map(),
+      ...prev,
+      cfg: { ...cfg },
+    });
   }
 
   has(appId: string): boolean {
@@ -90,6 +147,154 @@ export class ComponentBook {
   isTokenValid(appId: string, token: string): boolean {
     const expires = this.components.get(appId)?.tokens.get(token);
     return expires !== undefined && this.clock.now() < expires;
+  }
+
+  /**
+   * An admin authorizes `authorizerAppId`: mint a single-use authorization code (valid 1 h), and
+   * POST the encrypted `authorized` event to `opts.url` or the component's `eventUrl`. Minting a
+   * code again (re-authorization) invalidates the previous refresh token once the code is used.
+   */
+  async authorize(
+    appId: string,
+    authorizerAppId: string,
+    opts: AuthorizeOptions = {},
+  ): Promise<AuthPush> {
+    const state = this.mustGet(appId);
+    const now = this.clock.now();
+    const prev = state.authorizers.get(authorizerAppId);
+    state.authorizers.set(authorizerAppId, {
+      appId: authorizerAppId,
+      withTokens: opts.withTokens ?? true,
+      revoked: false,
+      refresh: prev?.refresh ?? new Map(),
+      tokens: prev?.tokens ?? new Map(),
+    });
+    const code = `queryauthcode@@@${randomBytes(24).toString('base64url')}`;
+    const expiresAt = now + AUTH_CODE_TTL_MS;
+    state.codes.set(code, { authorizerAppId, expiresAt });
+    const target = opts.url ?? state.cfg.eventUrl;
+    if (target === undefined) return { code };
+    const createTime = Math.floor(now / 1000);
+    const xml =
+      `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>${createTime}</CreateTime>` +
+      `<InfoType><![CDATA[${opts.infoType ?? 'authorized'}]]></InfoType>` +
+      `<AuthorizerAppid><![CDATA[${authorizerAppId}]]></AuthorizerAppid>` +
+      `<AuthorizationCode><![CDATA[${code}]]></AuthorizationCode>` +
+      `<AuthorizationCodeExpiredTime>${Math.floor(expiresAt / 1000)}</AuthorizationCodeExpiredTime>` +
+      `<PreAuthCode><![CDATA[preauthcode@@@${randomBytes(12).toString('base64url')}]]></PreAuthCode></xml>`;
+    const res = await this.post(state.cfg, target, xml, createTime);
+    return { code, status: res.status, body: await res.text() };
+  }
+
+  /**
+   * The admin revokes `authorizerAppId`: its tokens, refresh tokens and unused codes stop working
+   * and the encrypted `unauthorized` event is POSTed to `url` or the component's `eventUrl`.
+   */
+  async unauthorize(appId: string, authorizerAppId: string, url?: string): Promise<AuthPush> {
+    const state = this.mustGet(appId);
+    const auth = state.authorizers.get(authorizerAppId);
+    if (auth) {
+      auth.revoked = true;
+      auth.refresh.clear();
+      auth.tokens.clear();
+    }
+    for (const [code, entry] of state.codes) {
+      if (entry.authorizerAppId === authorizerAppId) state.codes.delete(code);
+    }
+    const target = url ?? state.cfg.eventUrl;
+    if (target === undefined) return {};
+    const createTime = Math.floor(this.clock.now() / 1000);
+    const xml =
+      `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>${createTime}</CreateTime>` +
+      '<InfoType><![CDATA[unauthorized]]></InfoType>' +
+      `<AuthorizerAppid><![CDATA[${authorizerAppId}]]></AuthorizerAppid></xml>`;
+    const res = await this.post(state.cfg, target, xml, createTime);
+    return { status: res.status, body: await res.text() };
+  }
+
+  /**
+   * `api_query_auth`: exchange an authorization code (once) for `authorization_info`. Errors:
+   * 41001/40001/42001 for the component token, 61009 a used or unknown code, 61010 an expired one.
+   */
+  queryAuth(
+    appId: string | undefined,
+    componentToken: string | undefined,
+    code: string | undefined,
+  ): { authorization_info: AuthorizationInfo } | { errcode: number } {
+    const gate = this.gate(appId, componentToken);
+    if ('errcode' in gate) return gate;
+    const { state } = gate;
+    if (code === undefined) return { errcode: 41008 };
+    const entry = state.codes.get(code);
+    if (!entry) return { errcode: 61009 };
+    state.codes.delete(code);
+    const now = this.clock.now();
+    if (now >= entry.expiresAt) return { errcode: 61010 };
+    const auth = state.authorizers.get(entry.authorizerAppId);
+    if (!auth || auth.revoked) return { errcode: 61009 };
+    const info: AuthorizationInfo = {
+      authorizer_appid: auth.appId,
+      func_info: [{ funcscope_category: { id: 1 } }, { funcscope_category: { id: 17 } }],
+    };
+    if (!auth.withTokens) return { authorization_info: info };
+    // A re-authorization invalidates the previous refresh token.
+    auth.refresh.clear();
+    const refresh = `refreshtoken@@@${randomBytes(24).toString('base64url')}`;
+    auth.refresh.set(refresh, Number.POSITIVE_INFINITY);
+    const token = this.mintAuthorizerToken(auth);
+    return {
+      authorization_info: {
+        ...info,
+        authorizer_access_token: token,
+        expires_in: TOKEN_TTL_MS / 1000,
+        authorizer_refresh_token: refresh,
+      },
+    };
+  }
+
+  /**
+   * `api_authorizer_token`: a new authorizer token for a live refresh token, which rotates (the
+   * old one keeps working for 5 minutes). 61023 for a refresh token that is not (or no longer)
+   * valid, 61003 for an authorizer that is not authorized.
+   */
+  authorizerToken(
+    appId: string | undefined,
+    componentToken: string | undefined,
+    authorizerAppId: string | undefined,
+    refreshToken: string | undefined,
+  ):
+    | { authorizer_access_token: string; expires_in: number; authorizer_refresh_token: string }
+    | { errcode: number } {
+    const gate = this.gate(appId, componentToken);
+    if ('errcode' in gate) return gate;
+    if (authorizerAppId === undefined || refreshToken === undefined) return { errcode: 40097 };
+    const auth = gate.state.authorizers.get(authorizerAppId);
+    if (!auth || auth.revoked) return { errcode: 61003 };
+    const now = this.clock.now();
+    const until = auth.refresh.get(refreshToken);
+    if (until === undefined || now >= until) return { errcode: 61023 };
+    for (const [value, expiry] of auth.refresh) {
+      if (expiry === Number.POSITIVE_INFINITY) auth.refresh.set(value, now + REFRESH_GRACE_MS);
+    }
+    const rotated = `refreshtoken@@@${randomBytes(24).toString('base64url')}`;
+    auth.refresh.set(rotated, Number.POSITIVE_INFINITY);
+    return {
+      authorizer_access_token: this.mintAuthorizerToken(auth),
+      expires_in: TOKEN_TTL_MS / 1000,
+      authorizer_refresh_token: rotated,
+    };
+  }
+
+  /** True when `token` is a live authorizer access token of any authorizer. */
+  isAuthorizerTokenValid(token: string): boolean {
+    const now = this.clock.now();
+    for (const state of this.components.values()) {
+      for (const auth of state.authorizers.values()) {
+        const expires = auth.tokens.get(token);
+        if (expires !== undefined) return !auth.revoked && now < expires;
+      }
+    }
+    return false;
   }
 
   /**
@@ -136,13 +341,42 @@ export class ComponentBook {
     return pushed;
   }
 
-  /** Forget tickets, tokens and push times (registrations stay). */
+  /** Forget tickets, tokens, authorizers, codes and push times (registrations stay). */
   reset(): void {
     for (const state of this.components.values()) {
       state.ticket = undefined;
       state.lastPushAt = undefined;
       state.tokens.clear();
+      state.authorizers.clear();
+      state.codes.clear();
     }
+  }
+
+  private mustGet(appId: string): ComponentState {
+    const state = this.components.get(appId);
+    if (!state) throw new Error(`unknown component ${appId}: register it first`);
+    return state;
+  }
+
+  /** The component and its live token, or WeChat's errcode for the component token. */
+  private gate(
+    appId: string | undefined,
+    token: string | undefined,
+  ): { state: ComponentState } | { errcode: number } {
+    if (token === undefined) return { errcode: 41001 };
+    if (appId === undefined) return { errcode: 41002 };
+    const state = this.components.get(appId);
+    if (!state) return { errcode: 40013 };
+    const expires = state.tokens.get(token);
+    if (expires === undefined) return { errcode: 40001 };
+    if (this.clock.now() >= expires) return { errcode: 42001 };
+    return { state };
+  }
+
+  private mintAuthorizerToken(auth: AuthorizerState): string {
+    const token = `a_${newAccessToken()}`;
+    auth.tokens.set(token, this.clock.now() + TOKEN_TTL_MS);
+    return token;
   }
 
   /** POST `plain` encrypted with the component's key, signed like every safe-mode push. */

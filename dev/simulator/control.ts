@@ -26,6 +26,20 @@ const ticketPushSchema = z.strictObject({
   url: z.url().optional(),
 });
 
+const authorizeSchema = z.strictObject({
+  appId: z.string().min(1),
+  authorizerAppId: z.string().min(1),
+  url: z.url().optional(),
+  withTokens: z.boolean().optional(),
+  infoType: z.enum(['authorized', 'updateauthorized']).optional(),
+});
+
+const unauthorizeSchema = z.strictObject({
+  appId: z.string().min(1),
+  authorizerAppId: z.string().min(1),
+  url: z.url().optional(),
+});
+
 const clockSchema = z.union([
   z.strictObject({ advanceMs: z.number() }),
   z.strictObject({ setMs: z.number() }),
@@ -93,6 +107,26 @@ function addSetupRoutes(ctl: Hono, sim: Simulator): void {
     try {
       const pushed = await sim.pushTicket(body.value.appId, body.value.url);
       return c.json(pushed);
+    } catch (error) {
+      return badRequest(c, error instanceof Error ? error.message : String(error));
+    }
+  });
+  ctl.post('/components/authorize', async (c) => {
+    const body = await readBody(c, authorizeSchema);
+    if (!body.ok) return body.response;
+    const { appId, authorizerAppId, ...opts } = body.value;
+    try {
+      return c.json(await sim.authorize(appId, authorizerAppId, opts));
+    } catch (error) {
+      return badRequest(c, error instanceof Error ? error.message : String(error));
+    }
+  });
+  ctl.post('/components/unauthorize', async (c) => {
+    const body = await readBody(c, unauthorizeSchema);
+    if (!body.ok) return body.response;
+    const { appId, authorizerAppId, url } = body.value;
+    try {
+      return c.json(await sim.unauthorize(appId, authorizerAppId, url));
     } catch (error) {
       return badRequest(c, error instanceof Error ? error.message : String(error));
     }

@@ -34,7 +34,11 @@ const DEFAULT_ERRMSG: Readonly<Record<number, string>> = {
   45011: 'api minute-quota reach limit mustslower retry next minute',
   47001: 'data format error',
   61005: 'component ticket is expired',
+  61003: 'component is not authorized by this account',
   61006: 'component ticket is invalid',
+  61009: 'code is invalid',
+  61010: 'code is expired',
+  61023: 'refresh_token is invalid',
 };
 
 /**

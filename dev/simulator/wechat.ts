@@ -268,6 +268,56 @@ const componentToken: Endpoint = {
   },
 };
 
+/** The JSON object body of a component call, or the error reply for an empty or bad one. */
+function componentBody(
+  req: WxRequest,
+  ctx: WxContext,
+): { body: Record<string, unknown> } | { reply: WxReply } {
+  const parsed = parseJsonBody(req.body);
+  if (parsed.kind === 'empty') return { reply: errJson(ctx, req, 44002) };
+  const body = parsed.kind === 'ok' ? asRecord(parsed.value) : undefined;
+  if (!body) return { reply: errJson(ctx, req, 47001) };
+  return { body };
+}
+
+/** The component token: `component_access_token`, or `access_token` as newer docs name it. */
+function componentTokenOf(req: WxRequest): string | undefined {
+  return str(req.query.get('component_access_token') ?? req.query.get('access_token'));
+}
+
+/** Third-party platform `api_query_auth` (authorization code → authorization_info). */
+const queryAuth: Endpoint = {
+  method: 'POST',
+  appIdOf: (req) => str(stableBody(req)?.component_appid),
+  handle(req, ctx) {
+    const got = componentBody(req, ctx);
+    if ('reply' in got) return got.reply;
+    const result = ctx.components.queryAuth(
+      str(got.body.component_appid),
+      componentTokenOf(req),
+      str(got.body.authorization_code),
+    );
+    return 'errcode' in result ? errJson(ctx, req, result.errcode) : okJson(result);
+  },
+};
+
+/** Third-party platform `api_authorizer_token` (refresh token → authorizer token; rotates). */
+const authorizerToken: Endpoint = {
+  method: 'POST',
+  appIdOf: (req) => str(stableBody(req)?.component_appid),
+  handle(req, ctx) {
+    const got = componentBody(req, ctx);
+    if ('reply' in got) return got.reply;
+    const result = ctx.components.authorizerToken(
+      str(got.body.component_appid),
+      componentTokenOf(req),
+      str(got.body.authorizer_appid),
+      str(got.body.authorizer_refresh_token),
+    );
+    return 'errcode' in result ? errJson(ctx, req, result.errcode) : okJson(result);
+  },
+};
+
 /** Every simulated WeChat endpoint by path. */
 export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/token': classicToken,
@@ -279,4 +329,6 @@ export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/wxa/getwxacodeunlimit': wxacodeUnlimit,
   '/cgi-bin/media/upload': mediaUpload,
   '/cgi-bin/component/api_component_token': componentToken,
+  '/cgi-bin/component/api_query_auth': queryAuth,
+  '/cgi-bin/component/api_authorizer_token': authorizerToken,
 };
