@@ -77,6 +77,8 @@ export interface AuthPush {
   code?: string;
   status?: number;
   body?: string;
+  /** Every delivery's answer when the push was delivered more than once. */
+  deliveries?: { status: number; body: string }[];
 }
 
 /** Options of {@link ComponentBook.authorize}. */
@@ -87,6 +89,8 @@ export interface AuthorizeOptions {
   withTokens?: boolean;
   /** InfoType to push; default `authorized`. */
   infoType?: 'authorized' | 'updateauthorized';
+  /** Deliver the same push this many times at once (WeChat redelivers); default 1. */
+  deliveries?: number;
 }
 
 type AuthorizationInfo = {
@@ -182,8 +186,14 @@ export class ComponentBook {
       `<AuthorizationCode><![CDATA[${code}]]></AuthorizationCode>` +
       `<AuthorizationCodeExpiredTime>${Math.floor(expiresAt / 1000)}</AuthorizationCodeExpiredTime>` +
       `<PreAuthCode><![CDATA[preauthcode@@@${randomBytes(12).toString('base64url')}]]></PreAuthCode></xml>`;
-    const res = await this.post(state.cfg, target, xml, createTime);
-    return { code, status: res.status, body: await res.text() };
+    const deliveries = await Promise.all(
+      Array.from({ length: opts.deliveries ?? 1 }, async () => {
+        const res = await this.post(state.cfg, target, xml, createTime);
+        return { status: res.status, body: await res.text() };
+      }),
+    );
+    const [first] = deliveries;
+    return { code, status: first?.status, body: first?.body, deliveries };
   }
 
   /**

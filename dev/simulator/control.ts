@@ -32,6 +32,7 @@ const authorizeSchema = z.strictObject({
   url: z.url().optional(),
   withTokens: z.boolean().optional(),
   infoType: z.enum(['authorized', 'updateauthorized']).optional(),
+  deliveries: z.number().int().min(1).max(10).optional(),
 });
 
 const unauthorizeSchema = z.strictObject({
