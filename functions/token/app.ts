@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { authorizerAccessToken } from '../../shared/component/authorizers';
 import { componentAccessToken } from '../../shared/component/component';
 import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
@@ -52,6 +53,17 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   r.get('/v1/components/:app/token', async (c) => {
     const app = await deps.apps.require(c.req.param('app'));
     return answerJson(c, tokenBody(app, await componentAccessToken(deps, app)));
+  });
+
+  r.get('/v1/components/:app/authorizers/:appid/token', async (c) => {
+    const app = await deps.apps.require(c.req.param('app'));
+    const appid = c.req.param('appid');
+    const token = await authorizerAccessToken(deps, app, appid);
+    return c.json({
+      appId: appid,
+      accessToken: token.value,
+      expiresAt: new Date(token.expiresAt).toISOString(),
+    });
   });
 
   r.post('/v1/apps/:app/token/invalidate', async (c) => {

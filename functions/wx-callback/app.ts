@@ -6,6 +6,7 @@ import {
   verifyServer,
 } from '../../shared/callbacks/receive';
 import { answerType } from '../../shared/callbacks/reply';
+import { onAuthorized, onUnauthorized } from '../../shared/component/authorizers';
 import { keepTicket, redactTicket, TICKET_KIND } from '../../shared/component/component';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
@@ -67,10 +68,25 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       return receivePush(deps, app, query(c), await c.req.text(), undefined, {
         route: 'component-event',
         redact: redactTicket,
-        // Stored and forwarded like every push; a ticket is also kept (newest CreateTime wins).
-        // Other InfoTypes (authorized, unauthorized, …) are not acted on yet.
+        // Stored and forwarded like every push; a ticket is also kept (newest CreateTime wins),
+        // an authorization's code exchanged (once), a revocation clears the authorizer's tokens.
         afterStore: async (opened) => {
-          if (opened.inner.fields.InfoType !== TICKET_KIND) return;
+          const fields = opened.inner.fields;
+          if (fields.InfoType === 'authorized' || fields.InfoType === 'updateauthorized') {
+            return onAuthorized(deps, app, fields);
+          }
+          if (fields.InfoType === 'unauthorized') {
+            try {
+              return await onUnauthorized(deps, app, fields);
+            } catch (err) {
+              if (err instanceof AppError) throw err;
+              throw new AppError(
+                'UNAVAILABLE',
+                'the revocation could not be stored; WeChat will retry',
+              );
+            }
+          }
+          if (fields.InfoType !== TICKET_KIND) return;
           try {
             await keepTicket(deps.store, app, opened.inner.fields, deps.clock.now());
           } catch (err) {

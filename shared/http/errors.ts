@@ -7,6 +7,8 @@ export const CODE_TO_STATUS = {
   CONFLICT: 409,
   /** A third-party platform has no usable component_verify_ticket yet (WeChat pushes one). */
   NO_TICKET: 409,
+  /** A third-party platform's authorizer revoked its authorization (`unauthorized`). */
+  REVOKED: 410,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   INTERNAL: 500,

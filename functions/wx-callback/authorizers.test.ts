@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSimulator, startSimulator } from '../../dev/simulator';
+import type { AppConfig } from '../../shared/config';
+import { createLogger } from '../../shared/http/log';
+import { listen, type RunningServer } from '../../shared/platform/server';
+import {
+  type OpenedStore,
+  openTestStore,
+  rawTableText,
+  testTargets,
+} from '../../shared/store/testing';
+import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
+
+const QUERY_AUTH = '/cgi-bin/component/api_query_auth';
+const AUTHORIZER_TOKEN = '/cgi-bin/component/api_authorizer_token';
+const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+
+type TokenBody = { appId: string; accessToken: string; expiresAt: string };
+
+let seq = 0;
+/** A fresh authorizer appid per test (tests share the file's database). */
+const newAuthorizer = () => `wxa${String(Date.now()).slice(-8)}${String(seq++).padStart(5, '0')}`;
+
+describe.each(testTargets())('third-party platform authorizers on $name', (target) => {
+  let sim: RunningSimulator;
+  let raw: OpenedStore;
+  beforeAll(async () => {
+    sim = await startSimulator();
+    raw = await openTestStore(target);
+  });
+  afterAll(async () => {
+    await raw.store.close();
+    await sim.close();
+  });
+
+  /** A component app registered in the simulator, and `n` hubs serving it over real HTTP. */
+  async function setup(n = 1) {
+    const base = testApp();
+    const app: AppConfig = {
+      ...base,
+      kind: 'component',
+      appId: `wxc${base.appId.slice(3)}`,
+      token: 'ComponentToken1',
+      encodingAesKey: AES_KEY,
+      messageMode: 'safe',
+    };
+    const hubs: { hub: TestHub; server: RunningServer }[] = [];
+    for (let i = 0; i < n; i++) {
+      const hub = await createTestHub(target, { apps: [app], sim });
+      const server = await listen(hub.app, 0, createLogger('silent'), '127.0.0.1');
+      hubs.push({ hub, server });
+    }
+    const eventUrl = (i = 0) => `${hubs[i]?.server.url}/wx/${app.name}/component/event`;
+    sim.sim.registerComponent({
+      appId: app.appId,
+      secret: app.appSecret ?? '',
+      token: app.token ?? '',
+      encodingAesKey: AES_KEY,
+    });
+    await sim.sim.pushTicket(app.appId, eventUrl());
+    const close = async () => {
+      for (const h of hubs) {
+        await h.server.close();
+        await h.hub.close();
+      }
+    };
+    const tokenOf = (authorizer: string, i = 0, headers: Record<string, string> = AUTH) => {
+      const hub = hubs[i]?.hub;
+      if (hub === undefined) throw new Error('no hub');
+      return hub.app.request(`/v1/components/${app.name}/authorizers/${authorizer}/token`, {
+        headers,
+      });
+    };
+    return { app, hubs, eventUrl, close, tokenOf };
+  }
+
+  it('an authorized push delivered 3 times at once is exchanged once; its token is served and works', async () => {
+    const { app, eventUrl, close, tokenOf } = await setup();
+    const authorizer = newAuthorizer();
+    try {
+      const before = sim.sim.calls(QUERY_AUTH, app.appId);
+      const pushed = await sim.sim.authorize(app.appId, authorizer, {
+        url: eventUrl(),
+        deliveries: 3,
+      });
+      expect(pushed.deliveries?.map((d) => d.body)).toEqual(['success', 'success', 'success']);
+      expect(sim.sim.calls(QUERY_AUTH, app.appId)).toBe(before + 1);
+      const res = await tokenOf(authorizer);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as TokenBody;
+      expect(body.appId).toBe(authorizer);
+      expect(sim.sim.isTokenValid(body.accessToken)).toBe(true);
+      expect(Date.parse(body.expiresAt) - sim.sim.clock.now()).toBe(7200 * 1000);
+      // Served from the stored token: no api_authorizer_token call yet, none sealed in the clear.
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(0);
+      expect(await rawTableText(raw, 'credentials')).not.toContain(body.accessToken);
+    } finally {
+      await close();
+    }
+  });
+
+  it('stores an authorization without tokens; its token route answers 409, not an error 5xx', async () => {
+    const { app, eventUrl, close, tokenOf } = await setup();
+    const authorizer = newAuthorizer();
+    try {
+      const pushed = await sim.sim.authorize(app.appId, authorizer, {
+        url: eventUrl(),
+        withTokens: false,
+      });
+      expect(pushed.body).toBe('success');
+      const res = await tokenOf(authorizer);
+      expect(res.status).toBe(409);
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a failed exchange still answers success and is retried on the next delivery', async () => {
+    const { app, eventUrl, close, tokenOf } = await setup();
+    const authorizer = newAuthorizer();
+    try {
+      sim.sim.injectFault({ path: QUERY_AUTH, appId: app.appId, errcode: -1 });
+      const failed = await sim.sim.authorize(app.appId, authorizer, { url: eventUrl() });
+      expect(failed.body).toBe('success');
+      expect((await tokenOf(authorizer)).status).toBe(404);
+      await sim.sim.authorize(app.appId, authorizer, { url: eventUrl() });
+      expect((await tokenOf(authorizer)).status).toBe(200);
+    } finally {
+      await close();
+    }
+  });
+
+  it('after expiry 3 hubs refresh with api_authorizer_token once and keep the rotated refresh token', async () => {
+    const { app, eventUrl, close, tokenOf } = await setup(3);
+    const authorizer = newAuthorizer();
+    try {
+      await sim.sim.authorize(app.appId, authorizer, { url: eventUrl() });
+      const first = (await (await tokenOf(authorizer)).json()) as TokenBody;
+      sim.sim.clock.advance(7200 * 1000);
+      // The component token expired too; keep a ticket fresh for it.
+      await sim.sim.pushTicket(app.appId, eventUrl());
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => tokenOf(authorizer, i % 3)),
+      );
+      expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
+      const bodies = await Promise.all(answers.map((r) => r.json() as Promise<TokenBody>));
+      expect(new Set(bodies.map((b) => b.accessToken)).size).toBe(1);
+      expect(bodies[0]?.accessToken).not.toBe(first.accessToken);
+      expect(sim.sim.isTokenValid(bodies[0]?.accessToken ?? '')).toBe(true);
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(1);
+      // The rotated refresh token was kept: once the old one's 5 minutes are over, it still works.
+      sim.sim.clock.advance(7200 * 1000);
+      await sim.sim.pushTicket(app.appId, eventUrl());
+      const again = await tokenOf(authorizer);
+      expect(again.status).toBe(200);
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(2);
+    } finally {
+      await close();
+    }
+  });
+
+  it('unauthorized answers 410 REVOKED and leaves no token or refresh token in the table', async () => {
+    const { app, eventUrl, close, tokenOf, hubs } = await setup();
+    const authorizer = newAuthorizer();
+    try {
+      const { code } = await sim.sim.authorize(app.appId, authorizer, { url: eventUrl() });
+      expect(code).toBeDefined();
+      const served = (await (await tokenOf(authorizer)).json()) as TokenBody;
+      const owner = `authorizer:${app.name}:${authorizer}`;
+      const store = hubs[0]?.hub.deps.store;
+      const refresh = await store?.credentials.get({ owner, kind: 'authorizer_refresh_token' });
+      expect(refresh?.value).toMatch(/^refreshtoken@@@/);
+      const revoked = await sim.sim.unauthorize(app.appId, authorizer, eventUrl());
+      expect(revoked.body).toBe('success');
+      const res = await tokenOf(authorizer);
+      expect(res.status).toBe(410);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('REVOKED');
+      for (const kind of ['authorizer_refresh_token', 'authorizer_access_token']) {
+        expect((await store?.credentials.get({ owner, kind }))?.value).toBeUndefined();
+      }
+      const table = await rawTableText(raw, 'credentials');
+      expect(table).not.toContain(served.accessToken);
+      expect(table).not.toContain(refresh?.value ?? 'no refresh token');
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers 404 for an unknown authorizer or one of another component, 401 without a key', async () => {
+    const one = await setup();
+    const other = await setup();
+    const authorizer = newAuthorizer();
+    try {
+      await sim.sim.authorize(one.app.appId, authorizer, { url: one.eventUrl() });
+      expect((await one.tokenOf(authorizer)).status).toBe(200);
+      expect((await one.tokenOf(newAuthorizer())).status).toBe(404);
+      expect((await other.tokenOf(authorizer)).status).toBe(404);
+      expect((await one.tokenOf(authorizer, 0, {})).status).toBe(401);
+    } finally {
+      await one.close();
+      await other.close();
+    }
+  });
+});
