@@ -160,6 +160,32 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
     }
   });
 
+  it('the refresh pass renews an authorizer token inside its last 10 minutes, and not a revoked one', async () => {
+    const { app, eventUrl, close, tokenOf, hubs } = await setup();
+    const kept = newAuthorizer();
+    const gone = newAuthorizer();
+    const hub = hubs[0]?.hub;
+    if (hub === undefined) throw new Error('no hub');
+    try {
+      await sim.sim.authorize(app.appId, kept, { url: eventUrl() });
+      await sim.sim.authorize(app.appId, gone, { url: eventUrl() });
+      const first = (await (await tokenOf(kept)).json()) as TokenBody;
+      await sim.sim.unauthorize(app.appId, gone, eventUrl());
+      sim.sim.clock.advance(7200_000 - 5 * 60_000);
+      const pass = await hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+      const summary = (await pass.json()) as { failed: { app: string; credential: string }[] };
+      expect(summary.failed.filter((f) => f.app === app.name)).toEqual([]);
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(1);
+      const fresh = (await (await tokenOf(kept)).json()) as TokenBody;
+      expect(fresh.accessToken).not.toBe(first.accessToken);
+      expect(sim.sim.isTokenValid(fresh.accessToken)).toBe(true);
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(1);
+      expect((await tokenOf(gone)).status).toBe(410);
+    } finally {
+      await close();
+    }
+  });
+
   it('unauthorized answers 410 REVOKED and leaves no token or refresh token in the table', async () => {
     const { app, eventUrl, close, tokenOf, hubs } = await setup();
     const authorizer = newAuthorizer();

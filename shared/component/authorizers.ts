@@ -35,6 +35,16 @@ export function authorizerOwner(app: AppRecord, authorizerAppId: string): string
   return `authorizer:${app.name}:${authorizerAppId}`;
 }
 
+/** The component name and authorizer appid of an {@link authorizerOwner}; undefined otherwise. */
+export function parseAuthorizerOwner(
+  owner: string,
+): { name: string; authorizerAppId: string } | undefined {
+  const m = /^authorizer:([^:]+):([^:]+)$/.exec(owner);
+  return m?.[1] === undefined || m[2] === undefined
+    ? undefined
+    : { name: m[1], authorizerAppId: m[2] };
+}
+
 const keyOf = (app: AppRecord, authorizerAppId: string, kind: string): CredentialKey => ({
   owner: authorizerOwner(app, authorizerAppId),
   kind,
@@ -155,8 +165,8 @@ export async function onUnauthorized(
 }
 
 /** Fetches an authorizer token with the stored refresh token, keeping a rotated one. */
-function authorizerTokenFetcher(
-  deps: AuthorizerDeps,
+export function authorizerTokenFetcher(
+  deps: ComponentDeps & { tokens: TokenManager },
   app: AppRecord,
   authorizerAppId: string,
 ): Fetcher {

@@ -1,5 +1,10 @@
 import type { Clock } from '../clock';
 import {
+  AUTHORIZER_TOKEN_KIND,
+  authorizerTokenFetcher,
+  parseAuthorizerOwner,
+} from '../component/authorizers';
+import {
   COMPONENT_TOKEN_AHEAD_MS,
   COMPONENT_TOKEN_KIND,
   componentTokenFetcher,
@@ -197,6 +202,18 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       await refreshOne(deps, summary, merchant.name, row, {
         fetcher: certificatesFetcher({ pay: deps.pay, clock: deps.clock }, merchant),
         aheadMs: CERTIFICATES_AHEAD_MS,
+      });
+      return;
+    }
+    const authorizer = parseAuthorizerOwner(row.owner);
+    if (authorizer !== undefined) {
+      // An authorizer's token; a cleared one (revoked) and its other rows are left alone.
+      const component = apps.get(`app:${authorizer.name}`);
+      if (component?.kind !== 'component' || row.kind !== AUTHORIZER_TOKEN_KIND) return;
+      if (row.value === undefined) return;
+      await refreshOne(deps, summary, component.name, row, {
+        fetcher: authorizerTokenFetcher(deps, component, authorizer.authorizerAppId),
+        aheadMs: (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000,
       });
       return;
     }
