@@ -218,6 +218,38 @@ describe.each(testTargets())('third-party platform message URL on $name', (targe
     }
   });
 
+  it("answers a test account's push itself without waiting for a target; the outbox timer forwards it", async () => {
+    const t = await startTarget();
+    t.reply = { reply: { MsgType: 'text', Content: 'not this one' } };
+    const app = componentApp(sim, { forward: [{ url: t.url }] });
+    const hub = await createTestHub(target, { apps: [app], sim });
+    const account = 'wx8e1097c5bc82cde9';
+    try {
+      const push = messagePush(
+        app,
+        account,
+        text('TESTCOMPONENT_MSG_TYPE_TEXT', newMsgId()),
+        nowSec(),
+      );
+      const res = await post(hub, push);
+      const opened = openReply(
+        { appId: app.appId, secret: '', token: app.token ?? '', encodingAesKey: AES_KEY },
+        await res.text(),
+      );
+      expect(opened.content).toBe('TESTCOMPONENT_MSG_TYPE_TEXT_callback');
+      expect(t.received).toHaveLength(0);
+      expect((await hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH })).status).toBe(
+        200,
+      );
+      expect(
+        t.received.map((r) => (r.body as { authorizerAppId: string }).authorizerAppId),
+      ).toEqual([account]);
+    } finally {
+      await hub.close();
+      await t.close();
+    }
+  });
+
   describe('full-network release test (全网发布), no forward target', () => {
     async function serve() {
       const app = componentApp(sim);
