@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator';
 import { openReply } from '../../dev/simulator/component';
 import { authorizerDedupKey } from '../../shared/callbacks/message';
@@ -315,14 +315,20 @@ describe.each(testTargets())('third-party platform message URL on $name', (targe
       }
     });
 
-    it('reports the customer-service step failed when the code exchange fails', async () => {
-      const { app, url, close } = await serve();
+    it('logs a failed code exchange (never the code) and the test reports the step failed', async () => {
+      const { app, hub, url, close } = await serve();
+      const lines: string[] = [];
+      hub.deps.log = createLogger('info', { write: (l: string) => lines.push(l) });
       try {
         sim.sim.injectFault({ path: QUERY_AUTH, errcode: 61010 });
         const report = await sim.sim.releaseTest(app.appId, { url, waitMs: 300 });
         expect(report.passed).toBe(false);
         expect(report.steps.find((s) => s.name === 'api')?.passed).toBe(false);
         expect(report.steps.find((s) => s.name === 'text')?.passed).toBe(true);
+        const failed = () => lines.filter((l) => l.includes('customer-service message not sent'));
+        await vi.waitFor(() => expect(failed()).toHaveLength(1), { timeout: 5_000 });
+        expect(failed()[0]).toContain('wx570bc396a51b8ff8');
+        expect(lines.join('\n')).not.toContain('queryauthcode@@@');
       } finally {
         sim.sim.clearFaults();
         await close();
