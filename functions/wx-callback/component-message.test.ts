@@ -315,6 +315,41 @@ describe.each(testTargets())('third-party platform message URL on $name', (targe
       }
     });
 
+    it('answers a retried QUERY_AUTH_CODE push alike and exchanges its code once', async () => {
+      const { app, hub, close } = await serve();
+      const lines: string[] = [];
+      hub.deps.log = createLogger('info', { write: (l: string) => lines.push(l) });
+      const account = 'wx14550af28c71a144';
+      const outcomes = () => lines.filter((l) => l.includes('release test: customer-service'));
+      try {
+        const before = sim.sim.calls(QUERY_AUTH, app.appId);
+        const already = await raw.store.messages.count(app.name);
+        const push = messagePush(
+          app,
+          account,
+          text('QUERY_AUTH_CODE:code-one', newMsgId()),
+          nowSec(),
+        );
+        for (const p of [push, push]) {
+          const res = await post(hub, p);
+          expect(res.status).toBe(200);
+          expect(await res.text()).toBe('');
+        }
+        const other = messagePush(
+          app,
+          account,
+          text('QUERY_AUTH_CODE:code-two', newMsgId()),
+          nowSec(),
+        );
+        expect(await (await post(hub, other)).text()).toBe('');
+        await vi.waitFor(() => expect(outcomes()).toHaveLength(2), { timeout: 5_000 });
+        expect(sim.sim.calls(QUERY_AUTH, app.appId)).toBe(before + 2);
+        expect(await raw.store.messages.count(app.name)).toBe(already + 2);
+      } finally {
+        await close();
+      }
+    });
+
     it('logs a failed code exchange (never the code) and the test reports the step failed', async () => {
       const { app, hub, url, close } = await serve();
       const lines: string[] = [];
