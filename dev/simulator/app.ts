@@ -2,7 +2,15 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { SimClock } from './clock';
 import { createSimClock } from './clock';
-import type { AuthorizeOptions, AuthPush, SimComponentConfig, TicketPush } from './component';
+import type {
+  AuthorizeOptions,
+  AuthPush,
+  ReleaseTestOptions,
+  ReleaseTestReport,
+  SentCustomMessage,
+  SimComponentConfig,
+  TicketPush,
+} from './component';
 import { ComponentBook } from './component';
 import { createControlRoutes, simAppConfigSchema, simComponentConfigSchema } from './control';
 import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
@@ -57,6 +65,13 @@ export interface Simulator {
   authorize(appId: string, authorizerAppId: string, opts?: AuthorizeOptions): Promise<AuthPush>;
   /** The admin revokes the authorizer (its tokens stop working) and `unauthorized` is pushed. */
   unauthorize(appId: string, authorizerAppId: string, url?: string): Promise<AuthPush>;
+  /**
+   * Plays WeChat's full-network release test (全网发布接入检测) against the component's message
+   * URL and reports each step; throws for an unknown component or a component without a URL.
+   */
+  releaseTest(appId: string, opts?: ReleaseTestOptions): Promise<ReleaseTestReport>;
+  /** Customer-service messages sent with authorizer tokens, oldest first. */
+  customMessages(authorizerAppId?: string): SentCustomMessage[];
   /**
    * Forget tokens, tickets, codes, force quotas, faults, counters, pay orders, refunds and queued
    * tampers. Apps, merchants, pay keys and the clock stay.
@@ -138,6 +153,8 @@ function buildSimulator(inner: Internals): Simulator {
       ctx.components.authorize(appId, authorizerAppId, opts),
     unauthorize: (appId, authorizerAppId, url) =>
       ctx.components.unauthorize(appId, authorizerAppId, url),
+    releaseTest: (appId, opts) => ctx.components.releaseTest(appId, opts),
+    customMessages: (authorizerAppId) => ctx.components.customMessages(authorizerAppId),
     reset() {
       ctx.tokens.reset();
       ctx.components.reset();

@@ -201,3 +201,45 @@ describe('authorizers: authorized push, api_query_auth, api_authorizer_token, un
     expect(missing.res.status).toBe(400);
   });
 });
+
+describe('simulator: customer-service messages of authorizers and the release test', () => {
+  it('custom/send takes a live authorizer token, keeps what was sent, and refuses an expired one', async () => {
+    const { sim, queryAuth } = await setup();
+    const { code } = await sim.authorize(COMP.appId, AUTHORIZER, { url: 'http://hub.test/e' });
+    const token = (await queryAuth(code)).authorization_info?.authorizer_access_token;
+    const msg = { touser: 'o-fan', msgtype: 'text', text: { content: 'hello' } };
+    const sent = await post(sim, `/cgi-bin/message/custom/send?access_token=${token}`, msg);
+    expect(sent.body.errcode).toBe(0);
+    expect(sim.customMessages(AUTHORIZER)).toEqual([
+      { authorizerAppId: AUTHORIZER, touser: 'o-fan', msgtype: 'text', content: 'hello', at: T0 },
+    ]);
+    sim.clock.advance(7200 * 1000);
+    const late = await post(sim, `/cgi-bin/message/custom/send?access_token=${token}`, msg);
+    expect(late.body.errcode).toBe(42001);
+    expect(sim.customMessages(AUTHORIZER)).toHaveLength(1);
+  });
+
+  it('release-test control route: 400 for an unknown component or a component without a URL', async () => {
+    const { sim } = await setup();
+    const unknown = await post(sim, '/__sim/components/release-test', { appId: 'wxnope' });
+    expect(unknown.res.status).toBe(400);
+    const noUrl = await post(sim, '/__sim/components/release-test', { appId: COMP.appId });
+    expect(noUrl.res.status).toBe(400);
+    expect(noUrl.body).toEqual({ error: `component ${COMP.appId} has no messageUrl: pass url` });
+  });
+
+  it('release test: a hub answering success to everything fails the text and api steps', async () => {
+    const { sim } = await setup();
+    const report = await sim.releaseTest(COMP.appId, {
+      url: 'http://hub.test/wx/comp/component/message/$APPID$',
+      waitMs: 0,
+    });
+    expect(report.passed).toBe(false);
+    expect(report.steps.map((s) => [s.name, s.passed])).toEqual([
+      ['ticket', true],
+      ['text', false],
+      ['event', false],
+      ['api', false],
+    ]);
+  });
+});

@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { SimClock } from './clock';
 import { newAccessToken } from './ids';
 import { TOKEN_TTL_MS } from './state';
@@ -27,6 +27,66 @@ export interface SimComponentConfig {
   encodingAesKey: string;
   /** The hub's auth-event URL; when set, a fresh ticket is pushed every 10 minutes of sim time. */
   eventUrl?: string;
+  /** The hub's message-and-event URL, `$APPID$` standing for the authorizer's appid. */
+  messageUrl?: string;
+}
+
+/** A customer-service message sent with an authorizer token (`/cgi-bin/message/custom/send`). */
+export interface SentCustomMessage {
+  authorizerAppId: string;
+  touser?: string;
+  msgtype?: string;
+  /** `text.content` of a text message. */
+  content?: string;
+  /** Sim time it was sent (ms). */
+  at: number;
+}
+
+/**
+ * WeChat's dedicated accounts of the full-network release test (全网发布接入检测), five groups of
+ * an official account and a mini program:
+ * https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/operation/thirdparty/releases_instructions.html
+ */
+export const RELEASE_TEST_ACCOUNTS: readonly {
+  appId: string;
+  userName: string;
+  kind: 'official' | 'miniprogram';
+}[] = [
+  { appId: 'wx570bc396a51b8ff8', userName: 'gh_3c884a361561', kind: 'official' },
+  { appId: 'wx9252c5e0bb1836fc', userName: 'gh_c0f28a78b318', kind: 'official' },
+  { appId: 'wx8e1097c5bc82cde9', userName: 'gh_3f222ed8d140', kind: 'official' },
+  { appId: 'wx14550af28c71a144', userName: 'gh_26128078e9ab', kind: 'official' },
+  { appId: 'wxa35b9c23cfe664eb', userName: 'gh_2b3713f184a6', kind: 'official' },
+  { appId: 'wxd101a85aa106f53e', userName: 'gh_8dad206e9538', kind: 'miniprogram' },
+  { appId: 'wxc39235c15087f6f3', userName: 'gh_905ae9d01059', kind: 'miniprogram' },
+  { appId: 'wx7720d01d4b2a4500', userName: 'gh_393666f1fdf4', kind: 'miniprogram' },
+  { appId: 'wx05d483572dcd5d8b', userName: 'gh_39abb5d4e1b7', kind: 'miniprogram' },
+  { appId: 'wx5910277cae6fd970', userName: 'gh_7818dcb60240', kind: 'miniprogram' },
+];
+
+/** Options of {@link ComponentBook.releaseTest}. */
+export interface ReleaseTestOptions {
+  /** The message URL (`$APPID$` is replaced); default the component's `messageUrl`. */
+  url?: string;
+  /** The test account to play; default the first group's official account. */
+  authorizerAppId?: string;
+  /** How long to wait for the customer-service message, real ms; default 5000 (WeChat's 5 s). */
+  waitMs?: number;
+}
+
+/** One checked step of the release test. */
+export interface ReleaseTestStep {
+  name: 'ticket' | 'text' | 'event' | 'api';
+  passed: boolean;
+  /** What was expected and what came back. */
+  detail: string;
+}
+
+/** The outcome of {@link ComponentBook.releaseTest}. */
+export interface ReleaseTestReport {
+  passed: boolean;
+  authorizerAppId: string;
+  steps: ReleaseTestStep[];
 }
 
 /** Spacing of automatic ticket pushes (10 min). */
@@ -104,6 +164,7 @@ type AuthorizationInfo = {
 /** Everything the simulator knows about components; pure state plus the push sender. */
 export class ComponentBook {
   private readonly components = new Map<string, ComponentState>();
+  private readonly sent: SentCustomMessage[] = [];
 
   constructor(
     private readonly clock: SimClock,
@@ -295,6 +356,146 @@ export class ComponentBook {
     };
   }
 
+  /**
+   * The authorizer of an authorizer access token: its appid, WeChat's errcode when it expired,
+   * or undefined for a token that is no authorizer's.
+   */
+  authorizerOfToken(token: string): { authorizerAppId: string } | { errcode: number } | undefined {
+    for (const state of this.components.values()) {
+      for (const auth of state.authorizers.values()) {
+        const expires = auth.tokens.get(token);
+        if (expires === undefined) continue;
+        if (auth.revoked) return { errcode: 40001 };
+        if (this.clock.now() >= expires) return { errcode: 42001 };
+        return { authorizerAppId: auth.appId };
+      }
+    }
+    return undefined;
+  }
+
+  /** Keeps a customer-service message an authorizer sent (see {@link customMessages}). */
+  recordCustomMessage(authorizerAppId: string, body: Record<string, unknown>): void {
+    const text = body.text as { content?: unknown } | undefined;
+    this.sent.push({
+      authorizerAppId,
+      ...(typeof body.touser === 'string' ? { touser: body.touser } : {}),
+      ...(typeof body.msgtype === 'string' ? { msgtype: body.msgtype } : {}),
+      ...(typeof text?.content === 'string' ? { content: text.content } : {}),
+      at: this.clock.now(),
+    });
+  }
+
+  /** Customer-service messages sent with authorizer tokens, oldest first. */
+  customMessages(authorizerAppId?: string): SentCustomMessage[] {
+    return this.sent.filter(
+      (m) => authorizerAppId === undefined || m.authorizerAppId === authorizerAppId,
+    );
+  }
+
+  /**
+   * Plays WeChat's full-network release test against the hub: a ticket push (when the component
+   * has an `eventUrl`), then to the message URL of a dedicated test account, encrypted, as
+   * WeChat sends them: text `TESTCOMPONENT_MSG_TYPE_TEXT` (passive reply
+   * `TESTCOMPONENT_MSG_TYPE_TEXT_callback` expected), an event (`LOCATIONfrom_callback`; official
+   * accounts only) and text `QUERY_AUTH_CODE:<code>` (an empty or `success` answer, then within
+   * `waitMs` a customer-service message `<code>_from_api` to the fan, sent with an authorizer
+   * token). Each reply is checked: signature, encryption with the component's key and appid.
+   */
+  async releaseTest(appId: string, opts: ReleaseTestOptions = {}): Promise<ReleaseTestReport> {
+    const state = this.mustGet(appId);
+    const account = RELEASE_TEST_ACCOUNTS.find(
+      (a) => a.appId === (opts.authorizerAppId ?? 'wx570bc396a51b8ff8'),
+    );
+    if (account === undefined) {
+      throw new Error(`${opts.authorizerAppId} is not one of WeChat's release test accounts`);
+    }
+    const template = opts.url ?? state.cfg.messageUrl;
+    if (template === undefined) throw new Error(`component ${appId} has no messageUrl: pass url`);
+    const url = template.replaceAll('$APPID$', account.appId);
+    const steps: ReleaseTestStep[] = [];
+    if (state.cfg.eventUrl !== undefined) {
+      const pushed = await this.pushTicket(appId);
+      steps.push({
+        name: 'ticket',
+        passed: pushed.status === 200 && pushed.body === 'success',
+        detail: `ticket push answered ${pushed.status} ${JSON.stringify(pushed.body)}`,
+      });
+    }
+    const fan = `o${randomBytes(14).toString('base64url')}`;
+    const push = async (inner: string) => {
+      const createTime = Math.floor(this.clock.now() / 1000);
+      const xml =
+        `<xml><ToUserName><![CDATA[${account.userName}]]></ToUserName>` +
+        `<FromUserName><![CDATA[${fan}]]></FromUserName><CreateTime>${createTime}</CreateTime>${inner}</xml>`;
+      const res = await this.post(state.cfg, url, xml, createTime, account.userName);
+      return { status: res.status, body: await res.text() };
+    };
+    const msgId = () => String(randomBytes(6).readUIntBE(0, 6));
+    const expectReply = (
+      name: ReleaseTestStep['name'],
+      got: { status: number; body: string },
+      want: string,
+    ) => {
+      const opened = openReply(state.cfg, got.body);
+      const passed =
+        got.status === 200 &&
+        opened.content === want &&
+        opened.toUser === fan &&
+        opened.fromUser === account.userName;
+      steps.push({
+        name,
+        passed,
+        detail: passed
+          ? `replied ${want}`
+          : `expected a reply ${want}; got ${got.status}: ${opened.error ?? JSON.stringify(opened.content)}`,
+      });
+    };
+    expectReply(
+      'text',
+      await push(
+        `<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[TESTCOMPONENT_MSG_TYPE_TEXT]]></Content><MsgId>${msgId()}</MsgId>`,
+      ),
+      'TESTCOMPONENT_MSG_TYPE_TEXT_callback',
+    );
+    if (account.kind === 'official') {
+      expectReply(
+        'event',
+        await push(
+          '<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[LOCATION]]></Event>' +
+            '<Latitude>23.137466</Latitude><Longitude>113.352425</Longitude><Precision>119.385040</Precision>',
+        ),
+        'LOCATIONfrom_callback',
+      );
+    }
+    const code = this.grant(state, account.appId);
+    const before = this.sent.length;
+    const got = await push(
+      `<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[QUERY_AUTH_CODE:${code}]]></Content><MsgId>${msgId()}</MsgId>`,
+    );
+    const want = `${code}_from_api`;
+    const found = () =>
+      this.sent
+        .slice(before)
+        .find((m) => m.authorizerAppId === account.appId && m.touser === fan && m.content === want);
+    const until = performance.now() + (opts.waitMs ?? 5_000);
+    while (found() === undefined && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const answered = got.status === 200 && (got.body === '' || got.body === 'success');
+    const sent = found() !== undefined;
+    steps.push({
+      name: 'api',
+      passed: answered && sent,
+      detail:
+        `answered ${got.status} ${JSON.stringify(got.body.slice(0, 80))}` +
+        (answered ? '' : ' (expected an empty answer or success)') +
+        (sent
+          ? '; customer-service message <code>_from_api sent'
+          : '; no customer-service message <code>_from_api to the fan'),
+    });
+    return { passed: steps.every((s) => s.passed), authorizerAppId: account.appId, steps };
+  }
+
   /** True when `token` is a live authorizer access token of any authorizer. */
   isAuthorizerTokenValid(token: string): boolean {
     const now = this.clock.now();
@@ -351,8 +552,9 @@ export class ComponentBook {
     return pushed;
   }
 
-  /** Forget tickets, tokens, authorizers, codes and push times (registrations stay). */
+  /** Forget tickets, tokens, authorizers, codes, sent messages and push times (registrations stay). */
   reset(): void {
+    this.sent.length = 0;
     for (const state of this.components.values()) {
       state.ticket = undefined;
       state.lastPushAt = undefined;
@@ -383,18 +585,37 @@ export class ComponentBook {
     return { state };
   }
 
+  /** Authorizes `authorizerAppId` without any push (as WeChat does for its test accounts): a code. */
+  private grant(state: ComponentState, authorizerAppId: string): string {
+    const prev = state.authorizers.get(authorizerAppId);
+    state.authorizers.set(authorizerAppId, {
+      appId: authorizerAppId,
+      withTokens: true,
+      revoked: false,
+      refresh: prev?.refresh ?? new Map(),
+      tokens: prev?.tokens ?? new Map(),
+    });
+    const code = `queryauthcode@@@${randomBytes(24).toString('base64url')}`;
+    state.codes.set(code, { authorizerAppId, expiresAt: this.clock.now() + AUTH_CODE_TTL_MS });
+    return code;
+  }
+
   private mintAuthorizerToken(auth: AuthorizerState): string {
     const token = `a_${newAccessToken()}`;
     auth.tokens.set(token, this.clock.now() + TOKEN_TTL_MS);
     return token;
   }
 
-  /** POST `plain` encrypted with the component's key, signed like every safe-mode push. */
+  /**
+   * POST `plain` encrypted with the component's key, signed like every safe-mode push; the outer
+   * XML names the component (`AppId`, auth events) or the account (`ToUserName`, messages).
+   */
   private post(
     cfg: SimComponentConfig,
     url: string,
     plain: string,
     createTime: number,
+    toUserName?: string,
   ): Promise<Response> {
     const encrypted = encryptForPush(cfg.encodingAesKey, plain, cfg.appId);
     const timestamp = String(createTime);
@@ -407,7 +628,11 @@ export class ComponentBook {
     target.searchParams.set('nonce', nonce);
     target.searchParams.set('encrypt_type', 'aes');
     target.searchParams.set('msg_signature', sha1(cfg.token, timestamp, nonce, encrypted));
-    const body = `<xml><AppId><![CDATA[${cfg.appId}]]></AppId><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`;
+    const outer =
+      toUserName === undefined
+        ? `<AppId><![CDATA[${cfg.appId}]]></AppId>`
+        : `<ToUserName><![CDATA[${toUserName}]]></ToUserName>`;
+    const body = `<xml>${outer}<Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`;
     return this.send(target.toString(), {
       method: 'POST',
       headers: { 'content-type': 'text/xml' },
@@ -434,4 +659,63 @@ export function encryptForPush(encodingAesKey: string, message: string, appId: s
     cipher.update(Buffer.concat([body, Buffer.alloc(pad, pad)])),
     cipher.final(),
   ]).toString('base64');
+}
+
+/** One XML element's text, with or without CDATA; undefined when absent. */
+function xmlText(xml: string, name: string): string | undefined {
+  const m = new RegExp(
+    `<${name}>\\s*(?:<!\\[CDATA\\[([\\s\\S]*?)\\]\\]>|([^<]*))\\s*</${name}>`,
+  ).exec(xml);
+  return m === null ? undefined : (m[1] ?? m[2]);
+}
+
+/**
+ * A hub's encrypted passive reply to a component push, checked as WeChat does: `MsgSignature`
+ * over the component token, `TimeStamp`, `Nonce` and `Encrypt`; AES with the component's key; the
+ * trailing appid the component's. The reply's Content and user names, or what is wrong.
+ */
+export function openReply(
+  cfg: SimComponentConfig,
+  body: string,
+): { content?: string; toUser?: string; fromUser?: string; error?: string } {
+  const encrypted = xmlText(body, 'Encrypt');
+  if (encrypted === undefined)
+    return { error: `not an encrypted reply: ${JSON.stringify(body.slice(0, 80))}` };
+  const parts = [
+    cfg.token,
+    xmlText(body, 'TimeStamp') ?? '',
+    xmlText(body, 'Nonce') ?? '',
+    encrypted,
+  ];
+  const sign = createHash('sha1').update(parts.sort().join('')).digest('hex');
+  if (sign !== xmlText(body, 'MsgSignature')) return { error: 'MsgSignature does not match' };
+  const key = Buffer.from(`${cfg.encodingAesKey}=`, 'base64');
+  let message: string;
+  let appId: string;
+  try {
+    const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+    decipher.setAutoPadding(false);
+    const padded = Buffer.concat([
+      decipher.update(Buffer.from(encrypted, 'base64')),
+      decipher.final(),
+    ]);
+    const plain = padded.subarray(0, padded.length - (padded[padded.length - 1] ?? 0));
+    const length = plain.readUInt32BE(16);
+    message = plain.subarray(20, 20 + length).toString('utf8');
+    appId = plain.subarray(20 + length).toString('utf8');
+  } catch {
+    return { error: 'Encrypt does not decrypt with the component key' };
+  }
+  if (appId !== cfg.appId) {
+    return { error: 'the reply is not encrypted for the component appid' };
+  }
+  return {
+    ...(xmlText(message, 'Content') === undefined ? {} : { content: xmlText(message, 'Content') }),
+    ...(xmlText(message, 'ToUserName') === undefined
+      ? {}
+      : { toUser: xmlText(message, 'ToUserName') }),
+    ...(xmlText(message, 'FromUserName') === undefined
+      ? {}
+      : { fromUser: xmlText(message, 'FromUserName') }),
+  };
 }

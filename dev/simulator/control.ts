@@ -19,6 +19,14 @@ export const simComponentConfigSchema = z.strictObject({
   token: z.string().min(1, 'token must be a non-empty string'),
   encodingAesKey: z.string().regex(/^[A-Za-z0-9+/]{43}$/, 'encodingAesKey must be 43 characters'),
   eventUrl: z.url().optional(),
+  messageUrl: z.string().min(1).optional(),
+});
+
+const releaseTestSchema = z.strictObject({
+  appId: z.string().min(1),
+  url: z.string().min(1).optional(),
+  authorizerAppId: z.string().min(1).optional(),
+  waitMs: z.number().int().min(0).max(60_000).optional(),
 });
 
 const ticketPushSchema = z.strictObject({
@@ -132,6 +140,20 @@ function addSetupRoutes(ctl: Hono, sim: Simulator): void {
       return badRequest(c, error instanceof Error ? error.message : String(error));
     }
   });
+  // WeChat's full-network release test against the hub's message URL: `{passed, steps}`.
+  ctl.post('/components/release-test', async (c) => {
+    const body = await readBody(c, releaseTestSchema);
+    if (!body.ok) return body.response;
+    const { appId, ...opts } = body.value;
+    try {
+      return c.json(await sim.releaseTest(appId, opts));
+    } catch (error) {
+      return badRequest(c, error instanceof Error ? error.message : String(error));
+    }
+  });
+  ctl.get('/components/custom-messages', (c) =>
+    c.json({ messages: sim.customMessages(c.req.query('authorizerAppId') || undefined) }),
+  );
   ctl.post('/login-codes', async (c) => {
     const body = await readBody(c, loginCodeSchema);
     if (!body.ok) return body.response;

@@ -192,15 +192,36 @@ const getCallbackIp: Endpoint = {
   },
 };
 
+/**
+ * Customer-service message: an account's own token, or an authorizer token of a third-party
+ * platform (what it sends is kept, see ComponentBook.customMessages).
+ */
 const customSend: Endpoint = {
   method: 'POST',
-  appIdOf: byTokenOwner,
+  appIdOf: (req, ctx) => {
+    const token = req.query.get('access_token') ?? '';
+    const authorizer = ctx.components.authorizerOfToken(token);
+    if (authorizer !== undefined && 'authorizerAppId' in authorizer) {
+      return authorizer.authorizerAppId;
+    }
+    return byTokenOwner(req, ctx);
+  },
   handle(req, ctx) {
-    const gate = tokenGate(req, ctx);
-    if ('reply' in gate) return gate.reply;
+    const authorizer = ctx.components.authorizerOfToken(req.query.get('access_token') ?? '');
+    if (authorizer !== undefined && 'errcode' in authorizer) {
+      return errJson(ctx, req, authorizer.errcode);
+    }
+    if (authorizer === undefined) {
+      const gate = tokenGate(req, ctx);
+      if ('reply' in gate) return gate.reply;
+    }
     const parsed = parseJsonBody(req.body);
     if (parsed.kind === 'empty') return errJson(ctx, req, 44002);
     if (parsed.kind === 'invalid') return errJson(ctx, req, 47001);
+    const body = asRecord(parsed.value);
+    if (authorizer !== undefined && body !== undefined) {
+      ctx.components.recordCustomMessage(authorizer.authorizerAppId, body);
+    }
     return okJson({ errcode: 0, errmsg: 'ok' });
   },
 };

@@ -8,6 +8,7 @@ import {
 import { answerType } from '../../shared/callbacks/reply';
 import { onAuthorized, onUnauthorized } from '../../shared/component/authorizers';
 import { keepTicket, redactTicket, TICKET_KIND } from '../../shared/component/component';
+import { releaseTestAnswer, requireMessageUrl } from '../../shared/component/messages';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
 import { wxSourceHeader } from '../../shared/http/headers';
@@ -42,8 +43,9 @@ async function wechatFacing(
 }
 
 /**
- * Routes of the wx-callback function: `GET|POST /wx/{app}/callback` and a third-party platform's
- * authorization-event URL `POST /wx/{app}/component/event` (docs/api.md).
+ * Routes of the wx-callback function: `GET|POST /wx/{app}/callback`, a third-party platform's
+ * authorization-event URL `POST /wx/{app}/component/event` and its message-and-event URL
+ * `POST /wx/{app}/component/message/{appid}` (docs/api.md).
  */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
@@ -94,6 +96,19 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
             throw new AppError('UNAVAILABLE', 'the ticket could not be stored; WeChat will retry');
           }
         },
+      });
+    }),
+  );
+  // WeChat sends no GET server verification to a third-party platform's message URL: POST only.
+  r.post('/wx/:app/component/message/:appid', (c) =>
+    wechatFacing(c, async () => {
+      const app = await deps.apps.require(c.req.param('app'));
+      const authorizer = requireMessageUrl(app, c.req.param('appid'));
+      // Any authorizer is taken, known to the hub or not (its authorization push may be lost).
+      return receivePush(deps, app, query(c), await c.req.text(), undefined, {
+        route: 'component-message',
+        authorizerAppId: authorizer,
+        answer: (opened) => releaseTestAnswer(deps, app, authorizer, opened.inner.fields),
       });
     }),
   );

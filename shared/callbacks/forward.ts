@@ -40,14 +40,15 @@ export function idempotencyKey(owner: string, sourceKey: string, url: string): s
 
 /**
  * The deliveries of one stored message or notification, one per distinct target URL, stored
- * already locked by the receiver `worker` (it tries them at once, until `deadline`).
+ * already locked by the receiver `worker` (it tries them at once, until `deadline`); without a
+ * `worker` they are left to the outbox timer.
  */
 export function receiverDeliveries(
   owner: string,
   sourceKey: string,
   targets: { url: string }[],
   payload: string,
-  opts: { maxAttempts: number; receivedAt: number; worker: string; deadline: number },
+  opts: { maxAttempts: number; receivedAt: number; worker?: string; deadline: number },
 ): NewDelivery[] {
   const urls = [...new Set(targets.map((t) => t.url))];
   return urls.map((url) => ({
@@ -57,8 +58,9 @@ export function receiverDeliveries(
     payload,
     maxAttempts: opts.maxAttempts,
     nextAttemptAt: opts.receivedAt,
-    lockedBy: opts.worker,
-    lockedUntil: opts.deadline + 30_000,
+    ...(opts.worker === undefined
+      ? {}
+      : { lockedBy: opts.worker, lockedUntil: opts.deadline + 30_000 }),
   }));
 }
 

@@ -99,3 +99,15 @@ export function dedupKey(s: PushSummary, message: string): string {
     .update(key ?? message, 'utf8')
     .digest('hex')}`;
 }
+
+/**
+ * The dedup key of a push to a third-party platform's message URL: the authorizer's appid scopes
+ * it (one component receives the messages of many accounts, and an openid or MsgId is only
+ * unique within one of them).
+ */
+export function authorizerDedupKey(authorizerAppId: string, key: string): string {
+  const scoped = `az:${authorizerAppId}:${key}`;
+  return scoped.length <= 191
+    ? scoped
+    : `sha256:${createHash('sha256').update(scoped, 'utf8').digest('hex')}`;
+}

@@ -4,7 +4,7 @@ import { AppError } from '../http/errors';
 import { type AppRecord, SignatureReplayError } from '../store';
 import { stringifyExactJson } from '../wechat/exact-json';
 import { deliverNow, matchingRules, type OutboxDeps, receiverDeliveries } from './forward';
-import { dedupKey, summarize } from './message';
+import { authorizerDedupKey, dedupKey, type PushSummary, summarize } from './message';
 import { answerType, encryptReply, renderReply, replyOf } from './reply';
 import {
   type CallbackQuery,
@@ -58,6 +58,31 @@ export interface PushOptions {
    * route keeps sealed as a credential); matching and `afterStore` see the message as received.
    */
   redact?: (fields: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * A third-party platform's message URL: the authorizer the push is for (`{appid}` of the URL).
+   * It is stored with the message, sent in the forwarded payload (`authorizerAppId`), scopes the
+   * dedup key, and forward rules match it as the field `AuthorizerAppid`.
+   */
+  authorizerAppId?: string;
+  /**
+   * The hub's own answer to some pushes (e.g. WeChat's full-network release test): when it
+   * returns one, that is the answer (no forward target is waited for; matching rules still get
+   * their deliveries, through the outbox timer).
+   */
+  answer?: (opened: OpenedPush) => HubAnswer | undefined;
+}
+
+/** What the hub answers itself (see {@link PushOptions.answer}). */
+export interface HubAnswer {
+  /** A passive reply, rendered in the push's format and encrypted when the push was. */
+  reply?: Record<string, unknown>;
+  /** Without `reply`: the plain answer (default `success`; WeChat also takes an empty one). */
+  body?: string;
+  /**
+   * Work done after the first delivery is stored, not awaited (the answer does not wait for it):
+   * it must log its own outcome; a throw is logged too. Never run for WeChat's retries.
+   */
+  after?: () => Promise<void>;
 }
 
 /**
@@ -95,15 +120,30 @@ export async function receivePush(
 
   // Extra fields of auth events (infoType, authorizerAppId) are not columns; the codec skips them.
   const summary = summarize(opened.inner.fields);
-  const key = dedupKey(summary, opened.message);
+  const authorizer = opts.authorizerAppId;
+  const baseKey = dedupKey(summary, opened.message);
+  const key = authorizer === undefined ? baseKey : authorizerDedupKey(authorizer, baseKey);
   const worker = `${deps.instanceId}:recv:${key.slice(-24)}`;
-  const rules = matchingRules(app.forward, opened.inner.fields).filter(
+  const matchOn =
+    authorizer === undefined
+      ? opened.inner.fields
+      : { ...opened.inner.fields, AuthorizerAppid: authorizer };
+  const rules = matchingRules(app.forward, matchOn).filter(
     (r, i, all) => all.findIndex((o) => o.url === r.url) === i,
   );
+  const hub = opts.answer?.(opened);
+  // The hub's own answer is known now: stored with the message, like `success` without rules.
+  const known =
+    hub !== undefined
+      ? hubAnswerText(deps, opened, summary, hub)
+      : rules.length === 0
+        ? 'success'
+        : undefined;
   const kept = opts.redact?.(opened.inner.fields) ?? opened.inner.fields;
   const payload = stringifyExactJson({
     app: app.name,
     appId: app.appId,
+    ...(authorizer === undefined ? {} : { authorizerAppId: authorizer }),
     receivedAt: new Date(receivedAt).toISOString(),
     format: opened.inner.format,
     encrypted: opened.encrypted,
@@ -112,7 +152,8 @@ export async function receivePush(
   const deliveries = receiverDeliveries(app.name, key, rules, payload, {
     maxAttempts: deps.config.outboxMaxAttempts,
     receivedAt,
-    worker,
+    // Answered by the hub: nothing is tried now, the outbox timer delivers.
+    ...(hub === undefined ? { worker } : {}),
     deadline,
   });
 
@@ -128,8 +169,9 @@ export async function receivePush(
         raw: body,
         parsed: kept,
         ...summary,
-        // Nothing to forward: the answer is known now, and stored with the message.
-        reply: rules.length === 0 ? 'success' : undefined,
+        authorizerAppid: authorizer,
+        // Nothing to forward, or the hub answers: the answer is known now, stored with the message.
+        reply: known,
       },
       deliveries,
       receivedAt,
@@ -171,18 +213,14 @@ export async function receivePush(
     'push stored',
   );
 
-  if (rules.length === 0) return SUCCESS;
+  if (hub?.after !== undefined) runAfter(deps, app.name, id, hub.after);
+  if (known !== undefined) return answer(known);
   let final = 'success';
   try {
     const reply = await forwardNow(deps, id, worker, rules, deadline);
     // The auth-event URL answers `success` only (a passive reply is for messages).
-    if (reply !== undefined && route === 'callback') {
-      const now = Math.floor(deps.clock.now() / 1000);
-      const rendered = renderReply(opened.inner.format, summary, reply, now);
-      final =
-        opened.keys === undefined
-          ? rendered
-          : encryptReply(opened.outer.format, rendered, opened.keys, now);
+    if (reply !== undefined && route !== 'component-event') {
+      final = renderAnswer(deps, opened, summary, reply);
     }
   } catch (err) {
     // Stored already: the outbox keeps what was not delivered; answer success regardless.
@@ -194,6 +232,38 @@ export async function receivePush(
     deps.log.error({ app: app.name, message: id, err: describe(err) }, 'answer not recorded');
     return answer(final);
   }
+}
+
+/** A passive reply in the push's format, encrypted when the push was. */
+function renderAnswer(
+  deps: Pick<CallbackDeps, 'clock'>,
+  opened: OpenedPush,
+  summary: PushSummary,
+  reply: Record<string, unknown>,
+): string {
+  const now = Math.floor(deps.clock.now() / 1000);
+  const rendered = renderReply(opened.inner.format, summary, reply, now);
+  return opened.keys === undefined
+    ? rendered
+    : encryptReply(opened.outer.format, rendered, opened.keys, now);
+}
+
+function hubAnswerText(
+  deps: Pick<CallbackDeps, 'clock'>,
+  opened: OpenedPush,
+  summary: PushSummary,
+  hub: HubAnswer,
+): string {
+  return hub.reply === undefined
+    ? (hub.body ?? 'success')
+    : renderAnswer(deps, opened, summary, hub.reply);
+}
+
+/** Starts a {@link HubAnswer.after} job without waiting for it; a throw is logged. */
+function runAfter(deps: CallbackDeps, app: string, id: number, job: () => Promise<void>): void {
+  void job().catch((err: unknown) => {
+    deps.log.error({ app, message: id, err: describe(err) }, 'work after the answer failed');
+  });
 }
 
 /** Tries the deliveries of message `id` at once; returns the first rule's passive reply. */

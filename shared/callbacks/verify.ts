@@ -30,10 +30,11 @@ export interface CallbackQuery {
 }
 
 /**
- * Which WeChat-facing push route is asked: the message URL of an account (`/wx/{app}/callback`)
- * or a third-party platform's authorization-event URL (`/wx/{app}/component/event`).
+ * Which WeChat-facing push route is asked: the message URL of an account (`/wx/{app}/callback`),
+ * a third-party platform's authorization-event URL (`/wx/{app}/component/event`) or its
+ * message-and-event URL for its authorizers (`/wx/{app}/component/message/{appid}`).
  */
-export type PushRoute = 'callback' | 'component-event';
+export type PushRoute = 'callback' | 'component-event' | 'component-message';
 
 const ROUTE_KINDS: Record<PushRoute, { kinds: ReadonlySet<string>; text: string }> = {
   callback: {
@@ -43,6 +44,10 @@ const ROUTE_KINDS: Record<PushRoute, { kinds: ReadonlySet<string>; text: string 
   'component-event': {
     kinds: new Set(['component']),
     text: '/wx/{app}/component/event is for component apps',
+  },
+  'component-message': {
+    kinds: new Set(['component']),
+    text: '/wx/{app}/component/message/{appid} is for component apps',
   },
 };
 

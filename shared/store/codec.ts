@@ -235,6 +235,7 @@ export function messageRecord(row: {
   createTime: number | null;
   msgId: string | null;
   reply: string | null;
+  authorizerAppid: string | null;
 }): CallbackMessageRecord {
   return {
     id: row.id,
@@ -252,6 +253,7 @@ export function messageRecord(row: {
     createTime: opt(row.createTime),
     msgId: opt(row.msgId),
     reply: opt(row.reply),
+    authorizerAppid: opt(row.authorizerAppid),
   };
 }
 
@@ -332,6 +334,7 @@ export function messageRow(m: NewCallbackMessage) {
     createTime: m.createTime ?? null,
     msgId: m.msgId ?? null,
     reply: m.reply ?? null,
+    authorizerAppid: m.authorizerAppid ?? null,
   };
 }
 

@@ -425,6 +425,15 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect((await store.messages.get(a, 'f1'))?.reply).toBe(answers[0]);
     });
 
+    it('keeps the authorizer appid of a component message, and none for an account message', async () => {
+      const a = uniqueName('azr');
+      const authorizer = 'wx570bc396a51b8ff8';
+      await store.messages.insert({ ...message(a, 'z1'), authorizerAppid: authorizer }, [], NOW);
+      await store.messages.insert(message(a, 'z2'), [], NOW);
+      expect((await store.messages.get(a, 'z1'))?.authorizerAppid).toBe(authorizer);
+      expect((await store.messages.get(a, 'z2'))?.authorizerAppid).toBeUndefined();
+    });
+
     it('stores deliveries locked by the receiver, out of the drain until the lock expires', async () => {
       const a = uniqueName('lck');
       const locked = {

@@ -190,6 +190,8 @@ export interface NewCallbackMessage {
   msgId?: string | undefined;
   /** The answer, when it is known before anything is forwarded (no rule matched). */
   reply?: string | undefined;
+  /** A third-party platform's message URL: the authorizer appid the push is for. */
+  authorizerAppid?: string | undefined;
 }
 
 export interface CallbackMessageRecord extends NewCallbackMessage {

@@ -117,6 +117,7 @@ interface Expected {
     createTime: number | null;
     msgId: string | null;
     reply: string | null;
+    authorizerAppid: string | null;
   };
   outbox: {
     id: number;

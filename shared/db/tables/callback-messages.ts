@@ -19,6 +19,8 @@ export const callbackMessages = table(
     createTime: ms('create_time'),
     msgId: varchar('msg_id', 128),
     reply: mediumtext('reply'),
+    /** A third-party platform's message URL: the authorizer the push is for (`{appid}`). */
+    authorizerAppid: varchar('authorizer_appid', 64),
   },
   [
     uniqueIndex('callback_messages_app_dedup_unique', 'app', 'dedupKey'),

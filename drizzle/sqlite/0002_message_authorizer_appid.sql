@@ -1,0 +1,1 @@
+ALTER TABLE `callback_messages` ADD `authorizer_appid` text;
