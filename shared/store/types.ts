@@ -39,6 +39,8 @@ export interface AppRecord {
   /** Resolved: as configured, else the default ({@link messageModeOf}). */
   messageMode: MessageMode;
   forward: ForwardRule[];
+  /** A component's browser destination after an authorization (`authRedirectUrl`). */
+  authRedirectUrl: string | undefined;
   source: Source;
   enabled: boolean;
   createdAt: number;
