@@ -132,7 +132,7 @@ async function claimWithin(deps: AuthorizerDeps, key: CredentialKey, owner: stri
  * hash of the code) lets one caller exchange; a push that loses returns at once, a redirect waits
  * briefly for the winner's result. A code already exchanged is a no-op that still names its
  * authorizer. Tokens are sealed; an account without API permissions is stored without them.
- * Throws when the exchange fails (the lease is released, so the next delivery retries).
+ * Throws when the exchange fails (the code's row is removed, so the next delivery retries).
  */
 export async function exchangeAuthorizationCode(
   deps: AuthorizerDeps,
@@ -144,8 +144,9 @@ export async function exchangeAuthorizationCode(
   const creds = deps.store.credentials;
   const codeKey = { owner: authorizationCodeOwner(app, code), kind: AUTHORIZATION_CODE_KIND };
   const leaseOwner = leaseOwnerOf(deps);
-  await creds.ensure(codeKey, deps.clock.now());
   for (let i = 0; ; i++) {
+    // The row exists while the code is being exchanged or once it was; a failed exchange removes it.
+    await creds.ensure(codeKey, deps.clock.now());
     if (await creds.claimLease(codeKey, leaseOwner, deps.clock.now(), WRITE_LEASE_MS)) break;
     const done = (await creds.get(codeKey))?.value;
     if (done !== undefined) return { outcome: 'done', authorizerAppId: done };
@@ -188,7 +189,8 @@ export async function exchangeAuthorizationCode(
       startedAt,
     });
   } catch (err) {
-    await creds.releaseLease(codeKey, leaseOwner).catch(() => false);
+    // Nothing is kept of a code that was not exchanged; the next delivery tries again.
+    await creds.removeLeased(codeKey, leaseOwner).catch(() => false);
     throw err;
   }
   await creds.saveValue(

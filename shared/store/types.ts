@@ -163,6 +163,8 @@ export interface CredentialsRepo {
   listFailing(now: number, limit: number): Promise<CredentialRecord[]>;
   /** Clears the value of a credential (e.g. tickets after their access token was replaced). */
   clearValue(key: CredentialKey, now: number): Promise<void>;
+  /** Deletes the row, only while `leaseOwner` holds its lease; returns whether it did. */
+  removeLeased(key: CredentialKey, leaseOwner: string): Promise<boolean>;
   /**
    * Credentials to refresh: no value, or `expires_at` before `before`, skipping those whose
    * backoff (`next_attempt_at`) is still ahead of `now`. Uses the `expires_at` index.
