@@ -17,9 +17,10 @@ import {
 import { onAuthorized, onUnauthorized } from '../../shared/component/authorizers';
 import { keepTicket, redactTicket, TICKET_KIND } from '../../shared/component/component';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
-import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
+import { AppError, CODE_TO_STATUS, type ErrorCode, WechatApiError } from '../../shared/http/errors';
 import { wxSourceHeader } from '../../shared/http/headers';
 import type { Deps } from '../../shared/platform/deps';
+import { transportErrorCode, WechatTransportError } from '../../shared/wechat/http';
 
 const query = (c: Context<HubEnv>): CallbackQuery => ({
   signature: c.req.query('signature'),
@@ -72,13 +73,21 @@ async function browserFacing(
   try {
     return await handle();
   } catch (err) {
-    if (!(err instanceof AppError)) throw err;
-    return page(
-      c,
-      CODE_TO_STATUS[err.code],
-      '授权未完成 Authorization failed',
-      `<p>${escapeHtml(err.message)}</p>`,
-    );
+    const failed = (code: ErrorCode, message: string) =>
+      page(
+        c,
+        CODE_TO_STATUS[code],
+        '授权未完成 Authorization failed',
+        `<p>${escapeHtml(message)}</p>`,
+      );
+    if (err instanceof AppError) return failed(err.code, err.message);
+    if (err instanceof WechatApiError) {
+      return failed('UPSTREAM_WECHAT', `WeChat answered errcode ${err.errcode}; try again later`);
+    }
+    if (err instanceof WechatTransportError) {
+      return failed(transportErrorCode(err), 'WeChat could not be reached; try again later');
+    }
+    throw err;
   }
 }
 

@@ -309,6 +309,12 @@ describe.each(testTargets())('third-party platform authorization flow on $name',
       expect(unknown.headers.get('content-type')).toContain('text/html');
       expect((await page(`/wx/${plain.name}/component/authorize`)).status).toBe(400);
       expect((await page(`/wx/${app.name}/component/authorize?type=app`)).status).toBe(400);
+      // WeChat refusing the pre-auth code: a 502 page for the browser, the errcode and no secret.
+      sim.sim.injectFault({ path: PRE_AUTH, appId: app.appId, errcode: 61004 });
+      const refused = await page(`/wx/${app.name}/component/authorize`);
+      expect(refused.status).toBe(502);
+      expect(refused.headers.get('content-type')).toContain('text/html');
+      expect(await refused.text()).toContain('61004');
       expect(
         (await page('/wx/no-such-component/component/authorized?auth_code=queryauthcode@@@x1'))
           .status,

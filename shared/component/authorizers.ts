@@ -105,7 +105,9 @@ export type ExchangeResult =
   /** Another delivery holds the exchange (a push leaves it to that one). */
   | { outcome: 'busy' };
 
-/** How long one exchange (or one authorizer write) holds its lease. */
+/** How long one exchange holds its code's lease (longer than a token fetch plus the call). */
+const EXCHANGE_LEASE_MS = 30_000;
+/** How long one authorizer write (tokens and status, or a revocation) holds the status lease. */
 const WRITE_LEASE_MS = 10_000;
 /** Polls, 100 ms apart, for a lease held by another exchange or revocation (about 5 s). */
 const WAIT_POLLS = 50;
@@ -147,7 +149,7 @@ export async function exchangeAuthorizationCode(
   for (let i = 0; ; i++) {
     // The row exists while the code is being exchanged or once it was; a failed exchange removes it.
     await creds.ensure(codeKey, deps.clock.now());
-    if (await creds.claimLease(codeKey, leaseOwner, deps.clock.now(), WRITE_LEASE_MS)) break;
+    if (await creds.claimLease(codeKey, leaseOwner, deps.clock.now(), EXCHANGE_LEASE_MS)) break;
     const done = (await creds.get(codeKey))?.value;
     if (done !== undefined) return { outcome: 'done', authorizerAppId: done };
     if (source.kind === 'push') return { outcome: 'busy' };
