@@ -270,6 +270,16 @@ describe('authorization pages: api_create_preauthcode, componentloginpage, bindc
     expect(
       await refused({ ...base(await preAuth(call)), auth_type: '1', biz_appid: AUTHORIZER }),
     ).toBe(400);
+    // The control route queues who approves next; an unknown component is a 400.
+    const approve = (appId: string) =>
+      post(sim, '/__sim/components/approve', { appId, authorizerAppId: 'wxa1b2c3d4e5f6a7b8' });
+    expect((await approve(COMP.appId)).res.status).toBe(200);
+    expect((await approve('wxnope')).res.status).toBe(400);
+    const queued = await sim.app.request(pageUrl('/safe/bindcomponent', base(await preAuth(call))));
+    expect(
+      new URL(queued.headers.get('location') ?? '').searchParams.get('auth_code'),
+    ).toBeTruthy();
+    expect((await sim.pagePushes())[0]?.code).toBeDefined();
     const expired = await preAuth(call);
     sim.clock.advance(600_000);
     expect(await refused(base(expired))).toBe(400);
