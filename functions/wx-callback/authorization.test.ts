@@ -303,6 +303,14 @@ describe.each(testTargets())('third-party platform authorization flow on $name',
       expect((await authUrl('type=pc', AUTH, 'no-such-component')).status).toBe(404);
       expect((await authUrl('type=pc', AUTH, plain.name)).status).toBe(400);
       expect((await authUrl('type=pc', {})).status).toBe(401);
+      // Without WXHUB_PUBLIC_URL, redirect_uri is built on the request's origin (proxy's proto).
+      const proxied = await hub.app.request(`http://hub.test/v1/components/${app.name}/auth-url`, {
+        headers: { ...AUTH, 'x-forwarded-proto': 'https' },
+      });
+      const { url } = (await proxied.json()) as { url: string };
+      expect(new URL(url).searchParams.get('redirect_uri')).toBe(
+        `https://hub.test/wx/${app.name}/component/authorized`,
+      );
       const page = (path: string) => hub.app.request(path);
       const unknown = await page('/wx/no-such-component/component/authorize');
       expect(unknown.status).toBe(404);
