@@ -130,6 +130,8 @@ export async function startDev(
         DATABASE_URL: devDatabaseUrl(env),
         WECHAT_API_BASE: env.WECHAT_API_BASE ?? sim.url,
         WECHATPAY_API_BASE: env.WECHATPAY_API_BASE ?? sim.url,
+        // The simulator plays WeChat's authorization pages too.
+        WECHAT_MP_BASE: env.WECHAT_MP_BASE ?? sim.url,
         WXHUB_PUBLIC_URL: env.WXHUB_PUBLIC_URL ?? `http://127.0.0.1:${env.PORT ?? '3000'}`,
         WXHUB_APPS: env.WXHUB_APPS === undefined ? JSON.stringify(file) : appsFile,
         WXHUB_API_KEYS: givenKeys ? env.WXHUB_API_KEYS : DEV_API_KEY,

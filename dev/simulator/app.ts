@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { SimClock } from './clock';
 import { createSimClock } from './clock';
 import type {
+  Approval,
   AuthorizeOptions,
   AuthPush,
   ReleaseTestOptions,
@@ -63,6 +64,14 @@ export interface Simulator {
    * component's `eventUrl`. Throws for an unknown component.
    */
   authorize(appId: string, authorizerAppId: string, opts?: AuthorizeOptions): Promise<AuthPush>;
+  /**
+   * The admin on the next authorization page (`/cgi-bin/componentloginpage`,
+   * `/safe/bindcomponent`) of component `appId` approves `approval.authorizerAppId`, pushed as
+   * `approval` says (queued; without one, a fresh account approves). Throws for an unknown component.
+   */
+  approveNext(appId: string, approval: Approval): void;
+  /** Waits for the `authorized` pushes the authorization pages started, and returns them. */
+  pagePushes(): Promise<AuthPush[]>;
   /** The admin revokes the authorizer (its tokens stop working) and `unauthorized` is pushed. */
   unauthorize(appId: string, authorizerAppId: string, url?: string): Promise<AuthPush>;
   /**
@@ -95,6 +104,8 @@ interface Internals {
   counters: CallCounters;
   egressIp: string;
   pay: PaySimulator;
+  /** `authorized` pushes started by the authorization pages, awaited by {@link Simulator.pagePushes}. */
+  pagePushes: Promise<AuthPush>[];
 }
 
 /** Create a simulator with its own state; `opts.apps` are registered up front. */
@@ -114,10 +125,12 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     counters: new CallCounters(),
     egressIp: opts.egressIp ?? DEFAULT_EGRESS_IP,
     pay: createPaySimulator(clock, send),
+    pagePushes: [],
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
   sim.app.route('/__sim', createControlRoutes(sim));
+  for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.all('*', (c) => dispatch(c, inner));
   return sim;
 }
@@ -151,6 +164,11 @@ function buildSimulator(inner: Internals): Simulator {
     pushDueTickets: () => ctx.components.pushDue(),
     authorize: (appId, authorizerAppId, opts) =>
       ctx.components.authorize(appId, authorizerAppId, opts),
+    approveNext: (appId, approval) => ctx.components.approveNext(appId, approval),
+    async pagePushes() {
+      const pending = inner.pagePushes.splice(0);
+      return Promise.all(pending);
+    },
     unauthorize: (appId, authorizerAppId, url) =>
       ctx.components.unauthorize(appId, authorizerAppId, url),
     releaseTest: (appId, opts) => ctx.components.releaseTest(appId, opts),
@@ -165,6 +183,30 @@ function buildSimulator(inner: Internals): Simulator {
     },
   };
 }
+
+/**
+ * WeChat's authorization pages on mp.weixin.qq.com, PC and in the WeChat client
+ * (https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/Authorization_Process_Technical_Description.html).
+ */
+export const AUTHORIZATION_PAGES = ['/cgi-bin/componentloginpage', '/safe/bindcomponent'];
+
+/** An authorization page: the admin approves at once (302 to `redirect_uri`), or an HTML refusal. */
+function authorizationPage(c: Context, inner: Internals): Response {
+  const query = new URL(c.req.url).searchParams;
+  const appId = query.get('component_appid') ?? undefined;
+  const known = appId !== undefined && inner.ctx.components.has(appId);
+  inner.counters.record(c.req.path, known ? appId : undefined);
+  if (c.req.path === '/safe/bindcomponent' && query.get('action') !== 'bindcomponent') {
+    return c.html(page('action must be bindcomponent'), 400);
+  }
+  const r = inner.ctx.components.authorizationPage(query);
+  if (r.kind === 'refused') return c.html(page(r.message), r.status as 400);
+  inner.pagePushes.push(r.pushed);
+  return c.redirect(r.location, 302);
+}
+
+const page = (message: string) =>
+  `<!doctype html><meta charset="utf-8"><title>授权失败</title><p>${message}</p>\n`;
 
 /** The IP WeChat would see: first `x-forwarded-for` entry, else the configured egress IP. */
 export function callerIp(forwardedFor: string | undefined, egressIp: string): string {

@@ -243,3 +243,91 @@ describe('simulator: customer-service messages of authorizers and the release te
     ]);
   });
 });
+
+describe('authorization pages: api_create_preauthcode, componentloginpage, bindcomponent', () => {
+  const PRE_AUTH = '/cgi-bin/component/api_create_preauthcode';
+  const preAuth = async (call: Awaited<ReturnType<typeof setup>>['call']) => {
+    const got = (await call(PRE_AUTH, { component_appid: COMP.appId })) as {
+      pre_auth_code?: string;
+      expires_in?: number;
+    };
+    expect(got.expires_in).toBe(600);
+    return got.pre_auth_code ?? '';
+  };
+  const pageUrl = (path: string, params: Record<string, string>) =>
+    `${path}?${new URLSearchParams(params).toString()}`;
+
+  it('an approving admin: the push carries the code the browser is sent back with; the pre-auth code works once', async () => {
+    const { sim, pushes, call, queryAuth } = await setup();
+    const pre = await preAuth(call);
+    sim.approveNext(COMP.appId, { authorizerAppId: AUTHORIZER, deliveries: 2 });
+    const params = {
+      component_appid: COMP.appId,
+      pre_auth_code: pre,
+      redirect_uri: 'https://hub.test/wx/comp/component/authorized?x=1',
+      auth_type: '3',
+    };
+    const res = await sim.app.request(pageUrl('/cgi-bin/componentloginpage', params));
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(
+      'https://hub.test/wx/comp/component/authorized',
+    );
+    expect(location.searchParams.get('x')).toBe('1');
+    expect(location.searchParams.get('expires_in')).toBe('600');
+    const code = location.searchParams.get('auth_code') ?? '';
+    const [pushed] = await sim.pagePushes();
+    expect(pushed?.deliveries).toHaveLength(2);
+    const fields = openPush(pushes[0]);
+    expect(fields.InfoType).toBe('authorized');
+    expect(fields.AuthorizerAppid).toBe(AUTHORIZER);
+    expect(fields.AuthorizationCode).toBe(code);
+    expect((await queryAuth(code)).authorization_info?.authorizer_appid).toBe(AUTHORIZER);
+    const again = await sim.app.request(pageUrl('/cgi-bin/componentloginpage', params));
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain('pre_auth_code');
+  });
+
+  it('bindcomponent needs action=bindcomponent; biz_appid picks the account; bad input is refused', async () => {
+    const { sim, call } = await setup();
+    const base = (pre: string) => ({
+      action: 'bindcomponent',
+      no_scan: '1',
+      component_appid: COMP.appId,
+      pre_auth_code: pre,
+      redirect_uri: 'https://hub.test/back',
+    });
+    const h5 = await sim.app.request(
+      pageUrl('/safe/bindcomponent', { ...base(await preAuth(call)), biz_appid: AUTHORIZER }),
+    );
+    expect(h5.status).toBe(302);
+    expect((await sim.pagePushes())[0]?.code).toBeDefined();
+    const refused = async (params: Record<string, string>, path = '/safe/bindcomponent') =>
+      (await sim.app.request(pageUrl(path, params))).status;
+    expect(await refused({ ...base(await preAuth(call)), action: 'other' })).toBe(400);
+    expect(await refused({ ...base('preauthcode@@@unknown') })).toBe(400);
+    expect(await refused({ ...base(await preAuth(call)), component_appid: 'wxnope' })).toBe(400);
+    expect(await refused({ ...base(await preAuth(call)), redirect_uri: '/relative' })).toBe(400);
+    expect(await refused({ ...base(await preAuth(call)), auth_type: '9' })).toBe(400);
+    expect(
+      await refused({ ...base(await preAuth(call)), auth_type: '1', biz_appid: AUTHORIZER }),
+    ).toBe(400);
+    // The control route queues who approves next; an unknown component is a 400.
+    const approve = (appId: string) =>
+      post(sim, '/__sim/components/approve', { appId, authorizerAppId: 'wxa1b2c3d4e5f6a7b8' });
+    expect((await approve(COMP.appId)).res.status).toBe(200);
+    expect((await approve('wxnope')).res.status).toBe(400);
+    const queued = await sim.app.request(pageUrl('/safe/bindcomponent', base(await preAuth(call))));
+    expect(
+      new URL(queued.headers.get('location') ?? '').searchParams.get('auth_code'),
+    ).toBeTruthy();
+    expect((await sim.pagePushes())[0]?.code).toBeDefined();
+    const expired = await preAuth(call);
+    sim.clock.advance(600_000);
+    expect(await refused(base(expired))).toBe(400);
+    // A component token is required to mint a pre-auth code.
+    expect(
+      ((await call(PRE_AUTH, { component_appid: COMP.appId }, 'bad')) as AuthBody).errcode,
+    ).toBe(40001);
+  });
+});

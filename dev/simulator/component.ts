@@ -94,6 +94,13 @@ export const TICKET_PUSH_INTERVAL_MS = 10 * 60 * 1000;
 /** How long a ticket is accepted (12 h). */
 export const TICKET_TTL_MS = 12 * 60 * 60 * 1000;
 
+/** How long a pre-auth code is accepted (`expires_in` 600 in WeChat's example). */
+export const PRE_AUTH_CODE_TTL_MS = 600 * 1000;
+/** The redirect's `expires_in` (WeChat's documented redirect carries 600). */
+export const REDIRECT_EXPIRES_IN = 600;
+/** `auth_type` values the authorization page takes (1 OA, 2 MP, 3 both; 4-6 newer kinds). */
+export const SIM_AUTH_TYPES = ['1', '2', '3', '4', '5', '6'];
+
 /** How long an authorization code is accepted (1 h, as AuthorizationCodeExpiredTime says). */
 export const AUTH_CODE_TTL_MS = 60 * 60 * 1000;
 /** How long a rotated-out refresh token still works (about 5 min, per WeChat staff). */
@@ -119,7 +126,29 @@ interface ComponentState {
   ticket?: { value: string; createdAt: number };
   lastPushAt?: number;
   tokens: Map<string, number>;
+  /** Pre-auth codes not yet used on an authorization page: code → expiry (sim ms). */
+  preAuthCodes: Map<string, number>;
+  /** Who approves on the next authorization pages, oldest first (see {@link ComponentBook.approveNext}). */
+  approvals: Approval[];
 }
+
+/** An admin set to approve on the next authorization page: which account, and how it is pushed. */
+export interface Approval extends AuthorizeOptions {
+  authorizerAppId: string;
+}
+
+/** What the simulated authorization page did. */
+export type AuthorizationPage =
+  | {
+      kind: 'redirect';
+      /** `redirect_uri?auth_code=…&expires_in=600`. */
+      location: string;
+      code: string;
+      authorizerAppId: string;
+      /** The `authorized` push (not awaited by the page: push and redirect race, as at WeChat). */
+      pushed: Promise<AuthPush>;
+    }
+  | { kind: 'refused'; status: number; message: string };
 
 /** Result of a ticket push. */
 export interface TicketPush {
@@ -177,6 +206,8 @@ export class ComponentBook {
       tokens: new Map(),
       authorizers: new Map(),
       codes: new Map(),
+      preAuthCodes: new Map(),
+      approvals: [],
       ...prev,
       cfg: { ...cfg },
     });
@@ -225,7 +256,86 @@ export class ComponentBook {
     opts: AuthorizeOptions = {},
   ): Promise<AuthPush> {
     const state = this.mustGet(appId);
-    const now = this.clock.now();
+    const { code, expiresAt } = this.grant(state, authorizerAppId, opts);
+    const target = opts.url ?? state.cfg.eventUrl;
+    if (target === undefined) return { code };
+    return this.pushAuthorized(state, target, authorizerAppId, code, expiresAt, opts);
+  }
+
+  /**
+   * `api_create_preauthcode`: a single-use pre-auth code for the authorization page, valid 600 s.
+   * Errors as for every component call (41001/40001/42001 token, 40013 appid).
+   */
+  createPreAuthCode(
+    appId: string | undefined,
+    componentToken: string | undefined,
+  ): { pre_auth_code: string; expires_in: number } | { errcode: number } {
+    const gate = this.gate(appId, componentToken);
+    if ('errcode' in gate) return gate;
+    const code = `preauthcode@@@${randomBytes(24).toString('base64url')}`;
+    gate.state.preAuthCodes.set(code, this.clock.now() + PRE_AUTH_CODE_TTL_MS);
+    return { pre_auth_code: code, expires_in: PRE_AUTH_CODE_TTL_MS / 1000 };
+  }
+
+  /**
+   * The admin who opens the next authorization page of component `appId` approves account
+   * `approval.authorizerAppId` (queued; without one queued, a fresh account approves).
+   */
+  approveNext(appId: string, approval: Approval): void {
+    this.mustGet(appId).approvals.push({ ...approval });
+  }
+
+  /**
+   * WeChat's authorization page (`componentloginpage` on PC, `bindcomponent` in the WeChat client)
+   * played by an admin who approves at once: checks `component_appid`, the single-use
+   * `pre_auth_code` and `redirect_uri` (an absolute http(s) URL), then pushes `authorized` to the
+   * component's event URL and sends the browser to `redirect_uri?auth_code=…&expires_in=600`.
+   */
+  authorizationPage(query: URLSearchParams): AuthorizationPage {
+    const refuse = (message: string, status = 400) =>
+      ({ kind: 'refused', status, message }) as const;
+    const appId = query.get('component_appid') ?? '';
+    const state = this.components.get(appId);
+    if (state === undefined) return refuse('component_appid is not a third-party platform');
+    const pre = query.get('pre_auth_code') ?? '';
+    const until = state.preAuthCodes.get(pre);
+    if (until === undefined) return refuse('pre_auth_code is invalid or was already used');
+    state.preAuthCodes.delete(pre);
+    if (this.clock.now() >= until) return refuse('pre_auth_code has expired');
+    const redirect = httpUrl(query.get('redirect_uri'));
+    if (redirect === undefined) return refuse('redirect_uri must be an absolute http(s) URL');
+    const authType = query.get('auth_type');
+    const bizAppId = query.get('biz_appid');
+    if (authType !== null && !SIM_AUTH_TYPES.includes(authType)) return refuse('bad auth_type');
+    if (authType !== null && bizAppId !== null) {
+      return refuse('auth_type and biz_appid cannot be used together');
+    }
+    const approval = state.approvals.shift() ?? {
+      authorizerAppId: bizAppId ?? `wx${randomBytes(8).toString('hex')}`,
+    };
+    if (bizAppId !== null && approval.authorizerAppId !== bizAppId) {
+      return refuse('this account is not the one biz_appid allows', 403);
+    }
+    const { authorizerAppId, ...opts } = approval;
+    const { code, expiresAt } = this.grant(state, authorizerAppId, opts);
+    const target = opts.url ?? state.cfg.eventUrl;
+    const pushed =
+      target === undefined
+        ? Promise.resolve<AuthPush>({ code })
+        : this.pushAuthorized(state, target, authorizerAppId, code, expiresAt, opts);
+    // A hub that is down gets WeChat's later redeliveries, not an unhandled rejection here.
+    pushed.catch(() => undefined);
+    redirect.searchParams.set('auth_code', code);
+    redirect.searchParams.set('expires_in', String(REDIRECT_EXPIRES_IN));
+    return { kind: 'redirect', location: redirect.toString(), code, authorizerAppId, pushed };
+  }
+
+  /** The account approves: a single-use authorization code (1 h) for `api_query_auth`. */
+  private grant(
+    state: ComponentState,
+    authorizerAppId: string,
+    opts: AuthorizeOptions,
+  ): { code: string; expiresAt: number } {
     const prev = state.authorizers.get(authorizerAppId);
     state.authorizers.set(authorizerAppId, {
       appId: authorizerAppId,
@@ -235,11 +345,22 @@ export class ComponentBook {
       tokens: prev?.tokens ?? new Map(),
     });
     const code = `queryauthcode@@@${randomBytes(24).toString('base64url')}`;
-    const expiresAt = now + AUTH_CODE_TTL_MS;
+    const expiresAt = this.clock.now() + AUTH_CODE_TTL_MS;
     state.codes.set(code, { authorizerAppId, expiresAt });
-    const target = opts.url ?? state.cfg.eventUrl;
-    if (target === undefined) return { code };
-    const createTime = Math.floor(now / 1000);
+    return { code, expiresAt };
+  }
+
+  /** POSTs the encrypted `authorized` (or `updateauthorized`) event, `deliveries` times at once. */
+  private async pushAuthorized(
+    state: ComponentState,
+    target: string,
+    authorizerAppId: string,
+    code: string,
+    expiresAt: number,
+    opts: AuthorizeOptions,
+  ): Promise<AuthPush> {
+    const appId = state.cfg.appId;
+    const createTime = Math.floor(this.clock.now() / 1000);
     const xml =
       `<xml><AppId><![CDATA[${appId}]]></AppId><CreateTime>${createTime}</CreateTime>` +
       `<InfoType><![CDATA[${opts.infoType ?? 'authorized'}]]></InfoType>` +
@@ -467,7 +588,8 @@ export class ComponentBook {
         'LOCATIONfrom_callback',
       );
     }
-    const code = this.grant(state, account.appId);
+    // Authorized without any push, as WeChat does for its test accounts.
+    const { code } = this.grant(state, account.appId, { withTokens: true });
     const before = this.sent.length;
     const got = await push(
       `<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[QUERY_AUTH_CODE:${code}]]></Content><MsgId>${msgId()}</MsgId>`,
@@ -561,6 +683,8 @@ export class ComponentBook {
       state.tokens.clear();
       state.authorizers.clear();
       state.codes.clear();
+      state.preAuthCodes.clear();
+      state.approvals = [];
     }
   }
 
@@ -583,21 +707,6 @@ export class ComponentBook {
     if (expires === undefined) return { errcode: 40001 };
     if (this.clock.now() >= expires) return { errcode: 42001 };
     return { state };
-  }
-
-  /** Authorizes `authorizerAppId` without any push (as WeChat does for its test accounts): a code. */
-  private grant(state: ComponentState, authorizerAppId: string): string {
-    const prev = state.authorizers.get(authorizerAppId);
-    state.authorizers.set(authorizerAppId, {
-      appId: authorizerAppId,
-      withTokens: true,
-      revoked: false,
-      refresh: prev?.refresh ?? new Map(),
-      tokens: prev?.tokens ?? new Map(),
-    });
-    const code = `queryauthcode@@@${randomBytes(24).toString('base64url')}`;
-    state.codes.set(code, { authorizerAppId, expiresAt: this.clock.now() + AUTH_CODE_TTL_MS });
-    return code;
   }
 
   private mintAuthorizerToken(auth: AuthorizerState): string {
@@ -638,6 +747,17 @@ export class ComponentBook {
       headers: { 'content-type': 'text/xml' },
       body,
     });
+  }
+}
+
+/** `v` as an absolute http(s) URL, or undefined. */
+function httpUrl(v: string | null): URL | undefined {
+  if (v === null) return undefined;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u : undefined;
+  } catch {
+    return undefined;
   }
 }
 

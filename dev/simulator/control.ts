@@ -43,6 +43,15 @@ const authorizeSchema = z.strictObject({
   deliveries: z.number().int().min(1).max(10).optional(),
 });
 
+const approveSchema = z.strictObject({
+  appId: z.string().min(1),
+  authorizerAppId: z.string().min(1),
+  url: z.url().optional(),
+  withTokens: z.boolean().optional(),
+  infoType: z.enum(['authorized', 'updateauthorized']).optional(),
+  deliveries: z.number().int().min(1).max(10).optional(),
+});
+
 const unauthorizeSchema = z.strictObject({
   appId: z.string().min(1),
   authorizerAppId: z.string().min(1),
@@ -126,6 +135,18 @@ function addSetupRoutes(ctl: Hono, sim: Simulator): void {
     const { appId, authorizerAppId, ...opts } = body.value;
     try {
       return c.json(await sim.authorize(appId, authorizerAppId, opts));
+    } catch (error) {
+      return badRequest(c, error instanceof Error ? error.message : String(error));
+    }
+  });
+  // The admin on the next authorization page of this component approves this account.
+  ctl.post('/components/approve', async (c) => {
+    const body = await readBody(c, approveSchema);
+    if (!body.ok) return body.response;
+    const { appId, ...approval } = body.value;
+    try {
+      sim.approveNext(appId, approval);
+      return c.json({ ok: true });
     } catch (error) {
       return badRequest(c, error instanceof Error ? error.message : String(error));
     }

@@ -322,6 +322,21 @@ const queryAuth: Endpoint = {
   },
 };
 
+/** Third-party platform `api_create_preauthcode` (a single-use code for the authorization page). */
+const createPreAuthCode: Endpoint = {
+  method: 'POST',
+  appIdOf: (req) => str(stableBody(req)?.component_appid),
+  handle(req, ctx) {
+    const got = componentBody(req, ctx);
+    if ('reply' in got) return got.reply;
+    const result = ctx.components.createPreAuthCode(
+      str(got.body.component_appid),
+      componentTokenOf(req),
+    );
+    return 'errcode' in result ? errJson(ctx, req, result.errcode) : okJson(result);
+  },
+};
+
 /** Third-party platform `api_authorizer_token` (refresh token → authorizer token; rotates). */
 const authorizerToken: Endpoint = {
   method: 'POST',
@@ -351,5 +366,6 @@ export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/media/upload': mediaUpload,
   '/cgi-bin/component/api_component_token': componentToken,
   '/cgi-bin/component/api_query_auth': queryAuth,
+  '/cgi-bin/component/api_create_preauthcode': createPreAuthCode,
   '/cgi-bin/component/api_authorizer_token': authorizerToken,
 };

@@ -1,4 +1,10 @@
 import { Hono } from 'hono';
+import {
+  authorizationUrl,
+  authorizedUri,
+  authUrlOptions,
+  publicBase,
+} from '../../shared/component/authorization';
 import { authorizerAccessToken } from '../../shared/component/authorizers';
 import { componentAccessToken } from '../../shared/component/component';
 import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
@@ -53,6 +59,20 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   r.get('/v1/components/:app/token', async (c) => {
     const app = await deps.apps.require(c.req.param('app'));
     return answerJson(c, tokenBody(app, await componentAccessToken(deps, app)));
+  });
+
+  // A link to WeChat's authorization page with a fresh pre-auth code; WeChat sends the browser
+  // back to this hub's /wx/{app}/component/authorized.
+  r.get('/v1/components/:app/auth-url', async (c) => {
+    const opts = authUrlOptions({
+      type: c.req.query('type'),
+      authType: c.req.query('authType'),
+      bizAppId: c.req.query('bizAppId'),
+    });
+    const app = await deps.apps.require(c.req.param('app'));
+    const base = publicBase(deps.config.publicUrl, c.req.url, c.req.header('x-forwarded-proto'));
+    const r = await authorizationUrl(deps, app, opts, authorizedUri(base, app));
+    return c.json({ url: r.url, expiresAt: new Date(r.expiresAt).toISOString() });
   });
 
   r.get('/v1/components/:app/authorizers/:appid/token', async (c) => {

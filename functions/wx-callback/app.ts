@@ -6,13 +6,22 @@ import {
   verifyServer,
 } from '../../shared/callbacks/receive';
 import { answerType } from '../../shared/callbacks/reply';
+import {
+  afterAuthorization,
+  authorizationUrl,
+  authorizedUri,
+  authUrlOptions,
+  completeAuthorization,
+  publicBase,
+} from '../../shared/component/authorization';
 import { onAuthorized, onUnauthorized } from '../../shared/component/authorizers';
 import { keepTicket, redactTicket, TICKET_KIND } from '../../shared/component/component';
 import { releaseTestAnswer, requireMessageUrl } from '../../shared/component/messages';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
-import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
+import { AppError, CODE_TO_STATUS, type ErrorCode, WechatApiError } from '../../shared/http/errors';
 import { wxSourceHeader } from '../../shared/http/headers';
 import type { Deps } from '../../shared/platform/deps';
+import { transportErrorCode, WechatTransportError } from '../../shared/wechat/http';
 
 const query = (c: Context<HubEnv>): CallbackQuery => ({
   signature: c.req.query('signature'),
@@ -42,10 +51,52 @@ async function wechatFacing(
   }
 }
 
+const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** A small HTML page for a browser (no script; the text is escaped). */
+function page(c: Context<HubEnv>, status: number, title: string, body: string): Response {
+  const html =
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    `<title>${escapeHtml(title)}</title><body style="font-family:sans-serif;margin:2em">` +
+    `<h1 style="font-size:1.3em">${escapeHtml(title)}</h1>${body}</body></html>\n`;
+  return c.body(html, status as 200, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+}
+
+/** Browser-facing routes answer an HTML page, an expected failure included. */
+async function browserFacing(
+  c: Context<HubEnv>,
+  handle: () => Promise<Response>,
+): Promise<Response> {
+  try {
+    return await handle();
+  } catch (err) {
+    const failed = (code: ErrorCode, message: string) =>
+      page(
+        c,
+        CODE_TO_STATUS[code],
+        '授权未完成 Authorization failed',
+        `<p>${escapeHtml(message)}</p>`,
+      );
+    if (err instanceof AppError) return failed(err.code, err.message);
+    if (err instanceof WechatApiError) {
+      return failed('UPSTREAM_WECHAT', `WeChat answered errcode ${err.errcode}; try again later`);
+    }
+    if (err instanceof WechatTransportError) {
+      return failed(transportErrorCode(err), 'WeChat could not be reached; try again later');
+    }
+    throw err;
+  }
+}
+
 /**
  * Routes of the wx-callback function: `GET|POST /wx/{app}/callback`, a third-party platform's
- * authorization-event URL `POST /wx/{app}/component/event` and its message-and-event URL
- * `POST /wx/{app}/component/message/{appid}` (docs/api.md).
+ * authorization-event URL `POST /wx/{app}/component/event`, its message-and-event URL
+ * `POST /wx/{app}/component/message/{appid}`, and its browser-facing authorization pages
+ * `GET /wx/{app}/component/authorize` and `…/authorized` (docs/api.md).
  */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
@@ -110,6 +161,49 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
         authorizerAppId: authorizer,
         answer: (opened) => releaseTestAnswer(deps, app, authorizer, opened.inner.fields),
       });
+    }),
+  );
+  // The page an admin opens to authorize the platform: WeChat accepts its authorization page
+  // only when opened by a click from the platform's authorization-initiation domain (授权发起页域名),
+  // so this is a page with a link on the hub's own domain, and the link carries a fresh
+  // pre-auth code.
+  r.get('/wx/:app/component/authorize', (c) =>
+    browserFacing(c, async () => {
+      const app = await deps.apps.require(c.req.param('app'));
+      const opts = authUrlOptions({ type: c.req.query('type') });
+      const { url } = await authorizationUrl(
+        deps,
+        app,
+        opts,
+        authorizedUri(
+          publicBase(deps.config.publicUrl, c.req.url, c.req.header('x-forwarded-proto')),
+          app,
+        ),
+      );
+      return page(
+        c,
+        200,
+        '授权第三方平台 Authorize',
+        `<p><a href="${escapeHtml(url)}" style="font-size:1.2em">` +
+          `${opts.type === 'pc' ? '扫码授权' : '前往授权'} (authorize ${escapeHtml(app.name)})</a></p>` +
+          '<p>链接 10 分钟内有效 The link works once, for 10 minutes.</p>',
+      );
+    }),
+  );
+  // WeChat's redirect_uri: exchanges the code (the push may have done it already), then sends the
+  // browser on to the component's authRedirectUrl.
+  r.get('/wx/:app/component/authorized', (c) =>
+    browserFacing(c, async () => {
+      const app = await deps.apps.require(c.req.param('app'));
+      const authorizer = await completeAuthorization(deps, app, c.req.query('auth_code'));
+      const next = afterAuthorization(app, authorizer);
+      if (next !== undefined) return c.redirect(next, 302);
+      return page(
+        c,
+        200,
+        '授权成功 Authorized',
+        `<p>${escapeHtml(authorizer)} authorized ${escapeHtml(app.name)}.</p>`,
+      );
     }),
   );
   return r;

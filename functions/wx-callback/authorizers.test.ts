@@ -34,7 +34,7 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
   });
 
   /** A component app registered in the simulator, and `n` hubs serving it over real HTTP. */
-  async function setup(n = 1) {
+  async function setup(n = 1, hubFetch?: typeof fetch) {
     const base = testApp();
     const app: AppConfig = {
       ...base,
@@ -46,7 +46,11 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
     };
     const hubs: { hub: TestHub; server: RunningServer }[] = [];
     for (let i = 0; i < n; i++) {
-      const hub = await createTestHub(target, { apps: [app], sim });
+      const hub = await createTestHub(target, {
+        apps: [app],
+        sim,
+        ...(hubFetch === undefined ? {} : { fetch: hubFetch }),
+      });
       const server = await listen(hub.app, 0, createLogger('silent'), '127.0.0.1');
       hubs.push({ hub, server });
     }
@@ -209,6 +213,49 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
       expect(table).not.toContain(served.accessToken);
       expect(table).not.toContain(refresh?.value ?? 'no refresh token');
     } finally {
+      await close();
+    }
+  });
+
+  it('unauthorized arriving while the code is exchanged ends revoked, with no token stored', async () => {
+    // The hub's api_query_auth answer is held back until the revocation has been stored.
+    let reached = () => {};
+    const answered = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const hubFetch: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (String(input).includes(QUERY_AUTH)) {
+        reached();
+        await held;
+      }
+      return res;
+    };
+    const { app, eventUrl, close, tokenOf, hubs } = await setup(1, hubFetch);
+    const authorizer = newAuthorizer();
+    try {
+      const pushing = sim.sim.authorize(app.appId, authorizer, { url: eventUrl() });
+      await answered;
+      const revoked = await sim.sim.unauthorize(app.appId, authorizer, eventUrl());
+      expect(revoked.body).toBe('success');
+      release();
+      expect((await pushing).body).toBe('success');
+      const res = await tokenOf(authorizer);
+      expect(res.status).toBe(410);
+      const owner = `authorizer:${app.name}:${authorizer}`;
+      const store = hubs[0]?.hub.deps.store;
+      for (const kind of ['authorizer_refresh_token', 'authorizer_access_token']) {
+        expect((await store?.credentials.get({ owner, kind }))?.value).toBeUndefined();
+      }
+      // Authorizing again afterwards (a new code) is stored: the revocation was not "later".
+      await sim.sim.authorize(app.appId, authorizer, { url: eventUrl() });
+      expect((await tokenOf(authorizer)).status).toBe(200);
+    } finally {
+      release();
       await close();
     }
   });

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../http/errors';
 import type { Logger } from '../http/log';
 import type { AppRecord, CredentialKey } from '../store';
+import { appOwner } from '../tokens/app-tokens';
 import type { Fetcher, ServedCredential, TokenManager } from '../tokens/manager';
 import type { IssuedCredential } from '../wechat/credentials';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
@@ -26,8 +27,6 @@ export const AUTHORIZER_TOKEN_KIND = 'authorizer_access_token';
 export const AUTHORIZER_STATUS_KIND = 'authorizer_status';
 /** Rows that do not expire (refresh token, status) carry this far-future expiry. */
 export const NO_EXPIRY = Date.UTC(9999, 0, 1);
-/** How long one delivery holds the exchange lease of an authorizer. */
-const EXCHANGE_LEASE_MS = 30_000;
 const REVOKED = 'revoked';
 
 /** Credential owner of an authorizer of component `app`. */
@@ -57,52 +56,118 @@ export interface AuthorizerDeps extends ComponentDeps {
   instanceId: string;
 }
 
-interface AuthorizationInfo {
+/** `authorization_info` of `api_query_auth` (tokens only with API permissions). */
+export interface AuthorizationInfo {
   authorizer_appid?: unknown;
   authorizer_access_token?: unknown;
   expires_in?: unknown;
   authorizer_refresh_token?: unknown;
+  func_info?: unknown;
 }
 
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' && v !== '' ? v : undefined;
 
+/** An appid fit for a credential owner (no `:`), else undefined. */
+const appIdOf = (v: unknown): string | undefined => {
+  const s = text(v);
+  return s !== undefined && /^[A-Za-z0-9_-]{1,64}$/.test(s) ? s : undefined;
+};
+
+/** Credential kind of an authorization code's row (owner {@link authorizationCodeOwner}). */
+export const AUTHORIZATION_CODE_KIND = 'authorization_code';
 /**
- * Acts on an `authorized` / `updateauthorized` push (already stored): exchanges its code once,
- * however many deliveries arrive at once (the status row's lease: one holder calls
- * `api_query_auth`, the others leave it to that one), and stores the tokens sealed. Never
- * throws: a failed exchange is logged and retried on WeChat's next delivery.
+ * A component's revocation counter (owner `app:<name>`): its row's version moves with every
+ * `unauthorized`, so an exchange can tell that a revocation happened while it ran.
  */
-export async function onAuthorized(
+export const REVOCATIONS_KIND = 'authorizer_revocations';
+
+/** SHA-256 of an authorization code, hex: the only form a code takes in keys and logs. */
+export const codeHash = (code: string): string => createHash('sha256').update(code).digest('hex');
+
+/**
+ * Credential owner of the row that leases the exchange of one authorization code: keyed by the
+ * code (a hash of it), since the browser's redirect carries the code and not the authorizer.
+ */
+export function authorizationCodeOwner(app: AppRecord, code: string): string {
+  return `authcode:${app.name}:${codeHash(code)}`;
+}
+
+/** Where a code came from: the `authorized`/`updateauthorized` push, or WeChat's redirect. */
+export type CodeSource = { kind: 'push'; authorizerAppId: string } | { kind: 'redirect' };
+
+/** What {@link exchangeAuthorizationCode} did. */
+export type ExchangeResult =
+  /** This call exchanged the code (`stored`: false when a revocation came in meanwhile). */
+  | { outcome: 'exchanged'; authorizerAppId: string; stored: boolean }
+  /** The code was exchanged before (by another delivery or the redirect). */
+  | { outcome: 'done'; authorizerAppId: string }
+  /** Another delivery holds the exchange (a push leaves it to that one). */
+  | { outcome: 'busy' };
+
+/** How long one exchange holds its code's lease (longer than a token fetch plus the call). */
+const EXCHANGE_LEASE_MS = 30_000;
+/** How long one authorizer write (tokens and status, or a revocation) holds the status lease. */
+const WRITE_LEASE_MS = 10_000;
+/** Polls, 100 ms apart, for a lease held by another exchange or revocation (about 5 s). */
+const WAIT_POLLS = 50;
+const POLL_MS = 100;
+const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
+
+const leaseOwnerOf = (deps: AuthorizerDeps) =>
+  `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
+
+/** Claims `key`'s lease, polling while another holder has it; false when it stayed taken. */
+async function claimWithin(deps: AuthorizerDeps, key: CredentialKey, owner: string) {
+  for (let i = 0; i <= WAIT_POLLS; i++) {
+    if (await deps.store.credentials.claimLease(key, owner, deps.clock.now(), WRITE_LEASE_MS)) {
+      return true;
+    }
+    if (i < WAIT_POLLS) await pause();
+  }
+  return false;
+}
+
+/**
+ * Exchanges an authorization code with `api_query_auth` exactly once, whichever of the push's
+ * deliveries and the browser's redirect comes first: a lease on the code's own row (owner from a
+ * hash of the code) lets one caller exchange; a push that loses returns at once, a redirect waits
+ * briefly for the winner's result. A code already exchanged is a no-op that still names its
+ * authorizer. Tokens are sealed; an account without API permissions is stored without them.
+ * Throws when the exchange fails (the code's row is removed, so the next delivery retries).
+ */
+export async function exchangeAuthorizationCode(
   deps: AuthorizerDeps,
   app: AppRecord,
-  fields: Record<string, unknown>,
-): Promise<void> {
-  const authorizerAppId = text(fields.AuthorizerAppid);
-  const code = text(fields.AuthorizationCode);
-  if (authorizerAppId === undefined || code === undefined) {
-    deps.log.warn({ app: app.name }, 'authorization event without AuthorizerAppid or code');
-    return;
-  }
-  const statusKey = keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND);
-  const marker = `authorized:${createHash('sha256').update(code).digest('hex')}`;
+  code: string,
+  source: CodeSource,
+): Promise<ExchangeResult> {
+  requireComponent(app);
   const creds = deps.store.credentials;
-  const leaseOwner = `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
-  try {
-    await creds.ensure(statusKey, deps.clock.now());
-    if (!(await creds.claimLease(statusKey, leaseOwner, deps.clock.now(), EXCHANGE_LEASE_MS))) {
-      return; // another delivery of this push is exchanging the code
+  const codeKey = { owner: authorizationCodeOwner(app, code), kind: AUTHORIZATION_CODE_KIND };
+  const leaseOwner = leaseOwnerOf(deps);
+  for (let i = 0; ; i++) {
+    // The row exists while the code is being exchanged or once it was; a failed exchange removes it.
+    await creds.ensure(codeKey, deps.clock.now());
+    if (await creds.claimLease(codeKey, leaseOwner, deps.clock.now(), EXCHANGE_LEASE_MS)) break;
+    const done = (await creds.get(codeKey))?.value;
+    if (done !== undefined) return { outcome: 'done', authorizerAppId: done };
+    if (source.kind === 'push') return { outcome: 'busy' };
+    if (i >= WAIT_POLLS) {
+      throw new AppError('UNAVAILABLE', 'the authorization is still being completed; reload');
     }
-  } catch {
-    deps.log.warn({ app: app.name, authorizer: authorizerAppId }, 'authorization not taken');
-    return;
+    await pause();
   }
+  let authorizerAppId: string;
+  let stored: boolean;
   try {
-    const row = await creds.get(statusKey);
-    if (row?.value === marker) {
-      await creds.releaseLease(statusKey, leaseOwner);
-      return;
+    const done = (await creds.get(codeKey))?.value;
+    if (done !== undefined) {
+      await creds.releaseLease(codeKey, leaseOwner);
+      return { outcome: 'done', authorizerAppId: done };
     }
+    const revocations = (await creds.get(revocationsKey(app)))?.version ?? 0;
+    const startedAt = deps.clock.now();
     const component = await componentAccessToken(deps, app);
     const r = await callWechatJson<{ authorization_info?: AuthorizationInfo }>(
       deps.wechat,
@@ -111,6 +176,74 @@ export async function onAuthorized(
       { method: 'POST', json: { component_appid: app.appId, authorization_code: code } },
     );
     const info = r.authorization_info ?? {};
+    const pushed = source.kind === 'push' ? source.authorizerAppId : undefined;
+    const answered = appIdOf(info.authorizer_appid);
+    if (pushed !== undefined && answered !== undefined && answered !== pushed) {
+      deps.log.warn({ app: app.name, authorizer: answered }, 'push named another authorizer');
+    }
+    const id = answered ?? appIdOf(pushed);
+    if (id === undefined) {
+      throw new WechatTransportError(QUERY_AUTH_PATH, 'answered without authorizer_appid');
+    }
+    authorizerAppId = id;
+    stored = await storeAuthorization(deps, app, authorizerAppId, info, code, {
+      revocations,
+      startedAt,
+    });
+  } catch (err) {
+    // Nothing is kept of a code that was not exchanged; the next delivery tries again.
+    await creds.removeLeased(codeKey, leaseOwner).catch(() => false);
+    throw err;
+  }
+  await creds.saveValue(
+    codeKey,
+    leaseOwner,
+    { value: authorizerAppId, expiresAt: NO_EXPIRY },
+    deps.clock.now(),
+  );
+  return { outcome: 'exchanged', authorizerAppId, stored };
+}
+
+const revocationsKey = (app: AppRecord): CredentialKey => ({
+  owner: appOwner(app),
+  kind: REVOCATIONS_KIND,
+});
+
+/**
+ * Writes an exchanged authorization under the authorizer's status lease (the one `unauthorized`
+ * takes too, so the two never interleave). Returns false, writing nothing, when an `unauthorized`
+ * of this authorizer was stored after the exchange began: it ends revoked.
+ */
+async function storeAuthorization(
+  deps: AuthorizerDeps,
+  app: AppRecord,
+  authorizerAppId: string,
+  info: AuthorizationInfo,
+  code: string,
+  began: { revocations: number; startedAt: number },
+): Promise<boolean> {
+  const creds = deps.store.credentials;
+  const statusKey = keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND);
+  const leaseOwner = leaseOwnerOf(deps);
+  await creds.ensure(statusKey, deps.clock.now());
+  if (!(await claimWithin(deps, statusKey, leaseOwner))) {
+    throw new AppError('UNAVAILABLE', 'the authorizer is being updated; retried');
+  }
+  try {
+    const status = await creds.get(statusKey);
+    const revocations = (await creds.get(revocationsKey(app)))?.version ?? 0;
+    if (
+      status?.value === REVOKED &&
+      revocations !== began.revocations &&
+      (status.refreshedAt ?? 0) >= began.startedAt
+    ) {
+      await creds.releaseLease(statusKey, leaseOwner);
+      deps.log.info(
+        { app: app.name, authorizer: authorizerAppId },
+        'authorization revoked while its code was exchanged; kept revoked',
+      );
+      return false;
+    }
     const now = deps.clock.now();
     const refresh = text(info.authorizer_refresh_token);
     const token = text(info.authorizer_access_token);
@@ -126,10 +259,59 @@ export async function onAuthorized(
       await creds.put(key, { value: token, expiresAt: now + expiresIn * 1000 }, now);
       deps.tokens.forget(key);
     }
-    await creds.saveValue(statusKey, leaseOwner, { value: marker, expiresAt: NO_EXPIRY }, now);
-    deps.log.info({ app: app.name, authorizer: authorizerAppId }, 'authorizer authorized');
+    await recordAuthorized(deps, app, authorizerAppId, info, {
+      leaseOwner,
+      marker: `authorized:${codeHash(code)}`,
+    });
   } catch (err) {
     await creds.releaseLease(statusKey, leaseOwner).catch(() => false);
+    throw err;
+  }
+  deps.log.info({ app: app.name, authorizer: authorizerAppId }, 'authorizer authorized');
+  return true;
+}
+
+/**
+ * The success point of an exchange, called once per exchanged code with the authorizer's status
+ * lease held (`lease.leaseOwner`; saving the status row releases it): today it marks the
+ * authorizer authorized; the authorizer directory records the authorization here too.
+ */
+export async function recordAuthorized(
+  deps: AuthorizerDeps,
+  app: AppRecord,
+  authorizerAppId: string,
+  _info: AuthorizationInfo,
+  lease: { leaseOwner: string; marker: string },
+): Promise<void> {
+  const statusKey = keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND);
+  const saved = await deps.store.credentials.saveValue(
+    statusKey,
+    lease.leaseOwner,
+    { value: lease.marker, expiresAt: NO_EXPIRY },
+    deps.clock.now(),
+  );
+  if (!saved) throw new AppError('UNAVAILABLE', 'the authorizer status lease was lost; retried');
+}
+
+/**
+ * Acts on an `authorized` / `updateauthorized` push (already stored): exchanges its code once
+ * ({@link exchangeAuthorizationCode}). Never throws: a failed exchange is logged and retried on
+ * WeChat's next delivery.
+ */
+export async function onAuthorized(
+  deps: AuthorizerDeps,
+  app: AppRecord,
+  fields: Record<string, unknown>,
+): Promise<void> {
+  const authorizerAppId = appIdOf(fields.AuthorizerAppid);
+  const code = text(fields.AuthorizationCode);
+  if (authorizerAppId === undefined || code === undefined) {
+    deps.log.warn({ app: app.name }, 'authorization event without AuthorizerAppid or code');
+    return;
+  }
+  try {
+    await exchangeAuthorizationCode(deps, app, code, { kind: 'push', authorizerAppId });
+  } catch (err) {
     deps.log.warn(
       {
         app: app.name,
@@ -141,27 +323,53 @@ export async function onAuthorized(
   }
 }
 
-/** Acts on `unauthorized`: the authorizer is marked revoked and its tokens are cleared. */
+/**
+ * Acts on `unauthorized`: under the authorizer's status lease (so an exchange finishing later
+ * cannot write tokens back), the component's revocation counter moves, the tokens are cleared
+ * and the authorizer is marked revoked.
+ */
 export async function onUnauthorized(
   deps: AuthorizerDeps,
   app: AppRecord,
   fields: Record<string, unknown>,
 ): Promise<void> {
-  const authorizerAppId = text(fields.AuthorizerAppid);
+  const authorizerAppId = appIdOf(fields.AuthorizerAppid);
   if (authorizerAppId === undefined) {
     throw new AppError('BAD_REQUEST', 'unauthorized event without AuthorizerAppid');
   }
-  const now = deps.clock.now();
   const creds = deps.store.credentials;
   const statusKey = keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND);
-  await creds.ensure(statusKey, now);
-  await creds.put(statusKey, { value: REVOKED, expiresAt: NO_EXPIRY }, now);
-  for (const kind of [AUTHORIZER_TOKEN_KIND, AUTHORIZER_REFRESH_KIND]) {
-    const key = keyOf(app, authorizerAppId, kind);
-    await creds.clearValue(key, now);
-    deps.tokens.forget(key);
+  const leaseOwner = leaseOwnerOf(deps);
+  await creds.ensure(statusKey, deps.clock.now());
+  if (!(await claimWithin(deps, statusKey, leaseOwner))) {
+    throw new AppError('UNAVAILABLE', 'the authorizer is being updated; WeChat will retry');
+  }
+  try {
+    const now = deps.clock.now();
+    await creds.ensure(revocationsKey(app), now);
+    await creds.clearValue(revocationsKey(app), now);
+    for (const kind of [AUTHORIZER_TOKEN_KIND, AUTHORIZER_REFRESH_KIND]) {
+      const key = keyOf(app, authorizerAppId, kind);
+      await creds.clearValue(key, now);
+      deps.tokens.forget(key);
+    }
+    await creds.saveValue(statusKey, leaseOwner, { value: REVOKED, expiresAt: NO_EXPIRY }, now);
+  } catch (err) {
+    await creds.releaseLease(statusKey, leaseOwner).catch(() => false);
+    throw err;
   }
   deps.log.info({ app: app.name, authorizer: authorizerAppId }, 'authorizer revoked');
+}
+
+/** `authorized`, `revoked` or undefined (never authorized) for an authorizer of `app`. */
+export async function authorizerStatus(
+  deps: { store: AuthorizerDeps['store'] },
+  app: AppRecord,
+  authorizerAppId: string,
+): Promise<'authorized' | 'revoked' | undefined> {
+  const v = (await deps.store.credentials.get(keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND)))
+    ?.value;
+  return v === undefined ? undefined : v === REVOKED ? 'revoked' : 'authorized';
 }
 
 /** Fetches an authorizer token with the stored refresh token, keeping a rotated one. */

@@ -45,6 +45,23 @@ describe('parseAppsFile', () => {
     ]);
   });
 
+  it('checks authRedirectUrl: https (http only for localhost), components only', () => {
+    const comp = { ...good, kind: 'component' };
+    for (const url of ['https://shop.example.com/done?x=1', 'http://localhost:8080/done']) {
+      expect(
+        parseAppsFile(JSON.stringify({ apps: [{ ...comp, authRedirectUrl: url }] })).apps[0],
+      ).toMatchObject({ authRedirectUrl: url });
+    }
+    for (const url of ['http://shop.example.com/done', 'javascript:alert(1)', '/done']) {
+      expect(problems({ apps: [{ ...comp, authRedirectUrl: url }] })).toEqual([
+        'apps[0] "shop-mp" authRedirectUrl: must be an https URL (http only for localhost)',
+      ]);
+    }
+    expect(problems({ apps: [{ ...good, authRedirectUrl: 'https://shop.example.com/' }] })).toEqual(
+      ['apps[0] "shop-mp" authRedirectUrl: applies to component apps only'],
+    );
+  });
+
   it('reads "enabled" of apps and merchants: a boolean, absent meaning enabled', () => {
     const f = parseAppsFile(JSON.stringify({ apps: [{ ...good, enabled: false }] }));
     expect(f.apps[0]?.enabled).toBe(false);

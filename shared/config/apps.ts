@@ -88,9 +88,24 @@ export interface AppConfig {
   /** Absent: {@link messageModeOf} picks the default. */
   messageMode?: MessageMode;
   forward: ForwardRule[];
+  /** Components only: where the browser goes after an authorization (https; http for localhost). */
+  authRedirectUrl?: string;
   /** `false` disables the app at the next sync; absent means enabled. */
   enabled?: boolean;
 }
+
+/** An https URL, or an http one on the local machine (a developer's own page). */
+const browserUrl = str(
+  refine((v) => {
+    try {
+      const u = new URL(v);
+      const local = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+      return u.protocol === 'https:' || (u.protocol === 'http:' && local);
+    } catch {
+      return false;
+    }
+  }, 'must be an https URL (http only for localhost)'),
+);
 
 const appFields: Check<AppConfig> = object(
   {
@@ -105,6 +120,7 @@ const appFields: Check<AppConfig> = object(
     tokenMode: withDefault(oneOf(TOKEN_MODES, 'must be stable or classic'), 'stable'),
     messageMode: optional(oneOf(MESSAGE_MODES, 'must be plain, compatible or safe')),
     forward: withDefault(array(forwardRule), []),
+    authRedirectUrl: optional(browserUrl),
     enabled: optional(bool()),
   },
   { strict: true },
@@ -112,6 +128,10 @@ const appFields: Check<AppConfig> = object(
 
 const appSchema: Check<AppConfig> = (value, path, issues) => {
   const app = appFields(value, path, issues);
+  if (app !== INVALID && app.authRedirectUrl !== undefined && app.kind !== 'component') {
+    issues.push({ path: [...path, 'authRedirectUrl'], message: 'applies to component apps only' });
+    return INVALID;
+  }
   if (app === INVALID || app.messageMode === undefined) return app;
   if (!MESSAGE_MODE_KINDS.includes(app.kind)) {
     issues.push({

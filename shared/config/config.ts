@@ -22,6 +22,8 @@ export interface Config {
   secretKeys: Buffer[] | undefined;
   wechatApiBase: string;
   wechatPayApiBase: string;
+  /** Where WeChat's authorization pages are (`WECHAT_MP_BASE`; the simulator in tests and demos). */
+  wechatMpBase: string;
   /**
    * Where WeChat reaches this hub from outside (no trailing slash), e.g. `https://hub.example.com`:
    * the default pay `notify_url` is `{publicUrl}/pay/{merchant}/notify`.
@@ -139,6 +141,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     expose: e.WXHUB_EXPOSE,
     secretKeys,
     wechatApiBase: e.WECHAT_API_BASE,
+    wechatMpBase: e.WECHAT_MP_BASE,
     wechatPayApiBase: e.WECHATPAY_API_BASE,
     publicUrl: e.WXHUB_PUBLIC_URL,
     refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,

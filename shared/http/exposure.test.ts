@@ -11,6 +11,8 @@ describe('isExposed', () => {
       '/pay/m1/notify',
       '/oauth/app1/callback',
       '/admin/component/authorize',
+      '/wx/comp1/component/authorize',
+      '/wx/comp1/component/authorized',
       '/fengniao/notify',
       '/shansong/notify',
       '/.well-known/x',
@@ -24,6 +26,7 @@ describe('isExposed', () => {
       '/v1',
       '/v1/apps/a/token',
       '/v1/pay/m1/jsapi',
+      '/v1/components/comp1/auth-url',
       '/metrics',
       '/openapi.json',
     ]) {

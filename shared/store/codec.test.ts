@@ -33,6 +33,7 @@ const appRow = (appSecret: string) => ({
   encodingAesKey: null,
   tokenMode: 'classic',
   messageMode: null,
+  authRedirectUrl: null,
   forward: '[]',
   source: 'file',
   enabled: true,

@@ -28,6 +28,7 @@ interface AppRow {
   tokenMode: string;
   messageMode: string | null;
   forward: string;
+  authRedirectUrl: string | null;
   source: string;
   enabled: boolean;
   createdAt: number;
@@ -124,6 +125,7 @@ export function createCodec(box: SecretBox) {
         tokenMode: app.tokenMode,
         messageMode: app.messageMode ?? null,
         forward: JSON.stringify(app.forward),
+        authRedirectUrl: app.authRedirectUrl ?? null,
         source,
         enabled: app.enabled !== false,
         createdAt: now,
@@ -145,6 +147,7 @@ export function createCodec(box: SecretBox) {
           encodingAesKey: row.encodingAesKey ?? undefined,
         }),
         forward: JSON.parse(row.forward) as AppRecord['forward'],
+        authRedirectUrl: row.authRedirectUrl ?? undefined,
         source: row.source as Source,
         enabled: row.enabled,
         createdAt: row.createdAt,

@@ -117,6 +117,9 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
       };
       await db.update('credentials', set, byKey(k));
     },
+    async removeLeased(k, leaseOwner) {
+      return (await db.delete('credentials', leasedBy(k, leaseOwner))) === 1;
+    },
     async listDue(before, now, limit) {
       const due = or(isNull(credentials.expiresAt), lt(credentials.expiresAt, before));
       const notBackingOff = or(

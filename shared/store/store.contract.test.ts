@@ -262,6 +262,17 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(await store.credentials.get(later)).toMatchObject({ value: undefined, version: 2 });
     });
 
+    it('removeLeased deletes a row only for the holder of its lease', async () => {
+      const key = { owner: `authcode:${uniqueName('code')}:abc`, kind: 'authorization_code' };
+      await store.credentials.ensure(key, NOW);
+      expect(await store.credentials.removeLeased(key, 'w')).toBe(false);
+      expect(await store.credentials.claimLease(key, 'w', NOW, 1000)).toBe(true);
+      expect(await store.credentials.removeLeased(key, 'other')).toBe(false);
+      expect(await store.credentials.get(key)).toBeDefined();
+      expect(await store.credentials.removeLeased(key, 'w')).toBe(true);
+      expect(await store.credentials.get(key)).toBeUndefined();
+    });
+
     it('putIfNewer: the latest expiry wins in any order, concurrent writers included', async () => {
       const key = { owner: `app:${uniqueName('newer')}`, kind: 'component_verify_ticket' };
       const put = (value: string, expiresAt: number) =>

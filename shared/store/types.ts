@@ -39,6 +39,8 @@ export interface AppRecord {
   /** Resolved: as configured, else the default ({@link messageModeOf}). */
   messageMode: MessageMode;
   forward: ForwardRule[];
+  /** A component's browser destination after an authorization (`authRedirectUrl`). */
+  authRedirectUrl: string | undefined;
   source: Source;
   enabled: boolean;
   createdAt: number;
@@ -161,6 +163,8 @@ export interface CredentialsRepo {
   listFailing(now: number, limit: number): Promise<CredentialRecord[]>;
   /** Clears the value of a credential (e.g. tickets after their access token was replaced). */
   clearValue(key: CredentialKey, now: number): Promise<void>;
+  /** Deletes the row, only while `leaseOwner` holds its lease; returns whether it did. */
+  removeLeased(key: CredentialKey, leaseOwner: string): Promise<boolean>;
   /**
    * Credentials to refresh: no value, or `expires_at` before `before`, skipping those whose
    * backoff (`next_attempt_at`) is still ahead of `now`. Uses the `expires_at` index.

@@ -62,6 +62,7 @@ interface Expected {
     tokenMode: string;
     messageMode: string | null;
     forward: string;
+    authRedirectUrl: string | null;
     source: string;
     enabled: boolean;
     createdAt: number;

@@ -13,6 +13,8 @@ export const apps = table('apps', {
   /** `plain`, `compatible` or `safe` as configured; null takes the default (safe with an AES key). */
   messageMode: varchar('message_mode', 16),
   forward: text('forward').notNull(),
+  /** A component's `authRedirectUrl`: where the browser goes after an authorization. */
+  authRedirectUrl: text('auth_redirect_url'),
   source: varchar('source', 8).notNull(),
   enabled: bool('enabled').notNull(),
   createdAt: ms('created_at').notNull(),

@@ -1,0 +1,1 @@
+ALTER TABLE `apps` ADD `auth_redirect_url` text;
