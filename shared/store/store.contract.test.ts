@@ -552,6 +552,93 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
     });
   });
 
+  describe('authorizer directory', () => {
+    it('adds, updates, revokes and re-authorizes one row per (app, appid)', async () => {
+      const comp = uniqueName('comp');
+      const first = await store.authorizers.markAuthorized(
+        comp,
+        'wxa1',
+        { authorizedAt: NOW, funcInfo: [1, 17] },
+        NOW,
+      );
+      expect(first).toBe('added');
+      expect(await store.authorizers.get(comp, 'wxa1')).toEqual({
+        app: comp,
+        appId: 'wxa1',
+        status: 'authorized',
+        nickName: undefined,
+        userName: undefined,
+        funcInfo: [1, 17],
+        authorizedAt: NOW,
+        updatedAt: NOW,
+        revokedAt: undefined,
+      });
+      // Fields not given keep their value; a name at the declared length (191) fits.
+      const nick = `${'公众号'.repeat(63)}ab`;
+      const again = await store.authorizers.markAuthorized(
+        comp,
+        'wxa1',
+        { authorizedAt: NOW + 1, nickName: nick, userName: 'gh_0123456789ab' },
+        NOW + 2,
+      );
+      expect(again).toBe('updated');
+      expect(await store.authorizers.get(comp, 'wxa1')).toMatchObject({
+        funcInfo: [1, 17],
+        nickName: nick,
+        userName: 'gh_0123456789ab',
+        authorizedAt: NOW + 1,
+        updatedAt: NOW + 2,
+      });
+      await store.authorizers.markRevoked(comp, 'wxa1', NOW + 3);
+      expect(await store.authorizers.get(comp, 'wxa1')).toMatchObject({
+        status: 'revoked',
+        revokedAt: NOW + 3,
+        nickName: nick,
+      });
+      await store.authorizers.markAuthorized(comp, 'wxa1', { authorizedAt: NOW + 4 }, NOW + 4);
+      expect(await store.authorizers.get(comp, 'wxa1')).toMatchObject({
+        status: 'authorized',
+        revokedAt: undefined,
+      });
+      // Unknown, or of another component.
+      expect(await store.authorizers.get(comp, 'wxa2')).toBeUndefined();
+      expect(await store.authorizers.get(uniqueName('comp'), 'wxa1')).toBeUndefined();
+      // A revocation of an authorizer never seen is kept too.
+      await store.authorizers.markRevoked(comp, 'wxa9', NOW);
+      expect((await store.authorizers.get(comp, 'wxa9'))?.status).toBe('revoked');
+    });
+
+    it('lists in appid order, filtered by status, paged with offset and limit', async () => {
+      const comp = uniqueName('comp');
+      const other = uniqueName('comp');
+      await store.authorizers.markAuthorized(other, 'wxa00', { authorizedAt: NOW }, NOW);
+      for (let i = 9; i >= 0; i--) {
+        await store.authorizers.markAuthorized(comp, `wxa0${i}`, { authorizedAt: NOW }, NOW);
+      }
+      for (const i of [1, 4, 7]) await store.authorizers.markRevoked(comp, `wxa0${i}`, NOW);
+      const ids = (r: { authorizers: { appId: string }[] }) => r.authorizers.map((a) => a.appId);
+      const all = await store.authorizers.list(comp, { offset: 0, limit: 100 });
+      expect(all.total).toBe(10);
+      expect(ids(all)).toEqual(Array.from({ length: 10 }, (_, i) => `wxa0${i}`));
+      const page = await store.authorizers.list(comp, {
+        status: 'authorized',
+        offset: 2,
+        limit: 3,
+      });
+      expect(page.total).toBe(7);
+      expect(ids(page)).toEqual(['wxa03', 'wxa05', 'wxa06']);
+      const revoked = await store.authorizers.list(comp, {
+        status: 'revoked',
+        offset: 0,
+        limit: 2,
+      });
+      expect(revoked.total).toBe(3);
+      expect(ids(revoked)).toEqual(['wxa01', 'wxa04']);
+      const past = await store.authorizers.list(comp, { offset: 10, limit: 5 });
+      expect(past).toEqual({ authorizers: [], total: 10 });
+    });
+  });
+
   it('answers ping', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });

@@ -319,6 +319,52 @@ export interface OutboxRepo {
   purgeDelivered(before: number, limit: number): Promise<number>;
 }
 
+/** An authorizer of a third-party platform is `authorized` until it revokes (`unauthorized`). */
+export type AuthorizerStatus = 'authorized' | 'revoked';
+
+/** One row of the authorizer directory (never a token: those stay in the credentials). */
+export interface AuthorizerRecord {
+  /** The component app's name. */
+  app: string;
+  /** The authorizer's appid. */
+  appId: string;
+  status: AuthorizerStatus;
+  nickName: string | undefined;
+  /** The account's original id (`gh_…`). */
+  userName: string | undefined;
+  /** Ids of the permission sets granted (`func_info[].funcscope_category.id`). */
+  funcInfo: number[];
+  authorizedAt: number;
+  updatedAt: number;
+  revokedAt: number | undefined;
+}
+
+/** What an authorization tells about an authorizer; undefined fields keep their stored value. */
+export interface AuthorizerFields {
+  authorizedAt: number;
+  funcInfo?: number[] | undefined;
+  nickName?: string | undefined;
+  userName?: string | undefined;
+}
+
+export interface AuthorizersRepo {
+  /** Marks (app, appId) authorized, inserting it when new: `added`, else `updated`. */
+  markAuthorized(
+    app: string,
+    appId: string,
+    fields: AuthorizerFields,
+    now: number,
+  ): Promise<'added' | 'updated'>;
+  /** Marks (app, appId) revoked at `now` (inserting it when unknown). */
+  markRevoked(app: string, appId: string, now: number): Promise<void>;
+  get(app: string, appId: string): Promise<AuthorizerRecord | undefined>;
+  /** One page in appid order, and how many match in all. */
+  list(
+    app: string,
+    q: { status?: AuthorizerStatus | undefined; offset: number; limit: number },
+  ): Promise<{ authorizers: AuthorizerRecord[]; total: number }>;
+}
+
 /** Every query wxhub issues goes through a Store. One implementation per dialect. */
 export interface Store {
   readonly dialect: 'mysql' | 'sqlite';
@@ -328,6 +374,7 @@ export interface Store {
   messages: MessagesRepo;
   payNotifications: PayNotificationsRepo;
   outbox: OutboxRepo;
+  authorizers: AuthorizersRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
