@@ -58,6 +58,15 @@ export interface Simulator {
   /** The admin revokes the authorizer (its tokens stop working) and `unauthorized` is pushed. */
   unauthorize(appId: string, authorizerAppId: string, url?: string): Promise<AuthPush>;
   /**
+   * Fault control: the authorizer's refresh tokens stop working (61023) and a new one replaces
+   * them in `api_get_authorizer_list` (left out of its item with `listed: false`). Returns it.
+   */
+  invalidateRefreshToken(
+    appId: string,
+    authorizerAppId: string,
+    opts?: { listed?: boolean },
+  ): string;
+  /**
    * Forget tokens, tickets, codes, force quotas, faults, counters, pay orders, refunds and queued
    * tampers. Apps, merchants, pay keys and the clock stay.
    */
@@ -138,6 +147,8 @@ function buildSimulator(inner: Internals): Simulator {
       ctx.components.authorize(appId, authorizerAppId, opts),
     unauthorize: (appId, authorizerAppId, url) =>
       ctx.components.unauthorize(appId, authorizerAppId, url),
+    invalidateRefreshToken: (appId, authorizerAppId, opts) =>
+      ctx.components.invalidateRefreshToken(appId, authorizerAppId, opts),
     reset() {
       ctx.tokens.reset();
       ctx.components.reset();
