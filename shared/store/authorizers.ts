@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db, Row } from './dialect';
 import type { AuthorizerRecord, AuthorizersRepo } from './types';
 
@@ -44,6 +44,11 @@ export function authorizersRepo(db: Db): AuthorizersRepo {
     async get(app, appId) {
       const row = await db.first('authorizers', byKey(app, appId));
       return row === undefined ? undefined : record(row);
+    },
+    async getMany(app, appIds) {
+      if (appIds.length === 0) return [];
+      const where = and(eq(a.app, app), inArray(a.authorizerAppId, [...appIds]));
+      return (await db.select('authorizers', where)).map(record);
     },
     async list(app, q) {
       const where = and(

@@ -183,6 +183,40 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect((await store.credentials.get(key))?.leaseOwner).toBe('b');
     });
 
+    it('extends a lease only for its owner; a claimer waits for the new end', async () => {
+      const key = { owner: `app:${uniqueName('ext')}`, kind: 'authorizer_sync' };
+      await store.credentials.ensure(key, NOW);
+      expect(await store.credentials.claimLease(key, 'a', NOW, 10_000)).toBe(true);
+      expect(await store.credentials.extendLease(key, 'b', NOW + 5_000, 10_000)).toBe(false);
+      expect(await store.credentials.extendLease(key, 'a', NOW + 5_000, 10_000)).toBe(true);
+      expect(await store.credentials.claimLease(key, 'b', NOW + 10_000, 10_000)).toBe(false);
+      expect(await store.credentials.claimLease(key, 'b', NOW + 15_000, 10_000)).toBe(true);
+      expect(await store.credentials.extendLease(key, 'a', NOW + 15_000, 10_000)).toBe(false);
+    });
+
+    it('reads the rows of several owners and kinds in one call, values opened', async () => {
+      const owners = [`authorizer:${uniqueName('m')}:a`, `authorizer:${uniqueName('m')}:b`];
+      for (const owner of owners) {
+        for (const kind of ['authorizer_status', 'authorizer_refresh_token', 'other']) {
+          await store.credentials.put(
+            { owner, kind },
+            { value: `${kind}-of-${owner}`, expiresAt: NOW },
+            NOW,
+          );
+        }
+      }
+      const got = await store.credentials.getMany(
+        [...owners, 'authorizer:none:x'],
+        ['authorizer_status', 'authorizer_refresh_token'],
+      );
+      expect(got.map((r) => r.value).sort()).toEqual(
+        owners
+          .flatMap((o) => [`authorizer_refresh_token-of-${o}`, `authorizer_status-of-${o}`])
+          .sort(),
+      );
+      expect(await store.credentials.getMany([], ['other'])).toEqual([]);
+    });
+
     it('releases and saves only for the lease owner', async () => {
       const key = { owner: `app:${uniqueName('rel')}`, kind: 'access_token' };
       await store.credentials.ensure(key, NOW);
@@ -636,6 +670,12 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(ids(revoked)).toEqual(['wxa01', 'wxa04']);
       const past = await store.authorizers.list(comp, { offset: 10, limit: 5 });
       expect(past).toEqual({ authorizers: [], total: 10 });
+      const some = await store.authorizers.getMany(comp, ['wxa02', 'wxa04', 'wxa99']);
+      expect(some.map((x) => [x.appId, x.status]).sort()).toEqual([
+        ['wxa02', 'authorized'],
+        ['wxa04', 'revoked'],
+      ]);
+      expect(await store.authorizers.getMany(other, ['wxa02'])).toEqual([]);
     });
   });
 

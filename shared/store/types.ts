@@ -125,6 +125,15 @@ export interface CredentialsRepo {
   ): Promise<boolean>;
   /** Releases the lease only if `leaseOwner` still holds it. */
   releaseLease(key: CredentialKey, leaseOwner: string): Promise<boolean>;
+  /** The rows of any of `owners` with any of `kinds` (one query; a page of a bulk job). */
+  getMany(owners: readonly string[], kinds: readonly string[]): Promise<CredentialRecord[]>;
+  /** Moves the lease's end to `now + leaseMs` if `leaseOwner` still holds it (long work). */
+  extendLease(
+    key: CredentialKey,
+    leaseOwner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean>;
   /**
    * Writes a new value (version + 1, error cleared) and releases the lease, only if `leaseOwner`
    * still holds it; false means the lease was lost and nothing was written.
@@ -358,6 +367,8 @@ export interface AuthorizersRepo {
   /** Marks (app, appId) revoked at `now` (inserting it when unknown). */
   markRevoked(app: string, appId: string, now: number): Promise<void>;
   get(app: string, appId: string): Promise<AuthorizerRecord | undefined>;
+  /** Those of `appIds` that `app` has (one query). */
+  getMany(app: string, appIds: readonly string[]): Promise<AuthorizerRecord[]>;
   /** One page in appid order, and how many match in all. */
   list(
     app: string,
