@@ -245,6 +245,42 @@ describe.each(testTargets())('authorizer directory on $name', (target) => {
     }
   });
 
+  it('sync leaves a revocation the list has not caught up with, and follows a later authorization', async () => {
+    const t = await setup();
+    const a = newAuthorizer();
+    try {
+      await sim.sim.authorize(t.app.appId, a, { url: t.eventUrl });
+      sim.sim.clock.advance(60_000);
+      // The hub saw `unauthorized`; WeChat's list still shows the old authorization.
+      const now = sim.sim.clock.now();
+      await t.hub.deps.store.authorizers.markRevoked(t.app.name, a, now);
+      await t.hub.deps.store.credentials.put(
+        { owner: t.owner(a), kind: 'authorizer_status' },
+        { value: 'revoked', expiresAt: Date.UTC(9999, 0, 1) },
+        now,
+      );
+      for (const kind of ['authorizer_refresh_token', 'authorizer_access_token']) {
+        await t.hub.deps.store.credentials.clearValue({ owner: t.owner(a), kind }, now);
+      }
+      t.hub.deps.tokens.forget();
+      const stale = (await (await t.sync()).json()) as Record<string, number>;
+      expect(stale).toMatchObject({ added: 0, updated: 0, total: 1 });
+      expect((await t.tokenOf(a)).status).toBe(410);
+      expect(await t.stored(a, 'authorizer_refresh_token')).toBeUndefined();
+      // Authorized again later, the push lost: the list's auth_time is after the revocation.
+      sim.sim.clock.advance(60_000);
+      await sim.sim.authorize(t.app.appId, a);
+      const back = (await (await t.sync()).json()) as Record<string, number>;
+      expect(back).toMatchObject({ added: 0, updated: 1, total: 1 });
+      expect((await t.tokenOf(a)).status).toBe(200);
+      const entry = (await (await t.req(`/authorizers/${a}`)).json()) as Entry;
+      expect(entry.status).toBe('authorized');
+      expect(Date.parse(entry.authorizedAt)).toBe(Math.floor(sim.sim.clock.now() / 1000) * 1000);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('sync pages the list 500 at a time', async () => {
     const t = await setup();
     try {

@@ -31,10 +31,11 @@ export interface SyncSummary {
 /**
  * Pages `api_get_authorizer_list` (500 a call, one page in memory at a time) and brings the hub in
  * line: an authorizer it lacks is added with its refresh token (sealed), a refresh token it lost
- * is recovered, one it holds as revoked but WeChat lists is authorized again. A token it holds is
- * never replaced (it may be a newer rotation than the listed one). One sync per component at a
- * time (a lease): a second one answers 409 `CONFLICT`. Authorizers the list lacks are left as
- * they are (a 61003 on their next refresh confirms and revokes them).
+ * is recovered, one it holds as revoked but WeChat lists as authorized after that revocation
+ * (`auth_time`) is authorized again. A refresh token it holds is never replaced (it may be a newer
+ * rotation than the listed one). One sync per component at a time (a lease): a second one answers
+ * 409 `CONFLICT`. Authorizers the list lacks are left as they are (a 61003 on their next refresh
+ * confirms and revokes them).
  */
 export async function syncAuthorizers(
   deps: DirectoryDeps & { instanceId: string },
@@ -101,6 +102,11 @@ async function syncOne(
   const now = deps.clock.now();
   const key = (kind: string) => ({ owner: authorizerOwner(app, item.appId), kind });
   const known = hub.status !== undefined || hub.entry !== undefined;
+  const revokedAt = hub.entry?.status === 'revoked' ? hub.entry.revokedAt : undefined;
+  if (revokedAt !== undefined && (item.authTime ?? 0) <= revokedAt) {
+    // Authorized before the revocation the hub saw: the list lags; it stays revoked.
+    return undefined;
+  }
   let changed = false;
   if (item.refreshToken !== undefined && hub.refresh === undefined) {
     // Lost (or never had): WeChat's listed one is the current one.
