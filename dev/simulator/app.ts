@@ -82,6 +82,15 @@ export interface Simulator {
   /** Customer-service messages sent with authorizer tokens, oldest first. */
   customMessages(authorizerAppId?: string): SentCustomMessage[];
   /**
+   * Fault control: the authorizer's refresh tokens stop working (61023) and a new one replaces
+   * them in `api_get_authorizer_list` (left out of its item with `listed: false`). Returns it.
+   */
+  invalidateRefreshToken(
+    appId: string,
+    authorizerAppId: string,
+    opts?: { listed?: boolean },
+  ): string;
+  /**
    * Forget tokens, tickets, codes, force quotas, faults, counters, pay orders, refunds and queued
    * tampers. Apps, merchants, pay keys and the clock stay.
    */
@@ -173,6 +182,8 @@ function buildSimulator(inner: Internals): Simulator {
       ctx.components.unauthorize(appId, authorizerAppId, url),
     releaseTest: (appId, opts) => ctx.components.releaseTest(appId, opts),
     customMessages: (authorizerAppId) => ctx.components.customMessages(authorizerAppId),
+    invalidateRefreshToken: (appId, authorizerAppId, opts) =>
+      ctx.components.invalidateRefreshToken(appId, authorizerAppId, opts),
     reset() {
       ctx.tokens.reset();
       ctx.components.reset();

@@ -16,6 +16,14 @@ const COMP: SimComponentConfig = {
 const AUTHORIZER = 'wxa0a0a0a0a0a0a0a0';
 const QUERY_AUTH = '/cgi-bin/component/api_query_auth';
 const AUTHORIZER_TOKEN = '/cgi-bin/component/api_authorizer_token';
+const LIST = '/cgi-bin/component/api_get_authorizer_list';
+const INFO = '/cgi-bin/component/api_get_authorizer_info';
+
+interface ListBody {
+  errcode?: number;
+  total_count?: number;
+  list?: { authorizer_appid: string; refresh_token?: string; auth_time: number }[];
+}
 
 interface Captured {
   url: URL;
@@ -199,6 +207,116 @@ describe('authorizers: authorized push, api_query_auth, api_authorizer_token, un
     expect(unknown.res.status).toBe(400);
     const missing = await post(sim, '/__sim/components/unauthorize', { appId: COMP.appId });
     expect(missing.res.status).toBe(400);
+  });
+
+  it('api_get_authorizer_list pages authorized accounts with refresh token and auth_time', async () => {
+    const { sim, call, refresh } = await setup();
+    await sim.authorize(COMP.appId, AUTHORIZER);
+    sim.clock.advance(MIN);
+    await sim.authorize(COMP.appId, 'wxb0b0b0b0b0b0b0b0', { withTokens: false });
+    await sim.authorize(COMP.appId, 'wxc1c1c1c1c1c1c1c1');
+    await sim.authorize(COMP.appId, 'wxd2d2d2d2d2d2d2d2');
+    await sim.unauthorize(COMP.appId, 'wxd2d2d2d2d2d2d2d2');
+    const list = async (offset: unknown, count: unknown) =>
+      (await call(LIST, { component_appid: COMP.appId, offset, count })) as ListBody;
+    const first = await list(0, 2);
+    expect(first.total_count).toBe(3);
+    expect(first.list?.map((i) => i.authorizer_appid)).toEqual([AUTHORIZER, 'wxb0b0b0b0b0b0b0b0']);
+    expect(first.list?.[0]?.auth_time).toBe(Math.floor(T0 / 1000));
+    expect(first.list?.[1]?.auth_time).toBe(Math.floor(T0 / 1000) + 60);
+    // An account without API permissions has no refresh token in its item.
+    expect(first.list?.[1]?.refresh_token).toBeUndefined();
+    const listed = first.list?.[0]?.refresh_token;
+    expect(listed).toMatch(/^refreshtoken@@@/);
+    // The listed refresh token works even though no code was exchanged.
+    expect((await refresh(listed)).errcode).toBeUndefined();
+    const rest = await list(2, 500);
+    expect(rest.list?.map((i) => i.authorizer_appid)).toEqual(['wxc1c1c1c1c1c1c1c1']);
+    expect((await list(3, 10)).list).toEqual([]);
+    for (const [offset, count] of [
+      [0, 501],
+      [0, 0],
+      [-1, 10],
+      ['0', 10],
+    ]) {
+      expect((await list(offset, count)).errcode).toBe(40097);
+    }
+    expect(
+      (await call(LIST, { component_appid: COMP.appId, offset: 0, count: 1 }, 'x')).errcode,
+    ).toBe(40001);
+  });
+
+  it('api_get_authorizer_info answers nick_name, user_name and func_info; 61003 once revoked', async () => {
+    const { sim, call, queryAuth } = await setup();
+    const { code } = await sim.authorize(COMP.appId, AUTHORIZER, { nickName: 'Shop 小店' });
+    const exchanged = (await queryAuth(code)).authorization_info;
+    const got = (await call(INFO, {
+      component_appid: COMP.appId,
+      authorizer_appid: AUTHORIZER,
+    })) as {
+      authorizer_info?: { nick_name?: string; user_name?: string };
+      authorization_info?: {
+        authorizer_refresh_token?: string;
+        func_info?: { funcscope_category: { id: number } }[];
+      };
+    };
+    expect(got.authorizer_info?.nick_name).toBe('Shop 小店');
+    expect(got.authorizer_info?.user_name).toMatch(/^gh_[0-9a-f]{12}$/);
+    expect(got.authorization_info?.func_info?.map((f) => f.funcscope_category.id)).toEqual([1, 17]);
+    expect(got.authorization_info?.authorizer_refresh_token).toBe(
+      exchanged?.authorizer_refresh_token,
+    );
+    await sim.unauthorize(COMP.appId, AUTHORIZER);
+    const gone = await call(INFO, { component_appid: COMP.appId, authorizer_appid: AUTHORIZER });
+    expect(gone.errcode).toBe(61003);
+  });
+
+  it('faults: a stale refresh token answers 61023 and the list holds the new one (or none)', async () => {
+    const { sim, call, queryAuth, refresh } = await setup();
+    const { code } = await sim.authorize(COMP.appId, AUTHORIZER);
+    const stored = (await queryAuth(code)).authorization_info?.authorizer_refresh_token;
+    const fresh = sim.invalidateRefreshToken(COMP.appId, AUTHORIZER);
+    expect(fresh).not.toBe(stored);
+    expect((await refresh(stored)).errcode).toBe(61023);
+    const list = (await call(LIST, {
+      component_appid: COMP.appId,
+      offset: 0,
+      count: 10,
+    })) as ListBody;
+    expect(list.list?.[0]?.refresh_token).toBe(fresh);
+    expect((await refresh(fresh)).errcode).toBeUndefined();
+    // Not listed: the item carries no refresh token at all.
+    const res = await post(sim, '/__sim/components/refresh-token/invalidate', {
+      appId: COMP.appId,
+      authorizerAppId: AUTHORIZER,
+      listed: false,
+    });
+    expect(res.res.status).toBe(200);
+    const bare = (await call(LIST, {
+      component_appid: COMP.appId,
+      offset: 0,
+      count: 10,
+    })) as ListBody;
+    expect(bare.list?.[0]).toEqual({
+      authorizer_appid: AUTHORIZER,
+      auth_time: Math.floor(T0 / 1000),
+    });
+    const unknown = await post(sim, '/__sim/components/refresh-token/invalidate', {
+      appId: COMP.appId,
+      authorizerAppId: 'wxnope',
+    });
+    expect(unknown.res.status).toBe(400);
+    // A transient 61003 is an injected fault: the authorizer is still listed meanwhile.
+    const listedToken = sim.invalidateRefreshToken(COMP.appId, AUTHORIZER);
+    sim.injectFault({ path: AUTHORIZER_TOKEN, appId: COMP.appId, errcode: 61003 });
+    expect((await refresh(listedToken)).errcode).toBe(61003);
+    const still = (await call(LIST, {
+      component_appid: COMP.appId,
+      offset: 0,
+      count: 10,
+    })) as ListBody;
+    expect(still.list?.map((i) => i.authorizer_appid)).toEqual([AUTHORIZER]);
+    expect((await refresh(listedToken)).errcode).toBeUndefined();
   });
 });
 

@@ -14,7 +14,12 @@ import { TOKEN_TTL_MS } from './state';
  * https://developers.weixin.qq.com/doc/oplatform/openApi/ticket-token/api_getauthorizerrefreshtoken
  * (`api_query_auth`: a code works once, 61009 used or unknown, 61010 expired) and
  * https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/ThirdParty/token/api_authorizer_token.html
- * (`api_authorizer_token`: rotates the refresh token, 61023 for one that is not valid).
+ * (`api_authorizer_token`: rotates the refresh token, 61023 for one that is not valid),
+ * https://developers.weixin.qq.com/doc/oplatform/openApi/authorization-management/api_getauthorizerlist
+ * (`api_get_authorizer_list`: `offset`, `count` ≤ 500, `total_count`, items with `refresh_token`
+ * and `auth_time`) and
+ * https://developers.weixin.qq.com/doc/oplatform/openApi/authorization-management/api_getauthorizerinfo
+ * (`api_get_authorizer_info`: `authorizer_info` and `authorization_info`).
  */
 
 /** Registration of one simulated third-party platform. */
@@ -111,6 +116,13 @@ interface AuthorizerState {
   /** Tokens are returned only when the account has API permissions. */
   withTokens: boolean;
   revoked: boolean;
+  /** When the admin (last) authorized, Unix seconds (`auth_time`). */
+  authTime: number;
+  nickName: string;
+  /** Original id, `gh_…`. */
+  userName: string;
+  /** False: `api_get_authorizer_list` leaves `refresh_token` out of its item (seen in the wild). */
+  listsRefreshToken: boolean;
   /** Live refresh tokens: value → expiry (sim ms; Infinity for the current one). */
   refresh: Map<string, number>;
   /** Live authorizer access tokens → expiry (sim ms). */
@@ -180,7 +192,15 @@ export interface AuthorizeOptions {
   infoType?: 'authorized' | 'updateauthorized';
   /** Deliver the same push this many times at once (WeChat redelivers); default 1. */
   deliveries?: number;
+  /** The account's name in `api_get_authorizer_info`; default `Sim <appid>`. */
+  nickName?: string;
 }
+
+/** Most items `api_get_authorizer_list` answers per call. */
+export const AUTHORIZER_LIST_MAX = 500;
+
+/** The permission sets every simulated authorization grants (`func_info`). */
+const FUNC_INFO = [{ funcscope_category: { id: 1 } }, { funcscope_category: { id: 17 } }];
 
 type AuthorizationInfo = {
   authorizer_appid: string;
@@ -341,6 +361,10 @@ export class ComponentBook {
       appId: authorizerAppId,
       withTokens: opts.withTokens ?? true,
       revoked: false,
+      authTime: Math.floor(this.clock.now() / 1000),
+      nickName: opts.nickName ?? `Sim ${authorizerAppId}`,
+      userName: `gh_${createHash('sha1').update(authorizerAppId).digest('hex').slice(0, 12)}`,
+      listsRefreshToken: true,
       refresh: prev?.refresh ?? new Map(),
       tokens: prev?.tokens ?? new Map(),
     });
@@ -424,10 +448,7 @@ export class ComponentBook {
     if (now >= entry.expiresAt) return { errcode: 61010 };
     const auth = state.authorizers.get(entry.authorizerAppId);
     if (!auth || auth.revoked) return { errcode: 61009 };
-    const info: AuthorizationInfo = {
-      authorizer_appid: auth.appId,
-      func_info: [{ funcscope_category: { id: 1 } }, { funcscope_category: { id: 17 } }],
-    };
+    const info: AuthorizationInfo = { authorizer_appid: auth.appId, func_info: FUNC_INFO };
     if (!auth.withTokens) return { authorization_info: info };
     // A re-authorization invalidates the previous refresh token.
     auth.refresh.clear();
@@ -618,6 +639,102 @@ export class ComponentBook {
     return { passed: steps.every((s) => s.passed), authorizerAppId: account.appId, steps };
   }
 
+  /**
+   * `api_get_authorizer_list`: the authorized accounts in authorization order, `count` (1..500)
+   * from `offset`, each with its current refresh token (one is minted for an authorization whose
+   * code was never exchanged) and `auth_time`; revoked ones are not listed.
+   */
+  authorizerList(
+    appId: string | undefined,
+    componentToken: string | undefined,
+    offset: unknown,
+    count: unknown,
+  ):
+    | {
+        total_count: number;
+        list: { authorizer_appid: string; refresh_token?: string; auth_time: number }[];
+      }
+    | { errcode: number } {
+    const gate = this.gate(appId, componentToken);
+    if ('errcode' in gate) return gate;
+    const okOffset = typeof offset === 'number' && Number.isInteger(offset) && offset >= 0;
+    const okCount =
+      typeof count === 'number' &&
+      Number.isInteger(count) &&
+      count >= 1 &&
+      count <= AUTHORIZER_LIST_MAX;
+    if (!okOffset || !okCount) return { errcode: 40097 };
+    const live = [...gate.state.authorizers.values()].filter((a) => !a.revoked);
+    const list = live.slice(offset, offset + count).map((a) => {
+      const refresh = a.listsRefreshToken ? this.currentRefresh(a) : undefined;
+      return {
+        authorizer_appid: a.appId,
+        ...(refresh === undefined ? {} : { refresh_token: refresh }),
+        auth_time: a.authTime,
+      };
+    });
+    return { total_count: live.length, list };
+  }
+
+  /**
+   * `api_get_authorizer_info`: the account's `authorizer_info` (nick_name, user_name, …) and
+   * `authorization_info` (func_info, the current refresh token); 61003 when not authorized.
+   */
+  authorizerInfo(
+    appId: string | undefined,
+    componentToken: string | undefined,
+    authorizerAppId: string | undefined,
+  ):
+    | { authorizer_info: Record<string, unknown>; authorization_info: Record<string, unknown> }
+    | { errcode: number } {
+    const gate = this.gate(appId, componentToken);
+    if ('errcode' in gate) return gate;
+    if (authorizerAppId === undefined) return { errcode: 40097 };
+    const auth = gate.state.authorizers.get(authorizerAppId);
+    if (!auth || auth.revoked) return { errcode: 61003 };
+    const refresh = this.currentRefresh(auth);
+    return {
+      authorizer_info: {
+        nick_name: auth.nickName,
+        head_img: `http://wx.qlogo.cn/mmopen/sim/${auth.appId}/0`,
+        service_type_info: { id: 2 },
+        verify_type_info: { id: 0 },
+        user_name: auth.userName,
+        alias: '',
+        qrcode_url: `http://mmbiz.qpic.cn/mmbiz_jpg/sim/${auth.appId}/0`,
+        business_info: { open_pay: 0, open_shake: 0, open_scan: 0, open_card: 0, open_store: 0 },
+        principal_name: `Sim principal of ${auth.appId}`,
+        signature: '',
+        account_status: 1,
+      },
+      authorization_info: {
+        authorizer_appid: auth.appId,
+        ...(refresh === undefined ? {} : { authorizer_refresh_token: refresh }),
+        func_info: FUNC_INFO,
+      },
+    };
+  }
+
+  /**
+   * Fault control: the authorizer's refresh tokens stop working at once (61023) and a new one
+   * replaces them, as when the hub lost the rotated one. `listed: false` also leaves
+   * `refresh_token` out of its `api_get_authorizer_list` item, so nothing can recover it.
+   * Returns the new refresh token. Throws for an unknown component or authorizer.
+   */
+  invalidateRefreshToken(
+    appId: string,
+    authorizerAppId: string,
+    opts: { listed?: boolean } = {},
+  ): string {
+    const auth = this.mustGet(appId).authorizers.get(authorizerAppId);
+    if (!auth || auth.revoked) throw new Error(`${authorizerAppId} is not authorized on ${appId}`);
+    auth.refresh.clear();
+    auth.listsRefreshToken = opts.listed ?? true;
+    const refresh = this.currentRefresh(auth);
+    if (refresh === undefined) throw new Error(`${authorizerAppId} has no API permissions`);
+    return refresh;
+  }
+
   /** True when `token` is a live authorizer access token of any authorizer. */
   isAuthorizerTokenValid(token: string): boolean {
     const now = this.clock.now();
@@ -707,6 +824,17 @@ export class ComponentBook {
     if (expires === undefined) return { errcode: 40001 };
     if (this.clock.now() >= expires) return { errcode: 42001 };
     return { state };
+  }
+
+  /** The refresh token that does not expire, minted when an account with tokens has none. */
+  private currentRefresh(auth: AuthorizerState): string | undefined {
+    if (!auth.withTokens || auth.revoked) return undefined;
+    for (const [value, expiry] of auth.refresh) {
+      if (expiry === Number.POSITIVE_INFINITY) return value;
+    }
+    const refresh = `refreshtoken@@@${randomBytes(24).toString('base64url')}`;
+    auth.refresh.set(refresh, Number.POSITIVE_INFINITY);
+    return refresh;
   }
 
   private mintAuthorizerToken(auth: AuthorizerState): string {

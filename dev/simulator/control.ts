@@ -41,6 +41,13 @@ const authorizeSchema = z.strictObject({
   withTokens: z.boolean().optional(),
   infoType: z.enum(['authorized', 'updateauthorized']).optional(),
   deliveries: z.number().int().min(1).max(10).optional(),
+  nickName: z.string().min(1).max(64).optional(),
+});
+
+const invalidateRefreshSchema = z.strictObject({
+  appId: z.string().min(1),
+  authorizerAppId: z.string().min(1),
+  listed: z.boolean().optional(),
 });
 
 const approveSchema = z.strictObject({
@@ -168,6 +175,18 @@ function addSetupRoutes(ctl: Hono, sim: Simulator): void {
     const { appId, ...opts } = body.value;
     try {
       return c.json(await sim.releaseTest(appId, opts));
+    } catch (error) {
+      return badRequest(c, error instanceof Error ? error.message : String(error));
+    }
+  });
+  // Fault control: the stored refresh token goes stale (61023); the list holds the new one.
+  ctl.post('/components/refresh-token/invalidate', async (c) => {
+    const body = await readBody(c, invalidateRefreshSchema);
+    if (!body.ok) return body.response;
+    const { appId, authorizerAppId, listed } = body.value;
+    try {
+      sim.invalidateRefreshToken(appId, authorizerAppId, { listed });
+      return c.json({ ok: true });
     } catch (error) {
       return badRequest(c, error instanceof Error ? error.message : String(error));
     }

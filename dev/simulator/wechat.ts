@@ -354,6 +354,39 @@ const authorizerToken: Endpoint = {
   },
 };
 
+/** Third-party platform `api_get_authorizer_list` (paged with `offset` and `count`). */
+const authorizerList: Endpoint = {
+  method: 'POST',
+  appIdOf: (req) => str(stableBody(req)?.component_appid),
+  handle(req, ctx) {
+    const got = componentBody(req, ctx);
+    if ('reply' in got) return got.reply;
+    const result = ctx.components.authorizerList(
+      str(got.body.component_appid),
+      componentTokenOf(req),
+      got.body.offset,
+      got.body.count,
+    );
+    return 'errcode' in result ? errJson(ctx, req, result.errcode) : okJson(result);
+  },
+};
+
+/** Third-party platform `api_get_authorizer_info` (an authorizer's account and authorization). */
+const authorizerInfo: Endpoint = {
+  method: 'POST',
+  appIdOf: (req) => str(stableBody(req)?.component_appid),
+  handle(req, ctx) {
+    const got = componentBody(req, ctx);
+    if ('reply' in got) return got.reply;
+    const result = ctx.components.authorizerInfo(
+      str(got.body.component_appid),
+      componentTokenOf(req),
+      str(got.body.authorizer_appid),
+    );
+    return 'errcode' in result ? errJson(ctx, req, result.errcode) : okJson(result);
+  },
+};
+
 /** Every simulated WeChat endpoint by path. */
 export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/token': classicToken,
@@ -368,4 +401,6 @@ export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/component/api_query_auth': queryAuth,
   '/cgi-bin/component/api_create_preauthcode': createPreAuthCode,
   '/cgi-bin/component/api_authorizer_token': authorizerToken,
+  '/cgi-bin/component/api_get_authorizer_list': authorizerList,
+  '/cgi-bin/component/api_get_authorizer_info': authorizerInfo,
 };

@@ -23,10 +23,12 @@ import {
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
+import { createAuthorizerDirectoryRoutes } from './authorizers';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
+  r.route('/', createAuthorizerDirectoryRoutes(deps));
 
   // Serialised answers by cache entry: the entry object lives as long as this instance serves
   // that value, so the body is built once per token, not once per request.

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AppError } from '../http/errors';
+import { AppError, WechatApiError } from '../http/errors';
 import type { Logger } from '../http/log';
 import type { AppRecord, CredentialKey } from '../store';
 import { appOwner } from '../tokens/app-tokens';
@@ -7,6 +7,7 @@ import type { Fetcher, ServedCredential, TokenManager } from '../tokens/manager'
 import type { IssuedCredential } from '../wechat/credentials';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
 import { type ComponentDeps, componentAccessToken, requireComponent } from './component';
+import { findListedAuthorizer, recordAuthorized, recordRevoked } from './directory';
 
 /**
  * Authorizers of a third-party platform: the accounts whose admin authorized it. The
@@ -114,11 +115,11 @@ const WAIT_POLLS = 50;
 const POLL_MS = 100;
 const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
 
-const leaseOwnerOf = (deps: AuthorizerDeps) =>
-  `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
+const leaseOwnerOf = (deps: { instanceId?: string }) =>
+  `${deps.instanceId ?? 'hub'}:${randomBytes(6).toString('hex')}`;
 
 /** Claims `key`'s lease, polling while another holder has it; false when it stayed taken. */
-async function claimWithin(deps: AuthorizerDeps, key: CredentialKey, owner: string) {
+async function claimWithin(deps: ComponentDeps, key: CredentialKey, owner: string) {
   for (let i = 0; i <= WAIT_POLLS; i++) {
     if (await deps.store.credentials.claimLease(key, owner, deps.clock.now(), WRITE_LEASE_MS)) {
       return true;
@@ -259,7 +260,7 @@ async function storeAuthorization(
       await creds.put(key, { value: token, expiresAt: now + expiresIn * 1000 }, now);
       deps.tokens.forget(key);
     }
-    await recordAuthorized(deps, app, authorizerAppId, info, {
+    await markAuthorized(deps, app, authorizerAppId, {
       leaseOwner,
       marker: `authorized:${codeHash(code)}`,
     });
@@ -267,20 +268,20 @@ async function storeAuthorization(
     await creds.releaseLease(statusKey, leaseOwner).catch(() => false);
     throw err;
   }
+  // The directory entry, outside the lease (it may call api_get_authorizer_info; never throws).
+  await recordAuthorized(deps, app, authorizerAppId, info);
   deps.log.info({ app: app.name, authorizer: authorizerAppId }, 'authorizer authorized');
   return true;
 }
 
 /**
- * The success point of an exchange, called once per exchanged code with the authorizer's status
- * lease held (`lease.leaseOwner`; saving the status row releases it): today it marks the
- * authorizer authorized; the authorizer directory records the authorization here too.
+ * Marks the authorizer authorized, once per exchanged code, with its status lease held
+ * (`lease.leaseOwner`; saving the status row releases it).
  */
-export async function recordAuthorized(
+async function markAuthorized(
   deps: AuthorizerDeps,
   app: AppRecord,
   authorizerAppId: string,
-  _info: AuthorizationInfo,
   lease: { leaseOwner: string; marker: string },
 ): Promise<void> {
   const statusKey = keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND);
@@ -337,6 +338,20 @@ export async function onUnauthorized(
   if (authorizerAppId === undefined) {
     throw new AppError('BAD_REQUEST', 'unauthorized event without AuthorizerAppid');
   }
+  await revokeAuthorizer(deps, app, authorizerAppId);
+  deps.log.info({ app: app.name, authorizer: authorizerAppId }, 'authorizer revoked');
+}
+
+/**
+ * Marks an authorizer revoked under its status lease (so an exchange finishing later cannot
+ * write tokens back): the component's revocation counter moves, both tokens are cleared, the
+ * status row says revoked and the directory entry too.
+ */
+async function revokeAuthorizer(
+  deps: ComponentDeps & { tokens: TokenManager; instanceId?: string },
+  app: AppRecord,
+  authorizerAppId: string,
+): Promise<void> {
   const creds = deps.store.credentials;
   const statusKey = keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND);
   const leaseOwner = leaseOwnerOf(deps);
@@ -358,7 +373,7 @@ export async function onUnauthorized(
     await creds.releaseLease(statusKey, leaseOwner).catch(() => false);
     throw err;
   }
-  deps.log.info({ app: app.name, authorizer: authorizerAppId }, 'authorizer revoked');
+  await recordRevoked(deps, app, authorizerAppId);
 }
 
 /** `authorized`, `revoked` or undefined (never authorized) for an authorizer of `app`. */
@@ -373,6 +388,21 @@ export async function authorizerStatus(
 }
 
 /** Fetches an authorizer token with the stored refresh token, keeping a rotated one. */
+/** 61023: the refresh token is not (or no longer) valid. */
+const REFRESH_TOKEN_INVALID = 61023;
+/** 61003: the account has not authorized (or no longer authorizes) this platform. */
+const NOT_AUTHORIZED = 61003;
+
+/**
+ * Fetches an authorizer token with the stored refresh token, keeping a rotated one. Recovery,
+ * as WeChat staff advise (https://developers.weixin.qq.com/community/develop/doc/000880e0e845c08054bcb5e745bc00,
+ * https://developers.weixin.qq.com/community/develop/doc/0000c454bf4000e068d265cef6bc00):
+ * - 61023 (refresh token invalid): the authorizer's `refresh_token` from `api_get_authorizer_list`
+ *   is stored (sealed) and tried once; when the list has none that works, the error stays 61023
+ *   (502, recorded and not retried per request) saying the authorizer must authorize again.
+ * - 61003 (not authorized): confirmed with the list. Absent: revoked (status, tokens cleared,
+ *   410 `REVOKED` from then on); still listed: a transient error (502), nothing changes.
+ */
 export function authorizerTokenFetcher(
   deps: ComponentDeps & { tokens: TokenManager },
   app: AppRecord,
@@ -387,30 +417,45 @@ export function authorizerTokenFetcher(
         `authorizer ${authorizerAppId} of "${app.name}" has no refresh token (no API permissions granted)`,
       );
     }
-    const component = await componentAccessToken(deps, app);
-    const r = await callWechatJson<{
-      authorizer_access_token?: unknown;
-      expires_in?: unknown;
-      authorizer_refresh_token?: unknown;
-    }>(
-      deps.wechat,
-      AUTHORIZER_TOKEN_PATH,
-      { component_access_token: component.value },
-      {
-        method: 'POST',
-        json: {
-          component_appid: app.appId,
-          authorizer_appid: authorizerAppId,
-          authorizer_refresh_token: refresh,
-        },
-      },
-    );
+    let r: AuthorizerTokenAnswer;
+    let used = refresh;
+    try {
+      r = await callAuthorizerToken(deps, app, authorizerAppId, refresh);
+    } catch (err) {
+      if (!(err instanceof WechatApiError)) throw err;
+      if (err.errcode === NOT_AUTHORIZED) {
+        if ((await findListedAuthorizer(deps, app, authorizerAppId)) !== undefined) throw err;
+        await revokeAuthorizer(deps, app, authorizerAppId);
+        throw new AppError(
+          'REVOKED',
+          `authorizer ${authorizerAppId} no longer authorizes "${app.name}" (61003, not in api_get_authorizer_list)`,
+        );
+      }
+      if (err.errcode !== REFRESH_TOKEN_INVALID) throw err;
+      const listed = (await findListedAuthorizer(deps, app, authorizerAppId))?.refreshToken;
+      if (listed === undefined || listed === refresh)
+        throw needsReauthorization(app, authorizerAppId);
+      await deps.store.credentials.put(
+        refreshKey,
+        { value: listed, expiresAt: NO_EXPIRY },
+        deps.clock.now(),
+      );
+      used = listed;
+      try {
+        r = await callAuthorizerToken(deps, app, authorizerAppId, listed);
+      } catch (again) {
+        if (again instanceof WechatApiError && again.errcode === REFRESH_TOKEN_INVALID) {
+          throw needsReauthorization(app, authorizerAppId);
+        }
+        throw again;
+      }
+    }
     const value = text(r.authorizer_access_token);
     if (value === undefined || typeof r.expires_in !== 'number' || r.expires_in <= 0) {
       throw new WechatTransportError(AUTHORIZER_TOKEN_PATH, 'answered without a token');
     }
     const rotated = text(r.authorizer_refresh_token);
-    if (rotated !== undefined && rotated !== refresh) {
+    if (rotated !== undefined && rotated !== used) {
       // The old one works about 5 more minutes; the new one must be kept.
       await deps.store.credentials.put(
         refreshKey,
@@ -420,6 +465,43 @@ export function authorizerTokenFetcher(
     }
     return { value, expiresIn: r.expires_in };
   };
+}
+
+type AuthorizerTokenAnswer = {
+  authorizer_access_token?: unknown;
+  expires_in?: unknown;
+  authorizer_refresh_token?: unknown;
+};
+
+async function callAuthorizerToken(
+  deps: ComponentDeps & { tokens: TokenManager },
+  app: AppRecord,
+  authorizerAppId: string,
+  refresh: string,
+): Promise<AuthorizerTokenAnswer> {
+  const component = await componentAccessToken(deps, app);
+  return callWechatJson<AuthorizerTokenAnswer>(
+    deps.wechat,
+    AUTHORIZER_TOKEN_PATH,
+    { component_access_token: component.value },
+    {
+      method: 'POST',
+      json: {
+        component_appid: app.appId,
+        authorizer_appid: authorizerAppId,
+        authorizer_refresh_token: refresh,
+      },
+    },
+  );
+}
+
+/** 61023 that the list could not fix: only a new authorization by the account's admin can. */
+function needsReauthorization(app: AppRecord, authorizerAppId: string): WechatApiError {
+  return new WechatApiError(
+    AUTHORIZER_TOKEN_PATH,
+    REFRESH_TOKEN_INVALID,
+    `refresh_token is invalid and api_get_authorizer_list has no working one for ${authorizerAppId}: its admin must authorize "${app.name}" again`,
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   asc,
   eq,
   gt,
+  inArray,
   isNotNull,
   isNull,
   lt,
@@ -37,6 +38,14 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
       const row = await db.first('credentials', byKey(k));
       return row === undefined ? undefined : codec.credential(row);
     },
+    async getMany(owners, kinds) {
+      if (owners.length === 0 || kinds.length === 0) return [];
+      const where = and(
+        inArray(credentials.owner, [...owners]),
+        inArray(credentials.kind, [...kinds]),
+      );
+      return (await db.select('credentials', where)).map((row) => codec.credential(row));
+    },
     async ensure(k, now) {
       const row = { owner: k.owner, kind: k.kind, createdAt: now, updatedAt: now };
       await db.upsert('credentials', row, { target: ['owner', 'kind'] });
@@ -48,6 +57,10 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
     },
     async releaseLease(k, leaseOwner) {
       const set = { leaseOwner: null, leaseUntil: null };
+      return (await db.update('credentials', set, leasedBy(k, leaseOwner))) === 1;
+    },
+    async extendLease(k, leaseOwner, now, leaseMs) {
+      const set = { leaseUntil: now + leaseMs, updatedAt: now };
       return (await db.update('credentials', set, leasedBy(k, leaseOwner))) === 1;
     },
     async saveValue(k, leaseOwner, v, now) {

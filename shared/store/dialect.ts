@@ -86,6 +86,8 @@ export interface Bounded {
 export interface Query<K extends TableName, C extends keyof Row<K>> extends Bounded {
   /** Only these columns. */
   columns?: readonly C[];
+  /** Skip this many rows first (with `limit`). */
+  offset?: number;
   /** MySQL `FOR UPDATE` inside a transaction (SQLite's write transaction already excludes). */
   forUpdate?: boolean;
 }

@@ -1,4 +1,5 @@
 import { appsRepo, merchantsRepo } from './accounts';
+import { authorizersRepo } from './authorizers';
 import type { Codec } from './codec';
 import { credentialsRepo } from './credentials';
 import type { Db } from './dialect';
@@ -23,5 +24,6 @@ export function repositories(
     messages: wrap(messagesRepo(db)),
     payNotifications: wrap(payNotificationsRepo(db)),
     outbox: wrap(outboxRepo(db)),
+    authorizers: wrap(authorizersRepo(db)),
   };
 }

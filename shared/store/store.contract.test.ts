@@ -183,6 +183,40 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect((await store.credentials.get(key))?.leaseOwner).toBe('b');
     });
 
+    it('extends a lease only for its owner; a claimer waits for the new end', async () => {
+      const key = { owner: `app:${uniqueName('ext')}`, kind: 'authorizer_sync' };
+      await store.credentials.ensure(key, NOW);
+      expect(await store.credentials.claimLease(key, 'a', NOW, 10_000)).toBe(true);
+      expect(await store.credentials.extendLease(key, 'b', NOW + 5_000, 10_000)).toBe(false);
+      expect(await store.credentials.extendLease(key, 'a', NOW + 5_000, 10_000)).toBe(true);
+      expect(await store.credentials.claimLease(key, 'b', NOW + 10_000, 10_000)).toBe(false);
+      expect(await store.credentials.claimLease(key, 'b', NOW + 15_000, 10_000)).toBe(true);
+      expect(await store.credentials.extendLease(key, 'a', NOW + 15_000, 10_000)).toBe(false);
+    });
+
+    it('reads the rows of several owners and kinds in one call, values opened', async () => {
+      const owners = [`authorizer:${uniqueName('m')}:a`, `authorizer:${uniqueName('m')}:b`];
+      for (const owner of owners) {
+        for (const kind of ['authorizer_status', 'authorizer_refresh_token', 'other']) {
+          await store.credentials.put(
+            { owner, kind },
+            { value: `${kind}-of-${owner}`, expiresAt: NOW },
+            NOW,
+          );
+        }
+      }
+      const got = await store.credentials.getMany(
+        [...owners, 'authorizer:none:x'],
+        ['authorizer_status', 'authorizer_refresh_token'],
+      );
+      expect(got.map((r) => r.value).sort()).toEqual(
+        owners
+          .flatMap((o) => [`authorizer_refresh_token-of-${o}`, `authorizer_status-of-${o}`])
+          .sort(),
+      );
+      expect(await store.credentials.getMany([], ['other'])).toEqual([]);
+    });
+
     it('releases and saves only for the lease owner', async () => {
       const key = { owner: `app:${uniqueName('rel')}`, kind: 'access_token' };
       await store.credentials.ensure(key, NOW);
@@ -569,6 +603,99 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(await both.apps.get(name)).toMatchObject({ appSecret: 'app-secret-value-1234567890' });
       expect((await both.apps.get(name))?.unreadable).toBeUndefined();
       expect((await both.credentials.get(k))?.value).toBe('TOKEN-VALUE-1');
+    });
+  });
+
+  describe('authorizer directory', () => {
+    it('adds, updates, revokes and re-authorizes one row per (app, appid)', async () => {
+      const comp = uniqueName('comp');
+      const first = await store.authorizers.markAuthorized(
+        comp,
+        'wxa1',
+        { authorizedAt: NOW, funcInfo: [1, 17] },
+        NOW,
+      );
+      expect(first).toBe('added');
+      expect(await store.authorizers.get(comp, 'wxa1')).toEqual({
+        app: comp,
+        appId: 'wxa1',
+        status: 'authorized',
+        nickName: undefined,
+        userName: undefined,
+        funcInfo: [1, 17],
+        authorizedAt: NOW,
+        updatedAt: NOW,
+        revokedAt: undefined,
+      });
+      // Fields not given keep their value; a name at the declared length (191) fits.
+      const nick = `${'公众号'.repeat(63)}ab`;
+      const again = await store.authorizers.markAuthorized(
+        comp,
+        'wxa1',
+        { authorizedAt: NOW + 1, nickName: nick, userName: 'gh_0123456789ab' },
+        NOW + 2,
+      );
+      expect(again).toBe('updated');
+      expect(await store.authorizers.get(comp, 'wxa1')).toMatchObject({
+        funcInfo: [1, 17],
+        nickName: nick,
+        userName: 'gh_0123456789ab',
+        authorizedAt: NOW + 1,
+        updatedAt: NOW + 2,
+      });
+      await store.authorizers.markRevoked(comp, 'wxa1', NOW + 3);
+      expect(await store.authorizers.get(comp, 'wxa1')).toMatchObject({
+        status: 'revoked',
+        revokedAt: NOW + 3,
+        nickName: nick,
+      });
+      await store.authorizers.markAuthorized(comp, 'wxa1', { authorizedAt: NOW + 4 }, NOW + 4);
+      expect(await store.authorizers.get(comp, 'wxa1')).toMatchObject({
+        status: 'authorized',
+        revokedAt: undefined,
+      });
+      // Unknown, or of another component.
+      expect(await store.authorizers.get(comp, 'wxa2')).toBeUndefined();
+      expect(await store.authorizers.get(uniqueName('comp'), 'wxa1')).toBeUndefined();
+      // A revocation of an authorizer never seen is kept too.
+      await store.authorizers.markRevoked(comp, 'wxa9', NOW);
+      expect((await store.authorizers.get(comp, 'wxa9'))?.status).toBe('revoked');
+    });
+
+    it('lists in appid order, filtered by status, paged with offset and limit', async () => {
+      const comp = uniqueName('comp');
+      const other = uniqueName('comp');
+      await store.authorizers.markAuthorized(other, 'wxa00', { authorizedAt: NOW }, NOW);
+      for (let i = 9; i >= 0; i--) {
+        await store.authorizers.markAuthorized(comp, `wxa0${i}`, { authorizedAt: NOW }, NOW);
+      }
+      for (const i of [1, 4, 7]) await store.authorizers.markRevoked(comp, `wxa0${i}`, NOW);
+      const ids = (r: { authorizers: { appId: string }[] }) => r.authorizers.map((a) => a.appId);
+      const all = await store.authorizers.list(comp, { offset: 0, limit: 100 });
+      expect(all.total).toBe(10);
+      expect(ids(all)).toEqual(Array.from({ length: 10 }, (_, i) => `wxa0${i}`));
+      const page = await store.authorizers.list(comp, {
+        status: 'authorized',
+        offset: 2,
+        limit: 3,
+      });
+      expect(page.total).toBe(7);
+      expect(ids(page)).toEqual(['wxa03', 'wxa05', 'wxa06']);
+      const revoked = await store.authorizers.list(comp, {
+        status: 'revoked',
+        offset: 0,
+        limit: 2,
+      });
+      expect(revoked.total).toBe(3);
+      expect(ids(revoked)).toEqual(['wxa01', 'wxa04']);
+      const past = await store.authorizers.list(comp, { offset: 10, limit: 5 });
+      expect(past).toEqual({ authorizers: [], total: 10 });
+      const some = await store.authorizers.getMany(comp, ['wxa02', 'wxa04', 'wxa99']);
+      expect(some.map((x) => [x.appId, x.status]).sort()).toEqual([
+        ['wxa02', 'authorized'],
+        ['wxa04', 'revoked'],
+      ]);
+      expect(await store.authorizers.getMany(other, ['wxa02'])).toEqual([]);
     });
   });
 

@@ -127,6 +127,15 @@ export interface CredentialsRepo {
   ): Promise<boolean>;
   /** Releases the lease only if `leaseOwner` still holds it. */
   releaseLease(key: CredentialKey, leaseOwner: string): Promise<boolean>;
+  /** The rows of any of `owners` with any of `kinds` (one query; a page of a bulk job). */
+  getMany(owners: readonly string[], kinds: readonly string[]): Promise<CredentialRecord[]>;
+  /** Moves the lease's end to `now + leaseMs` if `leaseOwner` still holds it (long work). */
+  extendLease(
+    key: CredentialKey,
+    leaseOwner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<boolean>;
   /**
    * Writes a new value (version + 1, error cleared) and releases the lease, only if `leaseOwner`
    * still holds it; false means the lease was lost and nothing was written.
@@ -325,6 +334,54 @@ export interface OutboxRepo {
   purgeDelivered(before: number, limit: number): Promise<number>;
 }
 
+/** An authorizer of a third-party platform is `authorized` until it revokes (`unauthorized`). */
+export type AuthorizerStatus = 'authorized' | 'revoked';
+
+/** One row of the authorizer directory (never a token: those stay in the credentials). */
+export interface AuthorizerRecord {
+  /** The component app's name. */
+  app: string;
+  /** The authorizer's appid. */
+  appId: string;
+  status: AuthorizerStatus;
+  nickName: string | undefined;
+  /** The account's original id (`gh_…`). */
+  userName: string | undefined;
+  /** Ids of the permission sets granted (`func_info[].funcscope_category.id`). */
+  funcInfo: number[];
+  authorizedAt: number;
+  updatedAt: number;
+  revokedAt: number | undefined;
+}
+
+/** What an authorization tells about an authorizer; undefined fields keep their stored value. */
+export interface AuthorizerFields {
+  authorizedAt: number;
+  funcInfo?: number[] | undefined;
+  nickName?: string | undefined;
+  userName?: string | undefined;
+}
+
+export interface AuthorizersRepo {
+  /** Marks (app, appId) authorized, inserting it when new: `added`, else `updated`. */
+  markAuthorized(
+    app: string,
+    appId: string,
+    fields: AuthorizerFields,
+    now: number,
+  ): Promise<'added' | 'updated'>;
+  /** Marks (app, appId) revoked at `now` (inserting it when unknown). */
+  markRevoked(app: string, appId: string, now: number): Promise<void>;
+  get(app: string, appId: string): Promise<AuthorizerRecord | undefined>;
+  /** Those of `appIds` that `app` has (one query). */
+  getMany(app: string, appIds: readonly string[]): Promise<AuthorizerRecord[]>;
+  /** One page in appid order, and how many match in all. */
+  list(
+    app: string,
+    q: { status?: AuthorizerStatus | undefined; offset: number; limit: number },
+  ): Promise<{ authorizers: AuthorizerRecord[]; total: number }>;
+}
+
 /** Every query wxhub issues goes through a Store. One implementation per dialect. */
 export interface Store {
   readonly dialect: 'mysql' | 'sqlite';
@@ -334,6 +391,7 @@ export interface Store {
   messages: MessagesRepo;
   payNotifications: PayNotificationsRepo;
   outbox: OutboxRepo;
+  authorizers: AuthorizersRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,7 +1,11 @@
 import { WechatApiError } from '../http/errors';
 
 /** Errcodes that mean "configuration is wrong": record and surface, do not hammer WeChat. */
-export const CONFIG_ERRCODES = new Set([40002, 40013, 40125, 40164, 41002, 41004, 61024, 40001]);
+export const CONFIG_ERRCODES = new Set([
+  40002, 40013, 40125, 40164, 41002, 41004, 61024, 40001,
+  // An authorizer's refresh token that api_get_authorizer_list could not replace.
+  61023,
+]);
 
 /** Transient-failure backoff: 30 s doubling to 30 min. Configuration errors wait 30 min. */
 export function nextAttemptDelayMs(err: unknown, failures: number): number {

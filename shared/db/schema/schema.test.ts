@@ -158,6 +158,18 @@ interface Expected {
     bodyHash: string;
     expiresAt: number;
   };
+  authorizers: {
+    id: number;
+    app: string;
+    authorizerAppId: string;
+    status: string;
+    nickName: string | null;
+    userName: string | null;
+    funcInfo: string;
+    authorizedAt: number;
+    updatedAt: number;
+    revokedAt: number | null;
+  };
 }
 
 /** On insert: the id, the defaults and every nullable column may be left out. */

@@ -45,3 +45,4 @@ export const callbackMessages = build(tables.callbackMessages);
 export const outbox = build(tables.outbox);
 export const payNotifications = build(tables.payNotifications);
 export const callbackSignatures = build(tables.callbackSignatures);
+export const authorizers = build(tables.authorizers);

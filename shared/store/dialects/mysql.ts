@@ -53,6 +53,7 @@ export function mysqlDb(db: MySql2Database): Db {
       let query = selectFrom(name, q?.columns).where(where).$dynamic();
       if (q?.orderBy !== undefined) query = query.orderBy(...orderings(q));
       if (q?.limit !== undefined) query = query.limit(q.limit);
+      if (q?.offset !== undefined) query = query.offset(q.offset);
       if (q?.forUpdate === true) query = query.for('update');
       // The select model of `name`'s table (or those columns of it): see `table`.
       return (await query) as Row<typeof name>[];

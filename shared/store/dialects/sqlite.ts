@@ -116,11 +116,12 @@ function statements(
     if (columns === undefined) return db.select().from(t);
     return db.select(pick(getTableColumns(t), columns)).from(t);
   };
-  type Shape = Bounded & { columns?: readonly PropertyKey[] };
+  type Shape = Bounded & { columns?: readonly PropertyKey[]; offset?: number };
   const built = (name: TableName, where: SQL | undefined, q: Shape | undefined) => {
     let query = selectFrom(name, q?.columns).where(where).$dynamic();
     if (q?.orderBy !== undefined) query = query.orderBy(...orderings(q));
     if (q?.limit !== undefined) query = query.limit(q.limit);
+    if (q?.offset !== undefined) query = query.offset(q.offset);
     return query;
   };
   /** `where`, and with a limit: only the first `limit` rows' ids (SQLite has no UPDATE … LIMIT). */
