@@ -79,7 +79,7 @@ async function proxyWith(
  */
 const COMPONENT_TOKEN_PARAMS = ['component_access_token', 'access_token'] as const;
 
-/** Routes of the proxy function: `ANY /v1/proxy/{app}/{path…}` and the component proxies. */
+/** Routes of the proxy function: `ANY /v1/proxy/{app}/{path…}` with the token injected. */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.all('/v1/proxy/:app/:path{.+}', async (c) => {
@@ -90,7 +90,17 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       invalidate: (dead) => invalidateAccessToken(deps, app, dead),
     });
   });
+  return r;
+}
 
+/**
+ * The third-party platform's proxies, `ANY /v1/components/{app}/proxy/{path…}` (component token)
+ * and `ANY /v1/components/{app}/authorizers/{appid}/proxy/{path…}` (the authorizer's token).
+ * Mounted by the token function: on SCF the custom domain routes by path prefix, and every
+ * `/v1/components/…` path reaches that function.
+ */
+export function createComponentProxyRoutes(deps: Deps): Hono<HubEnv> {
+  const r = new Hono<HubEnv>();
   r.all('/v1/components/:app/proxy/:path{.+}', async (c) => {
     const app = await deps.apps.require(c.req.param('app'));
     return proxyWith(deps, c, app.name, {

@@ -23,6 +23,7 @@ import {
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
+import { createComponentProxyRoutes } from '../proxy/app';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -146,6 +147,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       expiresAt: new Date(ticket.expiresAt).toISOString(),
     });
   });
+  r.route('/', createComponentProxyRoutes(deps));
   return r;
 }
 
