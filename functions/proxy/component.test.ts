@@ -110,6 +110,14 @@ describe.each(testTargets())('component and authorizer proxies on $name', (targe
     const held = await f.request(authorizerProxy(authorizer, 'cgi-bin/getcallbackip'));
     expect(((await held.json()) as { errcode: number }).errcode).toBe(40001);
     expect(sim.sim.calls(AUTHORIZER_TOKEN, f.app.appId)).toBe(1);
+    // Past the 30 s: one refresh and one retry only, even when the retry fails too.
+    sim.sim.clock.advance(30_000);
+    sim.sim.injectFault({ path: CALLBACK_IP, appId: authorizer, errcode: 42001, times: 2 });
+    const before = sim.sim.calls(CALLBACK_IP, authorizer);
+    const twice = await f.request(authorizerProxy(authorizer, 'cgi-bin/getcallbackip'));
+    expect(((await twice.json()) as { errcode: number }).errcode).toBe(42001);
+    expect(sim.sim.calls(CALLBACK_IP, authorizer)).toBe(before + 2);
+    expect(sim.sim.calls(AUTHORIZER_TOKEN, f.app.appId)).toBe(2);
   });
 
   it('the authorizer proxy takes bodies up to the proxy limit, not the ordinary one', async () => {
