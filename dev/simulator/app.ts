@@ -47,7 +47,15 @@ export interface Simulator {
   resetCounters(): void;
   /** True when `token` works now (sim clock), for any app, classic or stable, or an authorizer. */
   isTokenValid(token: string): boolean;
-  /** A single-use js_code for jscode2session, valid 5 min. Throws for an unregistered app. */
+  /**
+   * Kills a live token of any kind (app, component, authorizer) before its expiry: WeChat
+   * answers 40001 for it from then on. False for a token never issued.
+   */
+  killToken(token: string): boolean;
+  /**
+   * A single-use js_code for jscode2session (or, for an authorizer of a component,
+   * `/sns/component/jscode2session`), valid 5 min. Throws for an unknown app.
+   */
   issueLoginCode(appId: string, openid: string, unionid?: string): string;
   /** Add or update a third-party platform (component); its ticket and tokens are kept. */
   registerComponent(cfg: SimComponentConfig): void;
@@ -161,8 +169,10 @@ function buildSimulator(inner: Internals): Simulator {
     resetCounters: () => counters.reset(),
     isTokenValid: (token) =>
       ctx.tokens.isValid(token) || ctx.components.isAuthorizerTokenValid(token),
+    killToken: (token) => ctx.tokens.kill(token) || ctx.components.killToken(token),
     issueLoginCode(appId, openid, unionid) {
-      if (!ctx.apps.has(appId)) throw new Error(`unknown appId ${appId}: register it first`);
+      if (!ctx.apps.has(appId) && !ctx.components.hasAuthorizer(appId))
+        throw new Error(`unknown appId ${appId}: register it first`);
       if (openid === '') throw new Error('openid must not be empty');
       return ctx.grants.issueLoginCode(appId, openid, unionid);
     },
@@ -240,7 +250,9 @@ async function dispatch(c: Context, inner: Internals): Promise<Response> {
   };
   const endpoint = ENDPOINTS[req.path];
   const appId = endpoint?.appIdOf(req, ctx);
-  const known = appId !== undefined && (ctx.apps.has(appId) || ctx.components.has(appId));
+  const known =
+    appId !== undefined &&
+    (ctx.apps.has(appId) || ctx.components.has(appId) || ctx.components.hasAuthorizer(appId));
   inner.counters.record(req.path, known ? appId : undefined);
   const fault = inner.faults.take(req.path, appId);
   const faulted = fault ? await faultReply(fault, ctx, req) : undefined;

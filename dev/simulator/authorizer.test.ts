@@ -4,7 +4,7 @@ import { parseXml } from '../../shared/wechat/xml';
 import { createSimulator } from './app';
 import { createSimClock } from './clock';
 import type { SimComponentConfig } from './component';
-import { MIN, post, T0 } from './test-helpers';
+import { call, MIN, post, T0, useToken } from './test-helpers';
 
 const COMP: SimComponentConfig = {
   appId: 'wxc0c0c0c0c0c0c0c0',
@@ -449,3 +449,101 @@ describe('authorization pages: api_create_preauthcode, componentloginpage, bindc
     ).toBe(40001);
   });
 });
+
+describe('authorizers: calls with their tokens and the component token', () => {
+  const CODE2SESSION = '/sns/component/jscode2session';
+  const OPTION = '/cgi-bin/component/api_get_authorizer_option';
+
+  /** COMP with AUTHORIZER authorized and its first access token. */
+  async function authorized() {
+    const s = await setup();
+    const { code } = await s.sim.authorize(COMP.appId, AUTHORIZER);
+    const info = (await s.queryAuth(code)).authorization_info;
+    const token = info?.authorizer_access_token;
+    if (token === undefined) throw new Error('no authorizer token');
+    return { ...s, token };
+  }
+
+  it('getticket and ordinary APIs take an authorizer token; a killed or expired one is 40001/42001', async () => {
+    const { sim, token } = await authorized();
+    const ticket = await call(sim, `/cgi-bin/ticket/getticket?access_token=${token}&type=jsapi`);
+    expect(ticket.body.errcode).toBe(0);
+    expect(typeof ticket.body.ticket).toBe('string');
+    expect(ticket.body.expires_in).toBe(7200);
+    expect(sim.calls('/cgi-bin/ticket/getticket', AUTHORIZER)).toBe(1);
+    expect(await useToken(sim, token)).toBe(0);
+    expect(sim.killToken(token)).toBe(true);
+    expect(await useToken(sim, token)).toBe(40001);
+    expect(sim.isTokenValid(token)).toBe(false);
+    const { code } = await sim.authorize(COMP.appId, AUTHORIZER);
+    const second = (await authorizedInfo(sim, code))?.authorizer_access_token;
+    expect(await useToken(sim, second ?? '')).toBe(0);
+    sim.clock.advance(2 * 60 * MIN);
+    expect(await useToken(sim, second ?? '')).toBe(42001);
+    expect(sim.killToken('never-issued')).toBe(false);
+    const killed = await post(sim, '/__sim/tokens/kill', { token: second });
+    expect(killed.body).toEqual({ killed: true });
+    expect((await post(sim, '/__sim/tokens/kill', {})).res.status).toBe(400);
+  });
+
+  it('component jscode2session: openid and session_key for an authorizer, 61003 for one that never authorized or revoked', async () => {
+    const { sim } = await authorized();
+    const componentToken = await freshComponentToken(sim);
+    const exchange = (appid: string, code: string, token = componentToken) =>
+      call(
+        sim,
+        `${CODE2SESSION}?appid=${appid}&js_code=${code}&grant_type=authorization_code&component_appid=${COMP.appId}&component_access_token=${token}`,
+      );
+    const code = sim.issueLoginCode(AUTHORIZER, 'o-user', 'u-union');
+    const ok = await exchange(AUTHORIZER, code);
+    expect(ok.body).toMatchObject({ openid: 'o-user', unionid: 'u-union' });
+    expect(typeof ok.body.session_key).toBe('string');
+    expect((await exchange(AUTHORIZER, code)).body.errcode).toBe(40163);
+    expect((await exchange('wxnever000000000000', 'c')).body.errcode).toBe(61003);
+    expect((await exchange(AUTHORIZER, 'c', 'not-a-token')).body.errcode).toBe(40001);
+    await sim.unauthorize(COMP.appId, AUTHORIZER);
+    const again = sim.issueLoginCode(AUTHORIZER, 'o-user');
+    expect((await exchange(AUTHORIZER, again)).body.errcode).toBe(61003);
+    expect(sim.calls(CODE2SESSION, COMP.appId)).toBe(5);
+    expect(() => sim.issueLoginCode('wxnever000000000000', 'o')).toThrow();
+  });
+
+  it('api_get_authorizer_option checks the component token (a killed one is 40001)', async () => {
+    const { sim, call: componentCall } = await authorized();
+    const componentToken = await freshComponentToken(sim);
+    const body = {
+      component_appid: COMP.appId,
+      authorizer_appid: AUTHORIZER,
+      option_name: 'voice_recognize',
+    };
+    const ok = await componentCall(OPTION, body, componentToken);
+    expect(ok).toMatchObject({ authorizer_appid: AUTHORIZER, option_value: '1' });
+    const other = await componentCall(OPTION, { ...body, authorizer_appid: 'wxnever0000000000' });
+    expect(other.errcode).toBe(61003);
+    expect(sim.killToken(componentToken)).toBe(true);
+    expect((await componentCall(OPTION, body, componentToken)).errcode).toBe(40001);
+  });
+});
+
+/** A component token of COMP from its latest ticket. */
+async function freshComponentToken(sim: ReturnType<typeof createSimulator>): Promise<string> {
+  const { ticket } = await sim.pushTicket(COMP.appId);
+  const got = await post(sim, '/cgi-bin/component/api_component_token', {
+    component_appid: COMP.appId,
+    component_appsecret: COMP.secret,
+    component_verify_ticket: ticket,
+  });
+  const token = (got.body as Record<string, unknown>).component_access_token;
+  if (typeof token !== 'string') throw new Error('no component token');
+  return token;
+}
+
+/** api_query_auth of `code` with a fresh component token. */
+async function authorizedInfo(sim: ReturnType<typeof createSimulator>, code: string | undefined) {
+  const token = await freshComponentToken(sim);
+  const res = await post(sim, `${QUERY_AUTH}?component_access_token=${token}`, {
+    component_appid: COMP.appId,
+    authorization_code: code,
+  });
+  return (res.body as AuthBody).authorization_info;
+}

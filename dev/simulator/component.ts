@@ -214,6 +214,8 @@ type AuthorizationInfo = {
 export class ComponentBook {
   private readonly components = new Map<string, ComponentState>();
   private readonly sent: SentCustomMessage[] = [];
+  /** Every authorizer token ever minted → its authorizer (token checks need no scan). */
+  private readonly authorizerTokens = new Map<string, AuthorizerState>();
 
   constructor(
     private readonly clock: SimClock,
@@ -748,6 +750,59 @@ export class ComponentBook {
   }
 
   /**
+   * An authorizer token as a token-taking API judges it: the authorizer's appid, or 40001 for one
+   * killed or revoked, 42001 for an expired one; undefined for a value that is no authorizer token.
+   */
+  checkAuthorizerToken(
+    token: string | undefined,
+  ): { ok: true; appId: string } | { ok: false; errcode: 40001 | 42001 } | undefined {
+    const auth = token === undefined ? undefined : this.authorizerTokens.get(token);
+    if (token === undefined || auth === undefined) return undefined;
+    const expires = auth.tokens.get(token);
+    if (expires === undefined || auth.revoked) return { ok: false, errcode: 40001 };
+    if (this.clock.now() >= expires) return { ok: false, errcode: 42001 };
+    return { ok: true, appId: auth.appId };
+  }
+
+  /** The authorizer an authorizer token was issued to, valid or not. */
+  authorizerOf(token: string | undefined): string | undefined {
+    return token === undefined ? undefined : this.authorizerTokens.get(token)?.appId;
+  }
+
+  /** True when `appId` was ever authorized on some component (it may be revoked since). */
+  hasAuthorizer(appId: string): boolean {
+    for (const state of this.components.values()) if (state.authorizers.has(appId)) return true;
+    return false;
+  }
+
+  /**
+   * Kills a component or authorizer token before its expiry, as a refresh elsewhere or a reset
+   * by the account's admin would: it answers 40001 from then on. False for an unknown token.
+   */
+  killToken(token: string): boolean {
+    for (const state of this.components.values()) if (state.tokens.delete(token)) return true;
+    return this.authorizerTokens.get(token)?.tokens.delete(token) ?? false;
+  }
+
+  /**
+   * A call a component makes for one of its authorizers with its component token
+   * (`/sns/component/jscode2session`, `api_get_authorizer_option`): the component token's errcode,
+   * or 61003 when `authorizerAppId` has not authorized (or revoked) this component.
+   */
+  forAuthorizer(
+    appId: string | undefined,
+    componentToken: string | undefined,
+    authorizerAppId: string | undefined,
+  ): { ok: true } | { errcode: number } {
+    const gate = this.gate(appId, componentToken);
+    if ('errcode' in gate) return gate;
+    if (authorizerAppId === undefined) return { errcode: 41002 };
+    const auth = gate.state.authorizers.get(authorizerAppId);
+    if (!auth || auth.revoked) return { errcode: 61003 };
+    return { ok: true };
+  }
+
+  /**
    * Mint a new ticket (it becomes the only one `api_component_token` accepts) and POST it to `url`
    * (default: the component's `eventUrl`) as WeChat does; without any URL the ticket is only kept.
    */
@@ -803,6 +858,7 @@ export class ComponentBook {
       state.preAuthCodes.clear();
       state.approvals = [];
     }
+    this.authorizerTokens.clear();
   }
 
   private mustGet(appId: string): ComponentState {
@@ -840,6 +896,7 @@ export class ComponentBook {
   private mintAuthorizerToken(auth: AuthorizerState): string {
     const token = `a_${newAccessToken()}`;
     auth.tokens.set(token, this.clock.now() + TOKEN_TTL_MS);
+    this.authorizerTokens.set(token, auth);
     return token;
   }
 

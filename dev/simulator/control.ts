@@ -70,6 +70,8 @@ const clockSchema = z.union([
   z.strictObject({ setMs: z.number() }),
 ]);
 
+const killSchema = z.strictObject({ token: z.string().min(1) });
+
 const loginCodeSchema = z.strictObject({
   appId: z.string().min(1),
   openid: z.string().min(1),
@@ -203,6 +205,11 @@ function addSetupRoutes(ctl: Hono, sim: Simulator): void {
     } catch (error) {
       return badRequest(c, error instanceof Error ? error.message : String(error));
     }
+  });
+  ctl.post('/tokens/kill', async (c) => {
+    const body = await readBody(c, killSchema);
+    if (!body.ok) return body.response;
+    return c.json({ killed: sim.killToken(body.value.token) });
   });
   ctl.post('/reset', (c) => {
     sim.reset();

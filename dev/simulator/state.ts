@@ -153,6 +153,14 @@ export class TokenBook {
     return this.check(token).ok;
   }
 
+  /** Kills a live token now (40001 from then on); false for a token never issued. */
+  kill(token: string): boolean {
+    const record = this.tokens.get(token);
+    if (!record) return false;
+    record.deadAt = Math.min(record.deadAt, this.clock.now());
+    return true;
+  }
+
   /** Forget every token and force-refresh quota. */
   reset(): void {
     this.tokens.clear();

@@ -124,13 +124,22 @@ function stableBody(req: WxRequest): Record<string, unknown> | undefined {
 /** Token check for token-taking APIs: the owning app id, or the error reply. */
 function tokenGate(req: WxRequest, ctx: WxContext): { appId: string } | { reply: WxReply } {
   const raw = req.query.get('access_token');
+  // A third-party platform's authorizer token works where the account's own token does.
+  const authorizer = ctx.components.checkAuthorizerToken(raw ?? undefined);
+  if (authorizer !== undefined) {
+    return authorizer.ok
+      ? { appId: authorizer.appId }
+      : { reply: errJson(ctx, req, authorizer.errcode) };
+  }
   const check = ctx.tokens.check(raw === null ? undefined : raw);
   return check.ok ? { appId: check.appId } : { reply: errJson(ctx, req, check.errcode) };
 }
 
 const byQueryAppId = (req: WxRequest): string | undefined => str(req.query.get('appid'));
-const byTokenOwner = (req: WxRequest, ctx: WxContext): string | undefined =>
-  ctx.tokens.ownerOf(req.query.get('access_token') ?? undefined);
+const byTokenOwner = (req: WxRequest, ctx: WxContext): string | undefined => {
+  const token = req.query.get('access_token') ?? undefined;
+  return ctx.tokens.ownerOf(token) ?? ctx.components.authorizerOf(token);
+};
 
 const classicToken: Endpoint = {
   method: 'GET',
@@ -354,6 +363,54 @@ const authorizerToken: Endpoint = {
   },
 };
 
+/**
+ * `/sns/component/jscode2session`: a mini program authorizer's `wx.login` code exchanged with the
+ * component token; 61003 when the mini program has not authorized the component.
+ */
+const componentJscode2session: Endpoint = {
+  method: 'GET',
+  appIdOf: (req) => str(req.query.get('component_appid')),
+  handle(req, ctx) {
+    const q = req.query;
+    const authorizerAppId = str(q.get('appid'));
+    const gate = ctx.components.forAuthorizer(
+      str(q.get('component_appid')),
+      componentTokenOf(req),
+      authorizerAppId,
+    );
+    if ('errcode' in gate) return errJson(ctx, req, gate.errcode);
+    if (q.get('grant_type') !== 'authorization_code') return errJson(ctx, req, 40002);
+    const code = str(q.get('js_code'));
+    if (code === undefined || authorizerAppId === undefined) return errJson(ctx, req, 41008);
+    const result = ctx.grants.redeem(authorizerAppId, code);
+    return result.ok ? okJson(result.session) : errJson(ctx, req, result.errcode);
+  },
+};
+
+/**
+ * `api_get_authorizer_option` (an ordinary call with the component token): the option's value
+ * for an authorizer of the component; 61003 when it has not authorized the component.
+ */
+const authorizerOption: Endpoint = {
+  method: 'POST',
+  appIdOf: (req) => str(stableBody(req)?.component_appid),
+  handle(req, ctx) {
+    const got = componentBody(req, ctx);
+    if ('reply' in got) return got.reply;
+    const { body } = got;
+    const authorizerAppId = str(body.authorizer_appid);
+    const gate = ctx.components.forAuthorizer(
+      str(body.component_appid),
+      componentTokenOf(req),
+      authorizerAppId,
+    );
+    if ('errcode' in gate) return errJson(ctx, req, gate.errcode);
+    const option = str(body.option_name);
+    if (option === undefined) return errJson(ctx, req, 40097);
+    return okJson({ authorizer_appid: authorizerAppId, option_name: option, option_value: '1' });
+  },
+};
+
 /** Third-party platform `api_get_authorizer_list` (paged with `offset` and `count`). */
 const authorizerList: Endpoint = {
   method: 'POST',
@@ -393,6 +450,8 @@ export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/stable_token': stableToken,
   '/cgi-bin/ticket/getticket': getTicket,
   '/sns/jscode2session': jscode2session,
+  '/sns/component/jscode2session': componentJscode2session,
+  '/cgi-bin/component/api_get_authorizer_option': authorizerOption,
   '/cgi-bin/getcallbackip': getCallbackIp,
   '/cgi-bin/message/custom/send': customSend,
   '/wxa/getwxacodeunlimit': wxacodeUnlimit,

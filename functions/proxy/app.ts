@@ -1,48 +1,132 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { authorizerAccessToken } from '../../shared/component/authorizers';
+import { componentAccessToken } from '../../shared/component/component';
+import {
+  invalidateAuthorizerToken,
+  invalidateComponentToken,
+} from '../../shared/component/credentials';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { hangUpOf } from '../../shared/http/headers';
 import type { Deps } from '../../shared/platform/deps';
-import { appAccessToken, invalidateAccessToken } from '../../shared/tokens/app-tokens';
+import {
+  appAccessToken,
+  type InvalidateResult,
+  invalidateAccessToken,
+} from '../../shared/tokens/app-tokens';
+import type { ServedCredential } from '../../shared/tokens/manager';
 import { proxyWechat } from '../../shared/wechat/proxy';
 import { assertNotMinting, proxySegments, upstreamPath } from '../../shared/wechat/proxy-path';
+
+/** Whose token a proxy route sends, and how that token is fetched and reported dead. */
+interface TokenSource {
+  /** Names the caller in a log line (no token). */
+  label: Record<string, string>;
+  token(): Promise<ServedCredential>;
+  invalidate(dead: string): Promise<InvalidateResult>;
+  tokenParams?: readonly string[];
+  /** Routes to name, instead of the defaults, when a minting path is refused. */
+  instead?: Readonly<Record<string, string>>;
+}
+
+/**
+ * One proxied call: the path checked (never one that mints a credential the hub holds), the
+ * token added, WeChat's answer streamed back, one retry after a dead-token errcode.
+ */
+async function proxyWith(
+  deps: Deps,
+  c: Context<HubEnv>,
+  name: string,
+  source: TokenSource,
+): Promise<Response> {
+  // Both parameters come decoded from the route; the raw URL is never sliced.
+  const segments = proxySegments(c.req.param('path') ?? '');
+  assertNotMinting(segments, name, source.instead);
+  const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+  const requestId = c.get('requestId');
+  const hangUp = hangUpOf(c);
+  return proxyWechat(
+    {
+      baseUrl: deps.wechat.baseUrl,
+      fetch: deps.fetch,
+      timeoutMs: deps.config.proxyTimeoutMs,
+      maxBytes: deps.config.proxyMaxBytes,
+      token: async () => (await source.token()).value,
+      invalidate: async (dead) => {
+        const { token, heldBack } = await source.invalidate(dead);
+        return heldBack !== undefined && token.value === dead ? undefined : token.value;
+      },
+      onCutOff: (reason) =>
+        deps.log.warn(
+          { requestId, ...source.label, path: segments.join('/'), reason },
+          'proxy: answer cut off',
+        ),
+      ...(source.tokenParams === undefined ? {} : { tokenParams: source.tokenParams }),
+      ...(hangUp === undefined ? {} : { hangUp }),
+    },
+    {
+      method: c.req.method,
+      path: upstreamPath(segments),
+      search: new URL(c.req.url).searchParams,
+      body: hasBody ? await c.req.arrayBuffer() : undefined,
+      contentType: c.req.header('content-type'),
+    },
+  );
+}
+
+/**
+ * Component APIs take the component token as `component_access_token`; newer pages of WeChat's
+ * docs name the same parameter `access_token`. Both are sent.
+ */
+const COMPONENT_TOKEN_PARAMS = ['component_access_token', 'access_token'] as const;
 
 /** Routes of the proxy function: `ANY /v1/proxy/{app}/{path…}` with the token injected. */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.all('/v1/proxy/:app/:path{.+}', async (c) => {
     const app = await deps.apps.require(c.req.param('app'));
-    // Both parameters come decoded from the route; the raw URL is never sliced.
-    const segments = proxySegments(c.req.param('path'));
-    assertNotMinting(segments, app.name);
-    const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-    const requestId = c.get('requestId');
-    const hangUp = hangUpOf(c);
-    return proxyWechat(
-      {
-        baseUrl: deps.wechat.baseUrl,
-        fetch: deps.fetch,
-        timeoutMs: deps.config.proxyTimeoutMs,
-        maxBytes: deps.config.proxyMaxBytes,
-        token: async () => (await appAccessToken(deps.tokens, deps.wechat, app)).value,
-        invalidate: async (dead) => {
-          const { token, heldBack } = await invalidateAccessToken(deps, app, dead);
-          return heldBack !== undefined && token.value === dead ? undefined : token.value;
-        },
-        onCutOff: (reason) =>
-          deps.log.warn(
-            { requestId, app: app.name, path: segments.join('/'), reason },
-            'proxy: answer cut off',
-          ),
-        ...(hangUp === undefined ? {} : { hangUp }),
+    return proxyWith(deps, c, app.name, {
+      label: { app: app.name },
+      token: () => appAccessToken(deps.tokens, deps.wechat, app),
+      invalidate: (dead) => invalidateAccessToken(deps, app, dead),
+    });
+  });
+  return r;
+}
+
+/**
+ * The third-party platform's proxies, `ANY /v1/components/{app}/proxy/{path…}` (component token)
+ * and `ANY /v1/components/{app}/authorizers/{appid}/proxy/{path…}` (the authorizer's token).
+ * Mounted by the token function: on SCF the custom domain routes by path prefix, and every
+ * `/v1/components/…` path reaches that function.
+ */
+export function createComponentProxyRoutes(deps: Deps): Hono<HubEnv> {
+  const r = new Hono<HubEnv>();
+  r.all('/v1/components/:app/proxy/:path{.+}', async (c) => {
+    const app = await deps.apps.require(c.req.param('app'));
+    return proxyWith(deps, c, app.name, {
+      label: { app: app.name },
+      token: () => componentAccessToken(deps, app),
+      invalidate: (dead) => invalidateComponentToken(deps, app, dead),
+      tokenParams: COMPONENT_TOKEN_PARAMS,
+    });
+  });
+
+  r.all('/v1/components/:app/authorizers/:appid/proxy/:path{.+}', async (c) => {
+    const app = await deps.apps.require(c.req.param('app'));
+    const appid = c.req.param('appid');
+    const routes = `/v1/components/${app.name}/authorizers/${appid}`;
+    // An authorizer's token and tickets are the hub's to mint, as an app's are.
+    const token = `GET ${routes}/token`;
+    return proxyWith(deps, c, app.name, {
+      label: { app: app.name, authorizer: appid },
+      token: () => authorizerAccessToken(deps, app, appid),
+      invalidate: (dead) => invalidateAuthorizerToken(deps, app, appid, dead),
+      instead: {
+        'cgi-bin/token': token,
+        'cgi-bin/stable_token': token,
+        'cgi-bin/ticket/getticket': `GET ${routes}/ticket?type=jsapi (or wx_card)`,
       },
-      {
-        method: c.req.method,
-        path: upstreamPath(segments),
-        search: new URL(c.req.url).searchParams,
-        body: hasBody ? await c.req.arrayBuffer() : undefined,
-        contentType: c.req.header('content-type'),
-      },
-    );
+    });
   });
   return r;
 }

@@ -7,6 +7,11 @@ import {
 } from '../../shared/component/authorization';
 import { authorizerAccessToken } from '../../shared/component/authorizers';
 import { componentAccessToken } from '../../shared/component/component';
+import {
+  authorizerCode2Session,
+  authorizerTicket,
+  invalidateAuthorizerToken,
+} from '../../shared/component/credentials';
 import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
 import type { Deps } from '../../shared/platform/deps';
@@ -16,6 +21,7 @@ import {
   appAccessToken,
   appTicket,
   cachedAccessToken,
+  type InvalidateResult,
   invalidateAccessToken,
   TICKET_TYPES,
   type TicketType,
@@ -23,6 +29,7 @@ import {
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
+import { createComponentProxyRoutes } from '../proxy/app';
 import { createAuthorizerDirectoryRoutes } from './authorizers';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
@@ -88,41 +95,56 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     });
   });
 
-  r.post('/v1/apps/:app/token/invalidate', async (c) => {
-    const body = await readJson(c.req.raw);
-    const presented = body?.accessToken;
-    if (typeof presented !== 'string' || presented === '') {
-      throw new AppError(
-        'BAD_REQUEST',
-        'body must be JSON {"accessToken": "<the token that failed>"}',
-      );
-    }
+  r.post('/v1/components/:app/authorizers/:appid/token/invalidate', async (c) => {
+    const presented = await presentedToken(c.req.raw);
     const app = await deps.apps.require(c.req.param('app'));
-    const r = await invalidateAccessToken(deps, app, presented);
+    const appid = c.req.param('appid');
+    const r = await invalidateAuthorizerToken(deps, app, appid, presented);
+    return c.json(invalidated(appid, r));
+  });
+
+  r.get('/v1/components/:app/authorizers/:appid/ticket', async (c) => {
+    const type = ticketType(c.req.query('type'));
+    const app = await deps.apps.require(c.req.param('app'));
+    const appid = c.req.param('appid');
+    const ticket = await authorizerTicket(deps, app, appid, type);
     return c.json({
-      appId: app.appId,
-      accessToken: r.token.value,
-      expiresAt: new Date(r.token.expiresAt).toISOString(),
-      ...(r.heldBack === undefined ? {} : { error: { code: 'RATE_LIMITED', message: r.heldBack } }),
+      appId: appid,
+      ticket: ticket.value,
+      expiresAt: new Date(ticket.expiresAt).toISOString(),
     });
   });
 
+  r.get('/v1/components/:app/authorizers/:appid/jssdk-config', async (c) => {
+    const url = pageUrl(c.req.query('url'));
+    const app = await deps.apps.require(c.req.param('app'));
+    const appid = c.req.param('appid');
+    const ticket = await authorizerTicket(deps, app, appid, 'jsapi');
+    return c.json({ appId: appid, ...buildJssdkConfig(ticket.value, url, deps.clock.now()) });
+  });
+
+  r.post('/v1/components/:app/authorizers/:appid/code2session', async (c) => {
+    const code = await loginCode(c.req.raw);
+    const app = await deps.apps.require(c.req.param('app'));
+    const appid = c.req.param('appid');
+    return c.json(await authorizerCode2Session(deps, app, appid, code));
+  });
+
+  r.post('/v1/apps/:app/token/invalidate', async (c) => {
+    const presented = await presentedToken(c.req.raw);
+    const app = await deps.apps.require(c.req.param('app'));
+    return c.json(invalidated(app.appId, await invalidateAccessToken(deps, app, presented)));
+  });
+
   r.get('/v1/apps/:app/jssdk-config', async (c) => {
-    const url = c.req.query('url');
-    if (url === undefined || url === '')
-      throw new AppError('BAD_REQUEST', 'query parameter url is required');
-    if (!isHttpUrl(url)) throw new AppError('BAD_REQUEST', 'url must be an absolute http(s) URL');
+    const url = pageUrl(c.req.query('url'));
     const app = await deps.apps.require(c.req.param('app'));
     const ticket = await appTicket(deps.tokens, deps.wechat, app, 'jsapi');
     return c.json({ appId: app.appId, ...buildJssdkConfig(ticket.value, url, deps.clock.now()) });
   });
 
   r.post('/v1/apps/:app/code2session', async (c) => {
-    const body = await readJson(c.req.raw);
-    const code = body?.code;
-    if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(code)) {
-      throw new AppError('BAD_REQUEST', 'body must be JSON {"code": "<wx.login code>"}');
-    }
+    const code = await loginCode(c.req.raw);
     const app = await deps.apps.require(c.req.param('app'));
     if (app.kind !== 'miniprogram') {
       throw new AppError(
@@ -138,19 +160,65 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   });
 
   r.get('/v1/apps/:app/ticket', async (c) => {
-    const type = c.req.query('type') ?? 'jsapi';
-    if (!TICKET_TYPES.includes(type as TicketType)) {
-      throw new AppError('BAD_REQUEST', `type must be one of ${TICKET_TYPES.join(', ')}`);
-    }
+    const type = ticketType(c.req.query('type') ?? 'jsapi');
     const app = await deps.apps.require(c.req.param('app'));
-    const ticket = await appTicket(deps.tokens, deps.wechat, app, type as TicketType);
+    const ticket = await appTicket(deps.tokens, deps.wechat, app, type);
     return c.json({
       appId: app.appId,
       ticket: ticket.value,
       expiresAt: new Date(ticket.expiresAt).toISOString(),
     });
   });
+  r.route('/', createComponentProxyRoutes(deps));
   return r;
+}
+
+/** The `accessToken` of an invalidate report's body; 400 without one. */
+async function presentedToken(req: Request): Promise<string> {
+  const presented = (await readJson(req))?.accessToken;
+  if (typeof presented !== 'string' || presented === '') {
+    throw new AppError(
+      'BAD_REQUEST',
+      'body must be JSON {"accessToken": "<the token that failed>"}',
+    );
+  }
+  return presented;
+}
+
+/** The answer to an invalidate report: the token to use now, and why it was not replaced. */
+function invalidated(appId: string, r: InvalidateResult) {
+  return {
+    appId,
+    accessToken: r.token.value,
+    expiresAt: new Date(r.token.expiresAt).toISOString(),
+    ...(r.heldBack === undefined ? {} : { error: { code: 'RATE_LIMITED', message: r.heldBack } }),
+  };
+}
+
+/** The `code` of a login body; 400 without a plausible one. */
+async function loginCode(req: Request): Promise<string> {
+  const code = (await readJson(req))?.code;
+  if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(code)) {
+    throw new AppError('BAD_REQUEST', 'body must be JSON {"code": "<wx.login code>"}');
+  }
+  return code;
+}
+
+/** A ticket type from the query; 400 for a missing or unknown one. */
+function ticketType(type: string | undefined): TicketType {
+  if (!TICKET_TYPES.includes(type as TicketType)) {
+    throw new AppError('BAD_REQUEST', `type must be one of ${TICKET_TYPES.join(', ')}`);
+  }
+  return type as TicketType;
+}
+
+/** The page URL a JS-SDK signature is for; 400 unless an absolute http(s) URL. */
+function pageUrl(url: string | undefined): string {
+  if (url === undefined || url === '') {
+    throw new AppError('BAD_REQUEST', 'query parameter url is required');
+  }
+  if (!isHttpUrl(url)) throw new AppError('BAD_REQUEST', 'url must be an absolute http(s) URL');
+  return url;
 }
 
 /** The body as a JSON object, or undefined when it is not one. */

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AppError, WechatApiError } from '../http/errors';
 import type { Logger } from '../http/log';
 import type { AppRecord, CredentialKey } from '../store';
-import { appOwner } from '../tokens/app-tokens';
+import { appOwner, TICKET_TYPES, ticketKind } from '../tokens/app-tokens';
 import type { Fetcher, ServedCredential, TokenManager } from '../tokens/manager';
 import type { IssuedCredential } from '../wechat/credentials';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
@@ -24,6 +24,8 @@ export const AUTHORIZER_TOKEN_PATH = '/cgi-bin/component/api_authorizer_token';
 /** Credential kinds of an authorizer (owner {@link authorizerOwner}). */
 export const AUTHORIZER_REFRESH_KIND = 'authorizer_refresh_token';
 export const AUTHORIZER_TOKEN_KIND = 'authorizer_access_token';
+/** Its tickets (`jsapi_ticket`, `wx_card_ticket`), fetched with its access token. */
+export const AUTHORIZER_TICKET_KINDS = TICKET_TYPES.map(ticketKind);
 /** Its status row: `authorized:<sha256 of the last code exchanged>` or `revoked`. */
 export const AUTHORIZER_STATUS_KIND = 'authorizer_status';
 /** Rows that do not expire (refresh token, status) carry this far-future expiry. */
@@ -363,7 +365,11 @@ async function revokeAuthorizer(
     const now = deps.clock.now();
     await creds.ensure(revocationsKey(app), now);
     await creds.clearValue(revocationsKey(app), now);
-    for (const kind of [AUTHORIZER_TOKEN_KIND, AUTHORIZER_REFRESH_KIND]) {
+    for (const kind of [
+      AUTHORIZER_TOKEN_KIND,
+      AUTHORIZER_REFRESH_KIND,
+      ...AUTHORIZER_TICKET_KINDS,
+    ]) {
       const key = keyOf(app, authorizerAppId, kind);
       await creds.clearValue(key, now);
       deps.tokens.forget(key);
@@ -505,14 +511,14 @@ function needsReauthorization(app: AppRecord, authorizerAppId: string): WechatAp
 }
 
 /**
- * Serves an authorizer's access token through the credential manager: 404 for an authorizer
- * this component never had, 410 REVOKED after `unauthorized`.
+ * Checks that `authorizerAppId` authorized component `app`: 400/409 as {@link requireComponent},
+ * 404 for an authorizer this component never had, 410 REVOKED after `unauthorized`.
  */
-export async function authorizerAccessToken(
-  deps: AuthorizerDeps,
+export async function assertAuthorizer(
+  deps: { store: ComponentDeps['store'] },
   app: AppRecord,
   authorizerAppId: string,
-): Promise<ServedCredential> {
+): Promise<void> {
   requireComponent(app);
   const status = await deps.store.credentials.get(
     keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND),
@@ -526,6 +532,18 @@ export async function authorizerAccessToken(
   if (status?.value === undefined) {
     throw new AppError('NOT_FOUND', `"${app.name}" has no authorizer ${authorizerAppId}`);
   }
+}
+
+/**
+ * Serves an authorizer's access token through the credential manager: 404 for an authorizer
+ * this component never had, 410 REVOKED after `unauthorized`.
+ */
+export async function authorizerAccessToken(
+  deps: AuthorizerDeps,
+  app: AppRecord,
+  authorizerAppId: string,
+): Promise<ServedCredential> {
+  await assertAuthorizer(deps, app, authorizerAppId);
   const key = keyOf(app, authorizerAppId, AUTHORIZER_TOKEN_KIND);
   return deps.tokens.get(key, authorizerTokenFetcher(deps, app, authorizerAppId));
 }

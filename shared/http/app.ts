@@ -26,7 +26,8 @@ export interface BaseAppDeps {
 }
 
 /** Routes that forward bodies to WeChat (media uploads): they take `proxyBodyLimitBytes`. */
-const PROXY_PATH = /^\/v1\/(proxy\/[^/]+|pay\/[^/]+\/proxy)\//;
+const PROXY_PATH =
+  /^\/v1\/(proxy\/[^/]+|pay\/[^/]+\/proxy|components\/[^/]+\/(authorizers\/[^/]+\/)?proxy)\//;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 

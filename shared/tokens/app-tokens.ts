@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import { AppError } from '../http/errors';
-import type { AppRecord, Store } from '../store';
+import type { AppRecord, CredentialKey, Store } from '../store';
 import { assertReadable } from '../store/unreadable';
 import type { IssuedCredential } from '../wechat/credentials';
 import { getAccessToken, getStableAccessToken, getTicket } from '../wechat/credentials';
@@ -135,26 +135,43 @@ export async function invalidateAccessToken(
   requireTokenApp(app, 'access tokens');
   const key = { owner: appOwner(app), kind: 'access_token' };
   const secret = app.appSecret ?? '';
-  const guarded =
-    (guard: RefreshGuard, fetch: () => Promise<IssuedCredential>): Fetcher =>
-    async () => {
-      const now = deps.clock.now();
-      await assertRefreshAllowed(deps.store, guard, key.owner, now);
-      const issued = await fetch();
-      await spendRefresh(deps.store, guard, key.owner, now);
-      return issued;
-    };
-  const fetcher: Fetcher =
-    app.tokenMode === 'classic'
-      ? guarded(CLASSIC_REFRESH_GUARD, () => getAccessToken(deps.wechat, app.appId, secret))
-      : guarded(STABLE_FORCE_GUARD, () =>
-          getStableAccessToken(deps.wechat, app.appId, secret, true),
-        );
+  return app.tokenMode === 'classic'
+    ? guardedInvalidate(deps, key, presented, {
+        guard: CLASSIC_REFRESH_GUARD,
+        refetch: () => getAccessToken(deps.wechat, app.appId, secret),
+        current: accessTokenFetcher(deps.wechat, app),
+      })
+    : guardedInvalidate(deps, key, presented, {
+        guard: STABLE_FORCE_GUARD,
+        refetch: () => getStableAccessToken(deps.wechat, app.appId, secret, true),
+        current: accessTokenFetcher(deps.wechat, app),
+      });
+}
+
+/**
+ * Compare-and-refresh of any credential a caller reported dead (apps, components, authorizers):
+ * `refetch` runs only when `presented` is still the stored value and `guard` allows it (counted
+ * per owner in the database); when the guard holds it back, the value {@link TokenManager.get}
+ * serves (fetched with `current` if need be) is answered with the reason.
+ */
+export async function guardedInvalidate(
+  deps: { tokens: TokenManager; store: Store; clock: Clock },
+  key: CredentialKey,
+  presented: string,
+  how: { guard: RefreshGuard; refetch: () => Promise<IssuedCredential>; current: Fetcher },
+): Promise<InvalidateResult> {
+  const fetcher: Fetcher = async () => {
+    const now = deps.clock.now();
+    await assertRefreshAllowed(deps.store, how.guard, key.owner, now);
+    const issued = await how.refetch();
+    await spendRefresh(deps.store, how.guard, key.owner, now);
+    return issued;
+  };
   try {
     return { token: await deps.tokens.invalidate(key, presented, fetcher) };
   } catch (err) {
     if (!(err instanceof AppError) || err.code !== 'RATE_LIMITED') throw err;
-    const token = await deps.tokens.get(key, accessTokenFetcher(deps.wechat, app));
+    const token = await deps.tokens.get(key, how.current);
     return { token, heldBack: err.message };
   }
 }

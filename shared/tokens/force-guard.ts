@@ -40,6 +40,30 @@ export const CLASSIC_REFRESH_GUARD: RefreshGuard = {
   dailyLimit: 1_000,
 };
 
+/**
+ * `api_component_token` refreshes triggered by callers (a proxied call answered 40001): each one
+ * mints a new component token, so a burst of reports must not fetch one each.
+ */
+export const COMPONENT_REFRESH_GUARD: RefreshGuard = {
+  kind: 'component_refresh_budget',
+  what: 'component token refresh',
+  rule: 'the hub allows one refresh reported by callers per 30 s per component',
+  spacingMs: 30_000,
+  dailyLimit: 1_000,
+};
+
+/**
+ * `api_authorizer_token` refreshes triggered by callers (invalidate, a proxied 40001): each one
+ * rotates the refresh token, so reports are spaced as for classic tokens, per authorizer.
+ */
+export const AUTHORIZER_REFRESH_GUARD: RefreshGuard = {
+  kind: 'authorizer_refresh_budget',
+  what: 'authorizer token refresh',
+  rule: 'the hub allows one refresh reported by callers per 30 s per authorizer',
+  spacingMs: 30_000,
+  dailyLimit: 1_000,
+};
+
 interface Budget {
   day: string;
   count: number;

@@ -11,6 +11,7 @@ import {
   currentTicket,
   noTicket,
 } from '../component/component';
+import { authorizerTicketFetcher } from '../component/credentials';
 import type { Logger } from '../http/log';
 import {
   CERTIFICATES_KIND,
@@ -207,12 +208,22 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     }
     const authorizer = parseAuthorizerOwner(row.owner);
     if (authorizer !== undefined) {
-      // An authorizer's token; a cleared one (revoked) and its other rows are left alone.
+      // An authorizer's token or a ticket once fetched; cleared ones (revoked) and its other
+      // rows are left alone.
       const component = apps.get(`app:${authorizer.name}`);
-      if (component?.kind !== 'component' || row.kind !== AUTHORIZER_TOKEN_KIND) return;
-      if (row.value === undefined) return;
+      if (component?.kind !== 'component' || row.value === undefined) return;
+      const { authorizerAppId } = authorizer;
+      const type = TICKET_TYPES.find((t) => ticketKind(t) === row.kind);
+      if (type !== undefined) {
+        await refreshOne(deps, summary, component.name, row, {
+          fetcher: authorizerTicketFetcher(deps, component, authorizerAppId, type),
+          aheadMs: (deps.refreshAheadSeconds ?? TICKET_AHEAD_MS / 1000) * 1000,
+        });
+        return;
+      }
+      if (row.kind !== AUTHORIZER_TOKEN_KIND) return;
       await refreshOne(deps, summary, component.name, row, {
-        fetcher: authorizerTokenFetcher(deps, component, authorizer.authorizerAppId),
+        fetcher: authorizerTokenFetcher(deps, component, authorizerAppId),
         aheadMs: (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000,
       });
       return;

@@ -67,9 +67,14 @@ const MINTING_PATHS: Readonly<Record<string, string>> = {
  * would issue a new one and the hub would go on serving the one that call killed. Matched on the
  * normalised path, so `CGI-BIN//Token/` and `cgi-bin/%74oken` are refused too.
  */
-export function assertNotMinting(segments: string[], app: string): void {
+export function assertNotMinting(
+  segments: string[],
+  app: string,
+  /** Routes to name instead of the default ones (e.g. an authorizer's own ticket route). */
+  overrides: Readonly<Record<string, string>> = {},
+): void {
   const key = segments.join('/').toLowerCase();
-  const instead = MINTING_PATHS[key];
+  const instead = overrides[key] ?? MINTING_PATHS[key];
   if (instead === undefined) return;
   throw new AppError(
     'FORBIDDEN',

@@ -41,6 +41,8 @@ export interface ProxyDeps {
   /** JSON and text answers longer than this are refused (502), or cut off once streaming. */
   maxBytes: number;
   token(): Promise<string>;
+  /** Query parameters the token is sent in (a caller's own values dropped); `access_token`. */
+  tokenParams?: readonly string[];
   /**
    * Reports `dead` as failed and answers the token to retry with, or `undefined` when no fresher
    * token can be had now (the refresh was held back): then WeChat's answer goes out as it is.
@@ -73,8 +75,10 @@ class IdleTimeout extends Error {
 
 async function send(deps: ProxyDeps, req: ProxyRequest, token: string): Promise<Upstream> {
   const query = new URLSearchParams(req.search);
-  query.delete('access_token');
-  query.set('access_token', token);
+  for (const name of deps.tokenParams ?? ['access_token']) {
+    query.delete(name);
+    query.set(name, token);
+  }
   const abort = new AbortController();
   // Bounds the wait for headers only: a body is bounded chunk by chunk (readWithin).
   const timer = setTimeout(() => abort.abort(), deps.timeoutMs);
