@@ -227,7 +227,7 @@ describe.each(testTargets())('third-party platform auth events and token on $nam
     }
   });
 
-  it('3 hubs sharing one simulator × 100 concurrent reads make exactly one upstream call, and the pass keeps it fresh', async () => {
+  it('3 hubs sharing one simulator × 300 concurrent reads each make exactly one upstream call, and the pass keeps it fresh', async () => {
     const app = componentApp(sim);
     const hubs = await Promise.all([0, 1, 2].map(() => serve([app])));
     try {
@@ -236,7 +236,7 @@ describe.each(testTargets())('third-party platform auth events and token on $nam
       await sim.sim.pushTicket(app.appId, eventUrl(first.server, app));
       const before = sim.sim.calls(TOKEN_PATH, app.appId);
       const answers = await Promise.all(
-        Array.from({ length: 300 }, (_, i) => tokenOf(hubs[i % 3]?.hub ?? first.hub, app)),
+        Array.from({ length: 900 }, (_, i) => tokenOf(hubs[i % 3]?.hub ?? first.hub, app)),
       );
       const bodies = await Promise.all(answers.map((r) => r.json() as Promise<TokenBody>));
       expect(answers.every((r) => r.status === 200)).toBe(true);
