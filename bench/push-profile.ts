@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
+import type { AddressInfo } from 'node:net';
 import { createHubApp } from '../functions/index';
 import { createTestHub, TEST_API_KEY, testApp } from '../functions/testing';
 import { signPush } from '../functions/wx-callback/testing';
@@ -10,16 +12,27 @@ import { httpLoad } from './http-load';
 import { benchTargets, discardingLog } from './setup';
 
 /**
- * `npx tsx bench/push-profile.ts [sqlite|mysql] [seconds] [out.cpuprofile]`: safe-mode pushes to
- * `/wx/{app}/callback` for a while under the V8 profiler (the load client runs in this process
- * too), then the profile is written for `node --cpu-prof`-style tools (Chrome DevTools).
+ * `npx tsx bench/push-profile.ts [sqlite|mysql] [seconds] [out.cpuprofile] [forward]`: safe-mode
+ * pushes to `/wx/{app}/callback` for a while under the V8 profiler (the load client, and with
+ * `forward` a forward target answering 204, run in this process too), then the profile is
+ * written for Chrome DevTools or any `.cpuprofile` reader.
  */
-const [which = 'sqlite', seconds = '4', out = 'push.cpuprofile'] = process.argv.slice(2);
+const [which = 'sqlite', seconds = '4', out = 'push.cpuprofile', forward] = process.argv.slice(2);
+const sink = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(204).end());
+});
+await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
 const ENCODING_AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const { targets, cleanup } = benchTargets({ warmupMs: 0, durationMs: 0, log: console.log });
 const target = targets.find((t) => t.name === which);
 if (target === undefined) throw new Error(`no ${which} target (set BENCH_MYSQL_URL for mysql)`);
-const app = testApp({ token: 'benchtoken', encodingAesKey: ENCODING_AES_KEY });
+const app = testApp({
+  token: 'benchtoken',
+  encodingAesKey: ENCODING_AES_KEY,
+  forward: forward === 'forward' ? [{ url: sinkUrl }] : [],
+});
 const hub = await createTestHub(target, { apps: [app] });
 const deps = createDeps({ ...hub.deps, log: discardingLog() });
 const server = await listen(createHubApp(deps), 0, discardingLog(), '127.0.0.1');
@@ -57,7 +70,8 @@ await session.post('Profiler.start');
 const rate = await load(Number(seconds) * 1000);
 const { profile } = await session.post('Profiler.stop');
 writeFileSync(out, JSON.stringify(profile));
-console.log(`${which}: ${Math.round(rate)} pushes/s; profile in ${out}`);
+console.log(`${which}: ${Math.round(rate)} pushes/s, ${used} sent; profile in ${out}`);
 await server.close(1_000);
 await hub.close();
+sink.close();
 cleanup();

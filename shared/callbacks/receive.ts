@@ -3,7 +3,14 @@ import { describe } from '../http/app';
 import { AppError } from '../http/errors';
 import { type AppRecord, SignatureReplayError } from '../store';
 import { stringifyExactJson } from '../wechat/exact-json';
-import { deliverNow, matchingRules, type OutboxDeps, receiverDeliveries } from './forward';
+import {
+  attemptNow,
+  type MadeAttempt,
+  matchingRules,
+  type OutboxDeps,
+  receiverDeliveries,
+  settleAll,
+} from './forward';
 import { dedupKey, summarize } from './message';
 import { answerType, encryptReply, renderReply, replyOf } from './reply';
 import {
@@ -173,8 +180,10 @@ export async function receivePush(
 
   if (rules.length === 0) return SUCCESS;
   let final = 'success';
+  let attempts: MadeAttempt[] = [];
   try {
-    const reply = await forwardNow(deps, id, worker, rules, deadline);
+    attempts = await attemptNow(deps, 'message', id, rules, deadline);
+    const reply = firstReply(rules, attempts);
     // The auth-event URL answers `success` only (a passive reply is for messages).
     if (reply !== undefined && route === 'callback') {
       const now = Math.floor(deps.clock.now() / 1000);
@@ -188,26 +197,29 @@ export async function receivePush(
     // Stored already: the outbox keeps what was not delivered; answer success regardless.
     deps.log.error({ app: app.name, message: id, err: describe(err) }, 'forwarding failed');
   }
-  try {
-    return answer(await deps.store.messages.finishReply(id, final));
-  } catch (err) {
-    deps.log.error({ app: app.name, message: id, err: describe(err) }, 'answer not recorded');
-    return answer(final);
-  }
+  // The outcomes and the answer are recorded together (one commit on SQLite), before answering.
+  const [, recorded] = await Promise.allSettled([
+    settleAll(deps, worker, attempts).catch((err: unknown) => {
+      // The delivery stays pending under the receiver's lock: the outbox retries it later.
+      deps.log.error({ app: app.name, message: id, err: describe(err) }, 'delivery not recorded');
+    }),
+    deps.store.messages.finishReply(id, final),
+  ]);
+  if (recorded.status === 'fulfilled') return answer(recorded.value);
+  deps.log.error(
+    { app: app.name, message: id, err: describe(recorded.reason) },
+    'answer not recorded',
+  );
+  return answer(final);
 }
 
-/** Tries the deliveries of message `id` at once; returns the first rule's passive reply. */
-async function forwardNow(
-  deps: CallbackDeps,
-  id: number,
-  worker: string,
-  rules: { url: string; timeoutMs?: number | undefined }[],
-  deadline: number,
-): Promise<Record<string, unknown> | undefined> {
-  if (rules.length === 0) return undefined;
-  const results = await deliverNow(deps, 'message', id, worker, rules, deadline);
+/** The passive reply of the first rule whose target took the push and answered one. */
+function firstReply(
+  rules: { url: string }[],
+  attempts: MadeAttempt[],
+): Record<string, unknown> | undefined {
   for (const rule of rules) {
-    const hit = results.find((r) => r.url === rule.url && r.result.ok);
+    const hit = attempts.find((a) => a.delivery.targetUrl === rule.url && a.result.ok);
     const reply = hit === undefined ? undefined : replyOf(hit.result.answer);
     if (reply !== undefined) return reply;
   }

@@ -58,7 +58,13 @@ export function messagesRepo(db: Db): MessagesRepo {
       return db.count('callbackMessages', eq(m.app, app));
     },
     async finishReply(id, reply) {
-      await db.update('callbackMessages', { reply }, and(eq(m.id, id), isNull(m.reply)));
+      // Matched: this answer is the first one (only a row without one matches); else read it.
+      const set = await db.update(
+        'callbackMessages',
+        { reply },
+        and(eq(m.id, id), isNull(m.reply)),
+      );
+      if (set === 1) return reply;
       const row = await db.first('callbackMessages', eq(m.id, id), { columns: ['reply'] });
       return row?.reply ?? reply;
     },
