@@ -179,7 +179,8 @@ async function pushRoutes(target: TestTarget, ctx: BenchContext): Promise<BenchR
       forward: route.forward === true ? [{ url: sink.url }] : [],
     }),
   }));
-  const hub = await createTestHub(target, { apps: routes.map((r) => r.app) });
+  // The MySQL pool as deployed (shared/db/mysql.ts), not the tests' smaller one.
+  const hub = await createTestHub(target, { apps: routes.map((r) => r.app), poolSize: 10 });
   const deps = createDeps({ ...hub.deps, log: discardingLog() });
   const server = await listen(createHubApp(deps), 0, discardingLog(), '127.0.0.1');
   const offDeps = createDeps({
