@@ -249,8 +249,10 @@ async function pushRoutes(target: TestTarget, ctx: BenchContext): Promise<BenchR
     for (const [i, c] of cases.entries()) {
       const rate = median(rates[i] ?? []);
       rows.push({ bench: c.bench, target: target.name, opsPerSec: rate, baseline });
+      // The machine drifts between rounds: each round's push run against its own token run too.
+      const perRound = (rates[i] ?? []).map((r, round) => r / (tokens[round] ?? Number.NaN));
       ctx.log(
-        `${target.name}: ${c.bench}: ${formatOps(rate)}/s, ratio ${(rate / tokenRate).toFixed(3)}`,
+        `${target.name}: ${c.bench}: ${formatOps(rate)}/s, ratio ${(rate / tokenRate).toFixed(3)} (per round ${perRound.map((r) => r.toFixed(3)).join(', ')}; median ${median(perRound).toFixed(3)})`,
       );
     }
     let forwarded = 0;

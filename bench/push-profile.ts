@@ -33,7 +33,7 @@ const app = testApp({
   encodingAesKey: ENCODING_AES_KEY,
   forward: forward === 'forward' ? [{ url: sinkUrl }] : [],
 });
-const hub = await createTestHub(target, { apps: [app] });
+const hub = await createTestHub(target, { apps: [app], poolSize: 10 });
 const deps = createDeps({ ...hub.deps, log: discardingLog() });
 const server = await listen(createHubApp(deps), 0, discardingLog(), '127.0.0.1');
 const now = Math.floor(hub.sim.sim.clock.now() / 1000);
