@@ -108,6 +108,8 @@ const PUSH_ROUTES: PushRoute[] = [
     path: (app) => `/wx/${app}/component/event`,
     message: infoPush,
   },
+  // The message URL, once it is served (its app is a component, the push an authorizer's):
+  // { bench: 'POST /wx/{app}/component/message/{appid}, safe mode', kind: 'component', path: (app) => `/wx/${app}/component/message/wxbenchauthorizer01`, message: textPush },
 ];
 
 /** A forward target on loopback that reads each delivery and answers 204. */
