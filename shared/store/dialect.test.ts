@@ -172,6 +172,24 @@ describe('SQLite group commit', () => {
     expect(await stored(app)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => `sig-${n}`));
   });
 
+  it('while transactions keep coming, the commit waits a turn of the event loop for them', async () => {
+    const app = uniqueName();
+    commits = [];
+    const insert = (n: number) => db.insert('callbackSignatures', [row(app, n)]);
+    const first = [insert(1), insert(2)];
+    // Asked for in the next turn, after the commit was first due: several were already waiting.
+    const later = await new Promise<Promise<void>>((resolve) =>
+      setImmediate(() => resolve(insert(3))),
+    );
+    await Promise.all([...first, later]);
+    expect(commits).toHaveLength(1);
+    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-3']);
+    // One on its own is not held back: it commits in the turn after it was asked for.
+    commits = [];
+    await insert(4);
+    expect(commits).toHaveLength(1);
+  });
+
   it('a transaction that throws is rolled back alone; the others of its commit stay', async () => {
     const app = uniqueName();
     commits = [];

@@ -64,6 +64,8 @@ const table = (name: TableName): SQLiteTable => sqliteTables[name];
 
 /** Most transactions one commit covers (see {@link sqliteDb}). */
 export const GROUP_COMMIT_MAX = 64;
+/** Most extra turns of the event loop a commit waits for while transactions keep arriving. */
+const GROUP_COMMIT_TURNS = 2;
 
 interface Queued {
   work: (tx: Db) => Promise<unknown>;
@@ -79,8 +81,9 @@ interface Queued {
  * else joins or sees it.
  *
  * Group commit: a `COMMIT` with `synchronous=FULL` waits for the disk (fsync), on the event loop's
- * thread. Transactions asked for in the same turn of the event loop — and every write made outside
- * a transaction, as a transaction of its own — run one after the other inside one `BEGIN
+ * thread. Transactions asked for in the same turn of the event loop (a turn or two more while they
+ * keep coming) — and every write made outside a transaction, as a transaction of its own — run one
+ * after the other inside one `BEGIN
  * IMMEDIATE` … `COMMIT`, each in a `SAVEPOINT` of its own: one that throws is rolled back to its
  * savepoint alone, and none is resolved before the `COMMIT` has returned, so each is as durable
  * and as isolated as it was alone (they run in turn; only the fsync is shared). Should SQLite
@@ -160,13 +163,23 @@ export function sqliteDb(h: SqliteHandle): Db {
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (scheduled) return;
       scheduled = true;
-      // After the current turn of the event loop: what else is asked for in it joins the batch.
-      setImmediate(() => {
+      // After the current turn of the event loop: what else is asked for in it joins the batch;
+      // while more keep coming (others were asked for in that turn), a turn or two more.
+      let seen = 1;
+      let turns = 0;
+      const start = () => {
+        if (queue.length > seen && turns < GROUP_COMMIT_TURNS) {
+          seen = queue.length;
+          turns += 1;
+          setImmediate(start);
+          return;
+        }
         drain().catch((err: unknown) => {
           for (const item of queue.splice(0)) item.reject(err);
           scheduled = false;
         });
-      });
+      };
+      setImmediate(start);
     });
 
   const reads = statements(h.db, outside);
