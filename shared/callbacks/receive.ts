@@ -108,14 +108,18 @@ export async function receivePush(
     (r, i, all) => all.findIndex((o) => o.url === r.url) === i,
   );
   const kept = opts.redact?.(opened.inner.fields) ?? opened.inner.fields;
-  const payload = stringifyExactJson({
-    app: app.name,
-    appId: app.appId,
-    receivedAt: new Date(receivedAt).toISOString(),
-    format: opened.inner.format,
-    encrypted: opened.encrypted,
-    message: kept,
-  });
+  // What each target gets; built only when one matched.
+  const payload =
+    rules.length === 0
+      ? ''
+      : stringifyExactJson({
+          app: app.name,
+          appId: app.appId,
+          receivedAt: new Date(receivedAt).toISOString(),
+          format: opened.inner.format,
+          encrypted: opened.encrypted,
+          message: kept,
+        });
   const deliveries = receiverDeliveries(app.name, key, rules, payload, {
     maxAttempts: deps.config.outboxMaxAttempts,
     receivedAt,
