@@ -5,6 +5,7 @@ import { createLogger } from '../shared/http/log';
 import { listen, type RunningServer } from '../shared/platform/server';
 import { testTargets } from '../shared/store/testing';
 import { AUTH, createTestHub, type TestHub, testApp } from './testing';
+import { signPush } from './wx-callback/testing';
 
 /**
  * Sends `raw` on a keep-alive connection and reads until the server closes it or 3 s pass (a
@@ -34,11 +35,12 @@ function rawRequest(port: number, raw: string): Promise<{ head: string; closedBy
 // cached response bodies), and those are what production runs.
 describe.each(testTargets())('hub over real HTTP on $name', (target) => {
   const oa = testApp({ tokenMode: 'classic' });
+  const plain = testApp({ token: 'servertesttoken', messageMode: 'plain' });
   let hub: TestHub;
   let server: RunningServer;
   beforeAll(async () => {
     hub = await createTestHub(target, {
-      apps: [oa],
+      apps: [oa, plain],
       env: { WXHUB_BODY_LIMIT_BYTES: '1024' },
     });
     server = await listen(hub.app, 0, createLogger('error'), '127.0.0.1');
@@ -139,6 +141,64 @@ describe.each(testTargets())('hub over real HTTP on $name', (target) => {
     expect(head.split('\r\n')[0]).toBe('HTTP/1.1 413 Payload Too Large');
     expect(head.toLowerCase()).toContain('\r\nconnection: close\r\n');
     expect(closedByServer).toBe(true);
+  });
+
+  it('reads a push body as sent: across packets, multi-byte text split, leading BOM dropped, chunked too', async () => {
+    const now = Math.floor(hub.sim.sim.clock.now() / 1000);
+    const push = (msgId: string) =>
+      signPush({
+        app: plain.name,
+        token: 'servertesttoken',
+        timestamp: now,
+        nonce: msgId,
+        message: `<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[o-x]]></FromUserName><CreateTime>${now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好，世界]]></Content><MsgId>${msgId}</MsgId></xml>`,
+      });
+    // Declared length, sent in two writes that cut a three-byte character, after a BOM.
+    const first = push('7100000001');
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(first.body)]);
+    const cut = bytes.indexOf(Buffer.from('你')) + 1;
+    const socket = connect(server.port, '127.0.0.1');
+    const answered = new Promise<string>((resolve, reject) => {
+      let got = '';
+      socket.on('data', (chunk: Buffer) => {
+        got += chunk.toString('utf8');
+        if (got.includes('\r\n\r\n')) resolve(got);
+      });
+      socket.on('error', reject);
+    });
+    socket.write(
+      `POST ${first.path} HTTP/1.1\r\nHost: hub\r\nContent-Type: text/xml\r\n` +
+        `Content-Length: ${bytes.length}\r\n\r\n`,
+    );
+    socket.write(bytes.subarray(0, cut));
+    await new Promise((r) => setTimeout(r, 20));
+    socket.write(bytes.subarray(cut));
+    expect((await answered).split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    socket.destroy();
+    const stored = await hub.deps.store.messages.get(plain.name, 'msg:7100000001');
+    expect(stored?.raw).toBe(first.body);
+    expect(stored?.parsed.Content).toBe('你好，世界');
+
+    // No declared length (chunked): read and limited as it streams in.
+    const second = push('7100000002');
+    const streamed = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          const b = Buffer.from(text);
+          controller.enqueue(b.subarray(0, 10));
+          controller.enqueue(b.subarray(10));
+          controller.close();
+        },
+      });
+    const init = (body: ReadableStream<Uint8Array>) =>
+      ({ method: 'POST', body, duplex: 'half' }) as RequestInit;
+    const ok = await call(second.path, init(streamed(second.body)));
+    expect([ok.status, await ok.text()]).toEqual([200, 'success']);
+    expect((await hub.deps.store.messages.get(plain.name, 'msg:7100000002'))?.raw).toBe(
+      second.body,
+    );
+    const big = await call(push('7100000003').path, init(streamed('x'.repeat(2_000))));
+    expect(big.status).toBe(413);
   });
 
   it('keeps a bounded number of unknown names and looks up no name a row cannot have', async () => {

@@ -35,6 +35,8 @@ export interface TestHubOptions {
   secretKeys?: Buffer[];
   /** SQLite: longest wait for another connection's write lock before a 503. */
   busyBudgetMs?: number;
+  /** MySQL pool size (4 by default; a bench uses the deployed default, 10). */
+  poolSize?: number;
 }
 
 /** A test app config with a unique name, registered in the simulator by {@link createTestHub}. */
@@ -61,7 +63,7 @@ export async function createTestHub(
 ): Promise<TestHub> {
   const sim = opts.sim ?? (await startSimulator());
   const { store } = await openTestStore(target, {
-    poolSize: 4,
+    poolSize: opts.poolSize ?? 4,
     ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }),
     ...(opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs }),
   });

@@ -18,6 +18,7 @@ import { onAuthorized, onUnauthorized } from '../../shared/component/authorizers
 import { keepTicket, redactTicket, TICKET_KIND } from '../../shared/component/component';
 import { releaseTestAnswer, requireMessageUrl } from '../../shared/component/messages';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
+import { requestText } from '../../shared/http/body';
 import { AppError, CODE_TO_STATUS, type ErrorCode, WechatApiError } from '../../shared/http/errors';
 import { wxSourceHeader } from '../../shared/http/headers';
 import type { Deps } from '../../shared/platform/deps';
@@ -111,14 +112,14 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     wechatFacing(c, async () => {
       const app = await deps.apps.require(c.req.param('app'));
       // A blank x-wx-source is no CloudRun push: undefined, so the signature is required.
-      return receivePush(deps, app, query(c), await c.req.text(), wxSourceHeader(c));
+      return receivePush(deps, app, query(c), await requestText(c), wxSourceHeader(c));
     }),
   );
   r.post('/wx/:app/component/event', (c) =>
     wechatFacing(c, async () => {
       const app = await deps.apps.require(c.req.param('app'));
       // Always signed: WeChat's auth events have no CloudRun (x-wx-source) delivery.
-      return receivePush(deps, app, query(c), await c.req.text(), undefined, {
+      return receivePush(deps, app, query(c), await requestText(c), undefined, {
         route: 'component-event',
         redact: redactTicket,
         // Stored and forwarded like every push; a ticket is also kept (newest CreateTime wins),

@@ -224,22 +224,52 @@ export async function deliverNow(
   targets: { url: string; timeoutMs?: number | undefined }[],
   deadline: number,
 ): Promise<{ url: string; result: AttemptResult }[]> {
+  const attempts = await attemptNow(deps, source, id, targets, deadline);
+  await settleAll(deps, worker, attempts);
+  return attempts.map(({ delivery, result }) => ({ url: delivery.targetUrl, result }));
+}
+
+/** One attempt of a stored delivery, not recorded yet ({@link settleAll} records it). */
+export interface MadeAttempt {
+  delivery: DeliveryRecord;
+  result: AttemptResult;
+}
+
+/**
+ * {@link deliverNow} without the recording: the attempts are made, and the caller records them
+ * with {@link settleAll} — e.g. together with the push's answer, in the same commit on SQLite.
+ */
+export async function attemptNow(
+  deps: OutboxDeps,
+  source: DeliveryRecord['source'],
+  id: number,
+  targets: { url: string; timeoutMs?: number | undefined }[],
+  deadline: number,
+): Promise<MadeAttempt[]> {
   const mine = (await deps.store.outbox.forSource(source, id)).filter(
     (d) => d.status === 'pending',
   );
   return Promise.all(
-    mine.map(async (d) => {
-      const target = targets.find((t) => t.url === d.targetUrl);
+    mine.map(async (delivery) => {
+      const target = targets.find((t) => t.url === delivery.targetUrl);
       const left = Math.max(100, deadline - deps.clock.now());
       const result = await attemptDelivery(
         deps.fetch,
-        d,
+        delivery,
         Math.min(target?.timeoutMs ?? left, left),
       );
-      await settle(deps, worker, d, result);
-      return { url: d.targetUrl, result };
+      return { delivery, result };
     }),
   );
+}
+
+/** Records the outcomes of attempts made under `worker`'s lock, all at once. */
+export async function settleAll(
+  deps: OutboxDeps,
+  worker: string,
+  attempts: MadeAttempt[],
+): Promise<void> {
+  await Promise.all(attempts.map((a) => settle(deps, worker, a.delivery, a.result)));
 }
 
 export interface PurgeSummary {

@@ -3,7 +3,14 @@ import { describe } from '../http/app';
 import { AppError } from '../http/errors';
 import { type AppRecord, SignatureReplayError } from '../store';
 import { stringifyExactJson } from '../wechat/exact-json';
-import { deliverNow, matchingRules, type OutboxDeps, receiverDeliveries } from './forward';
+import {
+  attemptNow,
+  type MadeAttempt,
+  matchingRules,
+  type OutboxDeps,
+  receiverDeliveries,
+  settleAll,
+} from './forward';
 import { authorizerDedupKey, dedupKey, type PushSummary, summarize } from './message';
 import { answerType, encryptReply, renderReply, replyOf } from './reply';
 import {
@@ -79,8 +86,9 @@ export interface HubAnswer {
   /** Without `reply`: the plain answer (default `success`; WeChat also takes an empty one). */
   body?: string;
   /**
-   * Work done after the first delivery is stored, not awaited (the answer does not wait for it):
-   * it must log its own outcome; a throw is logged too. Never run for WeChat's retries.
+   * Work done once the first delivery is stored, before answering, for at most the forwarding
+   * budget (then left running): it must log its own outcome; a throw is logged too. Never run
+   * for WeChat's retries.
    */
   after?: () => Promise<void>;
 }
@@ -140,15 +148,19 @@ export async function receivePush(
         ? 'success'
         : undefined;
   const kept = opts.redact?.(opened.inner.fields) ?? opened.inner.fields;
-  const payload = stringifyExactJson({
-    app: app.name,
-    appId: app.appId,
-    ...(authorizer === undefined ? {} : { authorizerAppId: authorizer }),
-    receivedAt: new Date(receivedAt).toISOString(),
-    format: opened.inner.format,
-    encrypted: opened.encrypted,
-    message: kept,
-  });
+  // What each target gets; built only when one matched.
+  const payload =
+    rules.length === 0
+      ? ''
+      : stringifyExactJson({
+          app: app.name,
+          appId: app.appId,
+          ...(authorizer === undefined ? {} : { authorizerAppId: authorizer }),
+          receivedAt: new Date(receivedAt).toISOString(),
+          format: opened.inner.format,
+          encrypted: opened.encrypted,
+          message: kept,
+        });
   const deliveries = receiverDeliveries(app.name, key, rules, payload, {
     maxAttempts: deps.config.outboxMaxAttempts,
     receivedAt,
@@ -213,11 +225,13 @@ export async function receivePush(
     'push stored',
   );
 
-  if (hub?.after !== undefined) runAfter(deps, app.name, id, hub.after);
+  if (hub?.after !== undefined) await runAfter(deps, app.name, id, hub.after, deadline);
   if (known !== undefined) return answer(known);
   let final = 'success';
+  let attempts: MadeAttempt[] = [];
   try {
-    const reply = await forwardNow(deps, id, worker, rules, deadline);
+    attempts = await attemptNow(deps, 'message', id, rules, deadline);
+    const reply = firstReply(rules, attempts);
     // The auth-event URL answers `success` only (a passive reply is for messages).
     if (reply !== undefined && route !== 'component-event') {
       final = renderAnswer(deps, opened, summary, reply);
@@ -226,12 +240,20 @@ export async function receivePush(
     // Stored already: the outbox keeps what was not delivered; answer success regardless.
     deps.log.error({ app: app.name, message: id, err: describe(err) }, 'forwarding failed');
   }
-  try {
-    return answer(await deps.store.messages.finishReply(id, final));
-  } catch (err) {
-    deps.log.error({ app: app.name, message: id, err: describe(err) }, 'answer not recorded');
-    return answer(final);
-  }
+  // The outcomes and the answer are recorded together (one commit on SQLite), before answering.
+  const [, recorded] = await Promise.allSettled([
+    settleAll(deps, worker, attempts).catch((err: unknown) => {
+      // The delivery stays pending under the receiver's lock: the outbox retries it later.
+      deps.log.error({ app: app.name, message: id, err: describe(err) }, 'delivery not recorded');
+    }),
+    deps.store.messages.finishReply(id, final),
+  ]);
+  if (recorded.status === 'fulfilled') return answer(recorded.value);
+  deps.log.error(
+    { app: app.name, message: id, err: describe(recorded.reason) },
+    'answer not recorded',
+  );
+  return answer(final);
 }
 
 /** A passive reply in the push's format, encrypted when the push was. */
@@ -259,25 +281,37 @@ function hubAnswerText(
     : renderAnswer(deps, opened, summary, hub.reply);
 }
 
-/** Starts a {@link HubAnswer.after} job without waiting for it; a throw is logged. */
-function runAfter(deps: CallbackDeps, app: string, id: number, job: () => Promise<void>): void {
-  void job().catch((err: unknown) => {
+/**
+ * Runs a {@link HubAnswer.after} job before answering, for at most the forwarding budget (a
+ * serverless function may be frozen once it has answered, so work left running after the
+ * answer could wait for the next request); a job still running then goes on unawaited. A throw
+ * is logged.
+ */
+async function runAfter(
+  deps: CallbackDeps,
+  app: string,
+  id: number,
+  job: () => Promise<void>,
+  deadline: number,
+): Promise<void> {
+  const logged = job().catch((err: unknown) => {
     deps.log.error({ app, message: id, err: describe(err) }, 'work after the answer failed');
   });
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - deps.clock.now()));
+  });
+  await Promise.race([logged, budget]);
+  clearTimeout(timer);
 }
 
-/** Tries the deliveries of message `id` at once; returns the first rule's passive reply. */
-async function forwardNow(
-  deps: CallbackDeps,
-  id: number,
-  worker: string,
-  rules: { url: string; timeoutMs?: number | undefined }[],
-  deadline: number,
-): Promise<Record<string, unknown> | undefined> {
-  if (rules.length === 0) return undefined;
-  const results = await deliverNow(deps, 'message', id, worker, rules, deadline);
+/** The passive reply of the first rule whose target took the push and answered one. */
+function firstReply(
+  rules: { url: string }[],
+  attempts: MadeAttempt[],
+): Record<string, unknown> | undefined {
   for (const rule of rules) {
-    const hit = results.find((r) => r.url === rule.url && r.result.ok);
+    const hit = attempts.find((a) => a.delivery.targetUrl === rule.url && a.result.ok);
     const reply = hit === undefined ? undefined : replyOf(hit.result.answer);
     if (reply !== undefined) return reply;
   }

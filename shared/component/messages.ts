@@ -89,7 +89,7 @@ export function releaseTestAnswer(
 }
 
 /**
- * The release test's customer-service case, after the answer: `api_query_auth` with the code,
+ * The release test's customer-service case, before the (empty) answer: `api_query_auth` with the code,
  * then `custom/send` with the authorizer token it returned. Nothing is stored (a real
  * authorizer's tokens are never replaced by this exchange); the outcome is logged, never the
  * code or a token.

@@ -16,6 +16,7 @@ export function openSqlite(path: string): SqliteHandle {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = FULL');
+  cacheStatements(sqlite);
   return {
     dialect: 'sqlite',
     db: drizzle({ client: sqlite }),
@@ -24,6 +25,36 @@ export function openSqlite(path: string): SqliteHandle {
       sqlite.close();
     },
   };
+}
+
+/** How many compiled statements a connection keeps (least recently used dropped first). */
+export const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Keeps the connection's compiled statements by SQL text: drizzle asks better-sqlite3 to compile
+ * every statement it runs, though a repository runs the same few texts over and over (values are
+ * bound, never part of the text). A statement taken from the cache is back in its default
+ * (object rows) mode, as a fresh one would be.
+ */
+function cacheStatements(sqlite: BetterSqlite3.Database): void {
+  const compile = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (source: string) => {
+    let stmt = cache.get(source);
+    if (stmt === undefined) {
+      stmt = compile(source);
+      if (cache.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = cache.keys().next();
+        if (oldest.done !== true) cache.delete(oldest.value);
+      }
+    } else {
+      cache.delete(source);
+      if (stmt.reader) stmt.raw(false);
+    }
+    cache.set(source, stmt);
+    return stmt;
+  };
+  sqlite.prepare = prepare as typeof sqlite.prepare;
 }
 
 /** Applies the SQLite migrations in `folder` (one read when the file is already current). */

@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Store } from '../store';
 import { transportErrorCode, WechatTransportError } from '../wechat/http';
 import { createInternalAuth, type InternalAuthOptions, isInternalPath } from './auth';
+import { leaveBodyUnread } from './body';
 import { AppError, CODE_TO_STATUS, type ErrorCode, errorBody, WechatApiError } from './errors';
 import { type Exposure, isExposed } from './exposure';
 import { requestHeader, setResponseHeader } from './headers';
@@ -76,19 +77,13 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
   const authorize = createInternalAuth(deps.config);
   const exposure = deps.config.expose ?? 'all';
 
+  const tooLarge = (c: Context<HubEnv>, maxSize: number) => {
+    // The rest of the body is never read: the connection cannot carry another request.
+    setResponseHeader(c, 'connection', 'close');
+    return fail(c, 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxSize} bytes`);
+  };
   const limiter = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: (c) => {
-        // The rest of the body is never read: the connection cannot carry another request.
-        setResponseHeader(c, 'connection', 'close');
-        return fail(
-          c as Context<HubEnv>,
-          'PAYLOAD_TOO_LARGE',
-          `request body exceeds ${maxSize} bytes`,
-        );
-      },
-    });
+    bodyLimit({ maxSize, onError: (c) => tooLarge(c as Context<HubEnv>, maxSize) });
   const limitBody = limiter(deps.config.bodyLimitBytes);
   const limitProxyBody =
     deps.config.proxyBodyLimitBytes === undefined
@@ -125,10 +120,18 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
       if (!withRequestId.has(c.res)) setResponseHeader(c, 'x-request-id', requestId);
     } else {
       setResponseHeader(c, 'x-request-id', requestId);
-      // The limit answers its 413 as a Response; otherwise it passes on what `next()` gives.
-      const limit = PROXY_PATH.test(path) ? limitProxyBody : limitBody;
-      const limited: unknown = await limit(c, next);
-      if (limited instanceof Response) early = limited;
+      const proxied = PROXY_PATH.test(path);
+      // On Node a declared length is checked as it is and the body left for requestText().
+      const declared = proxied ? undefined : leaveBodyUnread(c);
+      if (declared !== undefined) {
+        if (declared.declared > deps.config.bodyLimitBytes) {
+          early = tooLarge(c, deps.config.bodyLimitBytes);
+        } else await next();
+      } else {
+        // The limit answers its 413 as a Response; otherwise it passes on what `next()` gives.
+        const limited: unknown = await (proxied ? limitProxyBody : limitBody)(c, next);
+        if (limited instanceof Response) early = limited;
+      }
     }
     access({
       requestId,

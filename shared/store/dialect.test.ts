@@ -110,3 +110,116 @@ describe.each(testTargets())('dialect adapter on $name', (target) => {
     expect(await db.count('callbackSignatures', eq(db.t.callbackSignatures.app, app))).toBe(6);
   });
 });
+
+// SQLite's group commit (dialects/sqlite.ts): what is asked for in one turn of the event loop
+// shares one COMMIT (one fsync), each transaction still whole, rolled back alone, and settled
+// only once that COMMIT returned.
+describe('SQLite group commit', () => {
+  const target = testTargets()[0];
+  let db: Db;
+  let commits: string[];
+  let failCommit = false;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    if (target === undefined) throw new Error('no SQLite target');
+    const { store, handle } = await openTestStore(target);
+    if (handle.dialect !== 'sqlite') throw new Error('expected SQLite');
+    const exec = handle.sqlite.exec.bind(handle.sqlite);
+    handle.sqlite.exec = (source: string) => {
+      if (source === 'COMMIT') {
+        commits.push(source);
+        if (failCommit) {
+          failCommit = false;
+          throw new Error('disk I/O error');
+        }
+      }
+      return exec(source);
+    };
+    db = (await import('./dialects/sqlite')).sqliteDb(handle);
+    close = () => store.close();
+  });
+  afterAll(() => close());
+
+  const row = (app: string, n: number) => ({
+    app,
+    signature: `sig-${n}`,
+    bodyHash: `hash-${n}`,
+    expiresAt: n,
+  });
+  const stored = async (app: string) => {
+    const s = db.t.callbackSignatures;
+    const rows = await db.select('callbackSignatures', eq(s.app, app), {
+      columns: ['signature'],
+      orderBy: asc(s.expiresAt),
+    });
+    return rows.map((r) => r.signature);
+  };
+
+  it('transactions and single writes asked for together share one commit', async () => {
+    const app = uniqueName();
+    commits = [];
+    await Promise.all([
+      ...[1, 3, 5].map((n) =>
+        db.transaction(async (tx) => {
+          await tx.insert('callbackSignatures', [row(app, n)]);
+          await tx.insert('callbackSignatures', [row(app, n + 1)]);
+        }),
+      ),
+      db.insert('callbackSignatures', [row(app, 7)]),
+      db.insertIgnore('callbackSignatures', row(app, 8)),
+    ]);
+    expect(commits).toHaveLength(1);
+    expect(await stored(app)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => `sig-${n}`));
+  });
+
+  it('while transactions keep coming, the commit waits a turn of the event loop for them', async () => {
+    const app = uniqueName();
+    commits = [];
+    const insert = (n: number) => db.insert('callbackSignatures', [row(app, n)]);
+    const first = [insert(1), insert(2)];
+    // Asked for in the next turn, after the commit was first due: several were already waiting.
+    const later = await new Promise<Promise<void>>((resolve) =>
+      setImmediate(() => resolve(insert(3))),
+    );
+    await Promise.all([...first, later]);
+    expect(commits).toHaveLength(1);
+    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-3']);
+    // One on its own is not held back: it commits in the turn after it was asked for.
+    commits = [];
+    await insert(4);
+    expect(commits).toHaveLength(1);
+  });
+
+  it('a transaction that throws is rolled back alone; the others of its commit stay', async () => {
+    const app = uniqueName();
+    commits = [];
+    const results = await Promise.allSettled(
+      [1, 3, 5].map((n) =>
+        db.transaction(async (tx) => {
+          await tx.insert('callbackSignatures', [row(app, n)]);
+          // A duplicate key: the statement fails after the first insert of this transaction.
+          await tx.insert('callbackSignatures', [row(app, n === 3 ? 3 : n + 1)]);
+          return n;
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(commits).toHaveLength(1);
+    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-5', 'sig-6']);
+  });
+
+  it('when the commit fails, every transaction of it fails and nothing is stored', async () => {
+    const app = uniqueName();
+    commits = [];
+    failCommit = true;
+    const results = await Promise.allSettled([
+      db.transaction((tx) => tx.insert('callbackSignatures', [row(app, 1)])),
+      db.insert('callbackSignatures', [row(app, 2)]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(await stored(app)).toEqual([]);
+    // The connection is usable again.
+    await db.insert('callbackSignatures', [row(app, 3)]);
+    expect(await stored(app)).toEqual(['sig-3']);
+  });
+});

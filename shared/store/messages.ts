@@ -30,21 +30,24 @@ export function messagesRepo(db: Db): MessagesRepo {
     db.first('callbackMessages', and(eq(m.app, app), eq(m.dedupKey, dedupKey)));
   return {
     async insert(msg, deliveries, now, signature) {
-      // The row is read back inside the transaction: were the read a step of its own, a retry of
-      // this whole method after a failed read (SQLite's busy retry) would find its own message
-      // stored and report it as WeChat's retry.
+      // Everything happens inside the transaction: were the read of a duplicate a step of its
+      // own, a retry of this whole method after a failed read (SQLite's busy retry) would find
+      // its own message stored and report it as WeChat's retry. A new row is not read back: it
+      // is what was just inserted, with its new id.
       return db.transaction(async (tx) => {
         if (signature !== undefined) await rememberSignature(tx, msg.app, signature);
-        const id = await tx.insertIgnore('callbackMessages', messageRow(msg));
+        const row = messageRow(msg);
+        const id = await tx.insertIgnore('callbackMessages', row);
         if (id !== undefined) {
           await tx.insert('outbox', deliveryRows('message', id, deliveries, now));
+          return { inserted: true, message: messageRecord({ id, ...row }) };
         }
-        const row = await tx.first(
+        const first = await tx.first(
           'callbackMessages',
           and(eq(m.app, msg.app), eq(m.dedupKey, msg.dedupKey)),
         );
-        if (row === undefined) throw new Error('stored message vanished');
-        return { inserted: id !== undefined, message: messageRecord(row) };
+        if (first === undefined) throw new Error('stored message vanished');
+        return { inserted: false, message: messageRecord(first) };
       });
     },
     async get(app, dedupKey) {
@@ -55,7 +58,13 @@ export function messagesRepo(db: Db): MessagesRepo {
       return db.count('callbackMessages', eq(m.app, app));
     },
     async finishReply(id, reply) {
-      await db.update('callbackMessages', { reply }, and(eq(m.id, id), isNull(m.reply)));
+      // Matched: this answer is the first one (only a row without one matches); else read it.
+      const set = await db.update(
+        'callbackMessages',
+        { reply },
+        and(eq(m.id, id), isNull(m.reply)),
+      );
+      if (set === 1) return reply;
       const row = await db.first('callbackMessages', eq(m.id, id), { columns: ['reply'] });
       return row?.reply ?? reply;
     },

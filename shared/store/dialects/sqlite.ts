@@ -62,12 +62,32 @@ const tables = sqliteTables as unknown as Tables;
 // As in the MySQL adapter: the builders see a plain SQLiteTable, rows are typed by `Row<K>`.
 const table = (name: TableName): SQLiteTable => sqliteTables[name];
 
+/** Most transactions one commit covers (see {@link sqliteDb}). */
+export const GROUP_COMMIT_MAX = 64;
+/** Most extra turns of the event loop a commit waits for while transactions keep arriving. */
+const GROUP_COMMIT_TURNS = 2;
+
+interface Queued {
+  work: (tx: Db) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * better-sqlite3 runs each statement synchronously, and drizzle's transactions on it are
  * synchronous too (an async callback is refused), so a transaction here is `BEGIN IMMEDIATE` …
  * `COMMIT` on the connection around an async callback. The connection is one per process: while
  * a transaction is open every other statement of this handle waits for it (`gate`), so nothing
  * else joins or sees it.
+ *
+ * Group commit: a `COMMIT` with `synchronous=FULL` waits for the disk (fsync), on the event loop's
+ * thread. Transactions asked for in the same turn of the event loop (a turn or two more while they
+ * keep coming) — and every write made outside a transaction, as a transaction of its own — run one
+ * after the other inside one `BEGIN
+ * IMMEDIATE` … `COMMIT`, each in a `SAVEPOINT` of its own: one that throws is rolled back to its
+ * savepoint alone, and none is resolved before the `COMMIT` has returned, so each is as durable
+ * and as isolated as it was alone (they run in turn; only the fsync is shared). Should SQLite
+ * abandon the transaction (a disk error) or the `COMMIT` fail, every one of them fails.
  */
 export function sqliteDb(h: SqliteHandle): Db {
   const gate: { open?: Promise<void> } = {};
@@ -80,29 +100,98 @@ export function sqliteDb(h: SqliteHandle): Db {
   // In the transaction: at once.
   const inside = async <T>(statement: () => T): Promise<T> => statement();
   const tx: Db = { ...statements(h.db, inside), transaction: (work) => work(tx) };
-  return {
-    ...statements(h.db, outside),
-    async transaction(work) {
+  const queue: Queued[] = [];
+  let scheduled = false;
+
+  /** Runs one batch of queued transactions under one commit. */
+  const runBatch = async (batch: Queued[]): Promise<void> => {
+    const done: { item: Queued; value: unknown }[] = [];
+    try {
+      h.sqlite.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    try {
+      for (const [i, item] of batch.entries()) {
+        h.sqlite.exec('SAVEPOINT tx');
+        try {
+          const value = await item.work(tx);
+          h.sqlite.exec('RELEASE tx');
+          done.push({ item, value });
+        } catch (err) {
+          if (!h.sqlite.inTransaction) {
+            // SQLite rolled the whole transaction back: the ones before are gone too, and the
+            // ones after have not run (they go first in the next batch).
+            item.reject(err);
+            queue.unshift(...batch.slice(i + 1));
+            throw err;
+          }
+          h.sqlite.exec('ROLLBACK TO tx');
+          h.sqlite.exec('RELEASE tx');
+          item.reject(err);
+        }
+      }
+      h.sqlite.exec('COMMIT');
+    } catch (err) {
+      if (h.sqlite.inTransaction) h.sqlite.exec('ROLLBACK');
+      for (const { item } of done) item.reject(err);
+      return;
+    }
+    for (const { item, value } of done) item.resolve(value);
+  };
+
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0) {
       while (gate.open !== undefined) await gate.open;
       let release = () => {};
       gate.open = new Promise((resolve) => {
         release = resolve;
       });
       try {
-        h.sqlite.exec('BEGIN IMMEDIATE');
-        try {
-          const result = await work(tx);
-          h.sqlite.exec('COMMIT');
-          return result;
-        } catch (err) {
-          if (h.sqlite.inTransaction) h.sqlite.exec('ROLLBACK');
-          throw err;
-        }
+        await runBatch(queue.splice(0, GROUP_COMMIT_MAX));
       } finally {
         gate.open = undefined;
         release();
       }
-    },
+    }
+    scheduled = false;
+  };
+
+  const transaction = <T>(work: (tx: Db) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (scheduled) return;
+      scheduled = true;
+      // After the current turn of the event loop: what else is asked for in it joins the batch;
+      // while more keep coming (others were asked for in that turn), a turn or two more.
+      let seen = 1;
+      let turns = 0;
+      const start = () => {
+        if (queue.length > seen && turns < GROUP_COMMIT_TURNS) {
+          seen = queue.length;
+          turns += 1;
+          setImmediate(start);
+          return;
+        }
+        drain().catch((err: unknown) => {
+          for (const item of queue.splice(0)) item.reject(err);
+          scheduled = false;
+        });
+      };
+      setImmediate(start);
+    });
+
+  const reads = statements(h.db, outside);
+  return {
+    ...reads,
+    // A write on its own is a transaction of one statement: it shares the next commit.
+    insert: (name, rows) => transaction((t) => t.insert(name, rows)),
+    insertIgnore: (name, row) => transaction((t) => t.insertIgnore(name, row)),
+    upsert: (name, row, conflict) => transaction((t) => t.upsert(name, row, conflict)),
+    update: (name, set, where, q) => transaction((t) => t.update(name, set, where, q)),
+    delete: (name, where, q) => transaction((t) => t.delete(name, where, q)),
+    transaction,
   };
 }
 
