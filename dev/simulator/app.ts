@@ -55,6 +55,10 @@ export interface Simulator {
    * component's `eventUrl`. Throws for an unknown component.
    */
   authorize(appId: string, authorizerAppId: string, opts?: AuthorizeOptions): Promise<AuthPush>;
+  /** An authorizer with live refresh token `refreshToken`, without push or code (bulk set-ups). */
+  grantAuthorizer(appId: string, authorizerAppId: string, refreshToken: string): void;
+  /** Stop the component's ticket pushes until the hub calls `api_start_push_ticket`. */
+  stopTicketPushes(appId: string): void;
   /** The admin revokes the authorizer (its tokens stop working) and `unauthorized` is pushed. */
   unauthorize(appId: string, authorizerAppId: string, url?: string): Promise<AuthPush>;
   /**
@@ -136,6 +140,10 @@ function buildSimulator(inner: Internals): Simulator {
     pushDueTickets: () => ctx.components.pushDue(),
     authorize: (appId, authorizerAppId, opts) =>
       ctx.components.authorize(appId, authorizerAppId, opts),
+    grantAuthorizer: (appId, authorizerAppId, refreshToken) => {
+      ctx.components.grant(appId, authorizerAppId, refreshToken);
+    },
+    stopTicketPushes: (appId) => ctx.components.stopPushes(appId),
     unauthorize: (appId, authorizerAppId, url) =>
       ctx.components.unauthorize(appId, authorizerAppId, url),
     reset() {
