@@ -30,9 +30,12 @@ export const NO_EXPIRY = Date.UTC(9999, 0, 1);
 const EXCHANGE_LEASE_MS = 30_000;
 const REVOKED = 'revoked';
 
+/** What every {@link authorizerOwner} starts with. */
+export const AUTHORIZER_OWNER_PREFIX = 'authorizer:';
+
 /** Credential owner of an authorizer of component `app`. */
 export function authorizerOwner(app: AppRecord, authorizerAppId: string): string {
-  return `authorizer:${app.name}:${authorizerAppId}`;
+  return `${AUTHORIZER_OWNER_PREFIX}${app.name}:${authorizerAppId}`;
 }
 
 /** The component name and authorizer appid of an {@link authorizerOwner}; undefined otherwise. */
@@ -164,6 +167,57 @@ export async function onUnauthorized(
   deps.log.info({ app: app.name, authorizer: authorizerAppId }, 'authorizer revoked');
 }
 
+/** An authorizer token from `api_authorizer_token`, and the rotated refresh token if any. */
+export interface AuthorizerTokenAnswer {
+  value: string;
+  expiresIn: number;
+  /** Present when WeChat rotated the refresh token: the old one works about 5 more minutes. */
+  rotated?: string;
+}
+
+/** One `api_authorizer_token` call with `refresh` and the component token `componentToken`. */
+export async function requestAuthorizerToken(
+  deps: ComponentDeps,
+  app: AppRecord,
+  authorizerAppId: string,
+  refresh: string,
+  componentToken: string,
+): Promise<AuthorizerTokenAnswer> {
+  const r = await callWechatJson<{
+    authorizer_access_token?: unknown;
+    expires_in?: unknown;
+    authorizer_refresh_token?: unknown;
+  }>(
+    deps.wechat,
+    AUTHORIZER_TOKEN_PATH,
+    { component_access_token: componentToken },
+    {
+      method: 'POST',
+      json: {
+        component_appid: app.appId,
+        authorizer_appid: authorizerAppId,
+        authorizer_refresh_token: refresh,
+      },
+    },
+  );
+  const value = text(r.authorizer_access_token);
+  if (value === undefined || typeof r.expires_in !== 'number' || r.expires_in <= 0) {
+    throw new WechatTransportError(AUTHORIZER_TOKEN_PATH, 'answered without a token');
+  }
+  const rotated = text(r.authorizer_refresh_token);
+  return rotated !== undefined && rotated !== refresh
+    ? { value, expiresIn: r.expires_in, rotated }
+    : { value, expiresIn: r.expires_in };
+}
+
+/** 409: the authorization carried no refresh token (the account granted no API permissions). */
+export function noRefreshToken(app: AppRecord, authorizerAppId: string): AppError {
+  return new AppError(
+    'CONFLICT',
+    `authorizer ${authorizerAppId} of "${app.name}" has no refresh token (no API permissions granted)`,
+  );
+}
+
 /** Fetches an authorizer token with the stored refresh token, keeping a rotated one. */
 export function authorizerTokenFetcher(
   deps: ComponentDeps & { tokens: TokenManager },
@@ -173,44 +227,18 @@ export function authorizerTokenFetcher(
   return async (): Promise<IssuedCredential> => {
     const refreshKey = keyOf(app, authorizerAppId, AUTHORIZER_REFRESH_KIND);
     const refresh = (await deps.store.credentials.get(refreshKey))?.value;
-    if (refresh === undefined) {
-      throw new AppError(
-        'CONFLICT',
-        `authorizer ${authorizerAppId} of "${app.name}" has no refresh token (no API permissions granted)`,
-      );
-    }
+    if (refresh === undefined) throw noRefreshToken(app, authorizerAppId);
     const component = await componentAccessToken(deps, app);
-    const r = await callWechatJson<{
-      authorizer_access_token?: unknown;
-      expires_in?: unknown;
-      authorizer_refresh_token?: unknown;
-    }>(
-      deps.wechat,
-      AUTHORIZER_TOKEN_PATH,
-      { component_access_token: component.value },
-      {
-        method: 'POST',
-        json: {
-          component_appid: app.appId,
-          authorizer_appid: authorizerAppId,
-          authorizer_refresh_token: refresh,
-        },
-      },
-    );
-    const value = text(r.authorizer_access_token);
-    if (value === undefined || typeof r.expires_in !== 'number' || r.expires_in <= 0) {
-      throw new WechatTransportError(AUTHORIZER_TOKEN_PATH, 'answered without a token');
-    }
-    const rotated = text(r.authorizer_refresh_token);
-    if (rotated !== undefined && rotated !== refresh) {
+    const r = await requestAuthorizerToken(deps, app, authorizerAppId, refresh, component.value);
+    if (r.rotated !== undefined) {
       // The old one works about 5 more minutes; the new one must be kept.
       await deps.store.credentials.put(
         refreshKey,
-        { value: rotated, expiresAt: NO_EXPIRY },
+        { value: r.rotated, expiresAt: NO_EXPIRY },
         deps.clock.now(),
       );
     }
-    return { value, expiresIn: r.expires_in };
+    return { value: r.value, expiresIn: r.expiresIn };
   };
 }
 

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock';
+import { AUTHORIZER_BATCH, refreshAuthorizerBatch } from '../component/authorizer-pass';
 import {
+  AUTHORIZER_OWNER_PREFIX,
   AUTHORIZER_TOKEN_KIND,
-  authorizerTokenFetcher,
   parseAuthorizerOwner,
 } from '../component/authorizers';
 import {
@@ -10,6 +11,10 @@ import {
   componentTokenFetcher,
   currentTicket,
   noTicket,
+  restartTicketPushes,
+  staleTicketMessage,
+  staleTicketSince,
+  TICKET_KIND,
 } from '../component/component';
 import type { Logger } from '../http/log';
 import {
@@ -18,7 +23,14 @@ import {
   merchantKeys,
   merchantOwner,
 } from '../pay/merchant';
-import type { AppRecord, CredentialRecord, MerchantRecord, Store } from '../store';
+import type {
+  AppRecord,
+  CredentialKey,
+  DueCredential,
+  DueCursor,
+  MerchantRecord,
+  Store,
+} from '../store';
 import type { WechatHttp } from '../wechat/http';
 import {
   accessTokenAheadMs,
@@ -46,6 +58,7 @@ export interface RefreshPassDeps {
   clock: Clock;
   log: Logger;
   wechat: WechatHttp;
+  instanceId: string;
   /** WeChat Pay API: platform certificates of merchants that use them. */
   pay: WechatHttp;
   refreshAheadSeconds: number | undefined;
@@ -63,8 +76,21 @@ function ensured(store: Store): Set<string> {
   return set;
 }
 
-/** Widest ahead-window of any kind: rows expiring later are not even selected. */
+/** Cap of the selection window: rows expiring later are never selected. */
 const MAX_AHEAD_MS = 15 * 60_000;
+
+/**
+ * The widest window any kind uses: 10 minutes by default (classic access tokens, tickets,
+ * component and authorizer tokens, certificates), or `WXHUB_REFRESH_AHEAD_SECONDS` when wider,
+ * up to the cap. Rows expiring later are not read.
+ */
+function selectionWindowMs(refreshAheadSeconds: number | undefined): number {
+  const override = (refreshAheadSeconds ?? 0) * 1000;
+  return Math.min(MAX_AHEAD_MS, Math.max(10 * 60_000, override));
+}
+
+/** Due rows are read this many at a time (memory stays flat however many are due). */
+const DUE_PAGE = 1_000;
 
 /** How a credential kind of an app is fetched and how early; undefined for unknown kinds. */
 function planFor(
@@ -90,7 +116,11 @@ function planFor(
 const CERTIFICATES_AHEAD_MS = 10 * 60_000;
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+) {
   let next = 0;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
@@ -106,12 +136,16 @@ async function refreshOne(
   deps: RefreshPassDeps,
   summary: RefreshSummary,
   name: string,
-  row: CredentialRecord,
+  row: CredentialKey,
   plan: { fetcher: Fetcher; aheadMs: number },
 ): Promise<void> {
   try {
     const key = { owner: row.owner, kind: row.kind };
-    if (await deps.tokens.refreshAhead(key, plan.fetcher, plan.aheadMs)) summary.refreshed += 1;
+    // The row was just selected: it exists, and need not be ensured again.
+    const refreshed = await deps.tokens.refreshAhead(key, plan.fetcher, plan.aheadMs, {
+      exists: true,
+    });
+    if (refreshed) summary.refreshed += 1;
   } catch (err) {
     summary.failed.push({ app: name, credential: row.kind, error: describeRefreshError(err) });
   }
@@ -125,13 +159,12 @@ async function refreshComponentToken(
   deps: RefreshPassDeps,
   summary: RefreshSummary,
   app: AppRecord,
-  row: CredentialRecord,
+  row: DueCredential,
   now: number,
 ): Promise<void> {
   if (row.kind !== COMPONENT_TOKEN_KIND || app.appSecret === undefined) return;
   const aheadMs = (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000;
-  const due =
-    row.value === undefined || row.expiresAt === undefined || row.expiresAt - now <= aheadMs;
+  const due = row.expiresAt === undefined || row.expiresAt - now <= aheadMs;
   if (!due) return;
   if ((await currentTicket(deps.store, app, now)) === undefined) {
     summary.failed.push({ app: app.name, credential: row.kind, error: noTicket(app).message });
@@ -139,6 +172,31 @@ async function refreshComponentToken(
   }
   const fetcher = componentTokenFetcher(deps, app);
   await refreshOne(deps, summary, app.name, row, { fetcher, aheadMs });
+}
+
+/**
+ * Components whose newest ticket is over 12 h old: one config-style entry each (no upstream
+ * token call is made with it), logged, and WeChat asked to restart pushes (throttled across
+ * instances). Returns the names of those components.
+ */
+async function reportStaleTickets(
+  deps: RefreshPassDeps,
+  apps: Map<string, AppRecord>,
+  now: number,
+  summary: RefreshSummary,
+): Promise<Set<string>> {
+  const stale = new Set<string>();
+  for (const app of apps.values()) {
+    if (app.kind !== 'component' || app.appSecret === undefined) continue;
+    const since = await staleTicketSince(deps.store, app, now);
+    if (since === undefined) continue;
+    stale.add(app.name);
+    const restart = await restartTicketPushes(deps, app);
+    const error = staleTicketMessage(app, since, restart);
+    summary.failed.push({ app: app.name, credential: TICKET_KIND, error });
+    deps.log.warn({ app: app.name, config: true, error }, 'component_verify_ticket is stale');
+  }
+  return stale;
 }
 
 /**
@@ -193,10 +251,14 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       ensured(deps.store).add(owner);
     }
   }
-  const due = await deps.store.credentials.listDue(now + MAX_AHEAD_MS, now, 100_000);
-  const summary: RefreshSummary = { checked: due.length, refreshed: 0, failed };
+  const summary: RefreshSummary = { checked: 0, refreshed: 0, failed };
+  const stale = await reportStaleTickets(deps, apps, now, summary);
+  const concurrency = deps.concurrency ?? 16;
+  const authorizerAheadMs = (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000;
+  /** Components whose token could not be had: authorizer tokens left due, and why. */
+  const componentDown = new Map<string, { due: number; error: unknown }>();
 
-  await eachLimited(due, deps.concurrency ?? 16, async (row: CredentialRecord) => {
+  const refreshRow = async (row: DueCredential) => {
     const merchant = merchants.get(row.owner);
     if (merchant !== undefined && row.kind === CERTIFICATES_KIND) {
       await refreshOne(deps, summary, merchant.name, row, {
@@ -205,27 +267,82 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       });
       return;
     }
-    const authorizer = parseAuthorizerOwner(row.owner);
-    if (authorizer !== undefined) {
-      // An authorizer's token; a cleared one (revoked) and its other rows are left alone.
-      const component = apps.get(`app:${authorizer.name}`);
-      if (component?.kind !== 'component' || row.kind !== AUTHORIZER_TOKEN_KIND) return;
-      if (row.value === undefined) return;
-      await refreshOne(deps, summary, component.name, row, {
-        fetcher: authorizerTokenFetcher(deps, component, authorizer.authorizerAppId),
-        aheadMs: (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000,
-      });
-      return;
-    }
     const app = apps.get(row.owner);
     if (app?.kind === 'component') {
-      await refreshComponentToken(deps, summary, app, row, now);
+      // A stale ticket was reported once above; its token is not asked for with it.
+      if (!stale.has(app.name)) await refreshComponentToken(deps, summary, app, row, now);
       return;
     }
     if (app === undefined || !TOKEN_KINDS.has(app.kind) || app.appSecret === undefined) return;
     const plan = planFor(deps, app, row.kind);
-    if (plan !== undefined) await refreshOne(deps, summary, app.name, row, plan);
-  });
+    if (plan === undefined) return;
+    // Outside its own window: nothing to do, and no lease to take.
+    if (row.expiresAt !== undefined && row.expiresAt - now > plan.aheadMs) return;
+    await refreshOne(deps, summary, app.name, row, plan);
+  };
+
+  let after: DueCursor | undefined;
+  for (;;) {
+    const page = await deps.store.credentials.listDueKeys({
+      before: now + selectionWindowMs(deps.refreshAheadSeconds),
+      now,
+      limit: DUE_PAGE,
+      ...(after === undefined ? {} : { after }),
+      // A revoked authorizer's cleared rows have nothing to refresh them from.
+      unsetNeverDue: AUTHORIZER_OWNER_PREFIX,
+    });
+    summary.checked += page.length;
+    // Authorizer tokens inside their window go in batches per component; the rest one by one.
+    const authorizersDue = new Map<string, { app: AppRecord; ids: string[] }>();
+    const others: DueCredential[] = [];
+    for (const row of page) {
+      const authorizer = parseAuthorizerOwner(row.owner);
+      if (authorizer === undefined) {
+        others.push(row);
+        continue;
+      }
+      const component = apps.get(`app:${authorizer.name}`);
+      if (component?.kind !== 'component' || row.kind !== AUTHORIZER_TOKEN_KIND) continue;
+      if (row.expiresAt === undefined || row.expiresAt - now > authorizerAheadMs) continue;
+      const group = authorizersDue.get(component.name) ?? { app: component, ids: [] };
+      group.ids.push(authorizer.authorizerAppId);
+      authorizersDue.set(component.name, group);
+    }
+    await eachLimited(others, concurrency, refreshRow);
+    for (const { app, ids } of authorizersDue.values()) {
+      for (let i = 0; i < ids.length; i += AUTHORIZER_BATCH) {
+        const batch = ids.slice(i, i + AUTHORIZER_BATCH);
+        const down = componentDown.get(app.name);
+        if (down !== undefined) {
+          down.due += batch.length;
+          continue;
+        }
+        const r = await refreshAuthorizerBatch(deps, app, batch, authorizerAheadMs, concurrency);
+        summary.refreshed += r.refreshed;
+        for (const f of r.failed) {
+          summary.failed.push({
+            app: app.name,
+            credential: AUTHORIZER_TOKEN_KIND,
+            error: `authorizer ${f.authorizerAppId}: ${f.error}`,
+          });
+        }
+        if (r.componentError !== undefined) {
+          componentDown.set(app.name, { due: batch.length, error: r.componentError });
+        }
+      }
+    }
+    const last = page.at(-1);
+    if (page.length < DUE_PAGE || last === undefined) break;
+    after = { expiresAt: last.expiresAt, id: last.id };
+  }
+  // One line per component whose token was missing, not one per authorizer: no call was made.
+  for (const [name, down] of componentDown) {
+    summary.failed.push({
+      app: name,
+      credential: AUTHORIZER_TOKEN_KIND,
+      error: `${down.due} authorizer tokens due and not renewed: ${describeRefreshError(down.error)}`,
+    });
+  }
   // Credentials held back by a recorded failure (e.g. 40164) stay visible until fixed.
   const reported = new Set(summary.failed.map((f) => `${f.app}/${f.credential}`));
   for (const row of await deps.store.credentials.listFailing(now, 1000)) {

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../http/errors';
+import type { Logger } from '../http/log';
+import type { AppRecord, CredentialsRepo } from '../store';
+import type { TokenManager } from '../tokens/manager';
+import { describeRefreshError, nextAttemptDelayMs } from '../tokens/policy';
+import {
+  AUTHORIZER_REFRESH_KIND,
+  AUTHORIZER_TOKEN_KIND,
+  type AuthorizerTokenAnswer,
+  authorizerOwner,
+  NO_EXPIRY,
+  noRefreshToken,
+  requestAuthorizerToken,
+} from './authorizers';
+import { type ComponentDeps, componentAccessToken } from './component';
+
+/**
+ * The refresh pass's path for authorizer tokens, built for components with many authorizers:
+ * per batch, one UPDATE takes the leases of the rows still due, one query reads their refresh
+ * tokens (after the lease: no other instance can rotate them meanwhile), the upstream calls run
+ * with bounded concurrency, and one transaction stores every result. The database cost per batch
+ * is a handful of statements and one commit, instead of several commits per authorizer.
+ */
+
+/** How many authorizers one batch takes. */
+export const AUTHORIZER_BATCH = 100;
+/** How long a batch holds its leases: far above a batch's upstream calls. */
+const BATCH_LEASE_MS = 60_000;
+
+export interface AuthorizerPassDeps extends ComponentDeps {
+  tokens: TokenManager;
+  log: Logger;
+  instanceId: string;
+}
+
+/** What one batch did. */
+export interface AuthorizerBatchResult {
+  refreshed: number;
+  /** Upstream or local failures per authorizer (errors recorded on their rows). */
+  failed: { authorizerAppId: string; error: string }[];
+  /** Set when the component token could not be had: nothing was called, leases were freed. */
+  componentError?: unknown;
+}
+
+type Outcome =
+  | { appId: string; ok: AuthorizerTokenAnswer; at: number }
+  | { appId: string; error: unknown; at: number };
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+) {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(runners);
+}
+
+/** Stores one batch's outcomes in one transaction; each write checks the lease is still ours. */
+async function storeOutcomes(
+  repo: CredentialsRepo,
+  app: AppRecord,
+  leaseOwner: string,
+  outcomes: Outcome[],
+  failures: Map<string, number>,
+): Promise<void> {
+  for (const o of outcomes) {
+    const owner = authorizerOwner(app, o.appId);
+    const key = { owner, kind: AUTHORIZER_TOKEN_KIND };
+    if ('ok' in o) {
+      if (o.ok.rotated !== undefined) {
+        const refreshKey = { owner, kind: AUTHORIZER_REFRESH_KIND };
+        await repo.put(refreshKey, { value: o.ok.rotated, expiresAt: NO_EXPIRY }, o.at);
+      }
+      const expiresAt = o.at + o.ok.expiresIn * 1000;
+      await repo.saveValue(key, leaseOwner, { value: o.ok.value, expiresAt }, o.at);
+    } else if (o.error instanceof AppError) {
+      // A local refusal (no refresh token): nothing upstream failed, nothing to back off.
+      await repo.releaseLease(key, leaseOwner);
+    } else {
+      const message = describeRefreshError(o.error);
+      const nextAttemptAt = o.at + nextAttemptDelayMs(o.error, failures.get(owner) ?? 0);
+      await repo.recordError(key, leaseOwner, { message, nextAttemptAt }, o.at);
+    }
+  }
+}
+
+/**
+ * Refreshes the tokens of `authorizerAppIds` (authorizers of component `app`) that still expire
+ * within `aheadMs` and are not leased by another instance; at most `concurrency` calls at once.
+ */
+export async function refreshAuthorizerBatch(
+  deps: AuthorizerPassDeps,
+  app: AppRecord,
+  authorizerAppIds: readonly string[],
+  aheadMs: number,
+  concurrency: number,
+): Promise<AuthorizerBatchResult> {
+  const creds = deps.store.credentials;
+  const leaseOwner = `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
+  const byOwner = new Map(authorizerAppIds.map((id) => [authorizerOwner(app, id), id]));
+  const now = deps.clock.now();
+  const claimed = await creds.claimDueLeases(
+    AUTHORIZER_TOKEN_KIND,
+    [...byOwner.keys()],
+    leaseOwner,
+    now,
+    BATCH_LEASE_MS,
+    now + aheadMs,
+  );
+  const result: AuthorizerBatchResult = { refreshed: 0, failed: [] };
+  if (claimed.length === 0) return result;
+  const taken = claimed.map((c) => c.owner);
+  const release = () =>
+    creds.transaction(async (repo) => {
+      for (const owner of taken) {
+        await repo.releaseLease({ owner, kind: AUTHORIZER_TOKEN_KIND }, leaseOwner);
+      }
+    });
+  let componentToken: string;
+  let refreshes: Map<string, { value?: string }>;
+  try {
+    componentToken = (await componentAccessToken(deps, app)).value;
+    refreshes = await creds.getMany(AUTHORIZER_REFRESH_KIND, taken);
+  } catch (err) {
+    await release();
+    return { ...result, componentError: err };
+  }
+  const outcomes: Outcome[] = [];
+  await eachLimited(taken, concurrency, async (owner) => {
+    const appId = byOwner.get(owner) ?? '';
+    try {
+      const refresh = refreshes.get(owner)?.value;
+      if (refresh === undefined) throw noRefreshToken(app, appId);
+      const ok = await requestAuthorizerToken(deps, app, appId, refresh, componentToken);
+      outcomes.push({ appId, ok, at: deps.clock.now() });
+    } catch (error) {
+      outcomes.push({ appId, error, at: deps.clock.now() });
+    }
+  });
+  const failures = new Map(claimed.map((c) => [c.owner, c.failures]));
+  await creds.transaction((repo) => storeOutcomes(repo, app, leaseOwner, outcomes, failures));
+  for (const o of outcomes) {
+    deps.tokens.forget({ owner: authorizerOwner(app, o.appId), kind: AUTHORIZER_TOKEN_KIND });
+    if ('ok' in o) result.refreshed += 1;
+    else result.failed.push({ authorizerAppId: o.appId, error: describeRefreshError(o.error) });
+  }
+  if (result.failed.length > 0) {
+    deps.log.warn(
+      { app: app.name, refreshed: result.refreshed, failed: result.failed.length },
+      'authorizer token refresh failed for some authorizers',
+    );
+  }
+  return result;
+}
