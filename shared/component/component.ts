@@ -164,8 +164,9 @@ export async function restartTicketPushes(
     const last =
       row?.leaseUntil === undefined ? undefined : row.leaseUntil - PUSH_RESTART_INTERVAL_MS;
     return last === undefined
-      ? 'a restart of pushes was just requested'
-      : `a restart of pushes was requested at ${new Date(last).toISOString()} (${row?.value ?? ''}); the next request comes at most every 10 minutes`;
+      ? 'wxhub is asking WeChat to restart pushes with api_start_push_ticket'
+      : `wxhub asked WeChat to restart pushes with api_start_push_ticket at ` +
+          `${new Date(last).toISOString()} (${row?.value ?? ''}); it asks again at most every 10 minutes`;
   }
   let answer: string;
   try {
@@ -175,12 +176,12 @@ export async function restartTicketPushes(
       {},
       { method: 'POST', json: { component_appid: app.appId, component_secret: secret } },
     );
-    answer = `api_start_push_ticket answered "${typeof r.errmsg === 'string' ? r.errmsg : 'ok'}"`;
+    answer = `answered "${typeof r.errmsg === 'string' ? r.errmsg : 'ok'}"`;
   } catch (err) {
-    answer = `api_start_push_ticket failed: ${describeRefreshError(err)}`;
+    answer = `failed: ${describeRefreshError(err)}`;
   }
   await creds.put(key, { value: answer, expiresAt: RESTART_ROW_EXPIRY }, now);
-  return `wxhub asked WeChat to restart pushes at ${new Date(now).toISOString()} (${answer})`;
+  return `wxhub asked WeChat to restart pushes with api_start_push_ticket at ${new Date(now).toISOString()} (${answer})`;
 }
 
 /** The config-style error of a stale ticket: what is wrong and what to do. */
