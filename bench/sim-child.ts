@@ -20,6 +20,8 @@ export async function startSimProcess(startMs: number): Promise<SimChild> {
     [String(startMs)],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Heap flags given to the hub's process (NODE_OPTIONS) are not the simulator's.
+      env: { ...process.env, NODE_OPTIONS: '' },
     },
   );
   const next = () =>

@@ -24,7 +24,9 @@ import { type ComponentDeps, componentAccessToken } from './component';
  */
 
 /** How many authorizers one batch takes. */
-export const AUTHORIZER_BATCH = 100;
+export const AUTHORIZER_BATCH = 250;
+/** How many batches are in flight at once (their calls share one limit). */
+export const BATCHES_IN_FLIGHT = 2;
 /** How long a batch holds its leases: far above a batch's upstream calls. */
 const BATCH_LEASE_MS = 60_000;
 
@@ -47,20 +49,24 @@ type Outcome =
   | { appId: string; ok: AuthorizerTokenAnswer; at: number }
   | { appId: string; error: unknown; at: number };
 
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-) {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
+/** Runs at most `limit` tasks at once, across every caller sharing it (e.g. several batches). */
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+export function createLimiter(limit: number): Limiter {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    // A finishing task hands its slot straight to the next waiter, so `limit` is never passed.
+    if (running < limit) running += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next === undefined) running -= 1;
+      else next();
     }
-  });
-  await Promise.all(runners);
+  };
 }
 
 /** Stores one batch's outcomes in one transaction; each write checks the lease is still ours. */
@@ -94,14 +100,15 @@ async function storeOutcomes(
 
 /**
  * Refreshes the tokens of `authorizerAppIds` (authorizers of component `app`) that still expire
- * within `aheadMs` and are not leased by another instance; at most `concurrency` calls at once.
+ * within `aheadMs` and are not leased by another instance; its upstream calls run through
+ * `limit` (shared by the batches in flight, so their calls overlap the others' database work).
  */
 export async function refreshAuthorizerBatch(
   deps: AuthorizerPassDeps,
   app: AppRecord,
   authorizerAppIds: readonly string[],
   aheadMs: number,
-  concurrency: number,
+  limit: Limiter,
 ): Promise<AuthorizerBatchResult> {
   const creds = deps.store.credentials;
   const leaseOwner = `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
@@ -134,17 +141,21 @@ export async function refreshAuthorizerBatch(
     return { ...result, componentError: err };
   }
   const outcomes: Outcome[] = [];
-  await eachLimited(taken, concurrency, async (owner) => {
-    const appId = byOwner.get(owner) ?? '';
-    try {
-      const refresh = refreshes.get(owner)?.value;
-      if (refresh === undefined) throw noRefreshToken(app, appId);
-      const ok = await requestAuthorizerToken(deps, app, appId, refresh, componentToken);
-      outcomes.push({ appId, ok, at: deps.clock.now() });
-    } catch (error) {
-      outcomes.push({ appId, error, at: deps.clock.now() });
-    }
-  });
+  await Promise.all(
+    taken.map((owner) =>
+      limit(async () => {
+        const appId = byOwner.get(owner) ?? '';
+        try {
+          const refresh = refreshes.get(owner)?.value;
+          if (refresh === undefined) throw noRefreshToken(app, appId);
+          const ok = await requestAuthorizerToken(deps, app, appId, refresh, componentToken);
+          outcomes.push({ appId, ok, at: deps.clock.now() });
+        } catch (error) {
+          outcomes.push({ appId, error, at: deps.clock.now() });
+        }
+      }),
+    ),
+  );
   const failures = new Map(claimed.map((c) => [c.owner, c.failures]));
   await creds.transaction((repo) => storeOutcomes(repo, app, leaseOwner, outcomes, failures));
   for (const o of outcomes) {

@@ -1,5 +1,10 @@
 import type { Clock } from '../clock';
-import { AUTHORIZER_BATCH, refreshAuthorizerBatch } from '../component/authorizer-pass';
+import {
+  AUTHORIZER_BATCH,
+  BATCHES_IN_FLIGHT,
+  createLimiter,
+  refreshAuthorizerBatch,
+} from '../component/authorizer-pass';
 import {
   AUTHORIZER_OWNER_PREFIX,
   AUTHORIZER_TOKEN_KIND,
@@ -254,6 +259,8 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
   const summary: RefreshSummary = { checked: 0, refreshed: 0, failed };
   const stale = await reportStaleTickets(deps, apps, now, summary);
   const concurrency = deps.concurrency ?? 16;
+  /** Upstream calls of authorizer batches: `concurrency` at once across the batches in flight. */
+  const calls = createLimiter(concurrency);
   const authorizerAheadMs = (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000;
   /** Components whose token could not be had: authorizer tokens left due, and why. */
   const componentDown = new Map<string, { due: number; error: unknown }>();
@@ -309,28 +316,33 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       authorizersDue.set(component.name, group);
     }
     await eachLimited(others, concurrency, refreshRow);
-    for (const { app, ids } of authorizersDue.values()) {
-      for (let i = 0; i < ids.length; i += AUTHORIZER_BATCH) {
-        const batch = ids.slice(i, i + AUTHORIZER_BATCH);
-        const down = componentDown.get(app.name);
-        if (down !== undefined) {
-          down.due += batch.length;
-          continue;
-        }
-        const r = await refreshAuthorizerBatch(deps, app, batch, authorizerAheadMs, concurrency);
-        summary.refreshed += r.refreshed;
-        for (const f of r.failed) {
-          summary.failed.push({
-            app: app.name,
-            credential: AUTHORIZER_TOKEN_KIND,
-            error: `authorizer ${f.authorizerAppId}: ${f.error}`,
-          });
-        }
-        if (r.componentError !== undefined) {
-          componentDown.set(app.name, { due: batch.length, error: r.componentError });
-        }
+    const batches = [...authorizersDue.values()].flatMap(({ app, ids }) =>
+      Array.from({ length: Math.ceil(ids.length / AUTHORIZER_BATCH) }, (_, i) => ({
+        app,
+        ids: ids.slice(i * AUTHORIZER_BATCH, (i + 1) * AUTHORIZER_BATCH),
+      })),
+    );
+    await eachLimited(batches, BATCHES_IN_FLIGHT, async ({ app, ids }) => {
+      const down = componentDown.get(app.name);
+      if (down !== undefined) {
+        down.due += ids.length;
+        return;
       }
-    }
+      const r = await refreshAuthorizerBatch(deps, app, ids, authorizerAheadMs, calls);
+      summary.refreshed += r.refreshed;
+      for (const f of r.failed) {
+        summary.failed.push({
+          app: app.name,
+          credential: AUTHORIZER_TOKEN_KIND,
+          error: `authorizer ${f.authorizerAppId}: ${f.error}`,
+        });
+      }
+      if (r.componentError === undefined) return;
+      const seen = componentDown.get(app.name);
+      if (seen === undefined)
+        componentDown.set(app.name, { due: ids.length, error: r.componentError });
+      else seen.due += ids.length;
+    });
     const last = page.at(-1);
     if (page.length < DUE_PAGE || last === undefined) break;
     after = { expiresAt: last.expiresAt, id: last.id };
