@@ -27,8 +27,12 @@ import { type ComponentDeps, componentAccessToken } from './component';
 export const AUTHORIZER_BATCH = 250;
 /** How many batches are in flight at once (their calls share one limit). */
 export const BATCHES_IN_FLIGHT = 2;
-/** How long a batch holds its leases: far above a batch's upstream calls. */
-const BATCH_LEASE_MS = 60_000;
+/**
+ * How long a batch holds its leases: above its calls even when each times out (250 / 16 rounds of
+ * 5 s), and below the 5 minutes a rotated-out refresh token keeps working, so a batch whose
+ * process died before storing is taken again by a later pass with the old refresh token.
+ */
+const BATCH_LEASE_MS = 120_000;
 
 export interface AuthorizerPassDeps extends ComponentDeps {
   tokens: TokenManager;
@@ -69,7 +73,35 @@ export function createLimiter(limit: number): Limiter {
   };
 }
 
-/** Stores one batch's outcomes in one transaction; each write checks the lease is still ours. */
+/** True for MySQL/MariaDB's deadlock error (the statement or transaction was rolled back). */
+function isDeadlock(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; depth++) {
+    const { code, errno } = e as { code?: unknown; errno?: unknown };
+    if (code === 'ER_LOCK_DEADLOCK' || errno === 1213) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Runs `work` (one statement or one transaction, rolled back whole on a deadlock) again when
+ * InnoDB picked it as a deadlock victim: batches of other components or instances lock
+ * neighbouring index entries at the same time.
+ */
+async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= 3 || !isDeadlock(err)) throw err;
+    }
+  }
+}
+
+/**
+ * Stores one batch's outcomes in one transaction; each write checks the lease is still ours.
+ * Rows are written in owner order, the order in which the lease UPDATE locks them.
+ */
 async function storeOutcomes(
   repo: CredentialsRepo,
   app: AppRecord,
@@ -77,16 +109,20 @@ async function storeOutcomes(
   outcomes: Outcome[],
   failures: Map<string, number>,
 ): Promise<void> {
-  for (const o of outcomes) {
-    const owner = authorizerOwner(app, o.appId);
+  const sorted = outcomes
+    .map((o) => ({ o, owner: authorizerOwner(app, o.appId) }))
+    .sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0));
+  for (const { o, owner } of sorted) {
     const key = { owner, kind: AUTHORIZER_TOKEN_KIND };
     if ('ok' in o) {
-      if (o.ok.rotated !== undefined) {
+      const expiresAt = o.at + o.ok.expiresIn * 1000;
+      const saved = await repo.saveValue(key, leaseOwner, { value: o.ok.value, expiresAt }, o.at);
+      // Only while the lease is still ours: once it is lost, another instance's newer refresh
+      // token is (or will be) the one to keep.
+      if (saved && o.ok.rotated !== undefined) {
         const refreshKey = { owner, kind: AUTHORIZER_REFRESH_KIND };
         await repo.put(refreshKey, { value: o.ok.rotated, expiresAt: NO_EXPIRY }, o.at);
       }
-      const expiresAt = o.at + o.ok.expiresIn * 1000;
-      await repo.saveValue(key, leaseOwner, { value: o.ok.value, expiresAt }, o.at);
     } else if (o.error instanceof AppError) {
       // A local refusal (no refresh token): nothing upstream failed, nothing to back off.
       await repo.releaseLease(key, leaseOwner);
@@ -114,23 +150,27 @@ export async function refreshAuthorizerBatch(
   const leaseOwner = `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
   const byOwner = new Map(authorizerAppIds.map((id) => [authorizerOwner(app, id), id]));
   const now = deps.clock.now();
-  const claimed = await creds.claimDueLeases(
-    AUTHORIZER_TOKEN_KIND,
-    [...byOwner.keys()],
-    leaseOwner,
-    now,
-    BATCH_LEASE_MS,
-    now + aheadMs,
+  const claimed = await retryDeadlock(() =>
+    creds.claimDueLeases(
+      AUTHORIZER_TOKEN_KIND,
+      [...byOwner.keys()],
+      leaseOwner,
+      now,
+      BATCH_LEASE_MS,
+      now + aheadMs,
+    ),
   );
   const result: AuthorizerBatchResult = { refreshed: 0, failed: [] };
   if (claimed.length === 0) return result;
   const taken = claimed.map((c) => c.owner);
   const release = () =>
-    creds.transaction(async (repo) => {
-      for (const owner of taken) {
-        await repo.releaseLease({ owner, kind: AUTHORIZER_TOKEN_KIND }, leaseOwner);
-      }
-    });
+    retryDeadlock(() =>
+      creds.transaction(async (repo) => {
+        for (const owner of [...taken].sort()) {
+          await repo.releaseLease({ owner, kind: AUTHORIZER_TOKEN_KIND }, leaseOwner);
+        }
+      }),
+    );
   let componentToken: string;
   let refreshes: Map<string, { value?: string }>;
   try {
@@ -157,7 +197,9 @@ export async function refreshAuthorizerBatch(
     ),
   );
   const failures = new Map(claimed.map((c) => [c.owner, c.failures]));
-  await creds.transaction((repo) => storeOutcomes(repo, app, leaseOwner, outcomes, failures));
+  await retryDeadlock(() =>
+    creds.transaction((repo) => storeOutcomes(repo, app, leaseOwner, outcomes, failures)),
+  );
   for (const o of outcomes) {
     deps.tokens.forget({ owner: authorizerOwner(app, o.appId), kind: AUTHORIZER_TOKEN_KIND });
     if ('ok' in o) result.refreshed += 1;
