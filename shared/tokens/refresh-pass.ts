@@ -196,7 +196,10 @@ async function reportStaleTickets(
     const since = await staleTicketSince(deps.store, app, now);
     if (since === undefined) continue;
     stale.add(app.name);
-    const restart = await restartTicketPushes(deps, app);
+    // One component's failure to ask must not stop the pass: it is said in the entry instead.
+    const restart = await restartTicketPushes(deps, app).catch(
+      (err: unknown) => `asking WeChat to restart pushes failed: ${describeRefreshError(err)}`,
+    );
     const error = staleTicketMessage(app, since, restart);
     summary.failed.push({ app: app.name, credential: TICKET_KIND, error });
     deps.log.warn({ app: app.name, config: true, error }, 'component_verify_ticket is stale');
