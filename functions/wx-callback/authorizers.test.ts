@@ -321,4 +321,47 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
       await close();
     }
   });
+
+  it('a burst of due authorizer tokens is spread over the passes of their window; the urgent ones all go first', async () => {
+    const { app, close, hubs } = await setup();
+    const hub = hubs[0]?.hub;
+    if (hub === undefined) throw new Error('no hub');
+    const store = hub.deps.store;
+    const now = sim.sim.clock.now();
+    const ids = Array.from({ length: 150 }, () => newAuthorizer());
+    try {
+      await store.credentials.transaction(async (repo) => {
+        for (const [i, id] of ids.entries()) {
+          const owner = `authorizer:${app.name}:${id}`;
+          const refresh = `refreshtoken@@@seed-${id}`;
+          sim.sim.grantAuthorizer(app.appId, id, refresh);
+          await repo.put(
+            { owner, kind: 'authorizer_refresh_token' },
+            { value: refresh, expiresAt: NO_EXPIRY },
+            now,
+          );
+          // 50 with 3 minutes left (urgent), 100 with 8 minutes left.
+          const expiresAt = now + (i < 50 ? 3 : 8) * 60_000;
+          await repo.put(
+            { owner, kind: 'authorizer_access_token' },
+            { value: `seed-${i}`, expiresAt },
+            now,
+          );
+        }
+      });
+      const run = () =>
+        runRefreshPass({ ...hub.deps, refreshAheadSeconds: undefined, authorizersPerPass: 40 });
+      const calls = () => sim.sim.calls(AUTHORIZER_TOKEN, app.appId);
+      const before = calls();
+      const counts: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const summary = await run();
+        expect(summary.failed.filter((f) => f.app === app.name)).toEqual([]);
+        counts.push(calls() - before);
+      }
+      expect(counts).toEqual([90, 130, 150, 150]);
+    } finally {
+      await close();
+    }
+  });
 });

@@ -68,7 +68,17 @@ export interface RefreshPassDeps {
   pay: WechatHttp;
   refreshAheadSeconds: number | undefined;
   concurrency?: number;
+  /** Authorizer tokens renewed per pass beyond the urgent ones (default {@link AUTHORIZERS_PER_PASS}). */
+  authorizersPerPass?: number;
 }
+
+/**
+ * Authorizer tokens a pass renews while they still have more than {@link URGENT_MS} left: a burst
+ * (many tokens fetched at once, e.g. after an outage) is spread over the passes of the window
+ * instead of coming back as one long pass every lifetime. Those with less left are all renewed.
+ */
+export const AUTHORIZERS_PER_PASS = 1_500;
+const URGENT_MS = 5 * 60_000;
 
 // Credential rows are never deleted: once ensured by this process, a pass need not write again.
 const ensuredByStore = new WeakMap<Store, Set<string>>();
@@ -291,6 +301,8 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     await refreshOne(deps, summary, app.name, row, plan);
   };
 
+  /** Non-urgent authorizer tokens this pass may still take. */
+  let spare = deps.authorizersPerPass ?? AUTHORIZERS_PER_PASS;
   let after: DueCursor | undefined;
   for (;;) {
     const page = await deps.store.credentials.listDueKeys({
@@ -314,6 +326,10 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       const component = apps.get(`app:${authorizer.name}`);
       if (component?.kind !== 'component' || row.kind !== AUTHORIZER_TOKEN_KIND) continue;
       if (row.expiresAt === undefined || row.expiresAt - now > authorizerAheadMs) continue;
+      if (row.expiresAt - now > Math.min(URGENT_MS, authorizerAheadMs)) {
+        if (spare <= 0) continue; // left for the next passes of its window
+        spare -= 1;
+      }
       const group = authorizersDue.get(component.name) ?? { app: component, ids: [] };
       group.ids.push(authorizer.authorizerAppId);
       authorizersDue.set(component.name, group);
