@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { authorizerPassBench } from './authorizers.bench';
 import { callbackCryptoBench, callbackPushBench } from './callbacks.bench';
 import { coldStartBench } from './cold-start.bench';
 import type { Bench, BenchContext, BenchResult } from './lib';
@@ -15,6 +16,7 @@ const BENCHES: Bench[] = [
   storeBench,
   tokenRouteBench,
   refreshPassBench,
+  authorizerPassBench,
   callbackCryptoBench,
   callbackPushBench,
   payCryptoBench,

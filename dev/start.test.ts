@@ -6,7 +6,14 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/http/log';
 import { runPush } from './push';
-import { DEMO_MERCHANT, DEV_API_KEY, DEV_DATABASE_URL, devDatabaseUrl, startDev } from './start';
+import {
+  DEMO_AUTHORIZERS,
+  DEMO_MERCHANT,
+  DEV_API_KEY,
+  DEV_DATABASE_URL,
+  devDatabaseUrl,
+  startDev,
+} from './start';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -98,6 +105,45 @@ describe('npm run dev', () => {
         '[forward target] demo-mp: event subscribe from o-push-demo → reply "got event subscribe"',
       );
       expect(dev.target.received.map((d) => d.path)).toEqual(['/wx/demo-oa', '/wx/demo-mp']);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it('serves the demo component token and a demo authorizer token from its banner lines', async () => {
+    const out: string[] = [];
+    const dev = await startDev(devEnv(), {
+      write: (t) => void out.push(t),
+      log: createLogger('silent'),
+    });
+    try {
+      const lines = out
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes('/v1/components/'));
+      const base = dev.hub.server.url;
+      expect(lines).toEqual([
+        `  curl -s -H 'Authorization: Bearer ${DEV_API_KEY}' ${base}/v1/components/demo-component/token`,
+        `  curl -s -H 'Authorization: Bearer ${DEV_API_KEY}' ${base}/v1/components/demo-component/authorizers/${DEMO_AUTHORIZERS[0]}/token`,
+      ]);
+      // Run each line as curl would.
+      const bodies: { appId: string; accessToken: string }[] = [];
+      for (const line of lines) {
+        const url = line.split(' ').at(-1) ?? '';
+        const res = await fetch(url, { headers: { authorization: `Bearer ${DEV_API_KEY}` } });
+        expect(res.status).toBe(200);
+        bodies.push((await res.json()) as { appId: string; accessToken: string });
+      }
+      expect(bodies.map((b) => b.appId)).toEqual(['wxd0e0c0000000000c', DEMO_AUTHORIZERS[0]]);
+      expect(bodies[0]?.accessToken).toMatch(/^c_/);
+      expect(dev.sim.sim.isTokenValid(bodies[1]?.accessToken ?? '')).toBe(true);
+      // Both demo accounts were authorized through the push; the second serves its token too.
+      const second = await fetch(
+        `${base}/v1/components/demo-component/authorizers/${DEMO_AUTHORIZERS[1]}/token`,
+        { headers: { authorization: `Bearer ${DEV_API_KEY}` } },
+      );
+      expect(second.status).toBe(200);
+      expect(dev.sim.sim.calls('/cgi-bin/component/api_query_auth')).toBe(2);
     } finally {
       await dev.stop();
     }

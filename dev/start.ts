@@ -25,6 +25,50 @@ export function devDatabaseUrl(env: Record<string, string | undefined>): string 
   return set('DATABASE_URL') || set('MYSQL_ADDRESS') ? env.DATABASE_URL : DEV_DATABASE_URL;
 }
 
+/** The demo component's two authorized accounts (example apps file only). */
+export const DEMO_AUTHORIZERS = ['wxd0e0d00000000001', 'wxd0e0d00000000002'];
+
+/**
+ * The simulator plays WeChat for every component of the apps file: it pushes a ticket to the
+ * hub's auth-event URL now (and every 10 minutes), and with the example file authorizes the demo
+ * accounts through the `authorized` push, as an admin would. Returns what went wrong, if anything.
+ */
+async function startDemoComponents(
+  file: AppsFile,
+  sim: RunningSimulator,
+  hubUrl: string,
+  authorizers: readonly string[],
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const app of file.apps) {
+    if (app.kind !== 'component' || app.appSecret === undefined || app.token === undefined)
+      continue;
+    if (app.encodingAesKey === undefined) continue;
+    try {
+      sim.sim.registerComponent({
+        appId: app.appId,
+        secret: app.appSecret,
+        token: app.token,
+        encodingAesKey: app.encodingAesKey,
+        eventUrl: `${hubUrl}/wx/${app.name}/component/event`,
+      });
+      const ticket = await sim.sim.pushTicket(app.appId);
+      if (ticket.body !== 'success') {
+        problems.push(`${app.name}: the ticket push was answered ${ticket.status}`);
+      }
+      for (const id of authorizers) {
+        const pushed = await sim.sim.authorize(app.appId, id);
+        if (pushed.body !== 'success') {
+          problems.push(`${app.name}: authorizing ${id} was answered ${pushed.status}`);
+        }
+      }
+    } catch (err) {
+      problems.push(`${app.name}: ${err instanceof Error ? err.message : 'push failed'}`);
+    }
+  }
+  return problems;
+}
+
 /** The bearer key of `npm run dev` when `WXHUB_API_KEYS` is not set (printed in the banner). */
 export const DEV_API_KEY = 'dev-key-change-me-0000';
 
@@ -93,6 +137,8 @@ export async function startDev(
   const sim = await startSimulator({
     port: Number(env.SIM_PORT ?? 3001),
     sim: createSimulator({ clock: createLiveSimClock(now) }),
+    // Components get a fresh ticket every 10 minutes, as WeChat pushes them.
+    ticketTimerMs: 30_000,
   });
   let target: DemoTarget;
   try {
@@ -150,6 +196,9 @@ export async function startDev(
   }
   const base = hub.server.url;
   const name = file.apps[0]?.name ?? 'demo-oa';
+  const demoAuthorizers = env.WXHUB_APPS === undefined ? DEMO_AUTHORIZERS : [];
+  const componentProblems = await startDemoComponents(file, sim, base, demoAuthorizers);
+  const component = file.apps.find((a) => a.kind === 'component');
   // A key from the environment is the operator's secret: the lines name it, never print it.
   const auth = givenKeys
     ? `-H "Authorization: Bearer $WXHUB_API_KEY"`
@@ -179,6 +228,18 @@ export async function startDev(
       `  curl -s ${base}/healthz`,
       `  curl -s ${auth} ${base}/v1/apps/${name}/token`,
       `  curl -s ${auth} '${base}/v1/apps/${name}/ticket?type=jsapi'`,
+      ...(component === undefined
+        ? []
+        : [
+            `  curl -s ${auth} ${base}/v1/components/${component.name}/token`,
+            ...demoAuthorizers
+              .slice(0, 1)
+              .map(
+                (id) =>
+                  `  curl -s ${auth} ${base}/v1/components/${component.name}/authorizers/${id}/token`,
+              ),
+          ]),
+      ...componentProblems.map((p) => `  (demo component: ${p})`),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined

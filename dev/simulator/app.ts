@@ -80,6 +80,10 @@ export interface Simulator {
   approveNext(appId: string, approval: Approval): void;
   /** Waits for the `authorized` pushes the authorization pages started, and returns them. */
   pagePushes(): Promise<AuthPush[]>;
+  /** An authorizer with live refresh token `refreshToken`, without push or code (bulk set-ups). */
+  grantAuthorizer(appId: string, authorizerAppId: string, refreshToken: string): void;
+  /** Stop the component's ticket pushes until the hub calls `api_start_push_ticket`. */
+  stopTicketPushes(appId: string): void;
   /** The admin revokes the authorizer (its tokens stop working) and `unauthorized` is pushed. */
   unauthorize(appId: string, authorizerAppId: string, url?: string): Promise<AuthPush>;
   /**
@@ -188,6 +192,10 @@ function buildSimulator(inner: Internals): Simulator {
       const pending = inner.pagePushes.splice(0);
       return Promise.all(pending);
     },
+    grantAuthorizer: (appId, authorizerAppId, refreshToken) => {
+      ctx.components.grantWithRefreshToken(appId, authorizerAppId, refreshToken);
+    },
+    stopTicketPushes: (appId) => ctx.components.stopPushes(appId),
     unauthorize: (appId, authorizerAppId, url) =>
       ctx.components.unauthorize(appId, authorizerAppId, url),
     releaseTest: (appId, opts) => ctx.components.releaseTest(appId, opts),

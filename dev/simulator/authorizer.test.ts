@@ -156,6 +156,46 @@ describe('authorizers: authorized push, api_query_auth, api_authorizer_token, un
     expect(sim.calls(AUTHORIZER_TOKEN, COMP.appId)).toBe(4);
   });
 
+  it('a granted authorizer refreshes with its given refresh token; dead tokens are forgotten', async () => {
+    const { sim, call } = await setup();
+    sim.grantAuthorizer(COMP.appId, AUTHORIZER, 'refreshtoken@@@granted');
+    const refreshWith = (refreshToken: string) =>
+      call(AUTHORIZER_TOKEN, {
+        component_appid: COMP.appId,
+        authorizer_appid: AUTHORIZER,
+        authorizer_refresh_token: refreshToken,
+      });
+    const first = await refreshWith('refreshtoken@@@granted');
+    expect(first.authorizer_access_token).toMatch(/^a_/);
+    expect(sim.isTokenValid(first.authorizer_access_token ?? '')).toBe(true);
+    let current = first.authorizer_refresh_token ?? '';
+    // A day of rotations: the old refresh tokens and tokens die and are not kept.
+    for (let i = 0; i < 12; i++) {
+      sim.clock.advance(110 * MIN);
+      const { ticket } = await sim.pushTicket(COMP.appId);
+      const fresh = await post(sim, '/cgi-bin/component/api_component_token', {
+        component_appid: COMP.appId,
+        component_appsecret: COMP.secret,
+        component_verify_ticket: ticket,
+      });
+      const token = String((fresh.body as Record<string, unknown>).component_access_token);
+      const r = await call(
+        AUTHORIZER_TOKEN,
+        {
+          component_appid: COMP.appId,
+          authorizer_appid: AUTHORIZER,
+          authorizer_refresh_token: current,
+        },
+        token,
+      );
+      current = r.authorizer_refresh_token ?? '';
+      expect(current).toMatch(/^refreshtoken@@@/);
+    }
+    expect(sim.isTokenValid(first.authorizer_access_token ?? '')).toBe(false);
+    const dead = await refreshWith('refreshtoken@@@granted');
+    expect(dead.errcode).toBeDefined();
+  });
+
   it('re-authorization invalidates the previous refresh token once its code is used', async () => {
     const { sim, queryAuth, refresh } = await setup();
     const first = await queryAuth((await sim.authorize(COMP.appId, AUTHORIZER)).code);

@@ -110,6 +110,38 @@ describe('component ticket push and api_component_token', () => {
     expect(quiet.pushes).toHaveLength(0);
   });
 
+  it('stopped pushes resume after api_start_push_ticket; a wrong secret is 40125', async () => {
+    const { sim, pushes } = newSim('http://hub.test/wx/comp/component/event');
+    const advance = (ms: number) => post(sim, '/__sim/clock', { advanceMs: ms });
+    const start = (secret: string) =>
+      post(sim, '/cgi-bin/component/api_start_push_ticket', {
+        component_appid: COMP.appId,
+        component_secret: secret,
+      });
+    await advance(1000);
+    expect(pushes).toHaveLength(1);
+    expect((await start(COMP.secret)).body).toMatchObject({
+      errcode: 0,
+      errmsg: 'in a normal state',
+    });
+    const stopped = await post(sim, '/__sim/components/stop-pushes', { appId: COMP.appId });
+    expect(stopped.res.status).toBe(200);
+    await advance(30 * MIN);
+    expect(pushes).toHaveLength(1);
+    expect((await start('wrong')).body.errcode).toBe(40125);
+    await advance(MIN);
+    expect(pushes).toHaveLength(1);
+    expect((await start(COMP.secret)).body).toMatchObject({ errcode: 0, errmsg: 'ok' });
+    expect(sim.calls('/cgi-bin/component/api_start_push_ticket', COMP.appId)).toBe(3);
+    // The next clock step pushes at once, then every 10 minutes again.
+    await advance(1000);
+    expect(pushes).toHaveLength(2);
+    await advance(10 * MIN);
+    expect(pushes).toHaveLength(3);
+    const unknown = await post(sim, '/__sim/components/stop-pushes', { appId: 'wxnope' });
+    expect(unknown.res.status).toBe(400);
+  });
+
   it('control routes register a component and push a ticket; bad input is 400', async () => {
     const { sim, pushes } = newSim();
     const other = { ...COMP, appId: 'wxc1c1c1c1c1c1c1c1' };

@@ -137,6 +137,8 @@ interface ComponentState {
   /** The latest ticket pushed and when (sim ms). */
   ticket?: { value: string; createdAt: number };
   lastPushAt?: number;
+  /** Pushes stopped (as when WeChat stops pushing); `api_start_push_ticket` resumes them. */
+  pushesStopped?: boolean;
   tokens: Map<string, number>;
   /** Pre-auth codes not yet used on an authorization page: code → expiry (sim ms). */
   preAuthCodes: Map<string, number>;
@@ -405,6 +407,50 @@ export class ComponentBook {
   }
 
   /**
+   * An authorizer authorized long ago, without a push or a code (bulk set-ups such as the bench):
+   * `refreshToken` becomes its live refresh token. Returns it.
+   */
+  grantWithRefreshToken(appId: string, authorizerAppId: string, refreshToken: string): string {
+    const state = this.mustGet(appId);
+    state.authorizers.set(authorizerAppId, {
+      appId: authorizerAppId,
+      withTokens: true,
+      revoked: false,
+      authTime: Math.floor(this.clock.now() / 1000),
+      nickName: `Sim ${authorizerAppId}`,
+      userName: `gh_${createHash('sha1').update(authorizerAppId).digest('hex').slice(0, 12)}`,
+      listsRefreshToken: true,
+      refresh: new Map([[refreshToken, Number.POSITIVE_INFINITY]]),
+      tokens: new Map(),
+    });
+    return refreshToken;
+  }
+
+  /** Stop pushing tickets to `appId` (as when WeChat's pushes break) until `api_start_push_ticket`. */
+  stopPushes(appId: string): void {
+    this.mustGet(appId).pushesStopped = true;
+  }
+
+  /**
+   * `api_start_push_ticket`: 40013 unknown appid, 40125 wrong secret; otherwise pushes resume (the
+   * next `pushDue` pushes at once) and the answer is `ok` when they were stopped, else
+   * `in a normal state`.
+   */
+  startPushTicket(
+    appId: string | undefined,
+    secret: string | undefined,
+  ): { errcode: 0; errmsg: string } | { errcode: number } {
+    if (appId === undefined) return { errcode: 41002 };
+    const state = this.components.get(appId);
+    if (!state) return { errcode: 40013 };
+    if (secret !== state.cfg.secret) return { errcode: 40125 };
+    if (!state.pushesStopped) return { errcode: 0, errmsg: 'in a normal state' };
+    state.pushesStopped = false;
+    state.lastPushAt = undefined;
+    return { errcode: 0, errmsg: 'ok' };
+  }
+
+  /**
    * The admin revokes `authorizerAppId`: its tokens, refresh tokens and unused codes stop working
    * and the encrypted `unauthorized` event is POSTed to `url` or the component's `eventUrl`.
    */
@@ -490,6 +536,7 @@ export class ComponentBook {
     if (until === undefined || now >= until) return { errcode: 61023 };
     for (const [value, expiry] of auth.refresh) {
       if (expiry === Number.POSITIVE_INFINITY) auth.refresh.set(value, now + REFRESH_GRACE_MS);
+      else if (expiry <= now) auth.refresh.delete(value); // long dead: forgotten, as WeChat does
     }
     const rotated = `refreshtoken@@@${randomBytes(24).toString('base64url')}`;
     auth.refresh.set(rotated, Number.POSITIVE_INFINITY);
@@ -832,7 +879,7 @@ export class ComponentBook {
     const now = this.clock.now();
     let pushed = 0;
     for (const state of this.components.values()) {
-      if (state.cfg.eventUrl === undefined) continue;
+      if (state.cfg.eventUrl === undefined || state.pushesStopped) continue;
       if (state.lastPushAt !== undefined && now - state.lastPushAt < TICKET_PUSH_INTERVAL_MS) {
         continue;
       }
@@ -852,6 +899,7 @@ export class ComponentBook {
     for (const state of this.components.values()) {
       state.ticket = undefined;
       state.lastPushAt = undefined;
+      state.pushesStopped = undefined;
       state.tokens.clear();
       state.authorizers.clear();
       state.codes.clear();
@@ -895,7 +943,9 @@ export class ComponentBook {
 
   private mintAuthorizerToken(auth: AuthorizerState): string {
     const token = `a_${newAccessToken()}`;
-    auth.tokens.set(token, this.clock.now() + TOKEN_TTL_MS);
+    const now = this.clock.now();
+    for (const [value, expiry] of auth.tokens) if (expiry <= now) auth.tokens.delete(value);
+    auth.tokens.set(token, now + TOKEN_TTL_MS);
     this.authorizerTokens.set(token, auth);
     return token;
   }

@@ -138,6 +138,17 @@ function addSetupRoutes(ctl: Hono, sim: Simulator): void {
       return badRequest(c, error instanceof Error ? error.message : String(error));
     }
   });
+  // Stops the component's ticket pushes (WeChat's pushes broke) until api_start_push_ticket.
+  ctl.post('/components/stop-pushes', async (c) => {
+    const body = await readBody(c, ticketPushSchema.pick({ appId: true }));
+    if (!body.ok) return body.response;
+    try {
+      sim.stopTicketPushes(body.value.appId);
+      return c.json({ ok: true });
+    } catch (error) {
+      return badRequest(c, error instanceof Error ? error.message : String(error));
+    }
+  });
   ctl.post('/components/authorize', async (c) => {
     const body = await readBody(c, authorizeSchema);
     if (!body.ok) return body.response;

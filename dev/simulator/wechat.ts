@@ -444,6 +444,21 @@ const authorizerInfo: Endpoint = {
   },
 };
 
+/** Third-party platform `api_start_push_ticket` (resumes stopped ticket pushes). */
+const startPushTicket: Endpoint = {
+  method: 'POST',
+  appIdOf: (req) => str(stableBody(req)?.component_appid),
+  handle(req, ctx) {
+    const got = componentBody(req, ctx);
+    if ('reply' in got) return got.reply;
+    const result = ctx.components.startPushTicket(
+      str(got.body.component_appid),
+      str(got.body.component_secret),
+    );
+    return result.errcode === 0 ? okJson(result) : errJson(ctx, req, result.errcode);
+  },
+};
+
 /** Every simulated WeChat endpoint by path. */
 export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/token': classicToken,
@@ -462,4 +477,5 @@ export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   '/cgi-bin/component/api_authorizer_token': authorizerToken,
   '/cgi-bin/component/api_get_authorizer_list': authorizerList,
   '/cgi-bin/component/api_get_authorizer_info': authorizerInfo,
+  '/cgi-bin/component/api_start_push_ticket': startPushTicket,
 };

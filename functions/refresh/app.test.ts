@@ -46,4 +46,31 @@ describe.each(testTargets())('refresh function on $name', (target) => {
     const [delivery] = await hub.deps.store.outbox.list({ owner: oa.name });
     expect(delivery).toMatchObject({ status: 'pending', attempts: 1 });
   });
+
+  it('the pass replaces a token this instance caches, and adds no cache entry for the others', async () => {
+    const served = testApp({ tokenMode: 'classic' });
+    const other = testApp({ tokenMode: 'classic' });
+    const own = await createTestHub(target, { apps: [served, other] });
+    try {
+      const key = (name: string) => ({ owner: `app:${name}`, kind: 'access_token' });
+      const tokenOf = async (name: string) => {
+        const res = await own.app.request(`/v1/apps/${name}/token`, { headers: AUTH });
+        return ((await res.json()) as { accessToken: string }).accessToken;
+      };
+      const first = await tokenOf(served.name);
+      await tokenOf(other.name);
+      own.deps.tokens.forget(key(other.name));
+      expect(own.deps.tokens.cached(key(served.name))?.value).toBe(first);
+      // Inside the last 10 minutes: the pass renews both.
+      own.sim.sim.clock.advance(7200_000 - 5 * 60_000);
+      const pass = await own.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+      expect(((await pass.json()) as { refreshed: number }).refreshed).toBeGreaterThanOrEqual(2);
+      const renewed = own.deps.tokens.cached(key(served.name))?.value;
+      expect(renewed).toBeDefined();
+      expect(renewed).not.toBe(first);
+      expect(own.deps.tokens.cached(key(other.name))).toBeUndefined();
+    } finally {
+      await own.close();
+    }
+  });
 });

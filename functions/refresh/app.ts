@@ -29,6 +29,7 @@ export async function refreshNow(deps: Deps) {
       clock: deps.clock,
       log: deps.log,
       wechat: deps.wechat,
+      instanceId: deps.instanceId,
       pay: deps.pay,
       refreshAheadSeconds: deps.config.refreshAheadSeconds,
     }),

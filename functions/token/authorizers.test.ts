@@ -424,4 +424,32 @@ describe.each(testTargets())('authorizer directory on $name', (target) => {
       await t.close();
     }
   });
+  it('the timer pass, in its batches, recovers 61023 from the list and revokes on a confirmed 61003', async () => {
+    const t = await setup();
+    const a = newAuthorizer();
+    const b = newAuthorizer();
+    try {
+      await sim.sim.authorize(t.app.appId, a, { url: t.eventUrl });
+      await sim.sim.authorize(t.app.appId, b, { url: t.eventUrl });
+      sim.sim.invalidateRefreshToken(t.app.appId, a);
+      // b revoked at WeChat, its unauthorized push lost.
+      await sim.sim.unauthorize(t.app.appId, b);
+      // Both tokens inside their renewal window; a fresh ticket keeps the component token.
+      sim.sim.clock.advance(HOURS_2 - 5 * 60_000);
+      await sim.sim.pushTicket(t.app.appId, t.eventUrl);
+      const pass = await t.hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+      expect(pass.status).toBe(200);
+      // a: the stale refresh token, then the listed one; b: 61003, confirmed by the list.
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, t.app.appId)).toBe(3);
+      expect(sim.sim.calls(LIST, t.app.appId)).toBe(2);
+      const res = await t.tokenOf(a);
+      expect(res.status).toBe(200);
+      expect(sim.sim.isTokenValid(((await res.json()) as TokenBody).accessToken)).toBe(true);
+      expect((await t.tokenOf(b)).status).toBe(410);
+      expect(await t.stored(b, 'authorizer_refresh_token')).toBeUndefined();
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, t.app.appId)).toBe(3);
+    } finally {
+      await t.close();
+    }
+  });
 });

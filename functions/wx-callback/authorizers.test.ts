@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator';
+import { AUTHORIZER_BATCH } from '../../shared/component/authorizer-pass';
+import { NO_EXPIRY } from '../../shared/component/authorizers';
 import type { AppConfig } from '../../shared/config';
 import { createLogger } from '../../shared/http/log';
 import { listen, type RunningServer } from '../../shared/platform/server';
@@ -9,6 +11,7 @@ import {
   rawTableText,
   testTargets,
 } from '../../shared/store/testing';
+import { runRefreshPass } from '../../shared/tokens/refresh-pass';
 import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
 
 const QUERY_AUTH = '/cgi-bin/component/api_query_auth';
@@ -273,6 +276,139 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
     } finally {
       await one.close();
       await other.close();
+    }
+  });
+
+  it("a revoked authorizer's cleared rows are not selected by the pass (checked unchanged)", async () => {
+    const { app, eventUrl, close, hubs } = await setup();
+    const hub = hubs[0]?.hub;
+    if (hub === undefined) throw new Error('no hub');
+    const authorizer = newAuthorizer();
+    const pass = async () => {
+      const res = await hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+      return (await res.json()) as { checked: number };
+    };
+    try {
+      await sim.sim.authorize(app.appId, authorizer, { url: eventUrl() });
+      // Twice: the first may renew what earlier tests left due; the second is the steady count.
+      await pass();
+      const before = await pass();
+      await sim.sim.unauthorize(app.appId, authorizer, eventUrl());
+      const after = await pass();
+      expect(after.checked).toBe(before.checked);
+    } finally {
+      await close();
+    }
+  });
+
+  it('the pass renews 250 due authorizers once each in batches: no store read per authorizer, rotated refresh tokens kept', async () => {
+    const { app, close, hubs } = await setup();
+    const hub = hubs[0]?.hub;
+    if (hub === undefined) throw new Error('no hub');
+    const store = hub.deps.store;
+    const now = sim.sim.clock.now();
+    const ids = Array.from({ length: 250 }, () => newAuthorizer());
+    try {
+      await store.credentials.transaction(async (repo) => {
+        for (const [i, id] of ids.entries()) {
+          const owner = `authorizer:${app.name}:${id}`;
+          const refresh = `refreshtoken@@@seed-${id}`;
+          sim.sim.grantAuthorizer(app.appId, id, refresh);
+          await repo.put(
+            { owner, kind: 'authorizer_refresh_token' },
+            { value: refresh, expiresAt: NO_EXPIRY },
+            now,
+          );
+          // Due within the next 10 minutes, spread over them.
+          const expiresAt = now + 60_000 + i * 2_000;
+          await repo.put(
+            { owner, kind: 'authorizer_access_token' },
+            { value: `seed-${i}`, expiresAt },
+            now,
+          );
+        }
+      });
+      // Store calls of the pass, by method.
+      const counts = new Map<string, number>();
+      const counted = new Proxy(store.credentials, {
+        get(target, prop, receiver) {
+          const v: unknown = Reflect.get(target, prop, receiver);
+          if (typeof v !== 'function') return v;
+          return (...args: unknown[]) => {
+            counts.set(String(prop), (counts.get(String(prop)) ?? 0) + 1);
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      const deps = { ...hub.deps, store: { ...store, credentials: counted } };
+      const run = () => runRefreshPass({ ...deps, refreshAheadSeconds: undefined });
+      const before = sim.sim.calls(AUTHORIZER_TOKEN, app.appId);
+      const first = await run();
+      expect(first.failed.filter((f) => f.app === app.name)).toEqual([]);
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(before + 250);
+      // Per batch, not per authorizer: the one-row read and write are not used.
+      // (a few reads and leases are per component of this file's database, whatever their size)
+      expect(counts.get('get') ?? 0).toBeLessThan(50);
+      expect(counts.get('claimLease') ?? 0).toBeLessThan(50);
+      expect(counts.get('claimDueLeases')).toBe(Math.ceil(250 / AUTHORIZER_BATCH));
+      // Nothing is due again until the new tokens' last 10 minutes: then each is renewed once
+      // more, with the rotated refresh tokens the first pass stored.
+      expect((await run()).refreshed).toBe(0);
+      sim.sim.clock.advance(7200_000 - 5 * 60_000);
+      await sim.sim.pushTicket(app.appId, `${hubs[0]?.server.url}/wx/${app.name}/component/event`);
+      const second = await run();
+      expect(second.failed.filter((f) => f.app === app.name)).toEqual([]);
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(before + 500);
+      const token = await store.credentials.get({
+        owner: `authorizer:${app.name}:${ids[0]}`,
+        kind: 'authorizer_access_token',
+      });
+      expect(sim.sim.isTokenValid(token?.value ?? '')).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a burst of due authorizer tokens is spread over the passes of their window; the urgent ones all go first', async () => {
+    const { app, close, hubs } = await setup();
+    const hub = hubs[0]?.hub;
+    if (hub === undefined) throw new Error('no hub');
+    const store = hub.deps.store;
+    const now = sim.sim.clock.now();
+    const ids = Array.from({ length: 150 }, () => newAuthorizer());
+    try {
+      await store.credentials.transaction(async (repo) => {
+        for (const [i, id] of ids.entries()) {
+          const owner = `authorizer:${app.name}:${id}`;
+          const refresh = `refreshtoken@@@seed-${id}`;
+          sim.sim.grantAuthorizer(app.appId, id, refresh);
+          await repo.put(
+            { owner, kind: 'authorizer_refresh_token' },
+            { value: refresh, expiresAt: NO_EXPIRY },
+            now,
+          );
+          // 50 with 3 minutes left (urgent), 100 with 8 minutes left.
+          const expiresAt = now + (i < 50 ? 3 : 8) * 60_000;
+          await repo.put(
+            { owner, kind: 'authorizer_access_token' },
+            { value: `seed-${i}`, expiresAt },
+            now,
+          );
+        }
+      });
+      const run = () =>
+        runRefreshPass({ ...hub.deps, refreshAheadSeconds: undefined, authorizersPerPass: 40 });
+      const calls = () => sim.sim.calls(AUTHORIZER_TOKEN, app.appId);
+      const before = calls();
+      const counts: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const summary = await run();
+        expect(summary.failed.filter((f) => f.app === app.name)).toEqual([]);
+        counts.push(calls() - before);
+      }
+      expect(counts).toEqual([90, 130, 150, 150]);
+    } finally {
+      await close();
     }
   });
 });

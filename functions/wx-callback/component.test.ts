@@ -15,6 +15,7 @@ import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
 import { startTarget } from './testing';
 
 const TOKEN_PATH = '/cgi-bin/component/api_component_token';
+const START_PATH = '/cgi-bin/component/api_start_push_ticket';
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 
 /** A component app (unique name and appid) registered in the simulator as a component. */
@@ -250,6 +251,77 @@ describe.each(testTargets())('third-party platform auth events and token on $nam
       expect(sim.sim.calls(TOKEN_PATH, app.appId)).toBe(before + 2);
       const fresh = (await (await tokenOf(first.hub, app)).json()) as TokenBody;
       expect(fresh.accessToken).not.toBe(bodies[0]?.accessToken);
+    } finally {
+      for (const h of hubs) {
+        await h.server.close();
+        await h.hub.close();
+      }
+    }
+  });
+
+  it('a ticket over 12 h old is one config error per pass, never a token call; 3 hubs ask api_start_push_ticket once per 10 minutes', async () => {
+    const app = componentApp(sim);
+    const hubs = await Promise.all([0, 1, 2].map(() => serve([app])));
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    try {
+      const first = hubs[0];
+      if (first === undefined) throw new Error('no hub');
+      sim.sim.registerComponent({
+        appId: app.appId,
+        secret: app.appSecret ?? '',
+        token: app.token ?? '',
+        encodingAesKey: AES_KEY,
+        eventUrl: eventUrl(first.server, app),
+      });
+      await sim.sim.pushTicket(app.appId);
+      expect((await tokenOf(first.hub, app)).status).toBe(200);
+      // WeChat stops pushing; 12 h later the newest ticket is stale and so is the token.
+      sim.sim.stopTicketPushes(app.appId);
+      sim.sim.clock.advance(12 * 3600_000 + 60_000);
+      const tokenCalls = sim.sim.calls(TOKEN_PATH, app.appId);
+      const passes = () =>
+        Promise.all(
+          hubs.map(async ({ hub }) => {
+            const res = await hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+            const summary = (await res.json()) as {
+              failed: { app: string; credential: string; error: string }[];
+            };
+            return summary.failed.filter((f) => f.app === app.name);
+          }),
+        );
+      for (const failed of await passes()) {
+        expect(failed).toHaveLength(1);
+        expect(failed[0]?.credential).toBe('component_verify_ticket');
+        expect(failed[0]?.error).toMatch(/^configuration: /);
+        expect(failed[0]?.error).toContain(`/wx/${app.name}/component/event`);
+        expect(failed[0]?.error).toContain('restart pushes with api_start_push_ticket');
+      }
+      expect(sim.sim.calls(TOKEN_PATH, app.appId)).toBe(tokenCalls);
+      expect(sim.sim.calls(START_PATH, app.appId)).toBe(1);
+      // Logged as a configuration error naming the component.
+      const { runRefreshPass } = await import('../../shared/tokens/refresh-pass');
+      await runRefreshPass({ ...first.hub.deps, log, refreshAheadSeconds: undefined });
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged).toContainEqual(
+        expect.objectContaining({
+          app: app.name,
+          config: true,
+          msg: 'component_verify_ticket is stale',
+        }),
+      );
+      sim.sim.clock.advance(5 * 60_000);
+      await passes();
+      expect(sim.sim.calls(START_PATH, app.appId)).toBe(1);
+      sim.sim.clock.advance(5 * 60_000);
+      await passes();
+      await passes();
+      expect(sim.sim.calls(START_PATH, app.appId)).toBe(2);
+      expect(sim.sim.calls(TOKEN_PATH, app.appId)).toBe(tokenCalls);
+      // Pushes resumed: the next ticket arrives, the error is gone and the token is fetched once.
+      expect(await sim.sim.pushDueTickets()).toBe(1);
+      for (const failed of await passes()) expect(failed).toEqual([]);
+      expect(sim.sim.calls(TOKEN_PATH, app.appId)).toBe(tokenCalls + 1);
     } finally {
       for (const h of hubs) {
         await h.server.close();

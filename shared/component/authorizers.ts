@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AppError, WechatApiError } from '../http/errors';
 import type { Logger } from '../http/log';
 import type { AppRecord, CredentialKey } from '../store';
-import { appOwner, TICKET_TYPES, ticketKind } from '../tokens/app-tokens';
+import { TICKET_TYPES, ticketKind } from '../tokens/app-tokens';
 import type { Fetcher, ServedCredential, TokenManager } from '../tokens/manager';
 import type { IssuedCredential } from '../wechat/credentials';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
@@ -32,9 +32,12 @@ export const AUTHORIZER_STATUS_KIND = 'authorizer_status';
 export const NO_EXPIRY = Date.UTC(9999, 0, 1);
 const REVOKED = 'revoked';
 
+/** What every {@link authorizerOwner} starts with. */
+export const AUTHORIZER_OWNER_PREFIX = 'authorizer:';
+
 /** Credential owner of an authorizer of component `app`. */
 export function authorizerOwner(app: AppRecord, authorizerAppId: string): string {
-  return `authorizer:${app.name}:${authorizerAppId}`;
+  return `${AUTHORIZER_OWNER_PREFIX}${app.name}:${authorizerAppId}`;
 }
 
 /** The component name and authorizer appid of an {@link authorizerOwner}; undefined otherwise. */
@@ -207,8 +210,12 @@ export async function exchangeAuthorizationCode(
   return { outcome: 'exchanged', authorizerAppId, stored };
 }
 
+/**
+ * The component's revocation counter (its version moves on each `unauthorized`). Under the
+ * authorizer owner prefix, so the refresh pass never selects its valueless row.
+ */
 const revocationsKey = (app: AppRecord): CredentialKey => ({
-  owner: appOwner(app),
+  owner: authorizerOwner(app, '*'),
   kind: REVOCATIONS_KIND,
 });
 
@@ -393,103 +400,30 @@ export async function authorizerStatus(
   return v === undefined ? undefined : v === REVOKED ? 'revoked' : 'authorized';
 }
 
-/** Fetches an authorizer token with the stored refresh token, keeping a rotated one. */
-/** 61023: the refresh token is not (or no longer) valid. */
-const REFRESH_TOKEN_INVALID = 61023;
-/** 61003: the account has not authorized (or no longer authorizes) this platform. */
-const NOT_AUTHORIZED = 61003;
-
-/**
- * Fetches an authorizer token with the stored refresh token, keeping a rotated one. Recovery,
- * as WeChat staff advise (https://developers.weixin.qq.com/community/develop/doc/000880e0e845c08054bcb5e745bc00,
- * https://developers.weixin.qq.com/community/develop/doc/0000c454bf4000e068d265cef6bc00):
- * - 61023 (refresh token invalid): the authorizer's `refresh_token` from `api_get_authorizer_list`
- *   is stored (sealed) and tried once; when the list has none that works, the error stays 61023
- *   (502, recorded and not retried per request) saying the authorizer must authorize again.
- * - 61003 (not authorized): confirmed with the list. Absent: revoked (status, tokens cleared,
- *   410 `REVOKED` from then on); still listed: a transient error (502), nothing changes.
- */
-export function authorizerTokenFetcher(
-  deps: ComponentDeps & { tokens: TokenManager },
-  app: AppRecord,
-  authorizerAppId: string,
-): Fetcher {
-  return async (): Promise<IssuedCredential> => {
-    const refreshKey = keyOf(app, authorizerAppId, AUTHORIZER_REFRESH_KIND);
-    const refresh = (await deps.store.credentials.get(refreshKey))?.value;
-    if (refresh === undefined) {
-      throw new AppError(
-        'CONFLICT',
-        `authorizer ${authorizerAppId} of "${app.name}" has no refresh token (no API permissions granted)`,
-      );
-    }
-    let r: AuthorizerTokenAnswer;
-    let used = refresh;
-    try {
-      r = await callAuthorizerToken(deps, app, authorizerAppId, refresh);
-    } catch (err) {
-      if (!(err instanceof WechatApiError)) throw err;
-      if (err.errcode === NOT_AUTHORIZED) {
-        if ((await findListedAuthorizer(deps, app, authorizerAppId)) !== undefined) throw err;
-        await revokeAuthorizer(deps, app, authorizerAppId);
-        throw new AppError(
-          'REVOKED',
-          `authorizer ${authorizerAppId} no longer authorizes "${app.name}" (61003, not in api_get_authorizer_list)`,
-        );
-      }
-      if (err.errcode !== REFRESH_TOKEN_INVALID) throw err;
-      const listed = (await findListedAuthorizer(deps, app, authorizerAppId))?.refreshToken;
-      if (listed === undefined || listed === refresh)
-        throw needsReauthorization(app, authorizerAppId);
-      await deps.store.credentials.put(
-        refreshKey,
-        { value: listed, expiresAt: NO_EXPIRY },
-        deps.clock.now(),
-      );
-      used = listed;
-      try {
-        r = await callAuthorizerToken(deps, app, authorizerAppId, listed);
-      } catch (again) {
-        if (again instanceof WechatApiError && again.errcode === REFRESH_TOKEN_INVALID) {
-          throw needsReauthorization(app, authorizerAppId);
-        }
-        throw again;
-      }
-    }
-    const value = text(r.authorizer_access_token);
-    if (value === undefined || typeof r.expires_in !== 'number' || r.expires_in <= 0) {
-      throw new WechatTransportError(AUTHORIZER_TOKEN_PATH, 'answered without a token');
-    }
-    const rotated = text(r.authorizer_refresh_token);
-    if (rotated !== undefined && rotated !== used) {
-      // The old one works about 5 more minutes; the new one must be kept.
-      await deps.store.credentials.put(
-        refreshKey,
-        { value: rotated, expiresAt: NO_EXPIRY },
-        deps.clock.now(),
-      );
-    }
-    return { value, expiresIn: r.expires_in };
-  };
+/** An authorizer token from `api_authorizer_token`, and the rotated refresh token if any. */
+export interface AuthorizerTokenAnswer {
+  value: string;
+  expiresIn: number;
+  /** Present when WeChat rotated the refresh token: the old one works about 5 more minutes. */
+  rotated?: string;
 }
 
-type AuthorizerTokenAnswer = {
-  authorizer_access_token?: unknown;
-  expires_in?: unknown;
-  authorizer_refresh_token?: unknown;
-};
-
-async function callAuthorizerToken(
-  deps: ComponentDeps & { tokens: TokenManager },
+/** One `api_authorizer_token` call with `refresh` and the component token `componentToken`. */
+export async function requestAuthorizerToken(
+  deps: ComponentDeps,
   app: AppRecord,
   authorizerAppId: string,
   refresh: string,
+  componentToken: string,
 ): Promise<AuthorizerTokenAnswer> {
-  const component = await componentAccessToken(deps, app);
-  return callWechatJson<AuthorizerTokenAnswer>(
+  const r = await callWechatJson<{
+    authorizer_access_token?: unknown;
+    expires_in?: unknown;
+    authorizer_refresh_token?: unknown;
+  }>(
     deps.wechat,
     AUTHORIZER_TOKEN_PATH,
-    { component_access_token: component.value },
+    { component_access_token: componentToken },
     {
       method: 'POST',
       json: {
@@ -499,6 +433,110 @@ async function callAuthorizerToken(
       },
     },
   );
+  const value = text(r.authorizer_access_token);
+  if (value === undefined || typeof r.expires_in !== 'number' || r.expires_in <= 0) {
+    throw new WechatTransportError(AUTHORIZER_TOKEN_PATH, 'answered without a token');
+  }
+  const rotated = text(r.authorizer_refresh_token);
+  return rotated !== undefined && rotated !== refresh
+    ? { value, expiresIn: r.expires_in, rotated }
+    : { value, expiresIn: r.expires_in };
+}
+
+/** 409: the authorization carried no refresh token (the account granted no API permissions). */
+export function noRefreshToken(app: AppRecord, authorizerAppId: string): AppError {
+  return new AppError(
+    'CONFLICT',
+    `authorizer ${authorizerAppId} of "${app.name}" has no refresh token (no API permissions granted)`,
+  );
+}
+
+/** Fetches an authorizer token with the stored refresh token, keeping a rotated one. */
+/** 61023: the refresh token is not (or no longer) valid. */
+const REFRESH_TOKEN_INVALID = 61023;
+/** 61003: the account has not authorized (or no longer authorizes) this platform. */
+const NOT_AUTHORIZED = 61003;
+
+/**
+ * Fetches an authorizer token with the stored refresh token, keeping a rotated one; 61023 and
+ * 61003 go through {@link recoverAuthorizerToken} (61023 that stays is recorded and not retried
+ * per request).
+ */
+export function authorizerTokenFetcher(
+  deps: ComponentDeps & { tokens: TokenManager },
+  app: AppRecord,
+  authorizerAppId: string,
+): Fetcher {
+  return async (): Promise<IssuedCredential> => {
+    const refreshKey = keyOf(app, authorizerAppId, AUTHORIZER_REFRESH_KIND);
+    const refresh = (await deps.store.credentials.get(refreshKey))?.value;
+    if (refresh === undefined) throw noRefreshToken(app, authorizerAppId);
+    const component = await componentAccessToken(deps, app);
+    let r: AuthorizerTokenAnswer;
+    try {
+      r = await requestAuthorizerToken(deps, app, authorizerAppId, refresh, component.value);
+    } catch (err) {
+      r = await recoverAuthorizerToken(deps, app, authorizerAppId, refresh, component.value, err);
+    }
+    if (r.rotated !== undefined) {
+      // The old one works about 5 more minutes; the new one must be kept.
+      await deps.store.credentials.put(
+        refreshKey,
+        { value: r.rotated, expiresAt: NO_EXPIRY },
+        deps.clock.now(),
+      );
+    }
+    return { value: r.value, expiresIn: r.expiresIn };
+  };
+}
+
+/**
+ * Recovers from an `api_authorizer_token` error, as WeChat staff advise
+ * (https://developers.weixin.qq.com/community/develop/doc/000880e0e845c08054bcb5e745bc00,
+ * https://developers.weixin.qq.com/community/develop/doc/0000c454bf4000e068d265cef6bc00), or
+ * throws:
+ * - 61023 (refresh token invalid): the authorizer's `refresh_token` from `api_get_authorizer_list`
+ *   is stored (sealed) and tried once; when the list has none that works, 61023 saying the
+ *   authorizer must authorize again.
+ * - 61003 (not authorized): confirmed with the list. Absent: revoked (status, tokens cleared,
+ *   410 `REVOKED`); still listed: `err` again (transient), nothing changes.
+ * - anything else: `err` again.
+ * Used by the token route's fetcher and by the refresh pass's batches alike.
+ */
+export async function recoverAuthorizerToken(
+  deps: ComponentDeps & { tokens: TokenManager; instanceId?: string },
+  app: AppRecord,
+  authorizerAppId: string,
+  refresh: string,
+  componentToken: string,
+  err: unknown,
+): Promise<AuthorizerTokenAnswer> {
+  if (!(err instanceof WechatApiError)) throw err;
+  if (err.errcode === NOT_AUTHORIZED) {
+    if ((await findListedAuthorizer(deps, app, authorizerAppId)) !== undefined) throw err;
+    await revokeAuthorizer(deps, app, authorizerAppId);
+    throw new AppError(
+      'REVOKED',
+      `authorizer ${authorizerAppId} no longer authorizes "${app.name}" (61003, not in api_get_authorizer_list)`,
+    );
+  }
+  if (err.errcode !== REFRESH_TOKEN_INVALID) throw err;
+  const listed = (await findListedAuthorizer(deps, app, authorizerAppId))?.refreshToken;
+  if (listed === undefined || listed === refresh) throw needsReauthorization(app, authorizerAppId);
+  const refreshKey = keyOf(app, authorizerAppId, AUTHORIZER_REFRESH_KIND);
+  await deps.store.credentials.put(
+    refreshKey,
+    { value: listed, expiresAt: NO_EXPIRY },
+    deps.clock.now(),
+  );
+  try {
+    return await requestAuthorizerToken(deps, app, authorizerAppId, listed, componentToken);
+  } catch (again) {
+    if (again instanceof WechatApiError && again.errcode === REFRESH_TOKEN_INVALID) {
+      throw needsReauthorization(app, authorizerAppId);
+    }
+    throw again;
+  }
 }
 
 /** 61023 that the list could not fix: only a new authorization by the account's admin can. */

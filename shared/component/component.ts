@@ -4,8 +4,9 @@ import type { AppRecord, Store } from '../store';
 import { assertReadable } from '../store/unreadable';
 import { appOwner } from '../tokens/app-tokens';
 import type { Fetcher, ServedCredential, TokenManager } from '../tokens/manager';
+import { describeRefreshError } from '../tokens/policy';
 import { getComponentAccessToken } from '../wechat/credentials';
-import type { WechatHttp } from '../wechat/http';
+import { callWechatJson, type WechatHttp } from '../wechat/http';
 
 /**
  * Third-party platform (`kind: component`) credentials: the `component_verify_ticket` WeChat
@@ -117,4 +118,78 @@ export function componentAccessToken(
   requireComponent(app);
   const key = { owner: appOwner(app), kind: COMPONENT_TOKEN_KIND };
   return deps.tokens.get(key, componentTokenFetcher(deps, app));
+}
+
+export const START_PUSH_TICKET_PATH = '/cgi-bin/component/api_start_push_ticket';
+/** Credential kind (owner `app:<name>`) whose lease spaces `api_start_push_ticket` calls. */
+export const PUSH_RESTART_KIND = 'component_push_restart';
+/** At most one `api_start_push_ticket` per component this often, across all instances. */
+export const PUSH_RESTART_INTERVAL_MS = 10 * 60_000;
+/** The restart row never expires (it is never due for refresh). */
+const RESTART_ROW_EXPIRY = Date.UTC(9999, 0, 1);
+
+/**
+ * When the newest stored ticket is older than 12 h (WeChat stopped pushing): the time it was
+ * pushed; undefined when a valid ticket is stored or none ever was.
+ */
+export async function staleTicketSince(
+  store: Store,
+  app: AppRecord,
+  now: number,
+): Promise<number | undefined> {
+  const row = await store.credentials.get({ owner: appOwner(app), kind: TICKET_KIND });
+  if (row?.expiresAt === undefined || row.expiresAt > now) return undefined;
+  return row.expiresAt - TICKET_TTL_MS;
+}
+
+/**
+ * Asks WeChat to restart ticket pushes (`api_start_push_ticket`), at most once every 10 minutes
+ * per component however many instances ask: the restart row's lease is taken for 10 minutes and
+ * never released. Returns what happened, for the pass summary; never throws for WeChat's answer.
+ */
+export async function restartTicketPushes(
+  deps: ComponentDeps & { instanceId: string },
+  app: AppRecord,
+): Promise<string> {
+  const secret = requireComponent(app);
+  const key = { owner: appOwner(app), kind: PUSH_RESTART_KIND };
+  const creds = deps.store.credentials;
+  const now = deps.clock.now();
+  const row = await creds.get(key);
+  if (row === undefined) {
+    // Created with an expiry so the refresh pass never selects it.
+    await creds.putIfNewer(key, { value: 'none', expiresAt: RESTART_ROW_EXPIRY }, now);
+  }
+  if (!(await creds.claimLease(key, deps.instanceId, now, PUSH_RESTART_INTERVAL_MS))) {
+    const last =
+      row?.leaseUntil === undefined ? undefined : row.leaseUntil - PUSH_RESTART_INTERVAL_MS;
+    return last === undefined
+      ? 'wxhub is asking WeChat to restart pushes with api_start_push_ticket'
+      : `wxhub asked WeChat to restart pushes with api_start_push_ticket at ` +
+          `${new Date(last).toISOString()} (${row?.value ?? ''}); it asks again at most every 10 minutes`;
+  }
+  let answer: string;
+  try {
+    const r = await callWechatJson<{ errmsg?: unknown }>(
+      deps.wechat,
+      START_PUSH_TICKET_PATH,
+      {},
+      { method: 'POST', json: { component_appid: app.appId, component_secret: secret } },
+    );
+    answer = `answered "${typeof r.errmsg === 'string' ? r.errmsg : 'ok'}"`;
+  } catch (err) {
+    answer = `failed: ${describeRefreshError(err)}`;
+  }
+  await creds.put(key, { value: answer, expiresAt: RESTART_ROW_EXPIRY }, now);
+  return `wxhub asked WeChat to restart pushes with api_start_push_ticket at ${new Date(now).toISOString()} (${answer})`;
+}
+
+/** The config-style error of a stale ticket: what is wrong and what to do. */
+export function staleTicketMessage(app: AppRecord, since: number, restart: string): string {
+  return (
+    `configuration: the newest component_verify_ticket of "${app.name}" was pushed at ` +
+    `${new Date(since).toISOString()}, over 12 h ago, and WeChat has pushed none since: check ` +
+    `that the Open Platform console's auth-event URL is /wx/${app.name}/component/event on this ` +
+    `hub and answers "success"; ${restart}`
+  );
 }

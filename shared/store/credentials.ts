@@ -9,13 +9,14 @@ import {
   lt,
   lte,
   notInArray,
+  notLike,
   or,
   type SQL,
   sql,
 } from 'drizzle-orm';
 import type { Codec } from './codec';
 import type { Db } from './dialect';
-import type { CredentialKey, CredentialsRepo } from './types';
+import type { CredentialKey, CredentialRecord, CredentialsRepo, DueCredential } from './types';
 
 /**
  * Credentials, one row per owner and kind. The refresh lease is one conditional UPDATE: on MySQL
@@ -144,6 +145,85 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
         limit,
       });
       return rows.map(codec.credential);
+    },
+    async listDueKeys(q) {
+      const notBackingOff = or(
+        isNull(credentials.nextAttemptAt),
+        lte(credentials.nextAttemptAt, q.now),
+      );
+      const columns = ['id', 'owner', 'kind', 'expiresAt'] as const;
+      const toDue = (r: { id: number; owner: string; kind: string; expiresAt: number | null }) =>
+        r.expiresAt === null
+          ? { id: r.id, owner: r.owner, kind: r.kind }
+          : { id: r.id, owner: r.owner, kind: r.kind, expiresAt: r.expiresAt };
+      const after = q.after;
+      const out: DueCredential[] = [];
+      if (after === undefined || after.expiresAt === undefined) {
+        const unset = and(
+          isNull(credentials.expiresAt),
+          after === undefined ? undefined : gt(credentials.id, after.id),
+          q.unsetNeverDue === undefined
+            ? undefined
+            : notLike(credentials.owner, `${q.unsetNeverDue}%`),
+          notBackingOff,
+        );
+        const rows = await db.select('credentials', unset, {
+          columns,
+          orderBy: asc(credentials.id),
+          limit: q.limit,
+        });
+        out.push(...rows.map(toDue));
+        if (out.length >= q.limit) return out;
+      }
+      const from =
+        after?.expiresAt === undefined
+          ? undefined
+          : or(
+              gt(credentials.expiresAt, after.expiresAt),
+              and(eq(credentials.expiresAt, after.expiresAt), gt(credentials.id, after.id)),
+            );
+      const rows = await db.select(
+        'credentials',
+        and(lt(credentials.expiresAt, q.before), from, notBackingOff),
+        {
+          columns,
+          orderBy: [asc(credentials.expiresAt), asc(credentials.id)],
+          limit: q.limit - out.length,
+        },
+      );
+      out.push(...rows.map(toDue));
+      return out;
+    },
+    async claimDueLeases(kind, owners, leaseOwner, now, leaseMs, dueBefore) {
+      if (owners.length === 0) return [];
+      const mine = and(eq(credentials.kind, kind), inArray(credentials.owner, [...owners]));
+      const claimable = and(
+        mine,
+        or(isNull(credentials.leaseOwner), lte(credentials.leaseUntil, now)),
+        or(isNull(credentials.expiresAt), lt(credentials.expiresAt, dueBefore)),
+        or(isNull(credentials.nextAttemptAt), lte(credentials.nextAttemptAt, now)),
+      );
+      const set = { leaseOwner, leaseUntil: now + leaseMs, updatedAt: now };
+      if ((await db.update('credentials', set, claimable)) === 0) return [];
+      const taken = await db.select(
+        'credentials',
+        and(mine, eq(credentials.leaseOwner, leaseOwner)),
+        { columns: ['owner', 'failures'] },
+      );
+      return taken;
+    },
+    transaction(work) {
+      return db.transaction((tx) => work(credentialsRepo(tx, codec)));
+    },
+    async getManyOfKind(kind, owners) {
+      const found = new Map<string, CredentialRecord>();
+      if (owners.length === 0) return found;
+      const rows = await db.select(
+        'credentials',
+        and(eq(credentials.kind, kind), inArray(credentials.owner, [...owners])),
+      );
+      for (const row of rows) found.set(row.owner, codec.credential(row));
+      return found;
     },
     async listUnderUnknownKeys(limit) {
       const rows = await db.select('credentials', unknownKey, {

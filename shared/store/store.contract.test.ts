@@ -307,6 +307,113 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(await store.credentials.get(key)).toBeUndefined();
     });
 
+    it('listDueKeys pages through due rows by cursor, without values, skipping unset rows of a prefix', async () => {
+      const name = uniqueName('keys');
+      const app = { owner: `app:${name}`, kind: 'access_token' };
+      const a = { owner: `authorizer:${name}:a`, kind: 'authorizer_access_token' };
+      const b = { owner: `authorizer:${name}:b`, kind: 'authorizer_access_token' };
+      const revoked = { owner: `authorizer:${name}:c`, kind: 'authorizer_access_token' };
+      const later = { owner: `authorizer:${name}:d`, kind: 'authorizer_access_token' };
+      await store.credentials.ensure(app, NOW);
+      await store.credentials.put(a, { value: 'ta', expiresAt: NOW + 1000 }, NOW);
+      await store.credentials.put(b, { value: 'tb', expiresAt: NOW + 1000 }, NOW);
+      await store.credentials.put(revoked, { value: 'tc', expiresAt: NOW + 500 }, NOW);
+      await store.credentials.clearValue(revoked, NOW);
+      await store.credentials.put(later, { value: 'td', expiresAt: NOW + 3_600_000 }, NOW);
+      const pages: Awaited<ReturnType<typeof store.credentials.listDueKeys>>[] = [];
+      let after: { expiresAt: number | undefined; id: number } | undefined;
+      for (;;) {
+        const page = await store.credentials.listDueKeys({
+          before: NOW + 5000,
+          now: NOW,
+          limit: 2,
+          ...(after === undefined ? {} : { after }),
+          unsetNeverDue: 'authorizer:',
+        });
+        pages.push(page);
+        const last = page.at(-1);
+        if (page.length < 2 || last === undefined) break;
+        after = { expiresAt: last.expiresAt, id: last.id };
+      }
+      const all = pages.flat();
+      expect(new Set(all.map((r) => r.id)).size).toBe(all.length);
+      expect(all.every((r) => !('value' in r))).toBe(true);
+      const mine = all.filter((r) => r.owner.includes(name));
+      expect(mine.map((r) => r.owner)).toEqual([app.owner, a.owner, b.owner]);
+      expect(mine.map((r) => r.expiresAt)).toEqual([undefined, NOW + 1000, NOW + 1000]);
+      // Without the prefix the revoked row's cleared value is due like any unset row.
+      const unfiltered = await store.credentials.listDueKeys({
+        before: NOW,
+        now: NOW,
+        limit: 10_000,
+      });
+      expect(unfiltered.map((r) => r.owner)).toContain(revoked.owner);
+    });
+
+    it('claimDueLeases takes free rows still due in one go; getManyOfKind reads a kind for many owners', async () => {
+      const name = uniqueName('claim');
+      const kind = 'authorizer_access_token';
+      const owners = ['a', 'b', 'c', 'd'].map((x) => `authorizer:${name}:${x}`);
+      const [free, leased, fresh, missing] = owners as [string, string, string, string];
+      await store.credentials.put(
+        { owner: free, kind },
+        { value: 'ta', expiresAt: NOW + 1000 },
+        NOW,
+      );
+      await store.credentials.put(
+        { owner: leased, kind },
+        { value: 'tb', expiresAt: NOW + 1000 },
+        NOW,
+      );
+      await store.credentials.claimLease({ owner: leased, kind }, 'other', NOW, 60_000);
+      await store.credentials.put(
+        { owner: fresh, kind },
+        { value: 'tc', expiresAt: NOW + 9e6 },
+        NOW,
+      );
+      const taken = await store.credentials.claimDueLeases(
+        kind,
+        owners,
+        'me',
+        NOW,
+        60_000,
+        NOW + 5000,
+      );
+      expect(taken).toEqual([{ owner: free, failures: 0 }]);
+      expect(
+        await store.credentials.claimDueLeases(kind, owners, 'me2', NOW, 60_000, NOW + 5000),
+      ).toEqual([]);
+      const got = await store.credentials.getManyOfKind(kind, owners);
+      expect([...got.keys()].sort()).toEqual([free, leased, fresh].sort());
+      expect(got.get(free)?.value).toBe('ta');
+      expect(got.has(missing)).toBe(false);
+      // One transaction: a failure inside leaves nothing written.
+      await expect(
+        store.credentials.transaction(async (repo) => {
+          await repo.saveValue(
+            { owner: free, kind },
+            'me',
+            { value: 'new', expiresAt: NOW + 7e6 },
+            NOW,
+          );
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect((await store.credentials.get({ owner: free, kind }))?.value).toBe('ta');
+      await store.credentials.transaction(async (repo) => {
+        await repo.saveValue(
+          { owner: free, kind },
+          'me',
+          { value: 'new', expiresAt: NOW + 7e6 },
+          NOW,
+        );
+      });
+      expect(await store.credentials.get({ owner: free, kind })).toMatchObject({
+        value: 'new',
+        leaseOwner: undefined,
+      });
+    });
+
     it('putIfNewer: the latest expiry wins in any order, concurrent writers included', async () => {
       const key = { owner: `app:${uniqueName('newer')}`, kind: 'component_verify_ticket' };
       const put = (value: string, expiresAt: number) =>

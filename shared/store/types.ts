@@ -111,6 +111,28 @@ export interface MerchantsRepo {
   list(filter?: { enabled?: boolean }): Promise<MerchantRecord[]>;
 }
 
+/** A row selected by {@link CredentialsRepo.listDueKeys}: its key and expiry, no value. */
+export interface DueCredential extends CredentialKey {
+  id: number;
+  /** Absent: no value yet (or cleared). */
+  expiresAt?: number;
+}
+
+/** Where the previous page of {@link CredentialsRepo.listDueKeys} ended. */
+export interface DueCursor {
+  expiresAt: number | undefined;
+  id: number;
+}
+
+export interface DueQuery {
+  before: number;
+  now: number;
+  limit: number;
+  after?: DueCursor;
+  /** An owner prefix (no `%` or `_`) whose rows without expiry are never due. */
+  unsetNeverDue?: string;
+}
+
 export interface CredentialsRepo {
   get(key: CredentialKey): Promise<CredentialRecord | undefined>;
   /** Creates the row (no value) if missing; a no-op when it exists. */
@@ -179,6 +201,31 @@ export interface CredentialsRepo {
    * backoff (`next_attempt_at`) is still ahead of `now`. Uses the `expires_at` index.
    */
   listDue(before: number, now: number, limit: number): Promise<CredentialRecord[]>;
+  /**
+   * One page of the refresh pass's selection, without opening any sealed value: rows with no
+   * expiry (by id), then rows with `expires_at` before `q.before` (by expiry, then id), after
+   * `q.after` (the last row of the previous page), skipping rows backing off at `q.now` and rows
+   * with no expiry whose owner starts with `q.unsetNeverDue` (e.g. revoked authorizers' cleared
+   * rows: nothing to refresh them from). Both ranges are ranges of the `expires_at` index.
+   */
+  listDueKeys(q: DueQuery): Promise<DueCredential[]>;
+  /**
+   * Takes, in one UPDATE, the refresh lease of the rows of `kind` for `owners` that are free (or
+   * expired), still expire before `dueBefore` (or have no value) and are not backing off at
+   * `now`; returns the rows taken, with their failure counts (one more query, by the unique key).
+   */
+  claimDueLeases(
+    kind: string,
+    owners: readonly string[],
+    leaseOwner: string,
+    now: number,
+    leaseMs: number,
+    dueBefore: number,
+  ): Promise<{ owner: string; failures: number }[]>;
+  /** Runs `work` in one transaction (one commit) over this repository. */
+  transaction<T>(work: (repo: CredentialsRepo) => Promise<T>): Promise<T>;
+  /** The rows of `kind` for `owners` (one query), by owner; missing owners are absent. */
+  getManyOfKind(kind: string, owners: readonly string[]): Promise<Map<string, CredentialRecord>>;
   /**
    * Credential rows whose value was sealed under a key that is not configured (or is not a sealed
    * value at all), up to `limit`: found by the key id in the stored text, without opening any row,

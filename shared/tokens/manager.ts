@@ -184,10 +184,11 @@ export function createTokenManager(deps: TokenManagerDeps) {
     fetcher: Fetcher,
     isFresh: (r: CredentialRecord | undefined) => boolean,
     serveCurrent = true,
+    exists = false,
   ): Promise<ServedCredential> {
     const held = heldBackError(k);
     if (held !== undefined) throw held;
-    await store.credentials.ensure(k, clock.now());
+    if (!exists) await store.credentials.ensure(k, clock.now());
     const started = performance.now();
     for (;;) {
       const leaseOwner = `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
@@ -259,9 +260,16 @@ export function createTokenManager(deps: TokenManagerDeps) {
     },
     /**
      * Refreshes `k` now if it expires before `aheadMs` from now (the timer's path). Returns
-     * whether an upstream call was made by this instance.
+     * whether an upstream call was made by this instance. `opts.exists`: the row is known to
+     * exist (the pass selected it), so it is not ensured first. The new value replaces a cached
+     * entry but adds none: a pass over many credentials must not fill this instance's cache.
      */
-    async refreshAhead(k: CredentialKey, fetcher: Fetcher, aheadMs: number): Promise<boolean> {
+    async refreshAhead(
+      k: CredentialKey,
+      fetcher: Fetcher,
+      aheadMs: number,
+      opts: { exists?: boolean } = {},
+    ): Promise<boolean> {
       let called = false;
       const counted: Fetcher = (cur) => {
         called = true;
@@ -269,9 +277,9 @@ export function createTokenManager(deps: TokenManagerDeps) {
       };
       const fresh = (r: CredentialRecord | undefined) =>
         r?.value !== undefined && r.expiresAt !== undefined && r.expiresAt - clock.now() > aheadMs;
-      const r = await refresh(k, counted, fresh);
-      cache.delete(id(k));
-      if (called) remember(k, r);
+      const r = await refresh(k, counted, fresh, true, opts.exists === true);
+      const wasCached = cache.delete(id(k));
+      if (called && wasCached) remember(k, r);
       return called;
     },
     /**

@@ -1,7 +1,13 @@
 import type { Clock } from '../clock';
 import {
+  AUTHORIZER_BATCH,
+  BATCHES_IN_FLIGHT,
+  createLimiter,
+  refreshAuthorizerBatch,
+} from '../component/authorizer-pass';
+import {
+  AUTHORIZER_OWNER_PREFIX,
   AUTHORIZER_TOKEN_KIND,
-  authorizerTokenFetcher,
   parseAuthorizerOwner,
 } from '../component/authorizers';
 import {
@@ -10,6 +16,10 @@ import {
   componentTokenFetcher,
   currentTicket,
   noTicket,
+  restartTicketPushes,
+  staleTicketMessage,
+  staleTicketSince,
+  TICKET_KIND,
 } from '../component/component';
 import { authorizerTicketFetcher } from '../component/credentials';
 import type { Logger } from '../http/log';
@@ -19,7 +29,14 @@ import {
   merchantKeys,
   merchantOwner,
 } from '../pay/merchant';
-import type { AppRecord, CredentialRecord, MerchantRecord, Store } from '../store';
+import type {
+  AppRecord,
+  CredentialKey,
+  DueCredential,
+  DueCursor,
+  MerchantRecord,
+  Store,
+} from '../store';
 import type { WechatHttp } from '../wechat/http';
 import {
   accessTokenAheadMs,
@@ -47,11 +64,22 @@ export interface RefreshPassDeps {
   clock: Clock;
   log: Logger;
   wechat: WechatHttp;
+  instanceId: string;
   /** WeChat Pay API: platform certificates of merchants that use them. */
   pay: WechatHttp;
   refreshAheadSeconds: number | undefined;
   concurrency?: number;
+  /** Authorizer tokens renewed per pass beyond the urgent ones (default {@link AUTHORIZERS_PER_PASS}). */
+  authorizersPerPass?: number;
 }
+
+/**
+ * Authorizer tokens a pass renews while they still have more than {@link URGENT_MS} left: a burst
+ * (many tokens fetched at once, e.g. after an outage) is spread over the passes of the window
+ * instead of coming back as one long pass every lifetime. Those with less left are all renewed.
+ */
+export const AUTHORIZERS_PER_PASS = 1_500;
+const URGENT_MS = 5 * 60_000;
 
 // Credential rows are never deleted: once ensured by this process, a pass need not write again.
 const ensuredByStore = new WeakMap<Store, Set<string>>();
@@ -64,8 +92,21 @@ function ensured(store: Store): Set<string> {
   return set;
 }
 
-/** Widest ahead-window of any kind: rows expiring later are not even selected. */
+/** Cap of the selection window: rows expiring later are never selected. */
 const MAX_AHEAD_MS = 15 * 60_000;
+
+/**
+ * The widest window any kind uses: 10 minutes by default (classic access tokens, tickets,
+ * component and authorizer tokens, certificates), or `WXHUB_REFRESH_AHEAD_SECONDS` when wider,
+ * up to the cap. Rows expiring later are not read.
+ */
+function selectionWindowMs(refreshAheadSeconds: number | undefined): number {
+  const override = (refreshAheadSeconds ?? 0) * 1000;
+  return Math.min(MAX_AHEAD_MS, Math.max(10 * 60_000, override));
+}
+
+/** Due rows are read this many at a time (memory stays flat however many are due). */
+const DUE_PAGE = 1_000;
 
 /** How a credential kind of an app is fetched and how early; undefined for unknown kinds. */
 function planFor(
@@ -91,7 +132,11 @@ function planFor(
 const CERTIFICATES_AHEAD_MS = 10 * 60_000;
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+) {
   let next = 0;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
@@ -107,12 +152,16 @@ async function refreshOne(
   deps: RefreshPassDeps,
   summary: RefreshSummary,
   name: string,
-  row: CredentialRecord,
+  row: CredentialKey,
   plan: { fetcher: Fetcher; aheadMs: number },
 ): Promise<void> {
   try {
     const key = { owner: row.owner, kind: row.kind };
-    if (await deps.tokens.refreshAhead(key, plan.fetcher, plan.aheadMs)) summary.refreshed += 1;
+    // The row was just selected: it exists, and need not be ensured again.
+    const refreshed = await deps.tokens.refreshAhead(key, plan.fetcher, plan.aheadMs, {
+      exists: true,
+    });
+    if (refreshed) summary.refreshed += 1;
   } catch (err) {
     summary.failed.push({ app: name, credential: row.kind, error: describeRefreshError(err) });
   }
@@ -126,13 +175,12 @@ async function refreshComponentToken(
   deps: RefreshPassDeps,
   summary: RefreshSummary,
   app: AppRecord,
-  row: CredentialRecord,
+  row: DueCredential,
   now: number,
 ): Promise<void> {
   if (row.kind !== COMPONENT_TOKEN_KIND || app.appSecret === undefined) return;
   const aheadMs = (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000;
-  const due =
-    row.value === undefined || row.expiresAt === undefined || row.expiresAt - now <= aheadMs;
+  const due = row.expiresAt === undefined || row.expiresAt - now <= aheadMs;
   if (!due) return;
   if ((await currentTicket(deps.store, app, now)) === undefined) {
     summary.failed.push({ app: app.name, credential: row.kind, error: noTicket(app).message });
@@ -140,6 +188,34 @@ async function refreshComponentToken(
   }
   const fetcher = componentTokenFetcher(deps, app);
   await refreshOne(deps, summary, app.name, row, { fetcher, aheadMs });
+}
+
+/**
+ * Components whose newest ticket is over 12 h old: one config-style entry each (no upstream
+ * token call is made with it), logged, and WeChat asked to restart pushes (throttled across
+ * instances). Returns the names of those components.
+ */
+async function reportStaleTickets(
+  deps: RefreshPassDeps,
+  apps: Map<string, AppRecord>,
+  now: number,
+  summary: RefreshSummary,
+): Promise<Set<string>> {
+  const stale = new Set<string>();
+  for (const app of apps.values()) {
+    if (app.kind !== 'component' || app.appSecret === undefined) continue;
+    const since = await staleTicketSince(deps.store, app, now);
+    if (since === undefined) continue;
+    stale.add(app.name);
+    // One component's failure to ask must not stop the pass: it is said in the entry instead.
+    const restart = await restartTicketPushes(deps, app).catch(
+      (err: unknown) => `asking WeChat to restart pushes failed: ${describeRefreshError(err)}`,
+    );
+    const error = staleTicketMessage(app, since, restart);
+    summary.failed.push({ app: app.name, credential: TICKET_KIND, error });
+    deps.log.warn({ app: app.name, config: true, error }, 'component_verify_ticket is stale');
+  }
+  return stale;
 }
 
 /**
@@ -194,10 +270,16 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       ensured(deps.store).add(owner);
     }
   }
-  const due = await deps.store.credentials.listDue(now + MAX_AHEAD_MS, now, 100_000);
-  const summary: RefreshSummary = { checked: due.length, refreshed: 0, failed };
+  const summary: RefreshSummary = { checked: 0, refreshed: 0, failed };
+  const stale = await reportStaleTickets(deps, apps, now, summary);
+  const concurrency = deps.concurrency ?? 16;
+  /** Upstream calls of authorizer batches: `concurrency` at once across the batches in flight. */
+  const calls = createLimiter(concurrency);
+  const authorizerAheadMs = (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000;
+  /** Components whose token could not be had: authorizer tokens left due, and why. */
+  const componentDown = new Map<string, { due: number; error: unknown }>();
 
-  await eachLimited(due, deps.concurrency ?? 16, async (row: CredentialRecord) => {
+  const refreshRow = async (row: DueCredential) => {
     const merchant = merchants.get(row.owner);
     if (merchant !== undefined && row.kind === CERTIFICATES_KIND) {
       await refreshOne(deps, summary, merchant.name, row, {
@@ -208,35 +290,108 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     }
     const authorizer = parseAuthorizerOwner(row.owner);
     if (authorizer !== undefined) {
-      // An authorizer's token or a ticket once fetched; cleared ones (revoked) and its other
-      // rows are left alone.
+      // An authorizer's ticket, once fetched (its tokens go in batches, below).
       const component = apps.get(`app:${authorizer.name}`);
-      if (component?.kind !== 'component' || row.value === undefined) return;
-      const { authorizerAppId } = authorizer;
       const type = TICKET_TYPES.find((t) => ticketKind(t) === row.kind);
-      if (type !== undefined) {
-        await refreshOne(deps, summary, component.name, row, {
-          fetcher: authorizerTicketFetcher(deps, component, authorizerAppId, type),
-          aheadMs: (deps.refreshAheadSeconds ?? TICKET_AHEAD_MS / 1000) * 1000,
-        });
-        return;
-      }
-      if (row.kind !== AUTHORIZER_TOKEN_KIND) return;
+      if (component?.kind !== 'component' || type === undefined) return;
       await refreshOne(deps, summary, component.name, row, {
-        fetcher: authorizerTokenFetcher(deps, component, authorizerAppId),
-        aheadMs: (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000,
+        fetcher: authorizerTicketFetcher(deps, component, authorizer.authorizerAppId, type),
+        aheadMs: (deps.refreshAheadSeconds ?? TICKET_AHEAD_MS / 1000) * 1000,
       });
       return;
     }
     const app = apps.get(row.owner);
     if (app?.kind === 'component') {
-      await refreshComponentToken(deps, summary, app, row, now);
+      // A stale ticket was reported once above; its token is not asked for with it.
+      if (!stale.has(app.name)) await refreshComponentToken(deps, summary, app, row, now);
       return;
     }
     if (app === undefined || !TOKEN_KINDS.has(app.kind) || app.appSecret === undefined) return;
     const plan = planFor(deps, app, row.kind);
-    if (plan !== undefined) await refreshOne(deps, summary, app.name, row, plan);
-  });
+    if (plan === undefined) return;
+    // Outside its own window: nothing to do, and no lease to take.
+    if (row.expiresAt !== undefined && row.expiresAt - now > plan.aheadMs) return;
+    await refreshOne(deps, summary, app.name, row, plan);
+  };
+
+  /** Non-urgent authorizer tokens this pass may still take. */
+  let spare = deps.authorizersPerPass ?? AUTHORIZERS_PER_PASS;
+  let after: DueCursor | undefined;
+  for (;;) {
+    const page = await deps.store.credentials.listDueKeys({
+      before: now + selectionWindowMs(deps.refreshAheadSeconds),
+      now,
+      limit: DUE_PAGE,
+      ...(after === undefined ? {} : { after }),
+      // A revoked authorizer's cleared rows have nothing to refresh them from.
+      unsetNeverDue: AUTHORIZER_OWNER_PREFIX,
+    });
+    summary.checked += page.length;
+    // Authorizer tokens inside their window go in batches per component; the rest one by one.
+    const authorizersDue = new Map<string, { app: AppRecord; ids: string[] }>();
+    const others: DueCredential[] = [];
+    for (const row of page) {
+      const authorizer = parseAuthorizerOwner(row.owner);
+      if (authorizer === undefined) {
+        others.push(row);
+        continue;
+      }
+      const component = apps.get(`app:${authorizer.name}`);
+      if (component?.kind !== 'component') continue;
+      if (row.kind !== AUTHORIZER_TOKEN_KIND) {
+        // Its tickets go one by one (its other rows are never due: they do not expire).
+        if (TICKET_TYPES.some((t) => ticketKind(t) === row.kind)) others.push(row);
+        continue;
+      }
+      if (row.expiresAt === undefined || row.expiresAt - now > authorizerAheadMs) continue;
+      if (row.expiresAt - now > Math.min(URGENT_MS, authorizerAheadMs)) {
+        if (spare <= 0) continue; // left for the next passes of its window
+        spare -= 1;
+      }
+      const group = authorizersDue.get(component.name) ?? { app: component, ids: [] };
+      group.ids.push(authorizer.authorizerAppId);
+      authorizersDue.set(component.name, group);
+    }
+    await eachLimited(others, concurrency, refreshRow);
+    const batches = [...authorizersDue.values()].flatMap(({ app, ids }) =>
+      Array.from({ length: Math.ceil(ids.length / AUTHORIZER_BATCH) }, (_, i) => ({
+        app,
+        ids: ids.slice(i * AUTHORIZER_BATCH, (i + 1) * AUTHORIZER_BATCH),
+      })),
+    );
+    await eachLimited(batches, BATCHES_IN_FLIGHT, async ({ app, ids }) => {
+      const down = componentDown.get(app.name);
+      if (down !== undefined) {
+        down.due += ids.length;
+        return;
+      }
+      const r = await refreshAuthorizerBatch(deps, app, ids, authorizerAheadMs, calls);
+      summary.refreshed += r.refreshed;
+      for (const f of r.failed) {
+        summary.failed.push({
+          app: app.name,
+          credential: AUTHORIZER_TOKEN_KIND,
+          error: `authorizer ${f.authorizerAppId}: ${f.error}`,
+        });
+      }
+      if (r.componentError === undefined) return;
+      const seen = componentDown.get(app.name);
+      if (seen === undefined)
+        componentDown.set(app.name, { due: ids.length, error: r.componentError });
+      else seen.due += ids.length;
+    });
+    const last = page.at(-1);
+    if (page.length < DUE_PAGE || last === undefined) break;
+    after = { expiresAt: last.expiresAt, id: last.id };
+  }
+  // One line per component whose token was missing, not one per authorizer: no call was made.
+  for (const [name, down] of componentDown) {
+    summary.failed.push({
+      app: name,
+      credential: AUTHORIZER_TOKEN_KIND,
+      error: `${down.due} authorizer tokens due and not renewed: ${describeRefreshError(down.error)}`,
+    });
+  }
   // Credentials held back by a recorded failure (e.g. 40164) stay visible until fixed.
   const reported = new Set(summary.failed.map((f) => `${f.app}/${f.credential}`));
   for (const row of await deps.store.credentials.listFailing(now, 1000)) {

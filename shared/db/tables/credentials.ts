@@ -23,5 +23,7 @@ export const credentials = table(
   [
     uniqueIndex('credentials_owner_kind_unique', 'owner', 'kind'),
     index('credentials_expires_at_idx', 'expiresAt'),
+    // The pass lists credentials backing off (`next_attempt_at` ahead of now) by this range.
+    index('credentials_next_attempt_at_idx', 'nextAttemptAt'),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX `credentials_next_attempt_at_idx` ON `credentials` (`next_attempt_at`);
