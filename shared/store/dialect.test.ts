@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, asc, eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './dialect';
+import { messagesRepo } from './messages';
 import type { TestTarget } from './testing';
 import { openTestStore, testTargets, uniqueName } from './testing';
+import { SignatureReplayError } from './types';
 
 /** The adapter of `target`'s dialect over a fresh, migrated database (as the store builds it). */
 async function openDb(target: TestTarget): Promise<{ db: Db; close(): Promise<void> }> {
@@ -221,5 +224,156 @@ describe('SQLite group commit', () => {
     // The connection is usable again.
     await db.insert('callbackSignatures', [row(app, 3)]);
     expect(await stored(app)).toEqual(['sig-3']);
+  });
+});
+
+// MySQL's group commit (dialects/mysql.ts): transactions asked for in one turn of the event loop
+// run in turn on one connection and share one BEGIN … COMMIT, each in a savepoint of its own.
+describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group commit', (target) => {
+  let db: Db;
+  let statements: string[];
+  let failCommit = false;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const { store, handle } = await openTestStore(target);
+    if (handle.dialect !== 'mysql') throw new Error('expected MySQL');
+    // The same pool, with every statement seen (and a COMMIT failed on demand) on its way out.
+    const logged = drizzle({
+      client: handle.pool,
+      logger: {
+        logQuery(query: string) {
+          statements.push(query.toLowerCase());
+          if (query.toLowerCase() === 'commit' && failCommit) {
+            failCommit = false;
+            throw new Error('commit failed');
+          }
+        },
+      },
+    });
+    db = (await import('./dialects/mysql')).mysqlDb(logged);
+    close = () => store.close();
+  });
+  afterAll(() => close());
+
+  const row = (app: string, n: number) => ({
+    app,
+    signature: `sig-${n}`,
+    bodyHash: `hash-${n}`,
+    expiresAt: n,
+  });
+  const stored = async (app: string) => {
+    const s = db.t.callbackSignatures;
+    const rows = await db.select('callbackSignatures', eq(s.app, app), {
+      columns: ['signature'],
+      orderBy: asc(s.expiresAt),
+    });
+    return rows.map((r) => r.signature);
+  };
+  const counted = (word: string) => statements.filter((s) => s === word).length;
+
+  it('transactions asked for together share one BEGIN and one COMMIT', async () => {
+    const app = uniqueName();
+    statements = [];
+    await Promise.all(
+      [1, 3, 5].map((n) =>
+        db.transaction(async (tx) => {
+          await tx.insert('callbackSignatures', [row(app, n)]);
+          await tx.insert('callbackSignatures', [row(app, n + 1)]);
+        }),
+      ),
+    );
+    expect([counted('begin'), counted('commit')]).toEqual([1, 1]);
+    expect(await stored(app)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `sig-${n}`));
+    // One on its own runs as it always did: no savepoint.
+    statements = [];
+    await db.transaction((tx) => tx.insert('callbackSignatures', [row(app, 7)]));
+    expect(statements.some((s) => s.startsWith('savepoint'))).toBe(false);
+    expect(counted('commit')).toBe(1);
+  });
+
+  it('a transaction that throws is rolled back alone; the others of its commit stay', async () => {
+    const app = uniqueName();
+    statements = [];
+    const results = await Promise.allSettled(
+      [1, 3, 5].map((n) =>
+        db.transaction(async (tx) => {
+          await tx.insert('callbackSignatures', [row(app, n)]);
+          // A duplicate key: the statement fails after the first insert of this transaction.
+          await tx.insert('callbackSignatures', [row(app, n === 3 ? 3 : n + 1)]);
+          return n;
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(counted('commit')).toBe(1);
+    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-5', 'sig-6']);
+  });
+
+  it('when the commit fails, every transaction of it fails and nothing is stored', async () => {
+    const app = uniqueName();
+    statements = [];
+    failCommit = true;
+    const results = await Promise.allSettled(
+      [1, 2].map((n) => db.transaction((tx) => tx.insert('callbackSignatures', [row(app, n)]))),
+    );
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(counted('commit')).toBe(1);
+    expect(await stored(app)).toEqual([]);
+    await db.transaction((tx) => tx.insert('callbackSignatures', [row(app, 3)]));
+    expect(await stored(app)).toEqual(['sig-3']);
+  });
+
+  it("WeChat's retry and a replayed signature in the same commit are told apart", async () => {
+    const app = uniqueName();
+    const messages = messagesRepo(db);
+    const push = (dedupKey: string, bodyHash: string) =>
+      messages.insert(
+        {
+          app,
+          dedupKey,
+          receivedAt: 1,
+          format: 'xml',
+          encrypted: false,
+          raw: '<xml/>',
+          parsed: {},
+          msgType: 'text',
+          createTime: 1,
+        },
+        [],
+        1,
+        { signature: 'sig', bodyHash, expiresAt: 2 },
+      );
+    statements = [];
+    const [first, retry, replay] = await Promise.allSettled([
+      push('m1', 'body-1'),
+      push('m1', 'body-1'),
+      push('m2', 'body-2'),
+    ]);
+    expect(counted('commit')).toBe(1);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { inserted: true } });
+    expect(retry).toMatchObject({ status: 'fulfilled', value: { inserted: false } });
+    expect(replay).toMatchObject({ status: 'rejected' });
+    if (replay?.status === 'rejected') expect(replay.reason).toBeInstanceOf(SignatureReplayError);
+    expect(await messages.count(app)).toBe(1);
+  });
+
+  it("a batch InnoDB rolled back (a deadlock's victim) runs again, each transaction on its own", async () => {
+    const app = uniqueName();
+    statements = [];
+    let deadlocks = 1;
+    await Promise.all(
+      [1, 2, 3].map((n) =>
+        db.transaction(async (tx) => {
+          await tx.insert('callbackSignatures', [row(app, n)]);
+          if (n === 2 && deadlocks-- > 0) {
+            throw Object.assign(new Error('Deadlock found'), { code: 'ER_LOCK_DEADLOCK' });
+          }
+        }),
+      ),
+    );
+    // The batch rolled back, then three transactions of one.
+    expect(counted('rollback')).toBe(1);
+    expect(counted('commit')).toBe(3);
+    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-3']);
   });
 });

@@ -40,14 +40,114 @@ function isDuplicateKey(err: unknown): boolean {
   return false;
 }
 
-/** The {@link Db} over a pool (in a transaction: over the transaction's connection). */
+/** Most transactions one commit covers (see {@link mysqlDb}). */
+export const GROUP_COMMIT_MAX = 32;
+
+interface Queued {
+  work: (tx: Db) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** True when InnoDB rolled the whole transaction back (a deadlock), not just the statement. */
+function isDeadlock(err: unknown): boolean {
+  for (let e: unknown = err; typeof e === 'object' && e !== null; ) {
+    if ('code' in e && e.code === 'ER_LOCK_DEADLOCK') return true;
+    e = 'cause' in e ? e.cause : undefined;
+  }
+  return false;
+}
+
+const SAVEPOINT = sql.raw('SAVEPOINT tx');
+const ROLLBACK_TO = sql.raw('ROLLBACK TO SAVEPOINT tx');
+
+/**
+ * The {@link Db} over a pool.
+ *
+ * Group commit: transactions asked for in the same turn of the event loop run one after the other
+ * in one transaction on one pooled connection (`BEGIN` … `COMMIT`, each in a `SAVEPOINT` of its
+ * own), so a push costs its own statements and a share of one `BEGIN`, one `COMMIT` and one
+ * connection checkout. One that throws is rolled back to its savepoint alone; none is resolved
+ * before the `COMMIT` has returned, so each is as durable and as isolated as alone (they run in
+ * turn). Should the `COMMIT` fail, every one of them fails. Batches of different turns run side
+ * by side on other connections; should InnoDB pick a batch as a deadlock's victim (it rolls the
+ * whole transaction back), its transactions are run again, each on its own. One transaction
+ * alone runs as it always did.
+ */
 export function mysqlDb(db: MySql2Database): Db {
+  const self = statements(db);
+  const queue: Queued[] = [];
+  let scheduled = false;
+  const alone = (item: Queued) =>
+    db.transaction((t) => item.work(inTransaction(t))).then(item.resolve, item.reject);
+
+  const runBatch = async (batch: Queued[]): Promise<void> => {
+    const [only] = batch;
+    if (batch.length === 1 && only !== undefined) return alone(only);
+    const done: { item: Queued; value: unknown }[] = [];
+    let rest: Queued[] = [];
+    try {
+      await db.transaction(async (t) => {
+        const tx = inTransaction(t);
+        for (const [i, item] of batch.entries()) {
+          await t.execute(SAVEPOINT);
+          try {
+            done.push({ item, value: await item.work(tx) });
+          } catch (err) {
+            if (isDeadlock(err)) {
+              rest = batch.slice(i);
+              throw err;
+            }
+            await t.execute(ROLLBACK_TO);
+            item.reject(err);
+          }
+        }
+      });
+    } catch (err) {
+      if (isDeadlock(err)) {
+        // Nothing of the batch is stored: each runs again on its own.
+        await Promise.all([...done.map((d) => d.item), ...rest].map(alone));
+        return;
+      }
+      for (const { item } of done) item.reject(err);
+      return;
+    }
+    for (const { item, value } of done) item.resolve(value);
+  };
+
+  const transaction = <T>(work: (tx: Db) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (scheduled) return;
+      scheduled = true;
+      // After the current turn of the event loop: what else is asked for in it joins the batch.
+      setImmediate(() => {
+        scheduled = false;
+        while (queue.length > 0) {
+          const batch = queue.splice(0, GROUP_COMMIT_MAX);
+          runBatch(batch).catch((err: unknown) => {
+            for (const item of batch) item.reject(err);
+          });
+        }
+      });
+    });
+  return { ...self, transaction };
+}
+
+/** The {@link Db} inside a transaction: a nested transaction is part of it. */
+function inTransaction(t: MySql2Database): Db {
+  const tx: Db = { ...statements(t), transaction: (work) => work(tx) };
+  return tx;
+}
+
+/** The statements of {@link Db} over a pool or a transaction's connection. */
+function statements(db: MySql2Database): Omit<Db, 'transaction'> {
   const selectFrom = (name: TableName, columns: readonly PropertyKey[] | undefined) => {
     const t = table(name);
     if (columns === undefined) return db.select().from(t);
     return db.select(pick(getTableColumns(t), columns)).from(t);
   };
-  const self: Db = {
+  const self: Omit<Db, 'transaction'> = {
     t: tables,
     async select(name, where, q) {
       let query = selectFrom(name, q?.columns).where(where).$dynamic();
@@ -108,9 +208,6 @@ export function mysqlDb(db: MySql2Database): Db {
         .$dynamic();
       if (q?.limit !== undefined) query = query.limit(q.limit);
       return affected(await query);
-    },
-    transaction(work) {
-      return db.transaction((tx) => work(mysqlDb(tx)));
     },
   };
   return self;
