@@ -228,7 +228,8 @@ describe('SQLite group commit', () => {
 });
 
 // MySQL's group commit (dialects/mysql.ts): transactions asked for in one turn of the event loop
-// run in turn on one connection and share one BEGIN … COMMIT, each in a savepoint of its own.
+// run in turn on one connection and share one BEGIN … COMMIT; when one throws, the batch is
+// rolled back and each runs again on its own.
 describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group commit', (target) => {
   let db: Db;
   let statements: string[];
@@ -284,14 +285,13 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
     );
     expect([counted('begin'), counted('commit')]).toEqual([1, 1]);
     expect(await stored(app)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `sig-${n}`));
-    // One on its own runs as it always did: no savepoint.
+    // One on its own runs as it always did.
     statements = [];
     await db.transaction((tx) => tx.insert('callbackSignatures', [row(app, 7)]));
-    expect(statements.some((s) => s.startsWith('savepoint'))).toBe(false);
-    expect(counted('commit')).toBe(1);
+    expect([counted('begin'), counted('commit')]).toEqual([1, 1]);
   });
 
-  it('a transaction that throws is rolled back alone; the others of its commit stay', async () => {
+  it('a transaction that throws is rolled back alone; the others of its batch stay', async () => {
     const app = uniqueName();
     statements = [];
     const results = await Promise.allSettled(
@@ -304,8 +304,13 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
         }),
       ),
     );
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(counted('commit')).toBe(1);
+    expect(results).toMatchObject([
+      { status: 'fulfilled', value: 1 },
+      { status: 'rejected' },
+      { status: 'fulfilled', value: 5 },
+    ]);
+    // The batch rolled back, then each on its own: two commits, one more rollback.
+    expect([counted('begin'), counted('rollback'), counted('commit')]).toEqual([4, 2, 2]);
     expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-5', 'sig-6']);
   });
 
@@ -323,7 +328,7 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
     expect(await stored(app)).toEqual(['sig-3']);
   });
 
-  it("WeChat's retry and a replayed signature in the same commit are told apart", async () => {
+  it("WeChat's retry in the same batch is told apart, and so is a replayed signature", async () => {
     const app = uniqueName();
     const messages = messagesRepo(db);
     const push = (dedupKey: string, bodyHash: string) =>
@@ -341,20 +346,42 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
         },
         [],
         1,
-        { signature: 'sig', bodyHash, expiresAt: 2 },
+        { signature: `sig-${dedupKey}`, bodyHash, expiresAt: 2 },
       );
     statements = [];
-    const [first, retry, replay] = await Promise.allSettled([
+    const [first, retry, other] = await Promise.all([
       push('m1', 'body-1'),
       push('m1', 'body-1'),
       push('m2', 'body-2'),
     ]);
     expect(counted('commit')).toBe(1);
-    expect(first).toMatchObject({ status: 'fulfilled', value: { inserted: true } });
-    expect(retry).toMatchObject({ status: 'fulfilled', value: { inserted: false } });
+    expect([first.inserted, retry.inserted, other.inserted]).toEqual([true, false, true]);
+    expect(retry.message.id).toBe(first.message.id);
+    // The same signature with another body, in the batch of its first delivery: refused.
+    statements = [];
+    const [again, replay] = await Promise.allSettled([
+      push('m3', 'body-3'),
+      messages.insert(
+        {
+          app,
+          dedupKey: 'm4',
+          receivedAt: 1,
+          format: 'xml',
+          encrypted: false,
+          raw: '<xml/>',
+          parsed: {},
+          msgType: 'text',
+          createTime: 1,
+        },
+        [],
+        1,
+        { signature: 'sig-m3', bodyHash: 'body-4', expiresAt: 2 },
+      ),
+    ]);
+    expect(again).toMatchObject({ status: 'fulfilled', value: { inserted: true } });
     expect(replay).toMatchObject({ status: 'rejected' });
     if (replay?.status === 'rejected') expect(replay.reason).toBeInstanceOf(SignatureReplayError);
-    expect(await messages.count(app)).toBe(1);
+    expect(await messages.count(app)).toBe(3);
   });
 
   it("a batch InnoDB rolled back (a deadlock's victim) runs again, each transaction on its own", async () => {

@@ -49,30 +49,19 @@ interface Queued {
   reject: (err: unknown) => void;
 }
 
-/** True when InnoDB rolled the whole transaction back (a deadlock), not just the statement. */
-function isDeadlock(err: unknown): boolean {
-  for (let e: unknown = err; typeof e === 'object' && e !== null; ) {
-    if ('code' in e && e.code === 'ER_LOCK_DEADLOCK') return true;
-    e = 'cause' in e ? e.cause : undefined;
-  }
-  return false;
-}
-
-const SAVEPOINT = sql.raw('SAVEPOINT tx');
-const ROLLBACK_TO = sql.raw('ROLLBACK TO SAVEPOINT tx');
-
 /**
  * The {@link Db} over a pool.
  *
  * Group commit: transactions asked for in the same turn of the event loop run one after the other
- * in one transaction on one pooled connection (`BEGIN` … `COMMIT`, each in a `SAVEPOINT` of its
- * own), so a push costs its own statements and a share of one `BEGIN`, one `COMMIT` and one
- * connection checkout. One that throws is rolled back to its savepoint alone; none is resolved
- * before the `COMMIT` has returned, so each is as durable and as isolated as alone (they run in
- * turn). Should the `COMMIT` fail, every one of them fails. Batches of different turns run side
- * by side on other connections; should InnoDB pick a batch as a deadlock's victim (it rolls the
- * whole transaction back), its transactions are run again, each on its own. One transaction
- * alone runs as it always did.
+ * in one transaction on one pooled connection (one `BEGIN` … `COMMIT`), so a push costs its own
+ * statements and a share of one `BEGIN`, one `COMMIT` and one connection checkout. None is
+ * resolved before the `COMMIT` has returned, so each is as durable and as isolated as alone (they
+ * run in turn), and without a savepoint each (one more statement per transaction): should one
+ * of them throw (a deadlock's victim too), the whole batch is rolled back and each runs again in
+ * a transaction of its own, in turn, so it commits whole or not at all and settles as it would
+ * alone.
+ * Should the `COMMIT` fail, every one of them fails. Batches of different turns run side by side on other connections. One
+ * transaction alone runs as it always did.
  */
 export function mysqlDb(db: MySql2Database): Db {
   const self = statements(db);
@@ -85,31 +74,28 @@ export function mysqlDb(db: MySql2Database): Db {
     const [only] = batch;
     if (batch.length === 1 && only !== undefined) return alone(only);
     const done: { item: Queued; value: unknown }[] = [];
-    let rest: Queued[] = [];
+    let threw = false;
     try {
       await db.transaction(async (t) => {
         const tx = inTransaction(t);
-        for (const [i, item] of batch.entries()) {
-          await t.execute(SAVEPOINT);
+        for (const item of batch) {
           try {
             done.push({ item, value: await item.work(tx) });
           } catch (err) {
-            if (isDeadlock(err)) {
-              rest = batch.slice(i);
-              throw err;
-            }
-            await t.execute(ROLLBACK_TO);
-            item.reject(err);
+            threw = true;
+            throw err;
           }
         }
       });
     } catch (err) {
-      if (isDeadlock(err)) {
-        // Nothing of the batch is stored: each runs again on its own.
-        await Promise.all([...done.map((d) => d.item), ...rest].map(alone));
+      if (threw) {
+        // Rolled back whole: each runs again in a transaction of its own, in the order asked
+        // (the one that threw too: what it saw included the others' writes, not kept).
+        for (const item of batch) await alone(item);
         return;
       }
-      for (const { item } of done) item.reject(err);
+      // The COMMIT (or BEGIN) failed: nothing of the batch is stored.
+      for (const item of batch) item.reject(err);
       return;
     }
     for (const { item, value } of done) item.resolve(value);
