@@ -404,3 +404,87 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
     expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-3']);
   });
 });
+
+// SQLite's one-row inserts (dialects/sqlite.ts) are built by drizzle once per table and set of
+// columns, their values bound as placeholders: each value still goes through its column's
+// mapping, and a column left out still takes its SQL default.
+describe.each(testTargets().filter((t) => t.name === 'sqlite'))(
+  'SQLite one-row inserts',
+  (target) => {
+    let db: Db;
+    let built: number;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      const { store, handle } = await openTestStore(target);
+      if (handle.dialect !== 'sqlite') throw new Error('expected SQLite');
+      const insert = handle.db.insert.bind(handle.db);
+      handle.db.insert = ((t: Parameters<typeof insert>[0]) => {
+        built += 1;
+        return insert(t);
+      }) as typeof insert;
+      db = (await import('./dialects/sqlite')).sqliteDb(handle);
+      close = () => store.close();
+    });
+    afterAll(() => close());
+
+    const delivery = (owner: string, n: number) => ({
+      source: 'message',
+      sourceId: n,
+      owner,
+      targetUrl: `http://127.0.0.1:9/${n}`,
+      idempotencyKey: `${owner}-${n}`,
+      payload: '{}',
+      status: 'pending',
+      maxAttempts: 3,
+      nextAttemptAt: n,
+      createdAt: n,
+      updatedAt: n,
+    });
+
+    it('builds each shape once; values are mapped and left-out columns take their default', async () => {
+      const owner = uniqueName();
+      built = 0;
+      await db.insert('outbox', [delivery(owner, 1)]);
+      await db.insert('outbox', [{ ...delivery(owner, 2), lockedBy: undefined }]);
+      expect(await db.insertIgnore('outbox', delivery(owner, 3))).toBeTypeOf('number');
+      expect(await db.insertIgnore('outbox', delivery(owner, 3))).toBeUndefined();
+      await db.insert('outbox', [{ ...delivery(owner, 4), attempts: 2, lockedBy: 'w' }]);
+      // One insert and one insert-or-ignore of the first shape, one of the second.
+      expect(built).toBe(3);
+      const o = db.t.outbox;
+      const rows = await db.select('outbox', eq(o.owner, owner), {
+        columns: ['sourceId', 'attempts', 'lockedBy'],
+        orderBy: asc(o.sourceId),
+      });
+      expect(rows).toEqual([
+        { sourceId: 1, attempts: 0, lockedBy: null },
+        { sourceId: 2, attempts: 0, lockedBy: null },
+        { sourceId: 3, attempts: 0, lockedBy: null },
+        { sourceId: 4, attempts: 2, lockedBy: 'w' },
+      ]);
+      const app = uniqueName();
+      const message = (dedupKey: string, encrypted: boolean) => ({
+        app,
+        dedupKey,
+        receivedAt: 1,
+        format: 'xml',
+        encrypted,
+        raw: '<xml/>',
+        parsed: '{}',
+        msgType: 'text',
+        createTime: 1,
+      });
+      await db.insertIgnore('callbackMessages', message('m1', true));
+      await db.insertIgnore('callbackMessages', message('m2', false));
+      const m = db.t.callbackMessages;
+      const stored = await db.select('callbackMessages', eq(m.app, app), {
+        columns: ['dedupKey', 'encrypted'],
+        orderBy: asc(m.dedupKey),
+      });
+      expect(stored).toEqual([
+        { dedupKey: 'm1', encrypted: true },
+        { dedupKey: 'm2', encrypted: false },
+      ]);
+    });
+  },
+);
