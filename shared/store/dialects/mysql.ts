@@ -56,12 +56,11 @@ interface Queued {
  * in one transaction on one pooled connection (one `BEGIN` … `COMMIT`), so a push costs its own
  * statements and a share of one `BEGIN`, one `COMMIT` and one connection checkout. None is
  * resolved before the `COMMIT` has returned, so each is as durable and as isolated as alone (they
- * run in turn), and without a savepoint each (one more statement per transaction): should one
- * of them throw (a deadlock's victim too), the whole batch is rolled back and each runs again in
- * a transaction of its own, in turn, so it commits whole or not at all and settles as it would
- * alone.
- * Should the `COMMIT` fail, every one of them fails. Batches of different turns run side by side on other connections. One
- * transaction alone runs as it always did.
+ * run in turn). There is no savepoint per transaction (one more statement each): should one of
+ * them throw (a deadlock's victim too), the whole batch is rolled back and each runs again in a
+ * transaction of its own, in the order asked, so it commits whole or not at all and settles as it
+ * would alone. Should the `COMMIT` fail, every one of them fails. Batches of different turns run
+ * side by side on other connections. A transaction alone runs as it always did.
  */
 export function mysqlDb(db: MySql2Database): Db {
   const self = statements(db);
