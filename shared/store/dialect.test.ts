@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, asc, eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './dialect';
+import { messagesRepo } from './messages';
 import type { TestTarget } from './testing';
 import { openTestStore, testTargets, uniqueName } from './testing';
+import { SignatureReplayError } from './types';
 
 /** The adapter of `target`'s dialect over a fresh, migrated database (as the store builds it). */
 async function openDb(target: TestTarget): Promise<{ db: Db; close(): Promise<void> }> {
@@ -223,3 +226,265 @@ describe('SQLite group commit', () => {
     expect(await stored(app)).toEqual(['sig-3']);
   });
 });
+
+// MySQL's group commit (dialects/mysql.ts): transactions asked for in one turn of the event loop
+// run in turn on one connection and share one BEGIN … COMMIT; when one throws, the batch is
+// rolled back and each runs again on its own.
+describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group commit', (target) => {
+  let db: Db;
+  let statements: string[];
+  let failCommit = false;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const { store, handle } = await openTestStore(target);
+    if (handle.dialect !== 'mysql') throw new Error('expected MySQL');
+    // The same pool, with every statement seen (and a COMMIT failed on demand) on its way out.
+    const logged = drizzle({
+      client: handle.pool,
+      logger: {
+        logQuery(query: string) {
+          statements.push(query.toLowerCase());
+          if (query.toLowerCase() === 'commit' && failCommit) {
+            failCommit = false;
+            throw new Error('commit failed');
+          }
+        },
+      },
+    });
+    db = (await import('./dialects/mysql')).mysqlDb(logged);
+    close = () => store.close();
+  });
+  afterAll(() => close());
+
+  const row = (app: string, n: number) => ({
+    app,
+    signature: `sig-${n}`,
+    bodyHash: `hash-${n}`,
+    expiresAt: n,
+  });
+  const stored = async (app: string) => {
+    const s = db.t.callbackSignatures;
+    const rows = await db.select('callbackSignatures', eq(s.app, app), {
+      columns: ['signature'],
+      orderBy: asc(s.expiresAt),
+    });
+    return rows.map((r) => r.signature);
+  };
+  const counted = (word: string) => statements.filter((s) => s === word).length;
+
+  it('transactions asked for together share one BEGIN and one COMMIT', async () => {
+    const app = uniqueName();
+    statements = [];
+    await Promise.all(
+      [1, 3, 5].map((n) =>
+        db.transaction(async (tx) => {
+          await tx.insert('callbackSignatures', [row(app, n)]);
+          await tx.insert('callbackSignatures', [row(app, n + 1)]);
+        }),
+      ),
+    );
+    expect([counted('begin'), counted('commit')]).toEqual([1, 1]);
+    expect(await stored(app)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `sig-${n}`));
+    // One on its own runs as it always did.
+    statements = [];
+    await db.transaction((tx) => tx.insert('callbackSignatures', [row(app, 7)]));
+    expect([counted('begin'), counted('commit')]).toEqual([1, 1]);
+  });
+
+  it('a transaction that throws is rolled back alone; the others of its batch stay', async () => {
+    const app = uniqueName();
+    statements = [];
+    const results = await Promise.allSettled(
+      [1, 3, 5].map((n) =>
+        db.transaction(async (tx) => {
+          await tx.insert('callbackSignatures', [row(app, n)]);
+          // A duplicate key: the statement fails after the first insert of this transaction.
+          await tx.insert('callbackSignatures', [row(app, n === 3 ? 3 : n + 1)]);
+          return n;
+        }),
+      ),
+    );
+    expect(results).toMatchObject([
+      { status: 'fulfilled', value: 1 },
+      { status: 'rejected' },
+      { status: 'fulfilled', value: 5 },
+    ]);
+    // The batch rolled back, then each on its own: two commits, one more rollback.
+    expect([counted('begin'), counted('rollback'), counted('commit')]).toEqual([4, 2, 2]);
+    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-5', 'sig-6']);
+  });
+
+  it('when the commit fails, every transaction of it fails and nothing is stored', async () => {
+    const app = uniqueName();
+    statements = [];
+    failCommit = true;
+    const results = await Promise.allSettled(
+      [1, 2].map((n) => db.transaction((tx) => tx.insert('callbackSignatures', [row(app, n)]))),
+    );
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(counted('commit')).toBe(1);
+    expect(await stored(app)).toEqual([]);
+    await db.transaction((tx) => tx.insert('callbackSignatures', [row(app, 3)]));
+    expect(await stored(app)).toEqual(['sig-3']);
+  });
+
+  it("WeChat's retry in the same batch is told apart, and so is a replayed signature", async () => {
+    const app = uniqueName();
+    const messages = messagesRepo(db);
+    const push = (dedupKey: string, bodyHash: string) =>
+      messages.insert(
+        {
+          app,
+          dedupKey,
+          receivedAt: 1,
+          format: 'xml',
+          encrypted: false,
+          raw: '<xml/>',
+          parsed: {},
+          msgType: 'text',
+          createTime: 1,
+        },
+        [],
+        1,
+        { signature: `sig-${dedupKey}`, bodyHash, expiresAt: 2 },
+      );
+    statements = [];
+    const [first, retry, other] = await Promise.all([
+      push('m1', 'body-1'),
+      push('m1', 'body-1'),
+      push('m2', 'body-2'),
+    ]);
+    expect(counted('commit')).toBe(1);
+    expect([first.inserted, retry.inserted, other.inserted]).toEqual([true, false, true]);
+    expect(retry.message.id).toBe(first.message.id);
+    // The same signature with another body, in the batch of its first delivery: refused.
+    statements = [];
+    const [again, replay] = await Promise.allSettled([
+      push('m3', 'body-3'),
+      messages.insert(
+        {
+          app,
+          dedupKey: 'm4',
+          receivedAt: 1,
+          format: 'xml',
+          encrypted: false,
+          raw: '<xml/>',
+          parsed: {},
+          msgType: 'text',
+          createTime: 1,
+        },
+        [],
+        1,
+        { signature: 'sig-m3', bodyHash: 'body-4', expiresAt: 2 },
+      ),
+    ]);
+    expect(again).toMatchObject({ status: 'fulfilled', value: { inserted: true } });
+    expect(replay).toMatchObject({ status: 'rejected' });
+    if (replay?.status === 'rejected') expect(replay.reason).toBeInstanceOf(SignatureReplayError);
+    expect(await messages.count(app)).toBe(3);
+  });
+
+  it("a batch InnoDB rolled back (a deadlock's victim) runs again, each transaction on its own", async () => {
+    const app = uniqueName();
+    statements = [];
+    let deadlocks = 1;
+    await Promise.all(
+      [1, 2, 3].map((n) =>
+        db.transaction(async (tx) => {
+          await tx.insert('callbackSignatures', [row(app, n)]);
+          if (n === 2 && deadlocks-- > 0) {
+            throw Object.assign(new Error('Deadlock found'), { code: 'ER_LOCK_DEADLOCK' });
+          }
+        }),
+      ),
+    );
+    // The batch rolled back, then three transactions of one.
+    expect(counted('rollback')).toBe(1);
+    expect(counted('commit')).toBe(3);
+    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-3']);
+  });
+});
+
+// SQLite's one-row inserts (dialects/sqlite.ts) are built by drizzle once per table and set of
+// columns, their values bound as placeholders: each value still goes through its column's
+// mapping, and a column left out still takes its SQL default.
+describe.each(testTargets().filter((t) => t.name === 'sqlite'))(
+  'SQLite one-row inserts',
+  (target) => {
+    let db: Db;
+    let built: number;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      const { store, handle } = await openTestStore(target);
+      if (handle.dialect !== 'sqlite') throw new Error('expected SQLite');
+      const insert = handle.db.insert.bind(handle.db);
+      handle.db.insert = ((t: Parameters<typeof insert>[0]) => {
+        built += 1;
+        return insert(t);
+      }) as typeof insert;
+      db = (await import('./dialects/sqlite')).sqliteDb(handle);
+      close = () => store.close();
+    });
+    afterAll(() => close());
+
+    const delivery = (owner: string, n: number) => ({
+      source: 'message',
+      sourceId: n,
+      owner,
+      targetUrl: `http://127.0.0.1:9/${n}`,
+      idempotencyKey: `${owner}-${n}`,
+      payload: '{}',
+      status: 'pending',
+      maxAttempts: 3,
+      nextAttemptAt: n,
+      createdAt: n,
+      updatedAt: n,
+    });
+
+    it('builds each shape once; values are mapped and left-out columns take their default', async () => {
+      const owner = uniqueName();
+      built = 0;
+      await db.insert('outbox', [delivery(owner, 1)]);
+      await db.insert('outbox', [{ ...delivery(owner, 2), lockedBy: undefined }]);
+      expect(await db.insertIgnore('outbox', delivery(owner, 3))).toBeTypeOf('number');
+      expect(await db.insertIgnore('outbox', delivery(owner, 3))).toBeUndefined();
+      await db.insert('outbox', [{ ...delivery(owner, 4), attempts: 2, lockedBy: 'w' }]);
+      // One insert and one insert-or-ignore of the first shape, one of the second.
+      expect(built).toBe(3);
+      const o = db.t.outbox;
+      const rows = await db.select('outbox', eq(o.owner, owner), {
+        columns: ['sourceId', 'attempts', 'lockedBy'],
+        orderBy: asc(o.sourceId),
+      });
+      expect(rows).toEqual([
+        { sourceId: 1, attempts: 0, lockedBy: null },
+        { sourceId: 2, attempts: 0, lockedBy: null },
+        { sourceId: 3, attempts: 0, lockedBy: null },
+        { sourceId: 4, attempts: 2, lockedBy: 'w' },
+      ]);
+      const app = uniqueName();
+      const message = (dedupKey: string, encrypted: boolean) => ({
+        app,
+        dedupKey,
+        receivedAt: 1,
+        format: 'xml',
+        encrypted,
+        raw: '<xml/>',
+        parsed: '{}',
+        msgType: 'text',
+        createTime: 1,
+      });
+      await db.insertIgnore('callbackMessages', message('m1', true));
+      await db.insertIgnore('callbackMessages', message('m2', false));
+      const m = db.t.callbackMessages;
+      const stored = await db.select('callbackMessages', eq(m.app, app), {
+        columns: ['dedupKey', 'encrypted'],
+        orderBy: asc(m.dedupKey),
+      });
+      expect(stored).toEqual([
+        { dedupKey: 'm1', encrypted: true },
+        { dedupKey: 'm2', encrypted: false },
+      ]);
+    });
+  },
+);

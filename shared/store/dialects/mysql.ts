@@ -40,14 +40,99 @@ function isDuplicateKey(err: unknown): boolean {
   return false;
 }
 
-/** The {@link Db} over a pool (in a transaction: over the transaction's connection). */
+/** Most transactions one commit covers (see {@link mysqlDb}). */
+export const GROUP_COMMIT_MAX = 32;
+
+interface Queued {
+  work: (tx: Db) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The {@link Db} over a pool.
+ *
+ * Group commit: transactions asked for in the same turn of the event loop run one after the other
+ * in one transaction on one pooled connection (one `BEGIN` … `COMMIT`), so a push costs its own
+ * statements and a share of one `BEGIN`, one `COMMIT` and one connection checkout. None is
+ * resolved before the `COMMIT` has returned, so each is as durable and as isolated as alone (they
+ * run in turn). There is no savepoint per transaction (one more statement each): should one of
+ * them throw (a deadlock's victim too), the whole batch is rolled back and each runs again in a
+ * transaction of its own, in the order asked, so it commits whole or not at all and settles as it
+ * would alone. Should the `COMMIT` fail, every one of them fails. Batches of different turns run
+ * side by side on other connections. A transaction alone runs as it always did.
+ */
 export function mysqlDb(db: MySql2Database): Db {
+  const self = statements(db);
+  const queue: Queued[] = [];
+  let scheduled = false;
+  const alone = (item: Queued) =>
+    db.transaction((t) => item.work(inTransaction(t))).then(item.resolve, item.reject);
+
+  const runBatch = async (batch: Queued[]): Promise<void> => {
+    const [only] = batch;
+    if (batch.length === 1 && only !== undefined) return alone(only);
+    const done: { item: Queued; value: unknown }[] = [];
+    let threw = false;
+    try {
+      await db.transaction(async (t) => {
+        const tx = inTransaction(t);
+        for (const item of batch) {
+          try {
+            done.push({ item, value: await item.work(tx) });
+          } catch (err) {
+            threw = true;
+            throw err;
+          }
+        }
+      });
+    } catch (err) {
+      if (threw) {
+        // Rolled back whole: each runs again in a transaction of its own, in the order asked
+        // (the one that threw too: what it saw included the others' writes, not kept).
+        for (const item of batch) await alone(item);
+        return;
+      }
+      // The COMMIT (or BEGIN) failed: nothing of the batch is stored.
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    for (const { item, value } of done) item.resolve(value);
+  };
+
+  const transaction = <T>(work: (tx: Db) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (scheduled) return;
+      scheduled = true;
+      // After the current turn of the event loop: what else is asked for in it joins the batch.
+      setImmediate(() => {
+        scheduled = false;
+        while (queue.length > 0) {
+          const batch = queue.splice(0, GROUP_COMMIT_MAX);
+          runBatch(batch).catch((err: unknown) => {
+            for (const item of batch) item.reject(err);
+          });
+        }
+      });
+    });
+  return { ...self, transaction };
+}
+
+/** The {@link Db} inside a transaction: a nested transaction is part of it. */
+function inTransaction(t: MySql2Database): Db {
+  const tx: Db = { ...statements(t), transaction: (work) => work(tx) };
+  return tx;
+}
+
+/** The statements of {@link Db} over a pool or a transaction's connection. */
+function statements(db: MySql2Database): Omit<Db, 'transaction'> {
   const selectFrom = (name: TableName, columns: readonly PropertyKey[] | undefined) => {
     const t = table(name);
     if (columns === undefined) return db.select().from(t);
     return db.select(pick(getTableColumns(t), columns)).from(t);
   };
-  const self: Db = {
+  const self: Omit<Db, 'transaction'> = {
     t: tables,
     async select(name, where, q) {
       let query = selectFrom(name, q?.columns).where(where).$dynamic();
@@ -108,9 +193,6 @@ export function mysqlDb(db: MySql2Database): Db {
         .$dynamic();
       if (q?.limit !== undefined) query = query.limit(q.limit);
       return affected(await query);
-    },
-    transaction(work) {
-      return db.transaction((tx) => work(mysqlDb(tx)));
     },
   };
   return self;

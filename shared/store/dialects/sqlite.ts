@@ -1,4 +1,5 @@
-import { count, getTableColumns, inArray, type SQL } from 'drizzle-orm';
+import type { RunResult } from 'better-sqlite3';
+import { count, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { SecretBox } from '../../crypto/secret-box';
@@ -195,6 +196,9 @@ export function sqliteDb(h: SqliteHandle): Db {
   };
 }
 
+/** Most one-row inserts kept built (see `insertOne`); the code has a few dozen. */
+const PREPARED_INSERTS_MAX = 256;
+
 /** The statements of {@link Db}, each run through `run` (which may first wait for the gate). */
 function statements(
   db: BetterSQLite3Database,
@@ -227,6 +231,24 @@ function statements(
       .limit(q.limit);
     return inArray(id, first);
   };
+  // One-row inserts, the statements of every push, built by drizzle once per table and set of
+  // columns given (the others take their SQL default, as drizzle renders them): the values are
+  // bound to placeholders, each still through its column's mapping.
+  const inserts = new Map<string, { run(values: Record<string, unknown>): RunResult }>();
+  const insertOne = (name: TableName, row: object, ignore: boolean): RunResult => {
+    const values = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined));
+    const columns = Object.keys(values);
+    const key = `${name} ${ignore ? 'ignore' : 'insert'} ${columns.join(',')}`;
+    let query = inserts.get(key);
+    if (query === undefined) {
+      const bound = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
+      const insert = db.insert(table(name)).values(bound);
+      query = (ignore ? insert.onConflictDoNothing() : insert).prepare();
+      if (inserts.size >= PREPARED_INSERTS_MAX) inserts.clear();
+      inserts.set(key, query);
+    }
+    return query.run(values);
+  };
   const self: Omit<Db, 'transaction'> = {
     t: tables,
     select(name, where, q) {
@@ -243,10 +265,12 @@ function statements(
       return run(() => query.get()?.n ?? 0);
     },
     async insert(name, rows) {
-      if (rows.length > 0) await run(() => db.insert(table(name)).values(rows).run());
+      const [row] = rows;
+      if (rows.length === 1 && row !== undefined) await run(() => insertOne(name, row, false));
+      else if (rows.length > 0) await run(() => db.insert(table(name)).values(rows).run());
     },
     async insertIgnore(name, row) {
-      const r = await run(() => db.insert(table(name)).values(row).onConflictDoNothing().run());
+      const r = await run(() => insertOne(name, row, true));
       return r.changes === 0 ? undefined : Number(r.lastInsertRowid);
     },
     async upsert(name, row, { target, set }) {
