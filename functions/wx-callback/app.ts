@@ -157,7 +157,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       const app = await deps.apps.require(c.req.param('app'));
       const authorizer = requireMessageUrl(app, c.req.param('appid'));
       // Any authorizer is taken, known to the hub or not (its authorization push may be lost).
-      return receivePush(deps, app, query(c), await c.req.text(), undefined, {
+      return receivePush(deps, app, query(c), await requestText(c), undefined, {
         route: 'component-message',
         authorizerAppId: authorizer,
         answer: (opened) => releaseTestAnswer(deps, app, authorizer, opened.inner.fields),
