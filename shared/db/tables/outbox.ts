@@ -24,5 +24,9 @@ export const outbox = table(
     createdAt: ms('created_at').notNull(),
     updatedAt: ms('updated_at').notNull(),
   },
-  [index('outbox_status_next_attempt_idx', 'status', 'nextAttemptAt')],
+  [
+    index('outbox_status_next_attempt_idx', 'status', 'nextAttemptAt'),
+    // A push's own deliveries, read right after it is stored (forSource): never a table scan.
+    index('outbox_source_idx', 'source', 'sourceId'),
+  ],
 );

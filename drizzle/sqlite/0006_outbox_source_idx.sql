@@ -1,0 +1,1 @@
+CREATE INDEX `outbox_source_idx` ON `outbox` (`source`,`source_id`);
