@@ -29,6 +29,8 @@ const linkOf = (html: string): string => {
   return href.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
 };
 
+const COMPONENT_TOKEN_PATH = '/cgi-bin/component/api_component_token';
+
 describe.each(testTargets())('third-party platform authorization flow on $name', (target) => {
   let sim: RunningSimulator;
   let raw: OpenedStore;
@@ -292,6 +294,29 @@ describe.each(testTargets())('third-party platform authorization flow on $name',
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
       }
       expect(sim.sim.calls(PRE_AUTH, app.appId)).toBe(calls);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a component token WeChat no longer takes (40001) is refreshed once and the call made again', async () => {
+    const { app, hub, close, authUrl } = await setup();
+    try {
+      expect((await authUrl('type=pc')).status).toBe(200);
+      const key = { owner: `app:${app.name}`, kind: 'component_access_token' };
+      const stale = (await hub.deps.store.credentials.get(key))?.value ?? '';
+      // Another system fetched a token with the same secret: WeChat refuses the stored one.
+      expect(sim.sim.killToken(stale)).toBe(true);
+      const before = sim.sim.calls(COMPONENT_TOKEN_PATH, app.appId);
+      const res = await authUrl('type=pc');
+      expect(res.status).toBe(200);
+      expect(sim.sim.calls(COMPONENT_TOKEN_PATH, app.appId)).toBe(before + 1);
+      expect((await hub.deps.store.credentials.get(key))?.value).not.toBe(stale);
+      // A second refusal within 30 s is not refreshed again: WeChat's error is answered.
+      const fresh = (await hub.deps.store.credentials.get(key))?.value ?? '';
+      sim.sim.killToken(fresh);
+      expect((await authUrl('type=pc')).status).toBe(502);
+      expect(sim.sim.calls(COMPONENT_TOKEN_PATH, app.appId)).toBe(before + 1);
     } finally {
       await close();
     }

@@ -2,7 +2,7 @@ import { AppError, WechatApiError } from '../http/errors';
 import type { AppRecord } from '../store';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
 import { type AuthorizerDeps, authorizerStatus, exchangeAuthorizationCode } from './authorizers';
-import { componentAccessToken, requireComponent } from './component';
+import { requireComponent, withComponentToken } from './component';
 
 /**
  * How an admin authorizes a third-party platform: the hub mints a pre-auth code
@@ -72,12 +72,13 @@ export async function createPreAuthCode(
   app: AppRecord,
 ): Promise<{ code: string; expiresAt: number }> {
   requireComponent(app);
-  const component = await componentAccessToken(deps, app);
-  const r = await callWechatJson<{ pre_auth_code?: unknown; expires_in?: unknown }>(
-    deps.wechat,
-    PRE_AUTH_CODE_PATH,
-    { component_access_token: component.value },
-    { method: 'POST', json: { component_appid: app.appId } },
+  const r = await withComponentToken(deps, app, (componentToken) =>
+    callWechatJson<{ pre_auth_code?: unknown; expires_in?: unknown }>(
+      deps.wechat,
+      PRE_AUTH_CODE_PATH,
+      { component_access_token: componentToken },
+      { method: 'POST', json: { component_appid: app.appId } },
+    ),
   );
   if (typeof r.pre_auth_code !== 'string' || r.pre_auth_code === '') {
     throw new WechatTransportError(PRE_AUTH_CODE_PATH, 'answered without pre_auth_code');

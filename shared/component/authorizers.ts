@@ -6,7 +6,7 @@ import { TICKET_TYPES, ticketKind } from '../tokens/app-tokens';
 import type { Fetcher, ServedCredential, TokenManager } from '../tokens/manager';
 import type { IssuedCredential } from '../wechat/credentials';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
-import { type ComponentDeps, componentAccessToken, requireComponent } from './component';
+import { type ComponentDeps, requireComponent, withComponentToken } from './component';
 import { findListedAuthorizer, recordAuthorized, recordRevoked } from './directory';
 
 /**
@@ -174,12 +174,13 @@ export async function exchangeAuthorizationCode(
     }
     const revocations = (await creds.get(revocationsKey(app)))?.version ?? 0;
     const startedAt = deps.clock.now();
-    const component = await componentAccessToken(deps, app);
-    const r = await callWechatJson<{ authorization_info?: AuthorizationInfo }>(
-      deps.wechat,
-      QUERY_AUTH_PATH,
-      { component_access_token: component.value },
-      { method: 'POST', json: { component_appid: app.appId, authorization_code: code } },
+    const r = await withComponentToken(deps, app, (componentToken) =>
+      callWechatJson<{ authorization_info?: AuthorizationInfo }>(
+        deps.wechat,
+        QUERY_AUTH_PATH,
+        { component_access_token: componentToken },
+        { method: 'POST', json: { component_appid: app.appId, authorization_code: code } },
+      ),
     );
     const info = r.authorization_info ?? {};
     const pushed = source.kind === 'push' ? source.authorizerAppId : undefined;
@@ -471,13 +472,12 @@ export function authorizerTokenFetcher(
     const refreshKey = keyOf(app, authorizerAppId, AUTHORIZER_REFRESH_KIND);
     const refresh = (await deps.store.credentials.get(refreshKey))?.value;
     if (refresh === undefined) throw noRefreshToken(app, authorizerAppId);
-    const component = await componentAccessToken(deps, app);
-    let r: AuthorizerTokenAnswer;
-    try {
-      r = await requestAuthorizerToken(deps, app, authorizerAppId, refresh, component.value);
-    } catch (err) {
-      r = await recoverAuthorizerToken(deps, app, authorizerAppId, refresh, component.value, err);
-    }
+    const r = await withComponentToken(deps, app, (componentToken) =>
+      requestAuthorizerToken(deps, app, authorizerAppId, refresh, componentToken).catch(
+        (err: unknown) =>
+          recoverAuthorizerToken(deps, app, authorizerAppId, refresh, componentToken, err),
+      ),
+    );
     if (r.rotated !== undefined) {
       // The old one works about 5 more minutes; the new one must be kept.
       await deps.store.credentials.put(

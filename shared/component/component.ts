@@ -1,8 +1,9 @@
 import type { Clock } from '../clock';
-import { AppError } from '../http/errors';
+import { AppError, WechatApiError } from '../http/errors';
 import type { AppRecord, Store } from '../store';
 import { assertReadable } from '../store/unreadable';
-import { appOwner } from '../tokens/app-tokens';
+import { appOwner, guardedInvalidate } from '../tokens/app-tokens';
+import { COMPONENT_REFRESH_GUARD } from '../tokens/force-guard';
 import type { Fetcher, ServedCredential, TokenManager } from '../tokens/manager';
 import { describeRefreshError } from '../tokens/policy';
 import { getComponentAccessToken } from '../wechat/credentials';
@@ -118,6 +119,37 @@ export function componentAccessToken(
   requireComponent(app);
   const key = { owner: appOwner(app), kind: COMPONENT_TOKEN_KIND };
   return deps.tokens.get(key, componentTokenFetcher(deps, app));
+}
+
+/** WeChat's errcodes for a token that is not (or no longer) valid. */
+const STALE_TOKEN_ERRCODES: ReadonlySet<number> = new Set([40001, 40014, 42001]);
+
+/**
+ * Runs `call` with the component token; when WeChat says that token is not valid (40001, 40014,
+ * 42001: e.g. another system fetched one with the same secret), the token is refreshed by
+ * compare-and-refresh (the guard of the invalidate route: at most once per 30 s per component)
+ * and `call` runs once more with the new one.
+ */
+export async function withComponentToken<T>(
+  deps: ComponentDeps & { tokens: TokenManager },
+  app: AppRecord,
+  call: (componentToken: string) => Promise<T>,
+): Promise<T> {
+  const first = await componentAccessToken(deps, app);
+  try {
+    return await call(first.value);
+  } catch (err) {
+    if (!(err instanceof WechatApiError) || !STALE_TOKEN_ERRCODES.has(err.errcode)) throw err;
+    const key = { owner: appOwner(app), kind: COMPONENT_TOKEN_KIND };
+    const fetcher = componentTokenFetcher(deps, app);
+    const fresh = await guardedInvalidate(deps, key, first.value, {
+      guard: COMPONENT_REFRESH_GUARD,
+      refetch: () => fetcher(undefined),
+      current: fetcher,
+    });
+    if (fresh.token.value === first.value) throw err;
+    return call(fresh.token.value);
+  }
 }
 
 export const START_PUSH_TICKET_PATH = '/cgi-bin/component/api_start_push_ticket';

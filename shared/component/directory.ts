@@ -3,7 +3,12 @@ import type { Logger } from '../http/log';
 import type { AppRecord, AuthorizerRecord, AuthorizerStatus } from '../store';
 import type { TokenManager } from '../tokens/manager';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
-import { type ComponentDeps, componentAccessToken, requireComponent } from './component';
+import {
+  type ComponentDeps,
+  componentAccessToken,
+  requireComponent,
+  withComponentToken,
+} from './component';
 
 /**
  * The authorizer directory: who authorized a third-party platform, with what, and whether they
@@ -62,14 +67,15 @@ export async function recordAuthorized(
 ): Promise<void> {
   let names: { nickName?: string; userName?: string } = {};
   try {
-    const component = await componentAccessToken(deps, app);
-    const r = await callWechatJson<{
-      authorizer_info?: { nick_name?: unknown; user_name?: unknown };
-    }>(
-      deps.wechat,
-      AUTHORIZER_INFO_PATH,
-      { component_access_token: component.value },
-      { method: 'POST', json: { component_appid: app.appId, authorizer_appid: authorizerAppId } },
+    const r = await withComponentToken(deps, app, (componentToken) =>
+      callWechatJson<{
+        authorizer_info?: { nick_name?: unknown; user_name?: unknown };
+      }>(
+        deps.wechat,
+        AUTHORIZER_INFO_PATH,
+        { component_access_token: componentToken },
+        { method: 'POST', json: { component_appid: app.appId, authorizer_appid: authorizerAppId } },
+      ),
     );
     const nickName = text(r.authorizer_info?.nick_name)?.slice(0, 191);
     const userName = text(r.authorizer_info?.user_name)?.slice(0, 64);

@@ -4,7 +4,7 @@ import { AppError } from '../http/errors';
 import type { AppRecord } from '../store';
 import { callWechatJson } from '../wechat/http';
 import { type AuthorizerDeps, QUERY_AUTH_PATH } from './authorizers';
-import { componentAccessToken } from './component';
+import { withComponentToken } from './component';
 
 /**
  * A third-party platform's message-and-event URL (消息与事件接收URL), configured in WeChat as
@@ -103,14 +103,15 @@ async function replyFromApi(
 ): Promise<void> {
   const line = { app: app.name, authorizer: authorizerAppId };
   try {
-    const component = await componentAccessToken(deps, app);
-    const auth = await callWechatJson<{
-      authorization_info?: { authorizer_access_token?: unknown };
-    }>(
-      deps.wechat,
-      QUERY_AUTH_PATH,
-      { component_access_token: component.value },
-      { method: 'POST', json: { component_appid: app.appId, authorization_code: code } },
+    const auth = await withComponentToken(deps, app, (componentToken) =>
+      callWechatJson<{
+        authorization_info?: { authorizer_access_token?: unknown };
+      }>(
+        deps.wechat,
+        QUERY_AUTH_PATH,
+        { component_access_token: componentToken },
+        { method: 'POST', json: { component_appid: app.appId, authorization_code: code } },
+      ),
     );
     const token = auth.authorization_info?.authorizer_access_token;
     if (typeof token !== 'string' || token === '') {
