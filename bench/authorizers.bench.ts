@@ -20,7 +20,8 @@ import { type SimChild, startSimProcess } from './sim-child';
 const describeMemory = (m: HubMemory) =>
   `RSS ${formatMiB(m.rss)} (peak so far ${formatMiB(m.maxRss)}), heap ${formatMiB(m.heapUsed)} ` +
   `of ${formatMiB(m.heapTotal)}, external ${formatMiB(m.external)} ` +
-  `(array buffers ${formatMiB(m.arrayBuffers)})`;
+  `(array buffers ${formatMiB(m.arrayBuffers)}); ` +
+  m.spaces.map((x) => `${x.name} ${formatMiB(x.used)}/${formatMiB(x.size)}`).join(', ');
 
 /**
  * (a) The timer's refresh pass with one component of 100,000 authorizers (BENCH_AUTHORIZERS),
@@ -40,6 +41,8 @@ const AUTHORIZER_TOKEN = '/cgi-bin/component/api_authorizer_token';
 const COMPONENT_TOKEN = '/cgi-bin/component/api_component_token';
 const AHEAD_MS = 10 * 60_000;
 const LIFETIME_MS = 2 * 60 * 60_000;
+/** Passes between progress lines (BENCH_AUTHORIZER_LOG_EVERY, default one per simulated hour). */
+const LOG_EVERY = Number(process.env.BENCH_AUTHORIZER_LOG_EVERY ?? 60);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,7 +67,6 @@ async function onTarget(ctx: BenchContext, target: TestTarget): Promise<BenchRes
   const hours = Number(process.env.BENCH_AUTHORIZER_HOURS ?? 3);
   const start = Date.UTC(2026, 0, 1);
   let now = start;
-  const clock = { now: () => now };
   let sim: SimChild | undefined;
   let opened: OpenedStore | undefined;
   let hub: HubChild | undefined;
@@ -185,7 +187,7 @@ async function onTarget(ctx: BenchContext, target: TestTarget): Promise<BenchRes
         steadyCpu.push(cpuMs);
         steadyDue.push(due - left);
       }
-      if (p % 60 === 0) {
+      if (p % LOG_EVERY === 0) {
         ctx.log(
           `${target.name}: hour ${(p / 60).toFixed(0)}: ${due} in the window, ${due - left} renewed, ` +
             `pass ${wall.toFixed(0)} ms ` +

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { createHubApp, refreshNow } from '../functions/index';
 import { startHub } from '../shared/platform/main';
 import type { Store } from '../shared/store';
@@ -20,6 +21,8 @@ export interface HubMemory {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** V8's heap spaces with at least 1 MiB: name, size, used (bytes). */
+  spaces: { name: string; size: number; used: number }[];
 }
 
 export interface HubPassResult {
@@ -73,6 +76,9 @@ function memory(): HubMemory {
     heapTotal: m.heapTotal,
     external: m.external,
     arrayBuffers: m.arrayBuffers,
+    spaces: getHeapSpaceStatistics()
+      .filter((x) => x.space_size >= 1 << 20)
+      .map((x) => ({ name: x.space_name, size: x.space_size, used: x.space_used_size })),
   };
 }
 
