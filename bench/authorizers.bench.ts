@@ -26,7 +26,9 @@ const describeMemory = (m: HubMemory) =>
 /**
  * (a) The timer's refresh pass with one component of 100,000 authorizers (BENCH_AUTHORIZERS),
  * seeded through the store with sealed refresh tokens and token expiries spread over 2 h, the
- * simulator (a process of its own, so RSS and CPU here are the hub's) answering
+ * hub in a process of its own as `npm start` runs it (./hub-process.ts: bundled, plain `node`, the
+ * production refresh step `refreshNow`; RSS and CPU reported are that process's), the simulator
+ * (another process) answering
  * `api_authorizer_token`; one pass per simulated minute over BENCH_AUTHORIZER_HOURS simulated
  * hours: default 3 (the first pass's burst, then a whole token lifetime of steady passes, in a few
  * minutes); 24 for the whole day (about 10 minutes on SQLite). Steady state is every pass after
