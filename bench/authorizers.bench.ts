@@ -11,7 +11,7 @@ import {
   type TestTarget,
 } from '../shared/store/testing';
 import { type HubChild, startHubProcess } from './hub-child';
-import type { HubMemory, HubPassResult } from './hub-process';
+import type { HubAllocations, HubMemory, HubPassResult } from './hub-process';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { formatMiB } from './lib';
 import { sqliteBenchTarget } from './setup';
@@ -197,6 +197,16 @@ async function onTarget(ctx: BenchContext, target: TestTarget): Promise<BenchRes
             `hub ${describeMemory(summary.memory)}`,
         );
       }
+    }
+    const allocated = await hub.call<HubAllocations | null>({ op: 'allocations' });
+    if (allocated !== null) {
+      const lines = (xs: HubAllocations['self']) =>
+        xs.map((x) => `    ${x.mib.toFixed(1).padStart(8)} MiB  ${x.site}`).join('\n');
+      ctx.log(
+        `${target.name}: hub allocated ${allocated.totalMiB.toFixed(0)} MiB over the passes; ` +
+          `largest sites, own allocations:\n${lines(allocated.self)}\n  ` +
+          `with what they call:\n${lines(allocated.inclusive)}`,
+      );
     }
     const runSeconds = (performance.now() - runStarted) / 1000;
     const calls =

@@ -1,3 +1,5 @@
+import type { HeapProfiler } from 'node:inspector';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { createHubApp, refreshNow } from '../functions/index';
@@ -11,7 +13,16 @@ import type { Store } from '../shared/store';
  * (each message carries `now`), and the refresh pass runs when a message asks for it instead of on
  * the in-process schedule. One message at a time.
  */
-export type HubRequest = { op: 'pass'; now: number } | { op: 'memory' };
+export type HubRequest = { op: 'pass'; now: number } | { op: 'memory' } | { op: 'allocations' };
+
+/** Where the hub allocated (collected objects included) since start: MiB and call site. */
+export interface HubAllocations {
+  totalMiB: number;
+  /** Bytes allocated by the function itself. */
+  self: { mib: number; site: string }[];
+  /** Bytes allocated by the function and what it called. */
+  inclusive: { mib: number; site: string }[];
+}
 
 export interface HubMemory {
   rss: number;
@@ -82,8 +93,51 @@ function memory(): HubMemory {
   };
 }
 
+/**
+ * With BENCH_HUB_ALLOC_PROFILE=1, V8's sampling heap profiler runs from start and counts every
+ * allocation, also those collected since (garbage is what makes V8 grow its heap in a pass).
+ */
+const session = process.env.BENCH_HUB_ALLOC_PROFILE === '1' ? new Session() : undefined;
+if (session !== undefined) {
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
+
+async function allocations(top = 30): Promise<HubAllocations | undefined> {
+  if (session === undefined) return undefined;
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const siteOf = ({ callFrame: f }: HeapProfiler.SamplingHeapProfileNode) =>
+    `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '')}:${f.lineNumber + 1}`;
+  const walk = (n: HeapProfiler.SamplingHeapProfileNode, above: ReadonlySet<string>): number => {
+    const site = siteOf(n);
+    self.set(site, (self.get(site) ?? 0) + n.selfSize);
+    const below = new Set(above).add(site);
+    let total = n.selfSize;
+    for (const c of n.children) total += walk(c, below);
+    if (!above.has(site)) inclusive.set(site, (inclusive.get(site) ?? 0) + total);
+    return total;
+  };
+  const MiB = 1024 * 1024;
+  const total = walk(profile.head, new Set());
+  const largest = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([site, bytes]) => ({ mib: bytes / MiB, site }));
+  return { totalMiB: total / MiB, self: largest(self), inclusive: largest(inclusive) };
+}
+
 async function handle(m: HubRequest): Promise<unknown> {
   switch (m.op) {
+    case 'allocations':
+      return (await allocations()) ?? null;
     case 'memory':
       return memory();
     case 'pass': {
