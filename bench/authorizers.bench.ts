@@ -3,20 +3,32 @@ import { sql } from 'drizzle-orm';
 import { createConnection } from 'mysql2/promise';
 import { AUTHORIZER_TOKEN_KIND } from '../shared/component/authorizers';
 import type { AppConfig } from '../shared/config';
-import { parseConfig } from '../shared/config';
-import { createDeps } from '../shared/platform/deps';
-import type { Store } from '../shared/store';
-import { type OpenedStore, openTestStore, type TestTarget } from '../shared/store/testing';
-import { runRefreshPass } from '../shared/tokens/refresh-pass';
+import {
+  MIGRATIONS_DIR,
+  type OpenedStore,
+  openTestStore,
+  TEST_SECRET_KEY,
+  type TestTarget,
+} from '../shared/store/testing';
+import { type HubChild, startHubProcess } from './hub-child';
+import type { HubAllocations, HubMemory, HubPassResult } from './hub-process';
 import type { Bench, BenchContext, BenchResult } from './lib';
-import { formatMiB, peakRssBytes, sampleRss } from './lib';
-import { discardingLog, sqliteBenchTarget } from './setup';
+import { formatMiB } from './lib';
+import { sqliteBenchTarget } from './setup';
 import { type SimChild, startSimProcess } from './sim-child';
+
+const describeMemory = (m: HubMemory) =>
+  `RSS ${formatMiB(m.rss)} (peak so far ${formatMiB(m.maxRss)}), heap ${formatMiB(m.heapUsed)} ` +
+  `of ${formatMiB(m.heapTotal)}, external ${formatMiB(m.external)} ` +
+  `(array buffers ${formatMiB(m.arrayBuffers)}); ` +
+  m.spaces.map((x) => `${x.name} ${formatMiB(x.used)}/${formatMiB(x.size)}`).join(', ');
 
 /**
  * (a) The timer's refresh pass with one component of 100,000 authorizers (BENCH_AUTHORIZERS),
  * seeded through the store with sealed refresh tokens and token expiries spread over 2 h, the
- * simulator (a process of its own, so RSS and CPU here are the hub's) answering
+ * hub in a process of its own as `npm start` runs it (./hub-process.ts: bundled, plain `node`, the
+ * production refresh step `refreshNow`; RSS and CPU reported are that process's), the simulator
+ * (another process) answering
  * `api_authorizer_token`; one pass per simulated minute over BENCH_AUTHORIZER_HOURS simulated
  * hours: default 3 (the first pass's burst, then a whole token lifetime of steady passes, in a few
  * minutes); 24 for the whole day (about 10 minutes on SQLite). Steady state is every pass after
@@ -31,42 +43,8 @@ const AUTHORIZER_TOKEN = '/cgi-bin/component/api_authorizer_token';
 const COMPONENT_TOKEN = '/cgi-bin/component/api_component_token';
 const AHEAD_MS = 10 * 60_000;
 const LIFETIME_MS = 2 * 60 * 60_000;
-
-/** Store calls timed (their latencies summed: concurrent calls overlap) and counted. */
-function timedStore(store: Store): { store: Store; take(): { ms: number; calls: number } } {
-  let ms = 0;
-  let calls = 0;
-  const wrap = <T extends object>(repo: T): T =>
-    new Proxy(repo, {
-      get(target, prop, receiver) {
-        const v: unknown = Reflect.get(target, prop, receiver);
-        if (typeof v !== 'function') return v;
-        return async (...args: unknown[]) => {
-          const started = performance.now();
-          try {
-            return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          } finally {
-            ms += performance.now() - started;
-            calls += 1;
-          }
-        };
-      },
-    });
-  return {
-    store: {
-      ...store,
-      credentials: wrap(store.credentials),
-      apps: wrap(store.apps),
-      merchants: wrap(store.merchants),
-    },
-    take() {
-      const r = { ms, calls };
-      ms = 0;
-      calls = 0;
-      return r;
-    },
-  };
-}
+/** Passes between progress lines (BENCH_AUTHORIZER_LOG_EVERY, default one per simulated hour). */
+const LOG_EVERY = Number(process.env.BENCH_AUTHORIZER_LOG_EVERY ?? 60);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -91,9 +69,9 @@ async function onTarget(ctx: BenchContext, target: TestTarget): Promise<BenchRes
   const hours = Number(process.env.BENCH_AUTHORIZER_HOURS ?? 3);
   const start = Date.UTC(2026, 0, 1);
   let now = start;
-  const clock = { now: () => now };
   let sim: SimChild | undefined;
   let opened: OpenedStore | undefined;
+  let hub: HubChild | undefined;
   try {
     sim = await startSimProcess(start);
     const app: AppConfig = {
@@ -131,26 +109,30 @@ async function onTarget(ctx: BenchContext, target: TestTarget): Promise<BenchRes
       { value: ticket, expiresAt: createTime * 1000 + 12 * 3600_000 },
       now,
     );
-    ctx.log(`${target.name}: RSS with the store open ${formatMiB(sampleRss())}`);
-    const timed = timedStore(store);
-    const config = parseConfig({
+    hub = await startHubProcess(start - 60 * 60_000, {
+      DATABASE_URL:
+        target.config.dialect === 'mysql' ? target.config.url : `file:${target.config.path}`,
+      WXHUB_SECRET_KEY: TEST_SECRET_KEY.toString('base64'),
+      WXHUB_MIGRATIONS_DIR: MIGRATIONS_DIR,
       WECHAT_API_BASE: sim.url,
       WXHUB_API_KEYS: 'bench-key-0123456789abcdef',
-      LOG_LEVEL: 'silent',
     });
-    const deps = createDeps({ config, store: timed.store, log: discardingLog(), clock });
-    const pass = () => runRefreshPass({ ...deps, refreshAheadSeconds: undefined, concurrency: 16 });
+    const idleHub = await hub.call<HubMemory>({ op: 'memory' });
+    ctx.log(
+      `${target.name}: hub started (node, bundled), before any pass: ${describeMemory(idleHub)}`,
+    );
+    const pass = async (at: number) => {
+      const r = await (hub as HubChild).call<HubPassResult>({ op: 'pass', now: at });
+      lastMemory = r.memory;
+      return r;
+    };
+    let lastMemory = idleHub;
 
     // Baseline: a pass that finds nothing due (clock before the earliest expiry's window).
     now = start - 60 * 60_000;
     await sim.call({ op: 'advance', ms: -60 * 60_000 });
     const idle: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now();
-      await pass();
-      idle.push(performance.now() - t);
-    }
-    timed.take();
+    for (let i = 0; i < 5; i++) idle.push((await pass(now)).wallMs);
     await sim.call({ op: 'advance', ms: 60 * 60_000 });
     now = start;
 
@@ -189,15 +171,9 @@ async function onTarget(ctx: BenchContext, target: TestTarget): Promise<BenchRes
         );
       }
       const due = await countDue(opened, now + AHEAD_MS);
-      const cpu = process.cpuUsage();
-      timed.take();
-      const t = performance.now();
-      const summary = await pass();
-      const wall = performance.now() - t;
-      const db = timed.take();
-      const used = process.cpuUsage(cpu);
-      const cpuMs = (used.user + used.system) / 1000;
-      sampleRss();
+      const summary = await pass(now);
+      const wall = summary.wallMs;
+      const cpuMs = summary.cpuMs;
       // Renewed by this pass: the rows that left the 10-minute window (the rest, more than 5
       // minutes from expiry, are left to the next passes of their window); none may expire.
       const left = await countDue(opened, now + AHEAD_MS);
@@ -205,23 +181,32 @@ async function onTarget(ctx: BenchContext, target: TestTarget): Promise<BenchRes
       if (expired > 0) throw new Error(`${expired} authorizer tokens expired at ${now}`);
       totalDue += due - left;
       refreshed += summary.refreshed;
-      failed += summary.failed.length;
+      failed += summary.failed;
       if (p === 0) firstWall = wall;
       if (now - start >= LIFETIME_MS) {
         steadyWall.push(wall);
-        steadyDb.push(db.ms);
+        steadyDb.push(summary.storeMs);
         steadyCpu.push(cpuMs);
         steadyDue.push(due - left);
       }
-      if (p % 60 === 0) {
+      if (p % LOG_EVERY === 0) {
         ctx.log(
           `${target.name}: hour ${(p / 60).toFixed(0)}: ${due} in the window, ${due - left} renewed, ` +
             `pass ${wall.toFixed(0)} ms ` +
-            `(${db.calls} store calls, ${db.ms.toFixed(0)} ms summed, hub CPU ${cpuMs.toFixed(0)} ms), RSS ${formatMiB(sampleRss())}, ` +
-            `heap ${formatMiB(process.memoryUsage().heapUsed)} of ${formatMiB(process.memoryUsage().heapTotal)}, ` +
-            `external ${formatMiB(process.memoryUsage().external)}`,
+            `(${summary.storeCalls} store calls, ${summary.storeMs.toFixed(0)} ms summed, hub CPU ${cpuMs.toFixed(0)} ms), ` +
+            `hub ${describeMemory(summary.memory)}`,
         );
       }
+    }
+    const allocated = await hub.call<HubAllocations | null>({ op: 'allocations' });
+    if (allocated !== null) {
+      const lines = (xs: HubAllocations['self']) =>
+        xs.map((x) => `    ${x.mib.toFixed(1).padStart(8)} MiB  ${x.site}`).join('\n');
+      ctx.log(
+        `${target.name}: hub allocated ${allocated.totalMiB.toFixed(0)} MiB over the passes; ` +
+          `largest sites, own allocations:\n${lines(allocated.self)}\n  ` +
+          `with what they call:\n${lines(allocated.inclusive)}`,
+      );
     }
     const runSeconds = (performance.now() - runStarted) / 1000;
     const calls =
@@ -244,8 +229,10 @@ async function onTarget(ctx: BenchContext, target: TestTarget): Promise<BenchRes
         `idle pass ${stats(idle)}`,
     );
     ctx.log(
-      `${target.name}: peak RSS of the hub process ${formatMiB(peakRssBytes())} (goal <= 256 MiB), ` +
-        `simulator process ${formatMiB(simRss)}; steady pass p95 goal <= 2000 ms`,
+      `${target.name}: hub process RSS before the first pass ${formatMiB(idleHub.rss)}, peak ` +
+        `${formatMiB(lastMemory.maxRss)} (goal <= 256 MiB), peak minus idle ` +
+        `${formatMiB(lastMemory.maxRss - idleHub.rss)}; simulator process ${formatMiB(simRss)}; ` +
+        `steady pass p95 goal <= 2000 ms`,
     );
     if (calls !== totalDue) throw new Error(`expected ${totalDue} upstream calls, saw ${calls}`);
     const idleMedian = pct(idle, 50);
@@ -264,6 +251,7 @@ async function onTarget(ctx: BenchContext, target: TestTarget): Promise<BenchRes
       },
     ];
   } finally {
+    hub?.close();
     sim?.close();
     await opened?.store.close();
   }
