@@ -144,6 +144,17 @@ describe('npm run dev', () => {
       );
       expect(second.status).toBe(200);
       expect(dev.sim.sim.calls('/cgi-bin/component/api_query_auth')).toBe(2);
+      // The banner's full-network release test passes against the demo component.
+      const release = out
+        .join('')
+        .split('\n')
+        .find((l) => l.includes('/__sim/components/release-test'));
+      const body = /-d '(.*)'$/.exec(release ?? '')?.[1] ?? '';
+      const played = await fetch(`${dev.sim.url}/__sim/components/release-test`, {
+        method: 'POST',
+        body,
+      });
+      expect(((await played.json()) as { passed: boolean }).passed).toBe(true);
     } finally {
       await dev.stop();
     }

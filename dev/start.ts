@@ -51,6 +51,7 @@ async function startDemoComponents(
         token: app.token,
         encodingAesKey: app.encodingAesKey,
         eventUrl: `${hubUrl}/wx/${app.name}/component/event`,
+        messageUrl: `${hubUrl}/wx/${app.name}/component/message/$APPID$`,
       });
       const ticket = await sim.sim.pushTicket(app.appId);
       if (ticket.body !== 'success') {
@@ -238,6 +239,7 @@ export async function startDev(
                 (id) =>
                   `  curl -s ${auth} ${base}/v1/components/${component.name}/authorizers/${id}/token`,
               ),
+            `  curl -s -X POST ${sim.url}/__sim/components/release-test -d '{"appId":"${component.appId}"}'`,
           ]),
       ...componentProblems.map((p) => `  (demo component: ${p})`),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
