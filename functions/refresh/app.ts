@@ -39,7 +39,8 @@ export async function refreshNow(deps: Deps) {
     purgeExpired(deps, deps.config.messageRetentionDays),
   );
   if (tokens === undefined || outbox === undefined || purged === undefined) throw failures[0];
-  const purgedRows = purged.messages + purged.deliveries + purged.signatures;
+  const purgedRows =
+    purged.messages + purged.deliveries + purged.signatures + purged.authorizationCodes;
   if (outbox.delivered + outbox.retrying + outbox.dead + purgedRows > 0) {
     deps.log.info({ outbox, purged }, 'outbox drained');
   }

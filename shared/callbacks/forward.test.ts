@@ -104,16 +104,24 @@ describe.each(testTargets())('retention on $name', (target) => {
     const [one, two] = await store.outbox.list({ owner: app });
     await store.outbox.markDelivered(one?.id ?? -1, `w-${app}`, 1_500);
     await store.outbox.markFailed(two?.id ?? -1, `w-${app}`, 'HTTP 500', 0, 1_500);
+    // A third-party platform's spent authorization-code row, and one still within its day.
+    const code = (n: string) => ({ owner: `authcode:${app}:${n}`, kind: 'authorization_code' });
+    await store.credentials.ensure(code('spent'), 1_000);
+    await store.credentials.ensure(code('recent'), 30 * 86_400_000);
     const clock = { now: () => 30 * 86_400_000 + 2_000 };
     expect(await purgeExpired({ store, clock }, 0)).toEqual({
       messages: 0,
       deliveries: 0,
       signatures: 0,
+      authorizationCodes: 1,
     });
+    expect(await store.credentials.get(code('spent'))).toBeUndefined();
+    expect(await store.credentials.get(code('recent'))).toBeDefined();
     expect(await purgeExpired({ store, clock }, 30)).toEqual({
       messages: 1,
       deliveries: 1,
       signatures: 0,
+      authorizationCodes: 0,
     });
     expect(await store.messages.count(app)).toBe(1);
     expect((await store.outbox.list({ owner: app })).map((d) => d.status)).toEqual([

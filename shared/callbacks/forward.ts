@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
+import { AUTHORIZATION_CODE_KIND } from '../component/authorizers';
 import type { ForwardRule } from '../config';
 import { describe } from '../http/app';
 import { type Logger, safeUrl } from '../http/log';
@@ -276,12 +277,21 @@ export interface PurgeSummary {
   messages: number;
   deliveries: number;
   signatures: number;
+  /** Third-party platforms' spent authorization-code rows (kept a day, for redeliveries). */
+  authorizationCodes: number;
 }
+
+/**
+ * A code's row answers WeChat's redeliveries of its push and the browser's redirect; a code is
+ * good for an hour at most, so after a day the row is spent whatever the retention setting.
+ */
+const AUTHORIZATION_CODE_KEEP_MS = 86_400_000;
 
 /**
  * Retention (part of the refresh pass): deletes stored messages received, and delivered outbox
  * rows delivered, more than `retentionDays` ago, in batches; pending and dead deliveries stay.
- * `retentionDays` 0 keeps every message. Remembered push signatures go once expired, always.
+ * `retentionDays` 0 keeps every message. Remembered push signatures go once expired, always, and
+ * third-party platforms' authorization-code rows a day after their last write.
  */
 export async function purgeExpired(
   deps: Pick<OutboxDeps, 'store' | 'clock'>,
@@ -289,12 +299,23 @@ export async function purgeExpired(
   batch = 1_000,
   maxBatches = 20,
 ): Promise<PurgeSummary> {
-  const summary: PurgeSummary = { messages: 0, deliveries: 0, signatures: 0 };
+  const summary: PurgeSummary = {
+    messages: 0,
+    deliveries: 0,
+    signatures: 0,
+    authorizationCodes: 0,
+  };
   // Remembered signatures are only needed while their timestamp is accepted, whatever the
   // retention of messages.
   for (let i = 0; i < maxBatches; i++) {
     const n = await deps.store.messages.purgeSignatures(deps.clock.now(), batch);
     summary.signatures += n;
+    if (n < batch) break;
+  }
+  const spent = deps.clock.now() - AUTHORIZATION_CODE_KEEP_MS;
+  for (let i = 0; i < maxBatches; i++) {
+    const n = await deps.store.credentials.purgeKindBefore(AUTHORIZATION_CODE_KIND, spent, batch);
+    summary.authorizationCodes += n;
     if (n < batch) break;
   }
   if (retentionDays <= 0) return summary;

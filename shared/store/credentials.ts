@@ -131,6 +131,11 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
       };
       await db.update('credentials', set, byKey(k));
     },
+    async purgeKindBefore(kind, before, limit) {
+      const free = or(isNull(credentials.leaseUntil), lt(credentials.leaseUntil, before));
+      const old = and(eq(credentials.kind, kind), lt(credentials.updatedAt, before), free);
+      return db.delete('credentials', old, { orderBy: asc(credentials.updatedAt), limit });
+    },
     async removeLeased(k, leaseOwner) {
       return (await db.delete('credentials', leasedBy(k, leaseOwner))) === 1;
     },

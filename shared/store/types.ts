@@ -197,6 +197,11 @@ export interface CredentialsRepo {
   /** Deletes the row, only while `leaseOwner` holds its lease; returns whether it did. */
   removeLeased(key: CredentialKey, leaseOwner: string): Promise<boolean>;
   /**
+   * Deletes up to `limit` rows of `kind` last written before `before` whose lease is free (rows
+   * that only ever serve for a while, e.g. spent authorization codes); returns how many.
+   */
+  purgeKindBefore(kind: string, before: number, limit: number): Promise<number>;
+  /**
    * Credentials to refresh: no value, or `expires_at` before `before`, skipping those whose
    * backoff (`next_attempt_at`) is still ahead of `now`. Uses the `expires_at` index.
    */
