@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
-import { AUTHORIZATION_CODE_KIND } from '../component/authorizers';
+import { AUTHORIZATION_CODE_KIND, AUTHORIZATION_CODE_OWNER_PREFIX } from '../component/authorizers';
 import type { ForwardRule } from '../config';
 import { describe } from '../http/app';
 import { type Logger, safeUrl } from '../http/log';
@@ -314,7 +314,12 @@ export async function purgeExpired(
   }
   const spent = deps.clock.now() - AUTHORIZATION_CODE_KEEP_MS;
   for (let i = 0; i < maxBatches; i++) {
-    const n = await deps.store.credentials.purgeKindBefore(AUTHORIZATION_CODE_KIND, spent, batch);
+    const n = await deps.store.credentials.purgeKindBefore(
+      AUTHORIZATION_CODE_OWNER_PREFIX,
+      AUTHORIZATION_CODE_KIND,
+      spent,
+      batch,
+    );
     summary.authorizationCodes += n;
     if (n < batch) break;
   }

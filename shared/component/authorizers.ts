@@ -82,6 +82,8 @@ const appIdOf = (v: unknown): string | undefined => {
 
 /** Credential kind of an authorization code's row (owner {@link authorizationCodeOwner}). */
 export const AUTHORIZATION_CODE_KIND = 'authorization_code';
+/** Owner prefix of the authorization-code rows (`authcode:<component>:<sha256 of the code>`). */
+export const AUTHORIZATION_CODE_OWNER_PREFIX = 'authcode:';
 /**
  * A component's revocation counter (owner `app:<name>`): its row's version moves with every
  * `unauthorized`, so an exchange can tell that a revocation happened while it ran.
@@ -96,7 +98,7 @@ export const codeHash = (code: string): string => createHash('sha256').update(co
  * code (a hash of it), since the browser's redirect carries the code and not the authorizer.
  */
 export function authorizationCodeOwner(app: AppRecord, code: string): string {
-  return `authcode:${app.name}:${codeHash(code)}`;
+  return `${AUTHORIZATION_CODE_OWNER_PREFIX}${app.name}:${codeHash(code)}`;
 }
 
 /** Where a code came from: the `authorized`/`updateauthorized` push, or WeChat's redirect. */

@@ -6,6 +6,7 @@ import {
   inArray,
   isNotNull,
   isNull,
+  like,
   lt,
   lte,
   notInArray,
@@ -131,10 +132,20 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
       };
       await db.update('credentials', set, byKey(k));
     },
-    async purgeKindBefore(kind, before, limit) {
+    async purgeKindBefore(ownerPrefix, kind, before, limit) {
+      // A LIKE prefix: no wildcard or escape character in it.
+      if (/[%_\\]/.test(ownerPrefix)) throw new Error('owner prefix with a LIKE wildcard');
       const free = or(isNull(credentials.leaseUntil), lt(credentials.leaseUntil, before));
-      const old = and(eq(credentials.kind, kind), lt(credentials.updatedAt, before), free);
-      return db.delete('credentials', old, { orderBy: asc(credentials.updatedAt), limit });
+      const spent = and(lt(credentials.updatedAt, before), free);
+      const rows = await db.select(
+        'credentials',
+        and(like(credentials.owner, `${ownerPrefix}%`), eq(credentials.kind, kind), spent),
+        { columns: ['id'], orderBy: asc(credentials.owner), limit },
+      );
+      if (rows.length === 0) return 0;
+      // By id, the conditions checked again: a row written meanwhile stays.
+      const ids = rows.map((r) => r.id);
+      return db.delete('credentials', and(inArray(credentials.id, ids), spent));
     },
     async removeLeased(k, leaseOwner) {
       return (await db.delete('credentials', leasedBy(k, leaseOwner))) === 1;

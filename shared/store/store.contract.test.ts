@@ -302,18 +302,21 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       const leased = { owner: `authcode:${uniqueName('leased')}`, kind };
       const fresh = { owner: `authcode:${uniqueName('fresh')}`, kind };
       const other = { owner: old.owner, kind: `${kind.slice(0, 40)}_other` };
+      const elsewhere = { owner: `app:${uniqueName('app')}`, kind };
       await store.credentials.ensure(old, NOW - 10_000);
       await store.credentials.ensure(leased, NOW - 10_000);
       await store.credentials.claimLease(leased, 'w', NOW - 10_000, 20_000);
       await store.credentials.ensure(fresh, NOW);
       await store.credentials.ensure(other, NOW - 10_000);
-      expect(await store.credentials.purgeKindBefore(kind, NOW - 5_000, 100)).toBe(1);
+      await store.credentials.ensure(elsewhere, NOW - 10_000);
+      expect(await store.credentials.purgeKindBefore('authcode:', kind, NOW - 5_000, 100)).toBe(1);
       expect(await store.credentials.get(old)).toBeUndefined();
       expect(await store.credentials.get(leased)).toBeDefined();
       expect(await store.credentials.get(fresh)).toBeDefined();
       expect(await store.credentials.get(other)).toBeDefined();
+      expect(await store.credentials.get(elsewhere)).toBeDefined();
       // Once its lease is over, the leased one goes too.
-      expect(await store.credentials.purgeKindBefore(kind, NOW + 11_000, 100)).toBe(2);
+      expect(await store.credentials.purgeKindBefore('authcode:', kind, NOW + 11_000, 100)).toBe(2);
     });
 
     it('removeLeased deletes a row only for the holder of its lease', async () => {

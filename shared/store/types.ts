@@ -197,10 +197,17 @@ export interface CredentialsRepo {
   /** Deletes the row, only while `leaseOwner` holds its lease; returns whether it did. */
   removeLeased(key: CredentialKey, leaseOwner: string): Promise<boolean>;
   /**
-   * Deletes up to `limit` rows of `kind` last written before `before` whose lease is free (rows
-   * that only ever serve for a while, e.g. spent authorization codes); returns how many.
+   * Deletes up to `limit` rows of `kind` whose owner starts with `ownerPrefix`, last written
+   * before `before`, whose lease is free (rows that only ever serve for a while, e.g. spent
+   * authorization codes); returns how many. Found through the (owner, kind) index and deleted by
+   * id, so only those rows are locked.
    */
-  purgeKindBefore(kind: string, before: number, limit: number): Promise<number>;
+  purgeKindBefore(
+    ownerPrefix: string,
+    kind: string,
+    before: number,
+    limit: number,
+  ): Promise<number>;
   /**
    * Credentials to refresh: no value, or `expires_at` before `before`, skipping those whose
    * backoff (`next_attempt_at`) is still ahead of `now`. Uses the `expires_at` index.
