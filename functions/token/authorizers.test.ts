@@ -162,7 +162,7 @@ describe.each(testTargets())('authorizer directory on $name', (target) => {
       await sim.sim.authorize(one.app.appId, a, { url: one.eventUrl });
       for (const q of [
         'status=active',
-        'status=',
+        'status=authorized,revoked',
         'offset=-1',
         'offset=1.5',
         'offset=abc',
@@ -175,6 +175,10 @@ describe.each(testTargets())('authorizer directory on $name', (target) => {
         expect(((await res.json()) as ErrorBody).error.code).toBe('BAD_REQUEST');
       }
       expect((await one.req('/authorizers?limit=500&offset=0')).status).toBe(200);
+      // Empty values, as the contract writes the route, count as not given.
+      const empty = await one.req('/authorizers?status=&offset=&limit=');
+      expect(empty.status).toBe(200);
+      expect(await empty.json()).toEqual(await (await one.req('/authorizers')).json());
       expect((await one.req(`/authorizers/${a}`)).status).toBe(200);
       expect((await one.req(`/authorizers/${newAuthorizer()}`)).status).toBe(404);
       expect((await other.req(`/authorizers/${a}`)).status).toBe(404);

@@ -191,12 +191,17 @@ export function authorizerView(a: AuthorizerRecord) {
   };
 }
 
-/** `status`, `offset` and `limit` of the list route, checked (400 on a bad value). */
-export function listQuery(q: {
+/**
+ * `status`, `offset` and `limit` of the list route, checked (400 on a bad value); an empty one
+ * (`?status=&offset=&limit=`, as the contract writes the route) counts as not given.
+ */
+export function listQuery(given: {
   status: string | undefined;
   offset: string | undefined;
   limit: string | undefined;
 }): { status: AuthorizerStatus | undefined; offset: number; limit: number } {
+  const set = (v: string | undefined) => (v === '' ? undefined : v);
+  const q = { status: set(given.status), offset: set(given.offset), limit: set(given.limit) };
   if (q.status !== undefined && q.status !== 'authorized' && q.status !== 'revoked') {
     throw new AppError('BAD_REQUEST', 'status must be authorized or revoked');
   }
