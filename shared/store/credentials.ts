@@ -150,18 +150,6 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
     async removeLeased(k, leaseOwner) {
       return (await db.delete('credentials', leasedBy(k, leaseOwner))) === 1;
     },
-    async listDue(before, now, limit) {
-      const due = or(isNull(credentials.expiresAt), lt(credentials.expiresAt, before));
-      const notBackingOff = or(
-        isNull(credentials.nextAttemptAt),
-        lte(credentials.nextAttemptAt, now),
-      );
-      const rows = await db.select('credentials', and(due, notBackingOff), {
-        orderBy: asc(credentials.expiresAt),
-        limit,
-      });
-      return rows.map(codec.credential);
-    },
     async listDueKeys(q) {
       const notBackingOff = or(
         isNull(credentials.nextAttemptAt),

@@ -209,11 +209,6 @@ export interface CredentialsRepo {
     limit: number,
   ): Promise<number>;
   /**
-   * Credentials to refresh: no value, or `expires_at` before `before`, skipping those whose
-   * backoff (`next_attempt_at`) is still ahead of `now`. Uses the `expires_at` index.
-   */
-  listDue(before: number, now: number, limit: number): Promise<CredentialRecord[]>;
-  /**
    * One page of the refresh pass's selection, without opening any sealed value: rows with no
    * expiry (by id), then rows with `expires_at` before `q.before` (by expiry, then id), after
    * `q.after` (the last row of the previous page), skipping rows backing off at `q.now` and rows
