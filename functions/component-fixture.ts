@@ -28,21 +28,27 @@ export interface ComponentFixture {
   close(): Promise<void>;
 }
 
-export async function componentFixture(
-  target: TestTarget,
-  sim: RunningSimulator,
-  n = 1,
-  opts: Omit<TestHubOptions, 'apps' | 'sim'> = {},
-): Promise<ComponentFixture> {
+/** A component app (unique name and appid) with the tests' token and AES key, safe mode. */
+export function testComponentApp(over: Partial<AppConfig> = {}): AppConfig {
   const base = testApp();
-  const app: AppConfig = {
+  return {
     ...base,
     kind: 'component',
     appId: `wxc${base.appId.slice(3)}`,
     token: 'ComponentToken1',
     encodingAesKey: AES_KEY,
     messageMode: 'safe',
+    ...over,
   };
+}
+
+export async function componentFixture(
+  target: TestTarget,
+  sim: RunningSimulator,
+  n = 1,
+  opts: Omit<TestHubOptions, 'apps' | 'sim'> = {},
+): Promise<ComponentFixture> {
+  const app = testComponentApp();
   const hubs: { hub: TestHub; server: RunningServer }[] = [];
   for (let i = 0; i < n; i++) {
     const hub = await createTestHub(target, { ...opts, apps: [app], sim });

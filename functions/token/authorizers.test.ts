@@ -9,7 +9,8 @@ import {
   rawTableText,
   testTargets,
 } from '../../shared/store/testing';
-import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
+import { testComponentApp } from '../component-fixture';
+import { AUTH, createTestHub, type TestHub } from '../testing';
 
 const AUTHORIZER_TOKEN = '/cgi-bin/component/api_authorizer_token';
 const LIST = '/cgi-bin/component/api_get_authorizer_list';
@@ -48,15 +49,7 @@ describe.each(testTargets())('authorizer directory on $name', (target) => {
 
   /** A component registered in the simulator (no eventUrl: pushes go where a test says). */
   async function setup() {
-    const base = testApp();
-    const app: AppConfig = {
-      ...base,
-      kind: 'component',
-      appId: `wxc${base.appId.slice(3)}`,
-      token: 'ComponentToken1',
-      encodingAesKey: AES_KEY,
-      messageMode: 'safe',
-    };
+    const app: AppConfig = testComponentApp();
     const hub: TestHub = await createTestHub(target, { apps: [app], sim });
     const server: RunningServer = await listen(hub.app, 0, createLogger('silent'), '127.0.0.1');
     const eventUrl = `${server.url}/wx/${app.name}/component/event`;

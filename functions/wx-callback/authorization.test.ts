@@ -9,6 +9,7 @@ import {
   rawTableText,
   testTargets,
 } from '../../shared/store/testing';
+import { testComponentApp } from '../component-fixture';
 import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
 
 const QUERY_AUTH = '/cgi-bin/component/api_query_auth';
@@ -47,16 +48,9 @@ describe.each(testTargets())('third-party platform authorization flow on $name',
   async function setup(
     opts: { env?: Record<string, string>; authRedirectUrl?: string; fetch?: typeof fetch } = {},
   ) {
-    const base = testApp();
-    const app: AppConfig = {
-      ...base,
-      kind: 'component',
-      appId: `wxc${base.appId.slice(3)}`,
-      token: 'ComponentToken1',
-      encodingAesKey: AES_KEY,
-      messageMode: 'safe',
-      ...(opts.authRedirectUrl === undefined ? {} : { authRedirectUrl: opts.authRedirectUrl }),
-    };
+    const app: AppConfig = testComponentApp(
+      opts.authRedirectUrl === undefined ? {} : { authRedirectUrl: opts.authRedirectUrl },
+    );
     const plain = testApp();
     const hub: TestHub = await createTestHub(target, {
       apps: [app, plain],

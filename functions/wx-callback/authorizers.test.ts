@@ -12,7 +12,8 @@ import {
   testTargets,
 } from '../../shared/store/testing';
 import { runRefreshPass } from '../../shared/tokens/refresh-pass';
-import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
+import { testComponentApp } from '../component-fixture';
+import { AUTH, createTestHub, type TestHub } from '../testing';
 
 const QUERY_AUTH = '/cgi-bin/component/api_query_auth';
 const AUTHORIZER_TOKEN = '/cgi-bin/component/api_authorizer_token';
@@ -38,15 +39,7 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
 
   /** A component app registered in the simulator, and `n` hubs serving it over real HTTP. */
   async function setup(n = 1, hubFetch?: typeof fetch) {
-    const base = testApp();
-    const app: AppConfig = {
-      ...base,
-      kind: 'component',
-      appId: `wxc${base.appId.slice(3)}`,
-      token: 'ComponentToken1',
-      encodingAesKey: AES_KEY,
-      messageMode: 'safe',
-    };
+    const app: AppConfig = testComponentApp();
     const hubs: { hub: TestHub; server: RunningServer }[] = [];
     for (let i = 0; i < n; i++) {
       const hub = await createTestHub(target, {

@@ -4,7 +4,8 @@ import type { AppConfig } from '../../shared/config';
 import { createLogger } from '../../shared/http/log';
 import { listen, type RunningServer } from '../../shared/platform/server';
 import { testTargets } from '../../shared/store/testing';
-import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
+import { testComponentApp } from '../component-fixture';
+import { AUTH, createTestHub, type TestHub } from '../testing';
 
 const COMPONENT_TOKEN = '/cgi-bin/component/api_component_token';
 const AUTHORIZER_TOKEN = '/cgi-bin/component/api_authorizer_token';
@@ -21,15 +22,7 @@ type Summary = { checked: number; refreshed: number; failed: { app: string; erro
 describe.each(testTargets())('a simulated day of one component on 3 hubs on $name', (target) => {
   let sim: RunningSimulator;
   const hubs: { hub: TestHub; server: RunningServer }[] = [];
-  const base = testApp();
-  const app: AppConfig = {
-    ...base,
-    kind: 'component',
-    appId: `wxc${base.appId.slice(3)}`,
-    token: 'ComponentToken1',
-    encodingAesKey: AES_KEY,
-    messageMode: 'safe',
-  };
+  const app: AppConfig = testComponentApp();
   const authorizers = ['wxa1000000000000001', 'wxa1000000000000002', 'wxa1000000000000003'];
   authorizers.push('wxa1000000000000004', 'wxa1000000000000005');
 

@@ -7,6 +7,7 @@ import { createLogger } from '../../shared/http/log';
 import { listen } from '../../shared/platform/server';
 import { type OpenedStore, openTestStore, testTargets } from '../../shared/store/testing';
 import { aesKeyOf, encryptMessage, wechatSignature } from '../../shared/wechat/message-crypto';
+import { testComponentApp } from '../component-fixture';
 import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
 import { startTarget } from './testing';
 
@@ -23,16 +24,7 @@ const newMsgId = () => String(msgSeq++);
 
 /** A component app registered in the simulator as a component. */
 function componentApp(sim: RunningSimulator, over: Partial<AppConfig> = {}): AppConfig {
-  const base = testApp();
-  const app: AppConfig = {
-    ...base,
-    kind: 'component',
-    appId: `wxc${base.appId.slice(3)}`,
-    token: 'ComponentToken1',
-    encodingAesKey: AES_KEY,
-    messageMode: 'safe',
-    ...over,
-  };
+  const app: AppConfig = testComponentApp(over);
   sim.sim.registerComponent({
     appId: app.appId,
     secret: app.appSecret ?? '',

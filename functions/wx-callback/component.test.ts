@@ -11,6 +11,7 @@ import {
   uniqueName,
 } from '../../shared/store/testing';
 import { aesKeyOf, encryptMessage, wechatSignature } from '../../shared/wechat/message-crypto';
+import { testComponentApp } from '../component-fixture';
 import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
 import { startTarget } from './testing';
 
@@ -20,16 +21,7 @@ const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 
 /** A component app (unique name and appid) registered in the simulator as a component. */
 function componentApp(sim: RunningSimulator, over: Partial<AppConfig> = {}): AppConfig {
-  const base = testApp();
-  const app: AppConfig = {
-    ...base,
-    kind: 'component',
-    appId: `wxc${base.appId.slice(3)}`,
-    token: 'ComponentToken1',
-    encodingAesKey: AES_KEY,
-    messageMode: 'safe',
-    ...over,
-  };
+  const app: AppConfig = testComponentApp(over);
   sim.sim.registerComponent({
     appId: app.appId,
     secret: app.appSecret ?? '',
