@@ -137,6 +137,26 @@ async function claimWithin(deps: ComponentDeps, key: CredentialKey, owner: strin
 }
 
 /**
+ * Takes the lease of an authorizer's status row (polling a while for another holder), which
+ * every write of its tokens and status holds; 503 UNAVAILABLE (`then` says what follows) when it
+ * stayed taken.
+ */
+async function claimStatus(
+  deps: ComponentDeps & { instanceId?: string },
+  app: AppRecord,
+  authorizerAppId: string,
+  then: string,
+): Promise<{ statusKey: CredentialKey; leaseOwner: string }> {
+  const statusKey = keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND);
+  const leaseOwner = leaseOwnerOf(deps);
+  await deps.store.credentials.ensure(statusKey, deps.clock.now());
+  if (!(await claimWithin(deps, statusKey, leaseOwner))) {
+    throw new AppError('UNAVAILABLE', `the authorizer is being updated; ${then}`);
+  }
+  return { statusKey, leaseOwner };
+}
+
+/**
  * Exchanges an authorization code with `api_query_auth` exactly once, whichever of the push's
  * deliveries and the browser's redirect comes first: a lease on the code's own row (owner from a
  * hash of the code) lets one caller exchange; a push that loses returns at once, a redirect waits
@@ -236,12 +256,7 @@ async function storeAuthorization(
   began: { revocations: number; startedAt: number },
 ): Promise<boolean> {
   const creds = deps.store.credentials;
-  const statusKey = keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND);
-  const leaseOwner = leaseOwnerOf(deps);
-  await creds.ensure(statusKey, deps.clock.now());
-  if (!(await claimWithin(deps, statusKey, leaseOwner))) {
-    throw new AppError('UNAVAILABLE', 'the authorizer is being updated; retried');
-  }
+  const { statusKey, leaseOwner } = await claimStatus(deps, app, authorizerAppId, 'retried');
   try {
     const status = await creds.get(statusKey);
     const revocations = (await creds.get(revocationsKey(app)))?.version ?? 0;
@@ -365,12 +380,12 @@ async function revokeAuthorizer(
   authorizerAppId: string,
 ): Promise<void> {
   const creds = deps.store.credentials;
-  const statusKey = keyOf(app, authorizerAppId, AUTHORIZER_STATUS_KIND);
-  const leaseOwner = leaseOwnerOf(deps);
-  await creds.ensure(statusKey, deps.clock.now());
-  if (!(await claimWithin(deps, statusKey, leaseOwner))) {
-    throw new AppError('UNAVAILABLE', 'the authorizer is being updated; WeChat will retry');
-  }
+  const { statusKey, leaseOwner } = await claimStatus(
+    deps,
+    app,
+    authorizerAppId,
+    'WeChat will retry',
+  );
   try {
     const now = deps.clock.now();
     await creds.ensure(revocationsKey(app), now);
