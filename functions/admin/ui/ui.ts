@@ -158,11 +158,18 @@ export function field(
   );
 }
 
-export function select(name: string, options: readonly string[], value = '', attrs: Attrs = {}) {
+/** A `<select>` of `options`; the empty option reads `emptyLabel` (`any` in filters). */
+export function select(
+  name: string,
+  options: readonly string[],
+  value = '',
+  attrs: Attrs = {},
+  emptyLabel = 'any',
+) {
   return h(
     'select',
     { name, ...attrs },
-    options.map((o) => h('option', { value: o, selected: o === value }, o === '' ? 'any' : o)),
+    options.map((o) => h('option', { value: o, selected: o === value }, o === '' ? emptyLabel : o)),
   );
 }
 

@@ -71,7 +71,13 @@ function appForm(app: AppRow | undefined): HTMLElement {
     field('Token mode', select('tokenMode', ['stable', 'classic'], app?.tokenMode ?? 'stable')),
     field(
       'Message mode',
-      select('messageMode', ['', 'plain', 'compatible', 'safe'], app?.messageMode ?? ''),
+      select(
+        'messageMode',
+        ['', 'plain', 'compatible', 'safe'],
+        app?.messageMode ?? '',
+        {},
+        'default for the kind',
+      ),
     ),
     field(
       'Authorization redirect',

@@ -109,7 +109,14 @@ export const dashboardPage: Page = async () => {
             cell: (r) =>
               r.leaseHolder === null
                 ? dash()
-                : h('span', {}, h('code', {}, r.leaseHolder), ' until ', when(r.leaseUntil)),
+                : h(
+                    'span',
+                    {},
+                    h('code', {}, r.leaseHolder),
+                    r.leaseUntil === null
+                      ? null
+                      : [h('br'), h('small', { class: 'dim' }, 'lease ends ', when(r.leaseUntil))],
+                  ),
           },
         ],
         rows,
