@@ -1,5 +1,5 @@
 import { h, s } from './dom';
-import { count, hourLabel } from './format';
+import { count, hourLabel, niceScale } from './format';
 import type { Activity } from './types';
 
 export const SERIES = [
@@ -11,20 +11,6 @@ export const SERIES = [
 const W = 960;
 const H = 300;
 const M = { top: 18, right: 18, bottom: 34, left: 48 };
-
-/** A round upper bound for the y axis and its step: 0–5 → 5, 37 → 40, 1234 → 1500. */
-export function niceScale(max: number): { top: number; step: number } {
-  if (max <= 5) return { top: 5, step: 1 };
-  const magnitude = 10 ** Math.floor(Math.log10(max));
-  for (const f of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
-    const top = f * magnitude;
-    if (top >= max) {
-      const step = [4, 5, 3, 6].map((n) => top / n).find((x) => Number.isInteger(x)) ?? top / 4;
-      return { top, step };
-    }
-  }
-  return { top: max, step: max / 4 };
-}
 
 /** A smooth path through the points (monotone cubic: never overshoots below zero). */
 function smooth(points: [number, number][]): string {

@@ -51,3 +51,17 @@ export function fromLocalInput(value: string): string {
 export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/**
+ * The y axis for counts up to `max`: a step of 1, 2, 2.5 or 5 times a power of ten (never a
+ * fraction) giving at most 5 gridlines, and the first multiple of it at or above `max`.
+ * 0–5 → 5 by 1, 37 → 40 by 10, 1234 → 1250 by 250.
+ */
+export function niceScale(max: number): { top: number; step: number } {
+  if (max <= 5) return { top: 5, step: 1 };
+  const raw = max / 5;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const factors = magnitude === 1 ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10];
+  const step = (factors.find((f) => f * magnitude >= raw) ?? 10) * magnitude;
+  return { top: Math.ceil(max / step) * step, step };
+}

@@ -91,15 +91,17 @@ export interface Delivery {
   nextAttemptAt: string | null;
   deliveredAt: string | null;
   owner?: string;
-  messageId?: number | string;
-  notificationId?: number | string;
+  /** What the delivery forwards: a push (`message`) or a pay notification (`pay`), by row id. */
+  source?: string;
+  sourceId?: number | string;
+  maxAttempts?: number;
 }
 
 export interface MessageRow {
   id: number | string;
   app: string;
   authorizerAppId?: string | null;
-  msgType: string;
+  msgType: string | null;
   event?: string | null;
   fromUser?: string | null;
   receivedAt: string;

@@ -5,40 +5,38 @@ import type { Delivery } from '../types';
 import { formValue, pageHeader, table } from '../ui';
 import { deliveryColumns } from './deliveries';
 
-const source = (d: Delivery) => {
-  if (d.messageId !== undefined)
-    return h(
-      'a',
-      { href: `#/messages/${encodeURIComponent(String(d.messageId))}` },
-      `message ${d.messageId}`,
-    );
-  if (d.notificationId !== undefined)
-    return h(
-      'a',
-      { href: `#/pay/${encodeURIComponent(String(d.notificationId))}` },
-      `notification ${d.notificationId}`,
-    );
-  return d.owner ?? '';
-};
+const STATUSES = [
+  ['dead', 'Dead', 'No dead deliveries.'],
+  ['pending', 'Pending', 'Nothing pending.'],
+  ['discarded', 'Discarded', 'Nothing discarded.'],
+] as const;
+
+/** The push or pay notification a delivery forwards, linked to its page. */
+function source(d: Delivery) {
+  const id = encodeURIComponent(String(d.sourceId ?? ''));
+  const owner = h('strong', {}, d.owner ?? '');
+  if (d.source === 'message') {
+    return [owner, h('br'), h('a', { href: `#/messages/${id}` }, `push ${d.sourceId}`)];
+  }
+  if (d.source === 'pay') {
+    return [owner, h('br'), h('a', { href: `#/pay/${id}` }, `notification ${d.sourceId}`)];
+  }
+  return owner;
+}
 
 export const outboxPage: Page = async (ctx) => {
-  const status = ctx.params.get('status') === 'pending' ? 'pending' : 'dead';
+  const status = STATUSES.find(([s]) => s === ctx.params.get('status')) ?? STATUSES[0];
   const owner = ctx.params.get('owner') ?? '';
-  const { deliveries } = await api<{ deliveries: Delivery[] }>(
-    'GET',
-    `outbox?${new URLSearchParams({ status, ...(owner === '' ? {} : { owner }) }).toString()}`,
-  );
+  const query = new URLSearchParams({ status: status[0], ...(owner === '' ? {} : { owner }) });
+  const { deliveries } = await api<{ deliveries: Delivery[] }>('GET', `outbox?${query}`);
   const tabs = h(
     'nav',
     { class: 'tabs', 'aria-label': 'Delivery status' },
-    (['dead', 'pending'] as const).map((s) =>
+    STATUSES.map(([s, label]) =>
       h(
         'a',
-        {
-          href: hashOf('outbox', { status: s, owner }),
-          'aria-current': s === status ? 'page' : false,
-        },
-        s === 'dead' ? 'Dead' : 'Pending',
+        { href: hashOf('outbox', { status: s, owner }), 'aria-current': s === status[0] && 'page' },
+        label,
       ),
     ),
   );
@@ -60,14 +58,14 @@ export const outboxPage: Page = async (ctx) => {
   );
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    ctx.go(hashOf('outbox', { status, owner: formValue(form, 'owner') }));
+    ctx.go(hashOf('outbox', { status: status[0], owner: formValue(form, 'owner') }));
   });
   return [
     pageHeader('Outbox'),
     h(
       'p',
       { class: 'lede' },
-      'Forwards of pushes and pay notifications not delivered yet. Requeue sends one again now with its attempts reset; discard drops it for good.',
+      'Forwards of pushes and pay notifications not delivered. Requeue sends one again now with its attempts reset; discard drops it for good.',
     ),
     tabs,
     form,
@@ -78,7 +76,7 @@ export const outboxPage: Page = async (ctx) => {
         ...deliveryColumns(ctx.reload),
       ],
       deliveries,
-      status === 'dead' ? 'No dead deliveries.' : 'Nothing pending.',
+      status[2],
     ),
   ];
 };
