@@ -61,7 +61,7 @@ export function consoleApps(): { oa: AppConfig; mp: AppConfig } {
       appId: 'wxc0ffee0b0b0b0002',
       appSecret: 'seeded-secret-of-coffee-mp-0002',
       token: 'coffeemptoken',
-      tokenMode: 'stable',
+      tokenMode: 'classic',
       forward: [],
     },
   };
