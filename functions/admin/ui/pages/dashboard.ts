@@ -1,7 +1,7 @@
 import { api } from '../api';
 import { activityChart, SERIES } from '../chart';
 import { h } from '../dom';
-import { count, duration } from '../format';
+import { count, duration, relative } from '../format';
 import type { Page } from '../page';
 import type { Dashboard, FreshnessRow } from '../types';
 import { badge, card, dash, pageHeader, type Tone, table, when } from '../ui';
@@ -10,7 +10,12 @@ import { badge, card, dash, pageHeader, type Tone, table, when } from '../ui';
 export function freshness(row: FreshnessRow): { tone: Tone; text: string } {
   const left = row.expiresInSeconds;
   if (left === null) return { tone: 'muted', text: 'never fetched' };
-  if (left <= 0) return { tone: 'bad', text: `expired ${duration(left)} ago` };
+  if (left <= 0) {
+    return {
+      tone: 'bad',
+      text: row.expiresAt === null ? 'expired' : `expired ${relative(row.expiresAt)}`,
+    };
+  }
   if (left < 600) return { tone: 'warn', text: `in ${duration(left)}` };
   return { tone: 'ok', text: `in ${duration(left)}` };
 }

@@ -36,7 +36,11 @@ export function deliveryColumns(done: () => void): Column<Delivery>[] {
   return [
     { label: 'Target', cell: (d) => h('code', {}, d.target) },
     { label: 'Status', cell: (d) => statusBadge(d.status) },
-    { label: 'Attempts', cell: (d) => d.attempts, className: 'num' },
+    {
+      label: 'Attempts',
+      cell: (d) => (d.maxAttempts === undefined ? d.attempts : `${d.attempts} / ${d.maxAttempts}`),
+      className: 'num',
+    },
     {
       label: 'Last error',
       cell: (d) => (d.lastError ? h('span', { class: 'error-text' }, d.lastError) : dash()),

@@ -16,7 +16,7 @@ const FIELDS = [
 ];
 
 const typeCell = (m: MessageRow) =>
-  h('span', {}, h('code', {}, m.msgType), m.event ? [' · ', h('code', {}, m.event)] : null);
+  h('span', {}, h('code', {}, m.msgType ?? '?'), m.event ? [' · ', h('code', {}, m.event)] : null);
 
 export const messagesPage: Page = async (ctx) => {
   if (ctx.id !== undefined) return messageDetail(ctx.id, ctx.reload);

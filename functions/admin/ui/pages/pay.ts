@@ -17,12 +17,11 @@ const typeOf = (n: PayRow) => n.eventType ?? n.type ?? '';
 const link = (n: PayRow, child: ReturnType<typeof when>) =>
   h('a', { href: `#/pay/${encodeURIComponent(String(n.id))}` }, child);
 
-/** The fields worth a column when the API sends them (order number, amount, state). */
+/** WeChat Pay's summary (`支付成功`) and the notification's own id. */
 function summary(n: PayRow) {
-  const parts = ['outTradeNo', 'tradeState', 'summary']
-    .map((k) => n[k])
-    .filter((v): v is string => typeof v === 'string' && v !== '');
-  return parts.length === 0 ? dash() : parts.join(' · ');
+  const id =
+    typeof n.notificationId === 'string' ? h('code', { class: 'dim' }, n.notificationId) : null;
+  return [typeof n.summary === 'string' && n.summary !== '' ? n.summary : dash(), ' ', id];
 }
 
 export const payPage: Page = async (ctx) => {
