@@ -80,8 +80,7 @@ describe.each(sqlite === undefined ? [] : [sqlite])('console in Chromium on $nam
     await page.goto(`${server.url}/admin/#/${hash}`);
     // A string: this runs in the page, where the DOM is (the test's own lib has none).
     await page.waitForFunction(
-      `(() => { const m = document.querySelector('main#main');
-        return m !== null && m.getAttribute('aria-busy') === null && m.childElementCount > 0; })()`,
+      "document.querySelector('main#main')?.dataset.rendered === window.location.hash",
     );
   }
 

@@ -13,7 +13,7 @@ import { messagesPage } from './pages/messages';
 import { outboxPage } from './pages/outbox';
 import { payPage } from './pages/pay';
 import type { Me } from './types';
-import { describeError, errorBox, flash, setFlashHost } from './ui';
+import { clearFlash, describeError, errorBox, flash, setFlashHost } from './ui';
 
 const PAGES: { path: string; title: string; render: Page }[] = [
   { path: 'dashboard', title: 'Dashboard', render: dashboardPage },
@@ -86,6 +86,8 @@ async function render(focus: boolean): Promise<void> {
   if (mine !== renderCount) return;
   main.removeAttribute('aria-busy');
   replace(main, content);
+  // Which hash the page shows now (the browser tests wait for it).
+  main.dataset.rendered = window.location.hash;
   if (focus) main.focus();
 }
 
@@ -180,5 +182,9 @@ async function start(): Promise<void> {
 whenUnauthorized(() => {
   if (me !== undefined) showLogin('Your session has ended. Sign in again.');
 });
-window.addEventListener('hashchange', () => void render(true));
+window.addEventListener('hashchange', () => {
+  // A notice belongs to the page it was given on.
+  clearFlash();
+  void render(true);
+});
 void start();

@@ -41,6 +41,12 @@ export function flash(message: string, tone: Tone = 'ok'): void {
   }
 }
 
+/** Removes the notice. */
+export function clearFlash(): void {
+  window.clearTimeout(flashTimer);
+  flashHost?.replaceChildren();
+}
+
 export function badge(text: string, tone: Tone = 'muted'): HTMLElement {
   return h('span', { class: `badge badge-${tone}` }, text);
 }
