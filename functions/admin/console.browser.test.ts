@@ -98,20 +98,38 @@ describe.each(sqlite === undefined ? [] : [sqlite])('console in Chromium on $nam
     return p;
   }
 
-  it('shows a wrong password plainly, then logs in and out', async () => {
+  it('shows a wrong password plainly, then logs in with the keyboard alone, and out', async () => {
     const { context, page } = await newPage();
     await logIn(page, 'not the password at all');
     await expect
       .poll(() => page.textContent('.login-problem'))
       .toBe('Wrong user name or password.');
     expect(await page.inputValue('#login-password')).toBe('');
-    await logIn(page);
+    // Focus starts in the user field; Tab reaches the password, Enter sends.
+    await page.goto(`${server.url}/admin/`);
+    await page.waitForSelector('#login-user:focus');
+    await page.keyboard.type(ADMIN);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=user]');
     expect(await page.textContent('[data-testid=user]')).toBe(ADMIN);
     await page.waitForSelector('.stats');
     await page.click('text=Log out');
     await page.waitForSelector('#login-user');
+    expect(await page.textContent('.login-problem')).toBe('You are logged out.');
     const me = await page.evaluate(async () => (await fetch('/admin/api/me')).status);
     expect(me).toBe(401);
+    await context.close();
+  });
+
+  it('sends the operator back to the login, saying why, when the session is gone', async () => {
+    const { context, page } = await loggedIn();
+    await open(page, 'apps');
+    await context.clearCookies();
+    await page.click('nav.sidebar >> text=Messages');
+    await page.waitForSelector('#login-user');
+    expect(await page.textContent('.login-problem')).toBe('Your session has ended. Sign in again.');
     await context.close();
   });
 
