@@ -1,0 +1,5 @@
+import { createScfHandler } from '../../shared/platform/scf';
+import { createApp } from './app';
+
+/** SCF event function entry (`handler: scf.main_handler` after bundling). */
+export const main_handler = createScfHandler({ createApp: (deps) => createApp(deps) });
