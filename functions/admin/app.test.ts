@@ -180,6 +180,21 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     expect((await tryLogin(three[0] as TestHub, user, PASSWORD)).status).toBe(204);
   });
 
+  it('logs the lockout once when failures arrive at once on several instances', async () => {
+    const user = adminName();
+    const logs = [collector(), collector(), collector()];
+    const three = await Promise.all(logs.map((l) => hubFor(user, { log: l.log })));
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        tryLogin(three[i % 3] as TestHub, user, `wrong-${i}`).then((r) => r.status),
+      ),
+    );
+    expect(statuses.filter((s) => s === 401)).toHaveLength(4);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    const locked = logs.flatMap((l) => l.lines).filter((l) => l.includes('admin login locked'));
+    expect(locked).toHaveLength(1);
+  });
+
   it('ends a session after 30 idle minutes, and deletes its row', async () => {
     const user = adminName();
     const hub = await hubFor(user);

@@ -13,14 +13,9 @@ export const KEY_CACHE_MS = 1_000;
 export const KEY_TOUCH_EVERY_MS = 60_000;
 const CACHE_MAX = 1_000;
 
-type KeysRepo = Pick<
-  AdminRepo,
-  'createApiKey' | 'listApiKeys' | 'apiKeyByHash' | 'revokeApiKey' | 'touchApiKey'
->;
-
 /** A new key: stored by its hash; `key` is shown once and never again. */
 export async function createApiKey(
-  repo: KeysRepo,
+  repo: Pick<AdminRepo, 'createApiKey'>,
   name: string,
   createdBy: string,
   now: number,
@@ -68,7 +63,7 @@ export function forgetApiKeys(repo: object): void {
  * written at most once per {@link KEY_TOUCH_EVERY_MS} per key and instance.
  */
 export function createKeyChecker(
-  repo: KeysRepo,
+  repo: Pick<AdminRepo, 'apiKeyByHash' | 'touchApiKey'>,
   clock: Clock,
   onTouchError: (err: unknown) => void = () => undefined,
 ): (presented: string) => Promise<boolean> {

@@ -66,8 +66,8 @@ export async function login(
       ? await verifyNothing(password)
       : await verifyPassword(password, found.passwordHash);
   if (!ok || found === undefined) {
-    await deps.store.admin.addLoginFailure(user, now, ip);
-    const failures = await deps.store.admin.countLoginFailures(user, since);
+    const failures = await deps.store.admin.addLoginFailure(user, now, ip, since);
+    // Exactly one failure is the 5th, however many arrive at once on however many instances.
     if (failures === LOCK_FAILURES) {
       deps.log.warn({ user, ip: ip ?? null, failures }, 'admin login locked: too many failures');
     }

@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { createKeyChecker } from '../admin/api-keys';
 import { type Clock, systemClock } from '../clock';
-import type { Store } from '../store';
+import type { AdminRepo, Store } from '../store';
 import { transportErrorCode, WechatTransportError } from '../wechat/http';
 import { createInternalAuth, type InternalAuthOptions, isInternalPath } from './auth';
 import { leaveBodyUnread } from './body';
@@ -19,7 +19,7 @@ export type HubEnv = { Variables: { requestId: string } };
 
 export interface BaseAppDeps {
   /** With `admin`, bearer keys made in the console pass too (after `WXHUB_API_KEYS`). */
-  store: Pick<Store, 'ping'> & Partial<Pick<Store, 'admin'>>;
+  store: Pick<Store, 'ping'> & { admin?: Pick<AdminRepo, 'apiKeyByHash' | 'touchApiKey'> };
   log: Logger;
   clock?: Clock;
   config: {

@@ -52,15 +52,26 @@ describe.each(testTargets())('admin store contract on $name', (target: TestTarge
 
   it('counts login failures per user name within a window, and clears them', async () => {
     const name = uniqueName('who');
-    await store.admin.addLoginFailure(name, NOW - 20 * MIN, '10.0.0.1');
+    const since = NOW - 15 * MIN;
+    expect(await store.admin.addLoginFailure(name, NOW - 20 * MIN, '10.0.0.1', since)).toBe(0);
+    const ranks: number[] = [];
     for (let i = 0; i < 3; i += 1)
-      await store.admin.addLoginFailure(name, NOW - i * MIN, undefined);
-    await store.admin.addLoginFailure(`${name}-other`, NOW, undefined);
+      ranks.push(await store.admin.addLoginFailure(name, NOW - i * MIN, undefined, since));
+    expect(ranks).toEqual([1, 2, 3]);
+    expect(await store.admin.addLoginFailure(`${name}-other`, NOW, undefined, since)).toBe(1);
     expect(await store.admin.countLoginFailures(name, NOW - 15 * MIN)).toBe(3);
     expect(await store.admin.countLoginFailures(name, NOW - 30 * MIN)).toBe(4);
     await store.admin.clearLoginFailures(name, NOW - 15 * MIN);
     expect(await store.admin.countLoginFailures(name, 0)).toBe(0);
     expect(await store.admin.countLoginFailures(`${name}-other`, 0)).toBe(1);
+  });
+
+  it('ranks concurrent failures one each, so exactly one is the 5th', async () => {
+    const name = uniqueName('many');
+    const ranks = await Promise.all(
+      Array.from({ length: 8 }, () => store.admin.addLoginFailure(name, NOW, '::1', NOW - MIN)),
+    );
+    expect([...ranks].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('appends audit entries and lists the newest first', async () => {

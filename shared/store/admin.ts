@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte } from 'drizzle-orm';
 import type { Db, Row } from './dialect';
 
 /** A console user as stored (the password only as its scrypt hash). */
@@ -69,8 +69,17 @@ export interface AdminRepo {
   /** Deletes up to `limit` sessions whose absolute expiry is before `now`; how many. */
   purgeSessions(now: number, limit: number): Promise<number>;
 
-  /** Records one failed login for `userName`. */
-  addLoginFailure(userName: string, at: number, ip: string | undefined): Promise<void>;
+  /**
+   * Records one failed login for `userName`: its rank among the user's failures at or after
+   * `since`, counting only those stored before it (so of concurrent failures each gets its own
+   * rank, and exactly one is the 5th).
+   */
+  addLoginFailure(
+    userName: string,
+    at: number,
+    ip: string | undefined,
+    since: number,
+  ): Promise<number>;
   /** Failed logins for `userName` at or after `since`. */
   countLoginFailures(userName: string, since: number): Promise<number>;
   /** Forgets `userName`'s failures (after a successful login), and everyone's before `before`. */
@@ -154,10 +163,18 @@ export function adminRepo(db: Db): AdminRepo {
       return db.delete('adminSessions', lt(s.expiresAt, now), { limit, orderBy: asc(s.expiresAt) });
     },
 
-    async addLoginFailure(userName, at, ip) {
-      await db.insert('adminLoginFailures', [
-        { userName: userName.slice(0, USER_NAME_MAX), at, ip: ip?.slice(0, 64) ?? null },
-      ]);
+    async addLoginFailure(userName, at, ip, since) {
+      const name = userName.slice(0, USER_NAME_MAX);
+      const id = await db.insertIgnore('adminLoginFailures', {
+        userName: name,
+        at,
+        ip: ip?.slice(0, 64) ?? null,
+      });
+      if (id === undefined) throw new Error('a login failure was not stored');
+      return db.count(
+        'adminLoginFailures',
+        and(eq(f.userName, name), gte(f.at, since), lte(f.id, id)),
+      );
     },
     async countLoginFailures(userName, since) {
       const name = userName.slice(0, USER_NAME_MAX);
