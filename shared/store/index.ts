@@ -2,6 +2,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { DatabaseHandle } from '../db/client';
 import type { Store } from './types';
 
+export type * from './admin';
 export type * from './types';
 export { SignatureReplayError } from './types';
 

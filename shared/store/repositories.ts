@@ -1,4 +1,5 @@
 import { appsRepo, merchantsRepo } from './accounts';
+import { adminRepo } from './admin';
 import { authorizersRepo } from './authorizers';
 import type { Codec } from './codec';
 import { credentialsRepo } from './credentials';
@@ -25,5 +26,6 @@ export function repositories(
     payNotifications: wrap(payNotificationsRepo(db)),
     outbox: wrap(outboxRepo(db)),
     authorizers: wrap(authorizersRepo(db)),
+    admin: wrap(adminRepo(db)),
   };
 }

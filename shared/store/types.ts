@@ -6,6 +6,7 @@ import type {
   MessageMode,
   TokenMode,
 } from '../config';
+import type { AdminRepo } from './admin';
 
 /** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
 export type Source = 'file' | 'api';
@@ -446,6 +447,8 @@ export interface Store {
   payNotifications: PayNotificationsRepo;
   outbox: OutboxRepo;
   authorizers: AuthorizersRepo;
+  /** Console users, sessions, login failures, audit, console-made API keys. */
+  admin: AdminRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
