@@ -1,6 +1,7 @@
 import { appsRepo, merchantsRepo } from './accounts';
 import { authorizersRepo } from './authorizers';
 import type { Codec } from './codec';
+import { countersRepo } from './counters';
 import { credentialsRepo } from './credentials';
 import type { Db } from './dialect';
 import { messagesRepo } from './messages';
@@ -25,5 +26,6 @@ export function repositories(
     payNotifications: wrap(payNotificationsRepo(db)),
     outbox: wrap(outboxRepo(db)),
     authorizers: wrap(authorizersRepo(db)),
+    counters: wrap(countersRepo(db)),
   };
 }

@@ -46,3 +46,4 @@ export const outbox = build(tables.outbox);
 export const payNotifications = build(tables.payNotifications);
 export const callbackSignatures = build(tables.callbackSignatures);
 export const authorizers = build(tables.authorizers);
+export const counters = build(tables.counters);
