@@ -523,4 +523,457 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       expect(after.credentials.some((c) => String(c.kind).endsWith('_budget'))).toBe(false);
     });
   });
+
+  describe('messages and pay notifications', () => {
+    async function seedMessages() {
+      const app = uniqueName('msgs');
+      const now = hub.deps.clock.now();
+      const base = { app, format: 'xml' as const, encrypted: false, raw: '<xml/>', parsed: {} };
+      const ids: number[] = [];
+      for (let n = 0; n < 5; n++) {
+        const stored = await hub.deps.store.messages.insert(
+          {
+            ...base,
+            dedupKey: `m${n}`,
+            receivedAt: now - n * 60_000,
+            msgType: n % 2 === 0 ? 'text' : 'event',
+            ...(n % 2 === 0 ? {} : { event: 'subscribe' }),
+            fromUser: n === 4 ? 'openid-special' : 'openid-1',
+            raw: `<xml><Content>hello ${n}</Content></xml>`,
+            parsed: { Content: `hello ${n}` },
+          },
+          n === 0
+            ? [
+                {
+                  owner: app,
+                  targetUrl: 'https://user:pw@example.com/hook?key=secret',
+                  idempotencyKey: `${app}-0`,
+                  payload: '{}',
+                  maxAttempts: 3,
+                  nextAttemptAt: now + 3_600_000,
+                },
+              ]
+            : [],
+          now,
+        );
+        ids.push(stored.message.id);
+      }
+      return { app, now, ids };
+    }
+
+    it('GET /messages searches by app, type, event, openid and time, newest first, paged by id', async () => {
+      const { app, now, ids } = await seedMessages();
+      const list = async (q: string) =>
+        (
+          await ui.json<{ messages: Json[]; next: number | null }>(
+            `/admin/api/messages?app=${app}${q}`,
+          )
+        ).body;
+      const all = await list('');
+      expect(all.messages.map((m) => m.id)).toEqual([...ids].sort((a, b) => b - a));
+      expect(all.next).toBeNull();
+      expect(all.messages[0]).toEqual({
+        id: ids[4],
+        app,
+        authorizerAppId: null,
+        msgType: 'text',
+        event: null,
+        fromUser: 'openid-special',
+        receivedAt: new Date(now - 4 * 60_000).toISOString(),
+        encrypted: false,
+      });
+      const first = await list('&limit=2');
+      expect(first.messages).toHaveLength(2);
+      expect(first.next).toBe(first.messages[1]?.id);
+      const second = await list(`&limit=2&before=${first.next}`);
+      const third = await list(`&limit=2&before=${second.next}`);
+      expect([...first.messages, ...second.messages, ...third.messages].map((m) => m.id)).toEqual(
+        all.messages.map((m) => m.id),
+      );
+      expect((await list('&type=event')).messages.map((m) => m.id)).toEqual([ids[3], ids[1]]);
+      expect((await list('&event=subscribe&type=event')).messages).toHaveLength(2);
+      expect((await list('&openid=openid-special')).messages.map((m) => m.id)).toEqual([ids[4]]);
+      const from = new Date(now - 2 * 60_000).toISOString();
+      const to = new Date(now).toISOString();
+      expect((await list(`&from=${from}&to=${to}`)).messages.map((m) => m.id)).toEqual([
+        ids[2],
+        ids[1],
+      ]);
+    });
+
+    it('GET /messages: 400 for a bad time, limit or cursor', async () => {
+      for (const q of [
+        'from=yesterday',
+        'to=2026-13-45T99:00:00Z',
+        'limit=0',
+        'limit=1000',
+        'before=-1',
+        'before=x',
+      ]) {
+        const { status, body } = await ui.json<{ error: Json }>(`/admin/api/messages?${q}`);
+        expect(status).toBe(400);
+        expect(body.error.code).toBe('BAD_REQUEST');
+      }
+    });
+
+    it('GET /messages/{id}: fields, raw body, reply and each delivery (target without credentials); 404 otherwise', async () => {
+      const { ids } = await seedMessages();
+      const { status, body } = await ui.json<{ message: Json; deliveries: Json[] }>(
+        `/admin/api/messages/${ids[0]}`,
+      );
+      expect(status).toBe(200);
+      expect(body.message).toMatchObject({
+        id: ids[0],
+        fields: { Content: 'hello 0' },
+        raw: '<xml><Content>hello 0</Content></xml>',
+        reply: null,
+      });
+      expect(body.deliveries).toEqual([
+        expect.objectContaining({
+          target: 'https://example.com/hook',
+          status: 'pending',
+          attempts: 0,
+          lastError: null,
+          deliveredAt: null,
+        }),
+      ]);
+      expect(JSON.stringify(body)).not.toContain('pw@');
+      for (const id of ['999999999', 'abc', '0', '-1']) {
+        expect((await ui.request(`/admin/api/messages/${id}`)).status).toBe(404);
+      }
+    });
+
+    it('a component ticket in a stored plaintext body is never shown', async () => {
+      const app = uniqueName('cmp');
+      const stored = await hub.deps.store.messages.insert(
+        {
+          app,
+          dedupKey: 't1',
+          receivedAt: hub.deps.clock.now(),
+          format: 'xml',
+          encrypted: false,
+          raw: '<xml><InfoType>component_verify_ticket</InfoType><ComponentVerifyTicket>ticket@@@secret-value</ComponentVerifyTicket></xml>',
+          parsed: { ComponentVerifyTicket: '(kept sealed by wxhub)' },
+        },
+        [],
+        hub.deps.clock.now(),
+      );
+      const res = await ui.request(`/admin/api/messages/${stored.message.id}`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).not.toContain('ticket@@@secret-value');
+    });
+
+    it('GET /pay-notifications searches by merchant and type; detail shows the decrypted resource and deliveries', async () => {
+      const merchant = uniqueName('mch');
+      const now = hub.deps.clock.now();
+      const ids: number[] = [];
+      for (const [i, type] of ['TRANSACTION.SUCCESS', 'REFUND.SUCCESS'].entries()) {
+        const r = await hub.deps.store.payNotifications.insert(
+          {
+            merchant,
+            notificationId: `EV-${i}`,
+            eventType: type,
+            resourceType: 'encrypt-resource',
+            summary: '支付成功',
+            raw: '{"resource":{"ciphertext":"…"}}',
+            resource: { out_trade_no: `o${i}`, amount: { total: 100 } },
+            receivedAt: now + i,
+          },
+          [
+            {
+              owner: merchant,
+              targetUrl: 'http://127.0.0.1:9/pay',
+              idempotencyKey: `${merchant}-${i}`,
+              payload: '{}',
+              maxAttempts: 3,
+              nextAttemptAt: now + 3_600_000,
+            },
+          ],
+          now,
+        );
+        ids.push(r.notification.id);
+      }
+      const list = await ui.json<{ notifications: Json[]; next: number | null }>(
+        `/admin/api/pay-notifications?merchant=${merchant}`,
+      );
+      expect(list.body.notifications.map((n) => n.id)).toEqual([ids[1], ids[0]]);
+      const refunds = await ui.json<{ notifications: Json[] }>(
+        `/admin/api/pay-notifications?merchant=${merchant}&type=REFUND.SUCCESS`,
+      );
+      expect(refunds.body.notifications.map((n) => n.notificationId)).toEqual(['EV-1']);
+      const detail = await ui.json<{ notification: Json; deliveries: Json[] }>(
+        `/admin/api/pay-notifications/${ids[0]}`,
+      );
+      expect(detail.status).toBe(200);
+      expect(detail.body.notification).toMatchObject({
+        merchant,
+        eventType: 'TRANSACTION.SUCCESS',
+        fields: { out_trade_no: 'o0', amount: { total: 100 } },
+      });
+      expect(detail.body.deliveries).toHaveLength(1);
+      expect((await ui.request('/admin/api/pay-notifications/999999999')).status).toBe(404);
+      expect((await ui.request('/admin/api/pay-notifications?from=nope')).status).toBe(400);
+    });
+  });
+
+  describe('outbox', () => {
+    async function deadDelivery(url: string) {
+      const app = uniqueName('obx');
+      const now = hub.deps.clock.now();
+      const stored = await hub.deps.store.messages.insert(
+        {
+          app,
+          dedupKey: 'd',
+          receivedAt: now,
+          format: 'xml',
+          encrypted: false,
+          raw: '<xml/>',
+          parsed: {},
+        },
+        [
+          {
+            owner: app,
+            targetUrl: url,
+            idempotencyKey: `${app}-d`,
+            payload: JSON.stringify({ app }),
+            maxAttempts: 1,
+            nextAttemptAt: now,
+          },
+        ],
+        now,
+      );
+      const refresh = await hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+      expect(refresh.status).toBe(200);
+      const [d] = await hub.deps.store.outbox.forSource('message', stored.message.id);
+      expect(d).toMatchObject({ status: 'dead', attempts: 1 });
+      return { app, id: d?.id ?? 0 };
+    }
+
+    it('requeue: a dead delivery goes back to pending, due now, attempts reset, and the next drain delivers it', async () => {
+      const t = await startTarget();
+      try {
+        t.mode = 'down';
+        const { app, id } = await deadDelivery(t.url);
+        const dead = await ui.json<{ deliveries: Json[] }>(
+          `/admin/api/outbox?status=dead&owner=${app}`,
+        );
+        expect(dead.body.deliveries.map((d) => d.id)).toEqual([id]);
+        const { status, body } = await ui.json<{ delivery: Json }>(
+          `/admin/api/outbox/${id}/requeue`,
+          {
+            method: 'POST',
+          },
+        );
+        expect(status).toBe(200);
+        expect(body.delivery).toMatchObject({
+          id,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: new Date(hub.deps.clock.now()).toISOString(),
+        });
+        expect(ui.audited.at(-1)).toEqual({
+          action: 'outbox.requeue',
+          target: `delivery:${id}`,
+          detail: { owner: app, was: 'dead' },
+          admin: 'root',
+        });
+        t.mode = 'up';
+        await hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+        expect(t.received.map((r) => r.body)).toEqual([{ app }]);
+        expect(await hub.deps.store.outbox.get(id)).toMatchObject({ status: 'delivered' });
+        // Delivered: neither requeued nor discarded any more.
+        const again = await ui.json<{ error: Json }>(`/admin/api/outbox/${id}/requeue`, {
+          method: 'POST',
+        });
+        expect(again.status).toBe(409);
+        expect(
+          (await ui.request(`/admin/api/outbox/${id}/discard`, { method: 'POST' })).status,
+        ).toBe(409);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('discard: status discarded, never sent again, not requeued; 404 for an unknown id; 400 for a bad status', async () => {
+      const t = await startTarget();
+      try {
+        t.mode = 'down';
+        const { app, id } = await deadDelivery(t.url);
+        const { status, body } = await ui.json<{ delivery: Json }>(
+          `/admin/api/outbox/${id}/discard`,
+          {
+            method: 'POST',
+          },
+        );
+        expect(status).toBe(200);
+        expect(body.delivery).toMatchObject({ id, status: 'discarded' });
+        expect(ui.audited.at(-1)).toMatchObject({
+          action: 'outbox.discard',
+          target: `delivery:${id}`,
+        });
+        t.mode = 'up';
+        hub.sim.sim.clock.advance(7 * 3_600_000);
+        await hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+        expect(t.received).toEqual([]);
+        expect(
+          (await ui.request(`/admin/api/outbox/${id}/requeue`, { method: 'POST' })).status,
+        ).toBe(409);
+        const listed = await ui.json<{ deliveries: Json[] }>(
+          `/admin/api/outbox?status=discarded&owner=${app}`,
+        );
+        expect(listed.body.deliveries.map((d) => d.id)).toEqual([id]);
+        const dead = await ui.json<{ deliveries: Json[] }>(
+          `/admin/api/outbox?status=dead&owner=${app}`,
+        );
+        expect(dead.body.deliveries).toEqual([]);
+      } finally {
+        await t.close();
+      }
+      for (const path of ['/admin/api/outbox/999999999/requeue', '/admin/api/outbox/x/discard']) {
+        expect((await ui.request(path, { method: 'POST' })).status).toBe(404);
+      }
+      expect((await ui.request('/admin/api/outbox?status=delivered')).status).toBe(400);
+      expect((await ui.request('/admin/api/outbox?limit=0')).status).toBe(400);
+    });
+  });
+
+  describe('authorizers of a third-party platform', () => {
+    it('lists the directory, makes an auth link (PC and H5), syncs; all through the existing component code', async () => {
+      const fx = await componentFixture(target, sim);
+      try {
+        const cui = adminConsole(fx.hub.deps);
+        const authorizer = newAuthorizer();
+        await fx.authorize(authorizer);
+        const list = await cui.json<{ app: string; authorizers: Json[]; total: number }>(
+          `/admin/api/authorizers?app=${fx.app.name}&status=authorized`,
+        );
+        expect(list.status).toBe(200);
+        expect(list.body).toMatchObject({ app: fx.app.name, total: 1 });
+        expect(list.body.authorizers[0]).toMatchObject({ appId: authorizer, status: 'authorized' });
+        const pc = await cui.json<{ url: string; expiresAt: string }>(
+          `/admin/api/components/${fx.app.name}/auth-link`,
+          { method: 'POST', body: { type: 'pc', authType: 3 } },
+        );
+        expect(pc.status).toBe(200);
+        expect(pc.body.url).toContain('/cgi-bin/componentloginpage?');
+        expect(pc.body.url).toContain('auth_type=3');
+        expect(Date.parse(pc.body.expiresAt)).toBeGreaterThan(fx.hub.deps.clock.now());
+        expect(cui.audited.at(-1)).toEqual({
+          action: 'components.auth-link',
+          target: `app:${fx.app.name}`,
+          detail: { type: 'pc' },
+          admin: 'root',
+        });
+        const h5 = await cui.json<{ url: string }>(
+          `/admin/api/components/${fx.app.name}/auth-link`,
+          {
+            method: 'POST',
+            body: { type: 'h5' },
+          },
+        );
+        expect(h5.body.url).toContain('/safe/bindcomponent?');
+        const sync = await cui.json<Json>(`/admin/api/components/${fx.app.name}/sync`, {
+          method: 'POST',
+        });
+        expect(sync.status).toBe(200);
+        expect(sync.body).toMatchObject({ total: 1 });
+        expect(cui.audited.at(-1)).toMatchObject({ action: 'components.sync' });
+
+        const before = cui.audited.length;
+        const bad = [
+          ['/admin/api/authorizers', 'GET', undefined, 400],
+          [`/admin/api/authorizers?app=${fx.app.name}&status=maybe`, 'GET', undefined, 400],
+          [`/admin/api/authorizers?app=${uniqueName('none')}`, 'GET', undefined, 404],
+          [`/admin/api/components/${fx.app.name}/auth-link`, 'POST', { type: 'tv' }, 400],
+          [
+            `/admin/api/components/${fx.app.name}/auth-link`,
+            'POST',
+            { type: 'pc', authType: 3, bizAppId: 'wx1234567' },
+            400,
+          ],
+          [`/admin/api/components/${uniqueName('none')}/auth-link`, 'POST', { type: 'pc' }, 404],
+          [`/admin/api/components/${fileApp.name}/sync`, 'POST', undefined, 400],
+        ] as const;
+        for (const [path, method, body, status] of bad) {
+          const res = await cui.request(path, { method, ...(body === undefined ? {} : { body }) });
+          expect([path, res.status]).toEqual([path, status]);
+        }
+        expect(cui.audited.length).toBe(before);
+      } finally {
+        await fx.close();
+      }
+    });
+  });
+
+  it('no answer of any GET route carries a secret or a full token value', async () => {
+    const a = newApp({
+      token: 'CallbackToken9',
+      encodingAesKey: 'B'.repeat(43),
+      messageMode: 'safe',
+    });
+    const key = merchantKeyPair();
+    const m = testMerchant(key.privateKeyPem, [newPublicKey()]);
+    expect((await ui.request('/admin/api/apps', { method: 'POST', body: a })).status).toBe(201);
+    expect((await ui.request('/admin/api/merchants', { method: 'POST', body: m })).status).toBe(
+      201,
+    );
+    const token = async () => {
+      const res = await hub.app.request(`/v1/apps/${a.name}/token`, { headers: AUTH });
+      return String(((await res.json()) as Json).accessToken);
+    };
+    const tokens = [await token()];
+    const refreshed = await ui.request('/admin/api/credentials/refresh', {
+      method: 'POST',
+      body: { owner: `app:${a.name}`, kind: 'access_token' },
+    });
+    expect(refreshed.status).toBe(200);
+    tokens.push(await token());
+    const stored = await hub.deps.store.messages.insert(
+      {
+        app: a.name,
+        dedupKey: 'x',
+        receivedAt: hub.deps.clock.now(),
+        format: 'xml',
+        encrypted: true,
+        raw: '<xml/>',
+        parsed: {},
+      },
+      [],
+      hub.deps.clock.now(),
+    );
+    const secrets = [
+      a.appSecret ?? '',
+      'CallbackToken9',
+      'B'.repeat(43),
+      m.apiV3Key,
+      'PRIVATE KEY',
+      ...tokens,
+    ];
+    const { body: listed } = await ui.json<{ notifications: Json[] }>(
+      '/admin/api/pay-notifications',
+    );
+    const routes = [
+      '/admin/api/dashboard',
+      '/admin/api/apps',
+      '/admin/api/merchants',
+      '/admin/api/credentials',
+      `/admin/api/credentials?owner=app:${a.name}`,
+      `/admin/api/messages?app=${a.name}`,
+      `/admin/api/messages/${stored.message.id}`,
+      '/admin/api/pay-notifications',
+      ...listed.notifications.slice(0, 3).map((n) => `/admin/api/pay-notifications/${n.id}`),
+      '/admin/api/outbox?status=pending',
+      '/admin/api/outbox?status=dead',
+      `/admin/api/authorizers?app=${a.name}`,
+    ];
+    for (const path of routes) {
+      const text = await (await ui.request(path)).text();
+      for (const secret of secrets) {
+        expect([path, text.includes(secret)]).toEqual([path, false]);
+      }
+    }
+    expect(JSON.stringify(ui.audited)).not.toMatch(
+      new RegExp(secrets.map((s) => s.replace(/[^A-Za-z0-9]/g, '.')).join('|')),
+    );
+  });
 });
