@@ -375,6 +375,31 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       expect((await dash()).at(-1)).toBe(counted + 1);
     });
 
+    it('refresh now from two instances at once makes one upstream call (the lease)', async () => {
+      const a = newApp();
+      await ui.request('/admin/api/apps', { method: 'POST', body: a });
+      const other = await createTestHub(target, { sim });
+      try {
+        const key = { owner: `app:${a.name}`, kind: 'access_token' };
+        await hub.app.request(`/v1/apps/${a.name}/token`, { headers: AUTH });
+        const before = await hub.deps.store.credentials.get(key);
+        const calls = sim.sim.calls('/cgi-bin/token', a.appId);
+        // The upstream answer is slowed so that both requests overlap.
+        sim.sim.injectFault({ path: '/cgi-bin/token', appId: a.appId, delayMs: 300 });
+        const answers = await Promise.all(
+          [ui, adminConsole(other.deps)].map((c) =>
+            c.json<Json>('/admin/api/credentials/refresh', { method: 'POST', body: key }),
+          ),
+        );
+        expect(answers.map((r) => r.status)).toEqual([200, 200]);
+        expect(sim.sim.calls('/cgi-bin/token', a.appId)).toBe(calls + 1);
+        const after = await hub.deps.store.credentials.get(key);
+        expect(after?.version).toBe((before?.version ?? 0) + 1);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('a failed refresh answers as WeChat did (502) and is counted too', async () => {
       const key = { owner: `app:${fileApp.name}`, kind: 'access_token' };
       sim.sim.injectFault({ path: '/cgi-bin/token', appId: fileApp.appId, errcode: 40013 });
