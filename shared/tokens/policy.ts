@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { WechatApiError } from '../http/errors';
 
 /** Errcodes that mean "configuration is wrong": record and surface, do not hammer WeChat. */
@@ -33,8 +34,16 @@ export function describeRefreshError(err: unknown): string {
     const hint = HINTS[err.errcode];
     return `errcode ${err.errcode}: ${err.errmsg}${hint ? ` (${hint})` : ''}`;
   }
+  // A failed query's message carries its SQL and parameters (sealed values): only the driver's
+  // error code is kept (e.g. ER_LOCK_DEADLOCK, SQLITE_BUSY).
+  if (err instanceof DrizzleQueryError) return `database error (${driverCode(err.cause)})`;
   if (err instanceof Error) return err.message;
   return 'unknown error';
+}
+
+function driverCode(cause: unknown): string {
+  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? cause.code : '';
+  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'see the logs';
 }
 
 const HINTS: Record<number, string> = {
