@@ -400,6 +400,38 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       }
     });
 
+    it('a counter write that fails once is retried; one that keeps failing never fails the refresh', async () => {
+      const key = { owner: `app:${fileApp.name}`, kind: 'access_token' };
+      await hub.app.request(`/v1/apps/${fileApp.name}/token`, { headers: AUTH });
+      const counters = hub.deps.store.counters;
+      const increment = counters.increment;
+      const refreshes = async () =>
+        (
+          await ui.json<{ activity: { refreshes: number[] } }>('/admin/api/dashboard')
+        ).body.activity.refreshes.at(-1) ?? 0;
+      const before = await refreshes();
+      let failures = 1;
+      counters.increment = (...args) =>
+        failures-- > 0 ? Promise.reject(new Error('deadlock')) : increment(...args);
+      try {
+        const once = await ui.request('/admin/api/credentials/refresh', {
+          method: 'POST',
+          body: key,
+        });
+        expect(once.status).toBe(200);
+        expect(await refreshes()).toBe(before + 1);
+        failures = 100;
+        const always = await ui.request('/admin/api/credentials/refresh', {
+          method: 'POST',
+          body: key,
+        });
+        expect(always.status).toBe(200);
+      } finally {
+        counters.increment = increment;
+      }
+      expect(await refreshes()).toBe(before + 1);
+    });
+
     it('a failed refresh answers as WeChat did (502) and is counted too', async () => {
       const key = { owner: `app:${fileApp.name}`, kind: 'access_token' };
       sim.sim.injectFault({ path: '/cgi-bin/token', appId: fileApp.appId, errcode: 40013 });

@@ -107,10 +107,16 @@ export function createTokenManager(deps: TokenManagerDeps) {
    * the dashboard reads it). A counter that cannot be written never fails the refresh.
    */
   async function count(outcome: 'ok' | 'error'): Promise<void> {
-    try {
-      await store.counters.increment(REFRESH_COUNTER, outcome, clock.now());
-    } catch (err) {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'refresh not counted');
+    // Tried twice: concurrent first upserts of an hour's row can deadlock on MySQL's unique key.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.counters.increment(REFRESH_COUNTER, outcome, clock.now());
+        return;
+      } catch (err) {
+        if (attempt < 2) continue;
+        log.warn({ error: describeRefreshError(err) }, 'refresh not counted');
+        return;
+      }
     }
   }
 
