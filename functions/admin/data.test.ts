@@ -189,6 +189,29 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       }
     });
 
+    it('PATCH writes back the entry as it was configured: a default message mode stays a default', async () => {
+      const wecom = newApp({ kind: 'wecom', tokenMode: 'stable' });
+      const plain = newApp({ encodingAesKey: 'C'.repeat(43), messageMode: 'plain' });
+      const aes = newApp({ encodingAesKey: 'D'.repeat(43) });
+      for (const a of [wecom, plain, aes]) {
+        expect((await ui.request('/admin/api/apps', { method: 'POST', body: a })).status).toBe(201);
+        const res = await ui.json<{ app: Json }>(`/admin/api/apps/${a.name}`, {
+          method: 'PATCH',
+          body: { forward: [] },
+        });
+        expect([a.name, res.status]).toEqual([a.name, 200]);
+      }
+      expect((await hub.deps.store.apps.get(plain.name))?.messageMode).toBe('plain');
+      const stored = await hub.deps.store.apps.get(aes.name);
+      expect(stored?.messageMode).toBe('safe');
+      expect(stored?.configuredMessageMode).toBeUndefined();
+      const dropped = await ui.json<{ app: Json }>(`/admin/api/apps/${plain.name}`, {
+        method: 'PATCH',
+        body: { messageMode: 'safe' },
+      });
+      expect(dropped.body.app).toMatchObject({ messageMode: 'safe' });
+    });
+
     it('PATCH: 400 for a bad value (nothing changed), 404 for an unknown app, 409 for a file app', async () => {
       const a = newApp();
       await ui.request('/admin/api/apps', { method: 'POST', body: a });
