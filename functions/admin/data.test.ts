@@ -212,6 +212,38 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       expect(dropped.body.app).toMatchObject({ messageMode: 'safe' });
     });
 
+    it('PATCH of an app whose sealed secret does not open asks for a new value instead of dropping it', async () => {
+      const a = newApp({ token: 'CallbackToken3' });
+      const elsewhere = await createTestHub(target, {
+        sim,
+        secretKeys: [Buffer.from('another-32-byte-key-for-rotation', 'utf8')],
+      });
+      try {
+        await elsewhere.deps.store.apps.create(a, 'api', elsewhere.deps.clock.now());
+      } finally {
+        await elsewhere.close();
+      }
+      const listed = await ui.json<{ apps: Json[] }>('/admin/api/apps');
+      expect(listed.body.apps.find((x) => x.name === a.name)).toMatchObject({
+        secrets: { appSecret: true, token: true, encodingAesKey: false },
+      });
+      const refused = await ui.json<{ error: Json }>(`/admin/api/apps/${a.name}`, {
+        method: 'PATCH',
+        body: { appSecret: 'a-replacement-secret-value' },
+      });
+      expect(refused.status).toBe(409);
+      expect(String(refused.body.error.message)).toContain('token is stored but does not open');
+      const fixed = await ui.request(`/admin/api/apps/${a.name}`, {
+        method: 'PATCH',
+        body: { appSecret: 'a-replacement-secret-value', token: 'CallbackToken4' },
+      });
+      expect(fixed.status).toBe(200);
+      expect(await hub.deps.store.apps.get(a.name)).toMatchObject({
+        appSecret: 'a-replacement-secret-value',
+        token: 'CallbackToken4',
+      });
+    });
+
     it('PATCH: 400 for a bad value (nothing changed), 404 for an unknown app, 409 for a file app', async () => {
       const a = newApp();
       await ui.request('/admin/api/apps', { method: 'POST', body: a });
