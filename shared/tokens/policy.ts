@@ -1,4 +1,3 @@
-import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { WechatApiError } from '../http/errors';
 
 /** Errcodes that mean "configuration is wrong": record and surface, do not hammer WeChat. */
@@ -36,9 +35,23 @@ export function describeRefreshError(err: unknown): string {
   }
   // A failed query's message carries its SQL and parameters (sealed values): only the driver's
   // error code is kept (e.g. ER_LOCK_DEADLOCK, SQLITE_BUSY).
-  if (err instanceof DrizzleQueryError) return `database error (${driverCode(err.cause)})`;
+  if (isFailedQuery(err)) return `database error (${driverCode(err.cause)})`;
   if (err instanceof Error) return err.message;
   return 'unknown error';
+}
+
+/**
+ * Drizzle's `DrizzleQueryError`, recognised by its shape: importing drizzle here would load it in
+ * every function's entry, before any database is opened.
+ */
+function isFailedQuery(err: unknown): err is Error & { query: string; params: unknown[] } {
+  return (
+    err instanceof Error &&
+    'query' in err &&
+    typeof err.query === 'string' &&
+    'params' in err &&
+    Array.isArray(err.params)
+  );
 }
 
 function driverCode(cause: unknown): string {
