@@ -387,4 +387,29 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
       detail: { n: 1 },
     });
   });
+  it('serves the console data routes in the hub itself, behind the session layer, audited', async () => {
+    const user = adminName();
+    const hub = await hubFor(user);
+    expect((await call(hub, 'GET', '/admin/api/dashboard')).status).toBe(401);
+    expect((await call(hub, 'POST', '/admin/api/outbox/1/discard')).status).toBe(401);
+    const { cookie, csrf } = await signIn(hub, user);
+    const dash = await call(hub, 'GET', '/admin/api/dashboard', { cookie });
+    expect(dash.status).toBe(200);
+    expect(await dash.json()).toMatchObject({ outbox: { pending: 0, dead: 0 } });
+    const name = uniqueName('cons').slice(-40);
+    const body = {
+      name,
+      kind: 'official',
+      appId: 'wx0123456789abcdef',
+      appSecret: 's3cret-value-9',
+    };
+    expect((await call(hub, 'POST', '/admin/api/apps', { cookie, body })).status).toBe(403);
+    expect((await call(hub, 'POST', '/admin/api/apps', { cookie, csrf, body })).status).toBe(201);
+    const entries = await hub.deps.store.admin.listAudit(5);
+    expect(entries[0]).toMatchObject({
+      action: expect.stringContaining('app'),
+      actor: { name: user },
+    });
+    expect(JSON.stringify(entries)).not.toContain('s3cret-value-9');
+  });
 });

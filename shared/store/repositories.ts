@@ -2,6 +2,7 @@ import { appsRepo, merchantsRepo } from './accounts';
 import { adminRepo } from './admin';
 import { authorizersRepo } from './authorizers';
 import type { Codec } from './codec';
+import { countersRepo } from './counters';
 import { credentialsRepo } from './credentials';
 import type { Db } from './dialect';
 import { messagesRepo } from './messages';
@@ -27,5 +28,6 @@ export function repositories(
     outbox: wrap(outboxRepo(db)),
     authorizers: wrap(authorizersRepo(db)),
     admin: wrap(adminRepo(db)),
+    counters: wrap(countersRepo(db)),
   };
 }

@@ -60,3 +60,4 @@ export const adminSessions = build(tables.adminSessions);
 export const adminLoginFailures = build(tables.adminLoginFailures);
 export const adminAudit = build(tables.adminAudit);
 export const apiKeys = build(tables.apiKeys);
+export const counters = build(tables.counters);

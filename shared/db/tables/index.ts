@@ -5,6 +5,7 @@ export { apps } from './apps';
 export { authorizers } from './authorizers';
 export { callbackMessages } from './callback-messages';
 export { callbackSignatures } from './callback-signatures';
+export { counters } from './counters';
 export { credentials } from './credentials';
 export { merchants } from './merchants';
 export { outbox } from './outbox';
