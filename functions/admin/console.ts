@@ -2,7 +2,19 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
+import type { Deps } from '../../shared/platform/deps';
+import type { AdminExtra } from './app';
+import { createAdminDataRoutes } from './data';
 import { CONSOLE_ASSETS, CONSOLE_HTML } from './ui-assets.generated';
+
+/**
+ * The console's data routes (`api`, given the guard that audits their writes) and pages, mounted
+ * by the admin function behind its session layer, in the one-port server and the SCF function
+ * alike.
+ */
+export function consoleParts(deps: Deps): AdminExtra {
+  return { api: (guard) => createAdminDataRoutes(deps, guard), pages: createConsoleRoutes() };
+}
 
 /**
  * The console page's Content-Security-Policy: everything from the hub itself, no inline script
