@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { drainOutbox } from '../../shared/callbacks/forward';
@@ -78,6 +79,10 @@ export interface SeededConsole {
   close(): Promise<void>;
 }
 
+/** An openid as WeChat writes them (28 characters), the same for the same follower. */
+const openid = (follower: number) =>
+  `o${createHash('sha256').update(`follower-${follower}`).digest('base64url').slice(0, 27)}`;
+
 const TEXTS = ['Is the oat latte back?', 'Opening hours today?', '多少钱?', 'Order #1042 status'];
 
 /**
@@ -92,7 +97,7 @@ export async function seedConsole(hub: TestHub): Promise<SeededConsole> {
   const warehouse = await startTarget();
   const crm = await startTarget();
   crm.mode = 'down';
-  const deadOpenid = 'oCoffeeUnsub00000000000042';
+  const deadOpenid = openid(42);
   const withForward: AppConfig = {
     ...oa,
     forward: [{ url: warehouse.url }, { url: crm.url, match: { Event: 'unsubscribe' } }],
@@ -122,7 +127,7 @@ export async function seedConsole(hub: TestHub): Promise<SeededConsole> {
       n += 1;
       clock.set(start + Math.floor(((i + 0.5) * HOUR) / count));
       const ts = Math.floor(clock.now() / 1000);
-      const who = `oCoffee${String(n % 17).padStart(19, '0')}`;
+      const who = openid(n % 17);
       const text = TEXTS[n % TEXTS.length] ?? '';
       const message =
         n % 4 === 0

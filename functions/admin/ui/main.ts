@@ -88,7 +88,11 @@ async function render(focus: boolean): Promise<void> {
   replace(main, content);
   // Which hash the page shows now (the browser tests wait for it).
   main.dataset.rendered = window.location.hash;
-  if (focus) main.focus();
+  if (focus) {
+    // A new page starts at its top, with focus on it (read out by screen readers).
+    main.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
 }
 
 function shell(user: Me): void {

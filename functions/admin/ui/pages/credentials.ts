@@ -13,13 +13,23 @@ function filters(params: URLSearchParams, go: (hash: string) => void): HTMLEleme
       'label',
       {},
       'Owner ',
-      h('input', { name: 'owner', value: params.get('owner') ?? '', autocomplete: 'off' }),
+      h('input', {
+        name: 'owner',
+        value: params.get('owner') ?? '',
+        autocomplete: 'off',
+        placeholder: 'app:shop, merchant:pay…',
+      }),
     ),
     h(
       'label',
       {},
       'Kind ',
-      h('input', { name: 'kind', value: params.get('kind') ?? '', autocomplete: 'off' }),
+      h('input', {
+        name: 'kind',
+        value: params.get('kind') ?? '',
+        autocomplete: 'off',
+        placeholder: 'access_token…',
+      }),
     ),
     h('button', { type: 'submit', class: 'btn' }, 'Filter'),
   );
