@@ -266,6 +266,17 @@ describe.each(testTargets())(
       expect(await page.inputValue('dialog input[name=appSecret]')).toBe('');
       expect(await page.content()).not.toContain(secret);
       await page.keyboard.press('Escape');
+      // Disabled from the list, and the write is in the audit log (names, never the secret).
+      await row.locator('button', { hasText: 'Disable' }).click();
+      await page.waitForSelector('text=App coffee-kiosk disabled.');
+      expect(
+        await page.locator('main tbody tr', { hasText: 'coffee-kiosk' }).textContent(),
+      ).toContain('disabled');
+      await open(page, 'audit');
+      const audit = await page.locator('main tbody').textContent();
+      expect(audit).toContain('apps.create');
+      expect(audit).toContain('apps.update');
+      expect(audit).toContain('app:coffee-kiosk');
       for (const hash of PAGES) {
         await open(page, hash);
         expect([hash, (await page.content()).includes(secret)]).toEqual([hash, false]);
