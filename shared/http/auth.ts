@@ -37,10 +37,11 @@ export interface AuthFailure {
 }
 
 /**
- * Internal routes are every path under `/v1/` (docs/api.md); `/healthz`, `/wx/…`, `/pay/…` are
- * not.
+ * Internal routes are every path under `/v1/` and `/openapi.json` (docs/api.md); `/healthz`,
+ * `/wx/…`, `/pay/…` and `/docs` (a page for a browser, which cannot send a bearer key) are not.
  */
-export const isInternalPath = (path: string): boolean => path === '/v1' || path.startsWith('/v1/');
+export const isInternalPath = (path: string): boolean =>
+  path === '/v1' || path.startsWith('/v1/') || path === '/openapi.json';
 
 /**
  * Checks a request to an internal route: `Authorization: Bearer <key>` against
