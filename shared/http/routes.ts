@@ -89,8 +89,12 @@ const config: v.Config<v.BaseIssue<unknown>> = {
   abortEarly: true,
   message: (issue) => {
     defaulted.add(issue);
-    // Never the received value: it may be a token or a secret.
-    return issue.expected === null ? 'is invalid' : `must be ${issue.expected}`;
+    // A missing key (the object schema's issue, with the key's path), else what was expected;
+    // never the received value: it may be a token or a secret.
+    if (issue.input === undefined && issue.path !== undefined) return 'is required';
+    if (issue.expected !== null) return `must be ${issue.expected}`;
+    // An action without an expectation of its own (`integer`, `iso_timestamp`) names itself.
+    return issue.type === 'check' ? 'is invalid' : `must be ${issue.type.replace(/_/g, ' ')}`;
   },
 };
 
@@ -109,16 +113,16 @@ function validate<S extends Schema>(schema: S, value: unknown, where: string): v
   throw new AppError('BAD_REQUEST', issueMessage(where, issue));
 }
 
-/**
- * The body as JSON (exact numbers when asked); undefined when it is not JSON, so that the body
- * schema's own message answers it.
- */
+/** What {@link readBody} answers for a body that is not JSON: the body schema refuses it. */
+const NOT_JSON = Symbol('not JSON');
+
+/** The body as JSON (exact numbers when asked), or {@link NOT_JSON}. */
 async function readBody(c: Context<HubEnv>, how: 'native' | 'exact'): Promise<unknown> {
   const text = await requestText(c);
   try {
     return how === 'exact' ? parseExactJson(text) : JSON.parse(text);
   } catch {
-    return undefined;
+    return NOT_JSON;
   }
 }
 
