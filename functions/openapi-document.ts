@@ -1,3 +1,4 @@
+import { renderDocs } from '../shared/http/docs-page';
 import { buildOpenApi } from '../shared/http/openapi';
 import type { RouteDecl } from '../shared/http/routes';
 import { PAY_ROUTES } from './pay/api';
@@ -5,9 +6,18 @@ import { COMPONENT_PROXY_ROUTES, PROXY_ROUTES } from './proxy/api';
 import { REFRESH_ROUTES } from './refresh/api';
 import { TOKEN_ROUTES } from './token/api';
 
+export { DOCS_CSS } from '../shared/http/docs-page';
+
+/** The document as JSON text and its reference page (`GET /openapi.json`, `GET /docs`). */
+export function openApiTexts(publicUrl: string | undefined): { json: string; html: string } {
+  const doc = openApiDocument(publicUrl);
+  return { json: JSON.stringify(doc), html: renderDocs(doc) };
+}
+
 /**
  * Every declared `/v1/…` route of the hub, whichever function mounts it. Loaded only when the
- * document is asked for (`GET /openapi.json`, `GET /docs`, `npm run openapi`).
+ * document is asked for (`GET /openapi.json`, `GET /docs`, `npm run openapi`); an SCF package ships this module
+ * as a file of its own, `openapi.js` (scripts/build-lib.ts, LAZY_FILES).
  */
 export const ALL_ROUTES: readonly RouteDecl[] = [
   ...TOKEN_ROUTES,

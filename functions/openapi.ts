@@ -10,14 +10,12 @@ import type { HubEnv } from '../shared/http/app';
 export function mountOpenApi(r: Hono<HubEnv>, publicUrl: string | undefined): void {
   let built: Promise<{ json: string; html: string }> | undefined;
   const load = () => {
-    built ??= (async () => {
-      const [{ openApiDocument }, { renderDocs }] = await Promise.all([
-        import('./openapi-document'),
-        import('../shared/http/docs-page'),
-      ]);
-      const doc = openApiDocument(publicUrl);
-      return { json: JSON.stringify(doc), html: renderDocs(doc) };
-    })();
+    built ??= import('./openapi-document')
+      .then((m) => m.openApiTexts(publicUrl))
+      .catch((err: unknown) => {
+        built = undefined; // the next request tries again
+        throw err;
+      });
     return built;
   };
   r.get('/openapi.json', async (c) => {
@@ -29,7 +27,7 @@ export function mountOpenApi(r: Hono<HubEnv>, publicUrl: string | undefined): vo
     return c.body(html, 200, DOCS_HEADERS);
   });
   r.get('/docs/style.css', async (c) => {
-    const { DOCS_CSS } = await import('../shared/http/docs-page');
+    const { DOCS_CSS } = await import('./openapi-document');
     return c.body(DOCS_CSS, 200, {
       'content-type': 'text/css; charset=utf-8',
       'cache-control': 'max-age=3600',

@@ -8,6 +8,7 @@ import {
   SECRET_ERRORS,
   text,
 } from '../../shared/http/schemas';
+import { parseExactJson } from '../../shared/wechat/exact-json';
 
 /** Declarations of the pay function's routes (docs/api.md, "Internal routes"). */
 
@@ -70,7 +71,8 @@ export const payJsapi = declareRoute({
       payer: OPENID,
     }),
   ),
-  bodyJson: 'exact',
+  // Read exactly: a 64-bit number in a caller's body reaches WeChat Pay digit for digit.
+  bodyJson: parseExactJson,
   responses: {
     200: {
       description: 'the prepay id and what wx.requestPayment takes',
@@ -139,7 +141,8 @@ export const payRefund = declareRoute({
       'out_trade_no or transaction_id is required',
     ),
   ),
-  bodyJson: 'exact',
+  // Read exactly: a 64-bit number in a caller's body reaches WeChat Pay digit for digit.
+  bodyJson: parseExactJson,
   responses: { 200: { description: "WeChat Pay's refund", schema: WechatPayJson } },
   errors: [...ERRORS, ...UPSTREAM],
 });

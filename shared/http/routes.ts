@@ -1,6 +1,5 @@
 import type { Context, Hono } from 'hono';
 import * as v from 'valibot';
-import { parseExactJson } from '../wechat/exact-json';
 import type { HubEnv } from './app';
 import { requestText } from './body';
 import { AppError, type ErrorCode } from './errors';
@@ -43,9 +42,10 @@ export interface RouteDecl<
   params?: P;
   /** An object schema of the query parameters (the first value of each). */
   query?: Q;
-  /** The JSON body; `exact` reads numbers digit for digit (lossless-json), for WeChat Pay. */
+  /** The JSON body. */
   body?: B;
-  bodyJson?: 'native' | 'exact';
+  /** Parses the body's text (throws when it is not JSON); `JSON.parse` unless given. */
+  bodyJson?: (text: string) => unknown;
   /** A body the route passes on as it is (the proxies): documented, never read here. */
   rawBody?: string;
   responses: Readonly<Record<number, ResponseDecl>>;
@@ -126,11 +126,11 @@ function anyString(schema: Schema): boolean {
 /** What {@link readBody} answers for a body that is not JSON: the body schema refuses it. */
 const NOT_JSON = Symbol('not JSON');
 
-/** The body as JSON (exact numbers when asked), or {@link NOT_JSON}. */
-async function readBody(c: Context<HubEnv>, how: 'native' | 'exact'): Promise<unknown> {
+/** The body as JSON, or {@link NOT_JSON}. */
+async function readBody(c: Context<HubEnv>, parse: (text: string) => unknown): Promise<unknown> {
   const text = await requestText(c);
   try {
-    return how === 'exact' ? parseExactJson(text) : JSON.parse(text);
+    return parse(text);
   } catch {
     return NOT_JSON;
   }
@@ -147,7 +147,7 @@ export function mount<
   B extends Schema | undefined,
 >(router: Hono<HubEnv>, decl: RouteDecl<P, Q, B>, handler: RouteHandler<P, Q, B>): void {
   const { params, query, body } = decl;
-  const how = decl.bodyJson ?? 'native';
+  const how = decl.bodyJson ?? JSON.parse;
   // Hono hands over decoded strings: parameters that take any string need no check, which keeps
   // a cached token read at a few microseconds.
   const readParams: (c: Context<HubEnv>) => Out<P> =
