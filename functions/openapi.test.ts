@@ -88,6 +88,12 @@ describe.each(testTargets())('GET /openapi.json and /docs on $name', (target) =>
     );
     const proxy = doc.paths['/v1/proxy/{app}/{path}'];
     expect(Object.keys(proxy ?? {})).toEqual(['get', 'post']);
+    // One operationId per operation, the names a generated client uses.
+    const ids = Object.values(doc.paths).flatMap((item) =>
+      Object.values(item).map((op) => (op as { operationId: string }).operationId),
+    );
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain('getV1AppsAppToken');
   });
 
   it('answers /openapi.json only with a key (401), and the same document every time', async () => {

@@ -7,11 +7,11 @@ import type { HubEnv } from '../shared/http/app';
  * modules that build them are loaded on the first request, so a cold start pays nothing for
  * them; then kept for the life of the process.
  */
-export function mountOpenApi(r: Hono<HubEnv>, publicUrl: string | undefined): void {
+export function mountOpenApi(r: Hono<HubEnv>, publicUrl: () => string | undefined): void {
   let built: Promise<{ json: string; html: string }> | undefined;
   const load = () => {
     built ??= import('./openapi-document')
-      .then((m) => m.openApiTexts(publicUrl))
+      .then((m) => m.openApiTexts(publicUrl()))
       .catch((err: unknown) => {
         built = undefined; // the next request tries again
         throw err;

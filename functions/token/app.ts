@@ -160,7 +160,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     });
   });
   mountComponentProxies(r, deps);
-  mountOpenApi(r, deps.config.publicUrl);
+  mountOpenApi(r, () => deps.config.publicUrl);
   return r;
 }
 
