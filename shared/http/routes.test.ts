@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type RunningServer } from '../platform/server';
@@ -36,6 +36,32 @@ const files = declareRoute({
   params: v.object({ path: v.string() }),
   responses: { 200: { description: 'the path' } },
   errors: [],
+});
+
+describe('a declared route without a body', () => {
+  it('answers in the same turn as its handler (no promise of its own: the cached token read)', async () => {
+    const r = new Hono<HubEnv>();
+    let captured: Context<HubEnv> | undefined;
+    r.use(async (c, next) => {
+      captured = c;
+      await next();
+    });
+    const decl = declareRoute({
+      method: 'GET',
+      path: '/v1/things/{thing}',
+      tag: 'test',
+      summary: 'a thing',
+      params: v.object({ thing: v.pipe(v.string(), v.description('any string')) }),
+      responses: { 200: { description: 'the thing' } },
+      errors: [],
+    });
+    mount(r, decl, (c, { params }) => c.text(params.thing));
+    expect(await (await r.request('/v1/things/t1')).text()).toBe('t1');
+    const route = r.routes.find((x) => x.path === '/v1/things/:thing');
+    if (route === undefined || captured === undefined) throw new Error('route not mounted');
+    const answer = route.handler(captured, async () => undefined);
+    expect(answer).toBeInstanceOf(Response);
+  });
 });
 
 describe.each(testTargets())('declared routes on $name', (target) => {
