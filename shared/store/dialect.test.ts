@@ -85,6 +85,25 @@ describe.each(testTargets())('dialect adapter on $name', (target) => {
     expect(await signatures(app)).toEqual(['sig-1:z']);
   });
 
+  it('insertMissing inserts the new rows, keeps the row of a taken key (the first given wins), and counts the new ones', async () => {
+    const app = uniqueName();
+    await db.insert('callbackSignatures', [signature(app, 1)]);
+    const rows = [
+      { ...signature(app, 1), bodyHash: 'other' },
+      signature(app, 2),
+      signature(app, 3),
+      { ...signature(app, 3), bodyHash: 'later' },
+    ];
+    const inserted = await db.transaction((tx) => tx.insertMissing('callbackSignatures', rows));
+    expect(await signatures(app)).toEqual(['sig-1:hash-1', 'sig-2:hash-2', 'sig-3:hash-3']);
+    expect(inserted).toBe(2);
+    expect(
+      await db.insertMissing('callbackSignatures', [signature(app, 4), signature(app, 5)]),
+    ).toBe(2);
+    expect(await db.insertMissing('callbackSignatures', [])).toBe(0);
+    expect(await signatures(app)).toHaveLength(5);
+  });
+
   it('a transaction that throws rolls back; a statement issued meanwhile neither joins it nor is lost', async () => {
     const app = uniqueName();
     let meanwhile: Promise<void> | undefined;

@@ -35,6 +35,13 @@ export interface Db {
    */
   insertIgnore<K extends TableName>(table: K, row: Insert<K>): Promise<number | undefined>;
   /**
+   * Inserts `rows` in one statement (none: no statement); a row whose unique key is taken, by an
+   * earlier row or one of `rows` before it, is left out and the row there stays as it is. No
+   * error on a duplicate; any other error fails the whole statement. Returns how many rows were
+   * inserted when the database tells (MySQL does for two rows or more), else undefined.
+   */
+  insertMissing<K extends TableName>(table: K, rows: Insert<K>[]): Promise<number | undefined>;
+  /**
    * Inserts `row`, or when its unique key `target` exists, updates that row with `set` (no
    * `set`: leaves it as it is). One statement, no error on a duplicate.
    */

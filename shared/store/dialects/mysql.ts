@@ -167,6 +167,18 @@ function statements(db: MySql2Database): Omit<Db, 'transaction'> {
         throw err;
       }
     },
+    async insertMissing(name, rows) {
+      // A no-op update, not INSERT IGNORE (which would also truncate a too-long value silently).
+      if (rows.length === 0) return 0;
+      const [result] = await db
+        .insert(table(name))
+        .values(rows)
+        .onDuplicateKeyUpdate({ set: { id: sql`id` } });
+      // With CLIENT_FOUND_ROWS a kept row counts as affected too; the info line of a multi-row
+      // insert (`Records: 3  Duplicates: 1  Warnings: 0`) tells them apart.
+      const told = /Records: (\d+)\s+Duplicates: (\d+)/.exec(result.info);
+      return told === null ? undefined : Number(told[1]) - Number(told[2]);
+    },
     async upsert(name, row, { set }) {
       // ON DUPLICATE KEY UPDATE applies to any unique key: the target is SQLite's concern.
       const t = table(name);

@@ -189,6 +189,7 @@ export function sqliteDb(h: SqliteHandle): Db {
     // A write on its own is a transaction of one statement: it shares the next commit.
     insert: (name, rows) => transaction((t) => t.insert(name, rows)),
     insertIgnore: (name, row) => transaction((t) => t.insertIgnore(name, row)),
+    insertMissing: (name, rows) => transaction((t) => t.insertMissing(name, rows)),
     upsert: (name, row, conflict) => transaction((t) => t.upsert(name, row, conflict)),
     update: (name, set, where, q) => transaction((t) => t.update(name, set, where, q)),
     delete: (name, where, q) => transaction((t) => t.delete(name, where, q)),
@@ -272,6 +273,11 @@ function statements(
     async insertIgnore(name, row) {
       const r = await run(() => insertOne(name, row, true));
       return r.changes === 0 ? undefined : Number(r.lastInsertRowid);
+    },
+    async insertMissing(name, rows) {
+      if (rows.length === 0) return 0;
+      const query = db.insert(table(name)).values(rows).onConflictDoNothing();
+      return (await run(() => query.run())).changes;
     },
     async upsert(name, row, { target, set }) {
       const t = table(name);
