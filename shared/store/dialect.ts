@@ -13,6 +13,11 @@ import type * as schema from '../db/schema/mysql';
 export interface Db {
   /** The tables, for building conditions and orderings from their columns. */
   readonly t: Tables;
+  /**
+   * Each statement is a round trip to a database server (MySQL), not a call into this process
+   * (SQLite): worth sending fewer, bigger statements for.
+   */
+  readonly remote: boolean;
   /** Rows of `table` matching `where` (all columns, or `q.columns`), ordered, at most `q.limit`. */
   select<K extends TableName, C extends keyof Row<K> = keyof Row<K>>(
     table: K,

@@ -36,6 +36,9 @@ interface Push {
 }
 type Stored = { inserted: boolean; message: CallbackMessageRecord };
 
+/** Most extra turns of the event loop a batch waits for while pushes keep arriving. */
+const BATCH_TURNS = 2;
+
 /** Most pushes one batch stores (see {@link insertBatch}); more go in the next. */
 export const PUSH_BATCH_MAX = 64;
 
@@ -142,8 +145,8 @@ async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureRe
  * Callback messages, stored once per (app, dedup key): the message and its deliveries commit in
  * one transaction; WeChat's retry of a stored message inserts nothing and reports `false`.
  *
- * Pushes asked to be stored in the same turn of the event loop (a busy message URL's) are stored
- * together by {@link insertBatch}: one transaction of a few multi-row statements instead of two
+ * On a database server, pushes asked to be stored in the same turn of the event loop (a busy
+ * message URL's) are stored together by {@link insertBatch}: one transaction of a few multi-row statements instead of two
  * or three statements each, one after the other (on MySQL each a round trip). None is settled
  * before that transaction has committed. Should it fail (one push's row refused, a deadlock,
  * another process storing one of the keys meanwhile), each push is stored alone as before.
@@ -202,15 +205,30 @@ export function messagesRepo(db: Db): MessagesRepo {
     }
   };
 
+  const enqueue = (push: Push) =>
+    new Promise<Stored>((resolve, reject) => {
+      waiting.push({ push, resolve, reject });
+      if (waiting.length > 1) return;
+      // After this turn of the event loop (a turn or two more while pushes keep coming).
+      let seen = 1;
+      let turns = 0;
+      const start = () => {
+        if (waiting.length > seen && turns < BATCH_TURNS) {
+          seen = waiting.length;
+          turns += 1;
+          setImmediate(start);
+          return;
+        }
+        while (waiting.length > 0) void flush(waiting.splice(0, PUSH_BATCH_MAX));
+      };
+      setImmediate(start);
+    });
+
   return {
+    // In the process (SQLite) a statement costs no round trip, and the dialect's group commit
+    // already shares the commit: each push alone, with its statements built once.
     insert: (msg, deliveries, now, signature) =>
-      new Promise<Stored>((resolve, reject) => {
-        waiting.push({ push: { msg, deliveries, now, signature }, resolve, reject });
-        if (waiting.length > 1) return;
-        setImmediate(() => {
-          while (waiting.length > 0) void flush(waiting.splice(0, PUSH_BATCH_MAX));
-        });
-      }),
+      (db.remote ? enqueue : insertOne)({ msg, deliveries, now, signature }),
     async get(app, dedupKey) {
       const row = await get(app, dedupKey);
       return row === undefined ? undefined : messageRecord(row);

@@ -134,6 +134,7 @@ function statements(db: MySql2Database): Omit<Db, 'transaction'> {
   };
   const self: Omit<Db, 'transaction'> = {
     t: tables,
+    remote: true,
     async select(name, where, q) {
       let query = selectFrom(name, q?.columns).where(where).$dynamic();
       if (q?.orderBy !== undefined) query = query.orderBy(...orderings(q));

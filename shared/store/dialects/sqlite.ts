@@ -252,6 +252,7 @@ function statements(
   };
   const self: Omit<Db, 'transaction'> = {
     t: tables,
+    remote: false,
     select(name, where, q) {
       const query = built(name, where, q);
       // The select model of `name`'s table (or those columns of it): see `table`.
