@@ -50,6 +50,10 @@ function watched(db: Db, calls: string[], refuse: (rows: object[]) => boolean = 
       calls.push(`insertIgnore ${name}`);
       return failing([row]) ?? d.insertIgnore(name, row);
     },
+    insertIds: (name, rows) => {
+      calls.push(`insertIds ${name}`);
+      return failing(rows) ?? d.insertIds(name, rows);
+    },
     insertMissing: (name, rows) => {
       calls.push(`insertMissing ${name}`);
       return failing(rows) ?? d.insertMissing(name, rows);

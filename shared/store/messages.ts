@@ -55,10 +55,11 @@ const pairKey = (app: string, key: string) => `${app}\n${key}`;
 /**
  * Several pushes stored in one transaction with a few statements whatever their number, each
  * settled as it would be alone and in the order given: its signature recorded (a multi-row
- * insert that keeps a row already there, then one read of the body hashes: another body than
- * its own is a replay, refused with nothing stored); of the pushes left, the first of each
- * dedup key is stored unless a row has it already (one read, one multi-row insert, one read of
- * the new ids) and the others report that row; the new messages' deliveries in one insert.
+ * insert that keeps a row already there; only when one was there, one read of the body hashes:
+ * another body than its own is a replay, refused with nothing stored); of the pushes left, the
+ * first of each dedup key is stored unless a row has it already (one read, one multi-row insert,
+ * and one read of the new ids unless the insert told them) and the others report that row; the
+ * new messages' deliveries in one insert.
  * Any error fails the whole batch (the caller then stores each alone).
  */
 async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureReplayError)[]> {
@@ -109,17 +110,24 @@ async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureRe
   const added = [...firsts].filter(([k]) => !found.has(k)).map(([, push]) => push);
   if (added.length > 0) {
     const rows = added.map(({ msg }) => messageRow(msg));
-    await tx.insert('callbackMessages', rows);
-    const ids = await tx.select(
-      'callbackMessages',
-      pairs(
+    // Their ids: as the insert tells them, or read back (this transaction's own rows).
+    const told = await tx.insertIds('callbackMessages', rows);
+    const idOf = new Map<string, number>();
+    for (const [i, r] of rows.entries()) {
+      const id = told?.[i];
+      if (id !== undefined) idOf.set(pairKey(r.app, r.dedupKey), id);
+    }
+    if (told === undefined) {
+      const where = pairs(
         rows.map((r) => ({ app: r.app, key: r.dedupKey })),
         m.app,
         m.dedupKey,
-      ),
-      { columns: ['id', 'app', 'dedupKey'] },
-    );
-    const idOf = new Map(ids.map((r) => [pairKey(r.app, r.dedupKey), r.id]));
+      );
+      const read = await tx.select('callbackMessages', where, {
+        columns: ['id', 'app', 'dedupKey'],
+      });
+      for (const r of read) idOf.set(pairKey(r.app, r.dedupKey), r.id);
+    }
     const outbox = [];
     for (const [i, row] of rows.entries()) {
       const k = pairKey(row.app, row.dedupKey);

@@ -63,11 +63,23 @@ interface Queued {
  * side by side on other connections. A transaction alone runs as it always did.
  */
 export function mysqlDb(db: MySql2Database): Db {
-  const self = statements(db);
+  let told: Promise<boolean> | undefined;
+  // Asked once, on first use: whether one statement's auto-increment values are consecutive.
+  const consecutive = () => {
+    told ??= db
+      .execute(sql`SELECT @@innodb_autoinc_lock_mode AS mode, @@auto_increment_increment AS step`)
+      .then(([rows]) => {
+        const [row] = rows as unknown as { mode: unknown; step: unknown }[];
+        return Number(row?.mode) <= 1 && Number(row?.step) === 1;
+      })
+      .catch(() => false);
+    return told;
+  };
+  const self = statements(db, consecutive);
   const queue: Queued[] = [];
   let scheduled = false;
   const alone = (item: Queued) =>
-    db.transaction((t) => item.work(inTransaction(t))).then(item.resolve, item.reject);
+    db.transaction((t) => item.work(inTransaction(t, consecutive))).then(item.resolve, item.reject);
 
   const runBatch = async (batch: Queued[]): Promise<void> => {
     const [only] = batch;
@@ -76,7 +88,7 @@ export function mysqlDb(db: MySql2Database): Db {
     let threw = false;
     try {
       await db.transaction(async (t) => {
-        const tx = inTransaction(t);
+        const tx = inTransaction(t, consecutive);
         for (const item of batch) {
           try {
             done.push({ item, value: await item.work(tx) });
@@ -120,13 +132,16 @@ export function mysqlDb(db: MySql2Database): Db {
 }
 
 /** The {@link Db} inside a transaction: a nested transaction is part of it. */
-function inTransaction(t: MySql2Database): Db {
-  const tx: Db = { ...statements(t), transaction: (work) => work(tx) };
+function inTransaction(t: MySql2Database, consecutive: () => Promise<boolean>): Db {
+  const tx: Db = { ...statements(t, consecutive), transaction: (work) => work(tx) };
   return tx;
 }
 
 /** The statements of {@link Db} over a pool or a transaction's connection. */
-function statements(db: MySql2Database): Omit<Db, 'transaction'> {
+function statements(
+  db: MySql2Database,
+  consecutive: () => Promise<boolean>,
+): Omit<Db, 'transaction'> {
   const selectFrom = (name: TableName, columns: readonly PropertyKey[] | undefined) => {
     const t = table(name);
     if (columns === undefined) return db.select().from(t);
@@ -179,6 +194,15 @@ function statements(db: MySql2Database): Omit<Db, 'transaction'> {
       // insert (`Records: 3  Duplicates: 1  Warnings: 0`) tells them apart.
       const told = /Records: (\d+)\s+Duplicates: (\d+)/.exec(result.info);
       return told === null ? undefined : Number(told[1]) - Number(told[2]);
+    },
+    async insertIds(name, rows) {
+      if (rows.length === 0) return [];
+      const ordered = await consecutive();
+      const [result] = await db.insert(table(name)).values(rows);
+      // A multi-row INSERT … VALUES is a "simple insert": with consecutive values its rows took
+      // insertId, insertId + 1, … in order (MySQL and MariaDB document it).
+      if (!ordered || result.affectedRows !== rows.length) return undefined;
+      return rows.map((_, i) => result.insertId + i);
     },
     async upsert(name, row, { set }) {
       // ON DUPLICATE KEY UPDATE applies to any unique key: the target is SQLite's concern.

@@ -190,6 +190,7 @@ export function sqliteDb(h: SqliteHandle): Db {
     insert: (name, rows) => transaction((t) => t.insert(name, rows)),
     insertIgnore: (name, row) => transaction((t) => t.insertIgnore(name, row)),
     insertMissing: (name, rows) => transaction((t) => t.insertMissing(name, rows)),
+    insertIds: (name, rows) => transaction((t) => t.insertIds(name, rows)),
     upsert: (name, row, conflict) => transaction((t) => t.upsert(name, row, conflict)),
     update: (name, set, where, q) => transaction((t) => t.update(name, set, where, q)),
     delete: (name, where, q) => transaction((t) => t.delete(name, where, q)),
@@ -279,6 +280,11 @@ function statements(
       if (rows.length === 0) return 0;
       const query = db.insert(table(name)).values(rows).onConflictDoNothing();
       return (await run(() => query.run())).changes;
+    },
+    async insertIds(name, rows) {
+      // Not RETURNING, whose order SQLite does not promise: the caller reads the ids.
+      await self.insert(name, rows);
+      return undefined;
     },
     async upsert(name, row, { target, set }) {
       const t = table(name);
