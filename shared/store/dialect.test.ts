@@ -104,11 +104,10 @@ describe.each(testTargets())('dialect adapter on $name', (target) => {
     expect(await signatures(app)).toHaveLength(5);
   });
 
-  it('insertIds inserts the rows in one statement and, when it tells their ids, tells the right ones', async () => {
+  it('insertAll inserts the rows in one statement and tells their ids right, or none when a key is taken', async () => {
     const app = uniqueName();
-    const ids = await db.transaction((tx) =>
-      tx.insertIds('callbackSignatures', [signature(app, 1), signature(app, 2), signature(app, 3)]),
-    );
+    const three = [signature(app, 1), signature(app, 2), signature(app, 3)];
+    const ids = await db.transaction((tx) => tx.insertAll('callbackSignatures', three));
     const s = db.t.callbackSignatures;
     const rows = await db.select('callbackSignatures', eq(s.app, app), {
       columns: ['id', 'signature'],
@@ -116,9 +115,28 @@ describe.each(testTargets())('dialect adapter on $name', (target) => {
     });
     expect(rows.map((r) => r.signature)).toEqual(['sig-1', 'sig-2', 'sig-3']);
     // Told on MySQL with consecutive auto-increment values (MariaDB's defaults), never on SQLite.
-    if (target.name === 'sqlite') expect(ids).toBeUndefined();
-    if (ids !== undefined) expect(ids).toEqual(rows.map((r) => r.id));
-    await expect(db.insertIds('callbackSignatures', [signature(app, 1)])).rejects.toThrow();
+    if (target.name === 'sqlite') expect(ids).toBe('inserted');
+    if (ids !== 'inserted') expect(ids).toEqual(rows.map((r) => r.id));
+    // One taken key: none inserted, and the transaction goes on.
+    const after = await db.transaction(async (tx) => {
+      const taken = await tx.insertAll('callbackSignatures', [
+        signature(app, 4),
+        signature(app, 2),
+      ]);
+      const twice = await tx.insertAll('callbackSignatures', [
+        signature(app, 5),
+        signature(app, 5),
+      ]);
+      await tx.insert('callbackSignatures', [signature(app, 6)]);
+      return [taken, twice];
+    });
+    expect(after).toEqual(['taken', 'taken']);
+    expect(await signatures(app)).toEqual([
+      'sig-1:hash-1',
+      'sig-2:hash-2',
+      'sig-3:hash-3',
+      'sig-6:hash-6',
+    ]);
   });
 
   it('a transaction that throws rolls back; a statement issued meanwhile neither joins it nor is lost', async () => {

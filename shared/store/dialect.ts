@@ -47,12 +47,17 @@ export interface Db {
    */
   insertMissing<K extends TableName>(table: K, rows: Insert<K>[]): Promise<number | undefined>;
   /**
-   * Inserts `rows` in one statement (a duplicate key is an error) and returns their new ids in
-   * order when the database tells them without a read, else undefined (then read them). MySQL
-   * tells them when its auto-increment values of one statement are consecutive
-   * (`innodb_autoinc_lock_mode` 0 or 1, `auto_increment_increment` 1: MariaDB's defaults).
+   * Inserts `rows` in one statement, unless a unique key of one of them is taken (by a row there
+   * or one of `rows` before it): then none is inserted, it says `'taken'` and a transaction goes
+   * on. Else it returns their new ids in order when the database tells them without a read, or
+   * `'inserted'` (then read them). MySQL tells them when one statement's auto-increment values are
+   * consecutive (`innodb_autoinc_lock_mode` 0 or 1, `auto_increment_increment` 1: MariaDB's
+   * defaults).
    */
-  insertIds<K extends TableName>(table: K, rows: Insert<K>[]): Promise<number[] | undefined>;
+  insertAll<K extends TableName>(
+    table: K,
+    rows: Insert<K>[],
+  ): Promise<number[] | 'inserted' | 'taken'>;
   /**
    * Inserts `row`, or when its unique key `target` exists, updates that row with `set` (no
    * `set`: leaves it as it is). One statement, no error on a duplicate.

@@ -50,9 +50,9 @@ function watched(db: Db, calls: string[], refuse: (rows: object[]) => boolean = 
       calls.push(`insertIgnore ${name}`);
       return failing([row]) ?? d.insertIgnore(name, row);
     },
-    insertIds: (name, rows) => {
-      calls.push(`insertIds ${name}`);
-      return failing(rows) ?? d.insertIds(name, rows);
+    insertAll: (name, rows) => {
+      calls.push(`insertAll ${name}`);
+      return failing(rows) ?? d.insertAll(name, rows);
     },
     insertMissing: (name, rows) => {
       calls.push(`insertMissing ${name}`);

@@ -57,9 +57,10 @@ const pairKey = (app: string, key: string) => `${app}\n${key}`;
  * settled as it would be alone and in the order given: its signature recorded (a multi-row
  * insert that keeps a row already there; only when one was there, one read of the body hashes:
  * another body than its own is a replay, refused with nothing stored); of the pushes left, the
- * first of each dedup key is stored unless a row has it already (one read, one multi-row insert,
- * and one read of the new ids unless the insert told them) and the others report that row; the
- * new messages' deliveries in one insert.
+ * first of each dedup key is stored unless a row has it already (one multi-row insert; only when
+ * a key was taken, one read of those and the insert again without them; one read of the new ids
+ * unless the insert told them) and the others report that row; the new messages' deliveries in
+ * one insert.
  * Any error fails the whole batch (the caller then stores each alone).
  */
 async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureReplayError)[]> {
@@ -97,27 +98,32 @@ async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureRe
     const k = pairKey(push.msg.app, push.msg.dedupKey);
     if (!refused[i] && !firsts.has(k)) firsts.set(k, push);
   }
-  const keys = [...firsts.values()].map(({ msg }) => ({ app: msg.app, key: msg.dedupKey }));
+  // Inserted at once; should a key be taken (WeChat's retry of a stored push among them), that
+  // insert is undone, the taken keys are read and only the others inserted.
   const found = new Map<string, Stored>();
-  if (keys.length > 0) {
+  let added = [...firsts.values()].map((push) => ({ push, row: messageRow(push.msg) }));
+  let told = await tx.insertAll(
+    'callbackMessages',
+    added.map((a) => a.row),
+  );
+  if (told === 'taken') {
+    const keys = added.map(({ row }) => ({ app: row.app, key: row.dedupKey }));
     for (const row of await tx.select('callbackMessages', pairs(keys, m.app, m.dedupKey))) {
-      found.set(pairKey(row.app, row.dedupKey), {
-        inserted: false,
-        message: messageRecord(row),
-      });
+      found.set(pairKey(row.app, row.dedupKey), { inserted: false, message: messageRecord(row) });
     }
+    added = added.filter(({ row }) => !found.has(pairKey(row.app, row.dedupKey)));
+    told = await tx.insertAll(
+      'callbackMessages',
+      added.map((a) => a.row),
+    );
+    // Taken since the read (another process), or by a key SQL calls equal and this code not.
+    if (told === 'taken') throw new Error('a dedup key was taken meanwhile');
   }
-  const added = [...firsts].filter(([k]) => !found.has(k)).map(([, push]) => push);
   if (added.length > 0) {
-    const rows = added.map(({ msg }) => messageRow(msg));
-    // Their ids: as the insert tells them, or read back (this transaction's own rows).
-    const told = await tx.insertIds('callbackMessages', rows);
+    const rows = added.map((a) => a.row);
+    // Their ids: as the insert told them, or read back (this transaction's own rows).
     const idOf = new Map<string, number>();
-    for (const [i, r] of rows.entries()) {
-      const id = told?.[i];
-      if (id !== undefined) idOf.set(pairKey(r.app, r.dedupKey), id);
-    }
-    if (told === undefined) {
+    if (told === 'inserted') {
       const where = pairs(
         rows.map((r) => ({ app: r.app, key: r.dedupKey })),
         m.app,
@@ -127,12 +133,17 @@ async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureRe
         columns: ['id', 'app', 'dedupKey'],
       });
       for (const r of read) idOf.set(pairKey(r.app, r.dedupKey), r.id);
+    } else {
+      for (const [i, r] of rows.entries()) {
+        const id = told[i];
+        if (id !== undefined) idOf.set(pairKey(r.app, r.dedupKey), id);
+      }
     }
     const outbox = [];
     for (const [i, row] of rows.entries()) {
       const k = pairKey(row.app, row.dedupKey);
       const id = idOf.get(k);
-      const push = added[i];
+      const push = added[i]?.push;
       if (id === undefined || push === undefined) throw new Error('stored message vanished');
       outbox.push(...deliveryRows('message', id, push.deliveries, push.now));
       found.set(k, { inserted: true, message: messageRecord({ id, ...row }) });

@@ -1,6 +1,7 @@
 import { count, getTableColumns, sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { MySql2Database, MySqlRawQueryResult } from 'drizzle-orm/mysql2';
+import type { ResultSetHeader } from 'mysql2';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { MysqlHandle } from '../../db/client';
 import * as schema from '../../db/schema/mysql';
@@ -195,13 +196,20 @@ function statements(
       const told = /Records: (\d+)\s+Duplicates: (\d+)/.exec(result.info);
       return told === null ? undefined : Number(told[1]) - Number(told[2]);
     },
-    async insertIds(name, rows) {
+    async insertAll(name, rows) {
       if (rows.length === 0) return [];
       const ordered = await consecutive();
-      const [result] = await db.insert(table(name)).values(rows);
+      let result: ResultSetHeader;
+      try {
+        [result] = await db.insert(table(name)).values(rows);
+      } catch (err) {
+        // InnoDB undoes the failed statement only: the transaction goes on.
+        if (isDuplicateKey(err)) return 'taken';
+        throw err;
+      }
       // A multi-row INSERT … VALUES is a "simple insert": with consecutive values its rows took
       // insertId, insertId + 1, … in order (MySQL and MariaDB document it).
-      if (!ordered || result.affectedRows !== rows.length) return undefined;
+      if (!ordered || result.affectedRows !== rows.length) return 'inserted';
       return rows.map((_, i) => result.insertId + i);
     },
     async upsert(name, row, { set }) {

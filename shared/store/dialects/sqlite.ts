@@ -190,12 +190,21 @@ export function sqliteDb(h: SqliteHandle): Db {
     insert: (name, rows) => transaction((t) => t.insert(name, rows)),
     insertIgnore: (name, row) => transaction((t) => t.insertIgnore(name, row)),
     insertMissing: (name, rows) => transaction((t) => t.insertMissing(name, rows)),
-    insertIds: (name, rows) => transaction((t) => t.insertIds(name, rows)),
+    insertAll: (name, rows) => transaction((t) => t.insertAll(name, rows)),
     upsert: (name, row, conflict) => transaction((t) => t.upsert(name, row, conflict)),
     update: (name, set, where, q) => transaction((t) => t.update(name, set, where, q)),
     delete: (name, where, q) => transaction((t) => t.delete(name, where, q)),
     transaction,
   };
+}
+
+/** True for SQLite's unique (or primary) key violation, also when Drizzle wraps it. */
+function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err; typeof e === 'object' && e !== null; ) {
+    if ('code' in e && /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(String(e.code))) return true;
+    e = 'cause' in e ? e.cause : undefined;
+  }
+  return false;
 }
 
 /** Most one-row inserts kept built (see `insertOne`); the code has a few dozen. */
@@ -281,10 +290,16 @@ function statements(
       const query = db.insert(table(name)).values(rows).onConflictDoNothing();
       return (await run(() => query.run())).changes;
     },
-    async insertIds(name, rows) {
+    async insertAll(name, rows) {
+      try {
+        await self.insert(name, rows);
+      } catch (err) {
+        // SQLite backs out the failed statement only: the transaction goes on.
+        if (isUniqueViolation(err)) return 'taken';
+        throw err;
+      }
       // Not RETURNING, whose order SQLite does not promise: the caller reads the ids.
-      await self.insert(name, rows);
-      return undefined;
+      return rows.length === 0 ? [] : 'inserted';
     },
     async upsert(name, row, { target, set }) {
       const t = table(name);
