@@ -126,7 +126,8 @@ console.log(
 if (statements.size > 0) {
   const total = [...statements.values()].reduce((a, b) => a + b, 0);
   console.log(
-    `statements per push: ${(total / pushes).toFixed(2)}, mean round trip ${(roundTrips.ms / roundTrips.n).toFixed(2)} ms`,
+    `statements per push: ${(total / pushes).toFixed(2)}, ` +
+      `mean round trip ${(roundTrips.ms / roundTrips.n).toFixed(2)} ms`,
   );
   for (const [kind, n] of [...statements].sort((a, b) => b[1] - a[1])) {
     console.log(`  ${(n / pushes).toFixed(3)}  ${kind}`);

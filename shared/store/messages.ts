@@ -60,8 +60,7 @@ const pairKey = (app: string, key: string) => `${app}\n${key}`;
  * first of each dedup key is stored unless a row has it already (one multi-row insert; only when
  * a key was taken, one read of those and the insert again without them; one read of the new ids
  * unless the insert told them) and the others report that row; the new messages' deliveries in
- * one insert.
- * Any error fails the whole batch (the caller then stores each alone).
+ * one insert. Any error fails the whole batch (the caller then stores each alone).
  */
 async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureReplayError)[]> {
   const { callbackSignatures: s, callbackMessages: m } = tx.t;
@@ -165,10 +164,10 @@ async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureRe
  * one transaction; WeChat's retry of a stored message inserts nothing and reports `false`.
  *
  * On a database server, pushes asked to be stored in the same turn of the event loop (a busy
- * message URL's) are stored together by {@link insertBatch}: one transaction of a few multi-row statements instead of two
- * or three statements each, one after the other (on MySQL each a round trip). None is settled
- * before that transaction has committed. Should it fail (one push's row refused, a deadlock,
- * another process storing one of the keys meanwhile), each push is stored alone as before.
+ * message URL's) are stored together by {@link insertBatch}: one transaction of a few multi-row
+ * statements instead of two or three statements each, one after the other (each a round trip).
+ * None is settled before that transaction has committed. Should it fail (one push's row refused,
+ * a deadlock, another process storing one of the keys meanwhile), each push is stored alone.
  */
 export function messagesRepo(db: Db): MessagesRepo {
   const { callbackMessages: m, callbackSignatures: s } = db.t;

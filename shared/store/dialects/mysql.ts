@@ -64,23 +64,12 @@ interface Queued {
  * side by side on other connections. A transaction alone runs as it always did.
  */
 export function mysqlDb(db: MySql2Database): Db {
-  let told: Promise<boolean> | undefined;
-  // Asked once, on first use: whether one statement's auto-increment values are consecutive.
-  const consecutive = () => {
-    told ??= db
-      .execute(sql`SELECT @@innodb_autoinc_lock_mode AS mode, @@auto_increment_increment AS step`)
-      .then(([rows]) => {
-        const [row] = rows as unknown as { mode: unknown; step: unknown }[];
-        return Number(row?.mode) <= 1 && Number(row?.step) === 1;
-      })
-      .catch(() => false);
-    return told;
-  };
-  const self = statements(db, consecutive);
+  const autoinc: Autoinc = {};
+  const self = statements(db, autoinc);
   const queue: Queued[] = [];
   let scheduled = false;
   const alone = (item: Queued) =>
-    db.transaction((t) => item.work(inTransaction(t, consecutive))).then(item.resolve, item.reject);
+    db.transaction((t) => item.work(inTransaction(t, autoinc))).then(item.resolve, item.reject);
 
   const runBatch = async (batch: Queued[]): Promise<void> => {
     const [only] = batch;
@@ -89,7 +78,7 @@ export function mysqlDb(db: MySql2Database): Db {
     let threw = false;
     try {
       await db.transaction(async (t) => {
-        const tx = inTransaction(t, consecutive);
+        const tx = inTransaction(t, autoinc);
         for (const item of batch) {
           try {
             done.push({ item, value: await item.work(tx) });
@@ -133,16 +122,37 @@ export function mysqlDb(db: MySql2Database): Db {
 }
 
 /** The {@link Db} inside a transaction: a nested transaction is part of it. */
-function inTransaction(t: MySql2Database, consecutive: () => Promise<boolean>): Db {
-  const tx: Db = { ...statements(t, consecutive), transaction: (work) => work(tx) };
+function inTransaction(t: MySql2Database, autoinc: Autoinc): Db {
+  const tx: Db = { ...statements(t, autoinc), transaction: (work) => work(tx) };
   return tx;
 }
 
+/** Whether one statement's auto-increment values are consecutive: asked once, when first needed. */
+interface Autoinc {
+  consecutive?: Promise<boolean>;
+}
+
+/**
+ * Asks the server (on the connection at hand: inside a transaction, its own, so no second
+ * connection is needed while the pool may be all in transactions) whether the rows of one
+ * multi-row insert take consecutive auto-increment values; an error is asked again next time.
+ */
+function consecutive(db: MySql2Database, autoinc: Autoinc): Promise<boolean> {
+  autoinc.consecutive ??= db
+    .execute(sql`SELECT @@innodb_autoinc_lock_mode AS mode, @@auto_increment_increment AS step`)
+    .then(([rows]) => {
+      const [row] = rows as unknown as { mode: unknown; step: unknown }[];
+      return Number(row?.mode) <= 1 && Number(row?.step) === 1;
+    })
+    .catch(() => {
+      autoinc.consecutive = undefined;
+      return false;
+    });
+  return autoinc.consecutive;
+}
+
 /** The statements of {@link Db} over a pool or a transaction's connection. */
-function statements(
-  db: MySql2Database,
-  consecutive: () => Promise<boolean>,
-): Omit<Db, 'transaction'> {
+function statements(db: MySql2Database, autoinc: Autoinc): Omit<Db, 'transaction'> {
   const selectFrom = (name: TableName, columns: readonly PropertyKey[] | undefined) => {
     const t = table(name);
     if (columns === undefined) return db.select().from(t);
@@ -198,7 +208,7 @@ function statements(
     },
     async insertAll(name, rows) {
       if (rows.length === 0) return [];
-      const ordered = await consecutive();
+      const ordered = await consecutive(db, autoinc);
       let result: ResultSetHeader;
       try {
         [result] = await db.insert(table(name)).values(rows);
