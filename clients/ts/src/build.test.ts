@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -47,12 +47,24 @@ export const c = hub.api.GET('/v1/apps/{app}/jssdk-config', {
 export const bad = hub.api.GET('/v1/no-such-route');
 `,
     );
+    // The README's example, as a module of its own.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = /### TypeScript client[^\n]*\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("from '@wxhub/client'");
+    writeFileSync(
+      join(dir, 'readme.ts'),
+      `${example?.replace("'@wxhub/client'", JSON.stringify(join(DIST, 'index.js')))}export {};\n`,
+    );
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     const args = ['--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext'];
     const types = ['--typeRoots', join(ROOT, 'node_modules/@types'), '--types', 'node'];
-    const checked = await run(process.execPath, [tsc, ...args, ...types, 'use.ts'], {
-      cwd: dir,
-    }).catch((e: { stdout: string }) => e);
+    const checked = await run(
+      process.execPath,
+      [tsc, ...args, ...types, '--target', 'ES2022', 'use.ts', 'readme.ts'],
+      {
+        cwd: dir,
+      },
+    ).catch((e: { stdout: string }) => e);
     expect(checked.stdout).toBe('');
   });
 });
