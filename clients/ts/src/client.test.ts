@@ -21,6 +21,8 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 /** The hub as `npm start` runs it (functions/server.ts), in a process of its own. */
 interface HubProcess {
   url: string;
+  /** Resolves with the first log line whose `msg` is `msg` (fails if the hub exits first). */
+  logged(msg: string): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -37,27 +39,40 @@ async function startHubProcess(env: Record<string, string>): Promise<HubProcess>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const url = await new Promise<string>((done, fail) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      for (const line of out.split('\n')) {
-        if (!line.includes('"msg":"serving"')) continue;
-        child.stdout?.off('data', onData);
-        done((JSON.parse(line) as { url: string }).url);
-        return;
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.once('exit', (code) => fail(new Error(`hub exited (${code}) before serving:\n${out}`)));
+  const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString();
+    const parts = out.split('\n');
+    out = parts.pop() ?? '';
+    for (const line of parts) if (line.startsWith('{')) lines.push(JSON.parse(line));
+    for (const w of waiters) w();
   });
-  // Keep reading so the hub never blocks on a full pipe.
-  child.stdout?.resume();
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const logged = (msg: string) =>
+    new Promise<Record<string, unknown>>((done, fail) => {
+      const check = () => {
+        const line = lines.find((l) => l.msg === msg);
+        if (line !== undefined) {
+          waiters.delete(check);
+          done(line);
+        } else if (child.exitCode !== null) {
+          waiters.delete(check);
+          fail(new Error(`hub exited (${child.exitCode}) before logging ${msg}:\n${stderr}`));
+        }
+      };
+      waiters.add(check);
+      child.once('exit', check);
+      check();
+    });
+  const { url } = (await logged('serving')) as { url: string };
   return {
     url,
+    logged,
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -82,6 +97,8 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
   const faulted = testApp({ tokenMode: 'classic' });
   const killed = testApp({ tokenMode: 'stable' });
   const twice = testApp({ tokenMode: 'classic' });
+  const shared = testApp({ tokenMode: 'classic' });
+  const rejecting = testApp({ tokenMode: 'classic' });
   const component = testComponentApp();
   const authorizerAppId = `wxa${String(Date.now()).slice(-10)}0001`;
   let sim: RunningSimulator;
@@ -98,8 +115,8 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
 
   beforeAll(async () => {
     sim = await startSimulator({ sim: createSimulator({ clock: createLiveSimClock() }) });
-    const apps: AppConfig[] = [oa, faulted, killed, twice, component];
-    for (const a of [oa, faulted, killed, twice])
+    const apps: AppConfig[] = [oa, faulted, killed, twice, shared, rejecting, component];
+    for (const a of [oa, faulted, killed, twice, shared, rejecting])
       sim.sim.registerApp({ appId: a.appId, secret: a.appSecret ?? '' });
     sim.sim.registerComponent({
       appId: component.appId,
@@ -116,7 +133,11 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
       WXHUB_API_KEYS: TEST_API_KEY,
       WXHUB_APPS: JSON.stringify({ apps }),
       WXHUB_MESSAGE_RETENTION_DAYS: '0',
+      WXHUB_REFRESH_INTERVAL_SECONDS: '3600',
     });
+    // The schedule's first pass (1 s after start) fetches every app's token: the tests start
+    // after it, so what they count is theirs alone (the next pass is an hour later).
+    await hub.logged('refresh pass');
     const eventUrl = `${hub.url}/wx/${component.name}/component/event`;
     await sim.sim.pushTicket(component.appId, eventUrl);
     const pushed = await sim.sim.authorize(component.appId, authorizerAppId, { url: eventUrl });
@@ -221,6 +242,27 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
     expect(sim.sim.calls('/cgi-bin/getcallbackip')).toBe(2);
   });
 
+  it('sends one invalidation for concurrent callers that met the same dead token', async () => {
+    const hubClient = client();
+    const before = await hubClient.token(shared.name);
+    counted.seen.length = 0;
+    sim.sim.injectFault({
+      path: '/cgi-bin/getcallbackip',
+      appId: shared.appId,
+      errcode: 40014,
+      times: 3,
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        hubClient.withToken(shared.name, (t) => wechat('cgi-bin/getcallbackip', t)),
+      ),
+    );
+    expect(answers.map((a) => a.ip_list !== undefined)).toEqual([true, true, true]);
+    expect(counted.seen).toEqual([`POST /v1/apps/${shared.name}/token/invalidate`]);
+    expect((await hubClient.token(shared.name)).accessToken).not.toBe(before.accessToken);
+    expect(counted.seen).toHaveLength(1);
+  });
+
   it('answers other WeChat errors without an invalidation', async () => {
     const hubClient = client();
     await hubClient.token(oa.name);
@@ -312,6 +354,16 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
       .token(oa.name)
       .catch((e: unknown) => e);
     expect(down).toMatchObject({ code: 'UNREACHABLE', status: 0 });
+    // WeChat refused the hub: its errcode comes with the hub's 502.
+    sim.sim.injectFault({
+      path: '/cgi-bin/ticket/getticket',
+      appId: rejecting.appId,
+      errcode: 40164,
+    });
+    const upstream = await client()
+      .jssdkConfig(rejecting.name, 'https://shop.example.com/')
+      .catch((e: unknown) => e);
+    expect(upstream).toMatchObject({ code: 'UPSTREAM_WECHAT', status: 502, errcode: 40164 });
     expect(String((down as Error).message)).not.toContain(TEST_API_KEY);
   });
 });
