@@ -178,8 +178,8 @@ export function createClient(opts: WxhubClientOptions): WxhubClient {
     return p;
   }
 
-  // Concurrent reports of one dead token share one request.
-  const invalidating = new Map<string, Promise<InvalidatedToken>>();
+  // Concurrent reports of one dead token share one request (keyed by name, never by token).
+  const invalidating = new Map<string, { dead: string; answer: Promise<InvalidatedToken> }>();
 
   function invalidated(
     key: string,
@@ -189,18 +189,19 @@ export function createClient(opts: WxhubClientOptions): WxhubClient {
     const cur = cache.get(key);
     if (cur !== undefined && cur.token.accessToken === accessToken) cache.delete(key);
     generation.set(key, (generation.get(key) ?? 0) + 1);
-    const id = `${key}\n${accessToken}`;
-    const pending = invalidating.get(id);
-    if (pending !== undefined) return pending;
-    const p = call()
+    const pending = invalidating.get(key);
+    if (pending !== undefined && pending.dead === accessToken) return pending.answer;
+    const answer = call()
       .then((fresh) => {
         // A new token is the current one: cached. The same one (refresh held back) is not.
         if (fresh.accessToken !== accessToken) remember(key, fresh);
         return fresh;
       })
-      .finally(() => invalidating.delete(id));
-    invalidating.set(id, p);
-    return p;
+      .finally(() => {
+        if (invalidating.get(key)?.answer === answer) invalidating.delete(key);
+      });
+    invalidating.set(key, { dead: accessToken, answer });
+    return answer;
   }
 
   async function withRetry<T>(
