@@ -11,6 +11,7 @@ import {
   DEMO_MERCHANT,
   DEV_API_KEY,
   DEV_DATABASE_URL,
+  devAdminPassword,
   devDatabaseUrl,
   startDev,
 } from './start';
@@ -160,6 +161,37 @@ describe('npm run dev', () => {
     }
   });
 
+  it('makes a dev console admin with a password kept beside its database, printed with the console URL', async () => {
+    const env = devEnv();
+    const out: string[] = [];
+    const dev = await startDev(env, {
+      write: (t) => void out.push(t),
+      log: createLogger('silent'),
+    });
+    let password = '';
+    try {
+      const base = dev.hub.server.url;
+      const line = out
+        .join('')
+        .split('\n')
+        .find((l) => l.startsWith('console: '));
+      const m = /^console: (\S+) \(user admin, password (\S+), kept in (\S+)\)$/.exec(line ?? '');
+      expect(m?.[1]).toBe(`${base}/admin/`);
+      password = m?.[2] ?? '';
+      expect(password.length).toBeGreaterThanOrEqual(12);
+      const login = await fetch(`${base}/admin/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'admin', password }),
+      });
+      expect(login.status).toBe(204);
+    } finally {
+      await dev.stop();
+    }
+    // Made once: the next start reads the same password back.
+    expect(devAdminPassword(env, env.DATABASE_URL).password).toBe(password);
+  });
+
   it('keeps its own database file unless DATABASE_URL (or MYSQL_ADDRESS) is set', () => {
     expect(DEV_DATABASE_URL).toBe('file:.data/dev.db');
     expect(devDatabaseUrl({})).toBe(DEV_DATABASE_URL);
@@ -174,6 +206,7 @@ describe('npm run dev', () => {
       secretKey: randomBytes(32).toString('base64'),
       appSecret: `app-secret-${randomBytes(12).toString('hex')}`,
       callbackToken: `Tok${randomBytes(8).toString('hex')}`,
+      adminPassword: `admin-pw-${randomBytes(12).toString('hex')}`,
       aesKey: randomBytes(32)
         .toString('base64')
         .replace(/[^A-Za-z0-9]/g, 'A')
@@ -200,6 +233,8 @@ describe('npm run dev', () => {
         WXHUB_API_KEYS: `${secrets.apiKey},other-key-${randomBytes(12).toString('hex')}`,
         WXHUB_SECRET_KEY: secrets.secretKey,
         WXHUB_APPS: JSON.stringify(apps),
+        WXHUB_ADMIN_USER: 'operator',
+        WXHUB_ADMIN_PASSWORD: secrets.adminPassword,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -231,7 +266,8 @@ describe('npm run dev', () => {
     expect(out).toContain('wxhub dev: hub on');
     for (const [what, value] of Object.entries(secrets))
       expect([what, out.includes(value)]).toEqual([what, false]);
-    // The curl lines name the key instead.
+    // The curl lines name the key instead; the console line names the variables.
     expect(out).toContain('Authorization: Bearer $WXHUB_API_KEY');
+    expect(out).toContain('(user and password from WXHUB_ADMIN_USER / WXHUB_ADMIN_PASSWORD)');
   }, 30_000);
 });

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createHubApp, refreshNow } from '../functions/index';
 import { type AppsFile, parseAppsFile } from '../shared/config';
 import type { Logger } from '../shared/http/log';
@@ -68,6 +69,32 @@ async function startDemoComponents(
     }
   }
   return problems;
+}
+
+/** The console admin of `npm run dev` when `WXHUB_ADMIN_USER` is not set. */
+export const DEV_ADMIN_USER = 'admin';
+
+/**
+ * The dev console's password: made once (random) into `dev-admin-password` beside the dev
+ * database (or in `WXHUB_DATA_DIR`), then read back on every start, so it stays the same.
+ */
+export function devAdminPassword(
+  env: Record<string, string | undefined>,
+  databaseUrl: string | undefined,
+): { password: string; file: string } {
+  const dir =
+    databaseUrl?.startsWith('file:') === true
+      ? dirname(databaseUrl.slice('file:'.length))
+      : (env.WXHUB_DATA_DIR ?? '.data');
+  const file = join(dir, 'dev-admin-password');
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 12) return { password: kept, file };
+  }
+  mkdirSync(dir, { recursive: true });
+  const password = randomBytes(12).toString('base64url');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return { password, file };
 }
 
 /** The bearer key of `npm run dev` when `WXHUB_API_KEYS` is not set (printed in the banner). */
@@ -148,6 +175,8 @@ export async function startDev(
     await sim.close();
     throw err;
   }
+  const givenAdmin = env.WXHUB_ADMIN_USER !== undefined && env.WXHUB_ADMIN_USER !== '';
+  const devAdmin = givenAdmin ? undefined : devAdminPassword(env, devDatabaseUrl(env));
   let hub: Hub;
   let file: AppsFile;
   let demoPay: { mchId: string } | undefined;
@@ -182,6 +211,9 @@ export async function startDev(
         WXHUB_PUBLIC_URL: env.WXHUB_PUBLIC_URL ?? `http://127.0.0.1:${env.PORT ?? '3000'}`,
         WXHUB_APPS: env.WXHUB_APPS === undefined ? JSON.stringify(file) : appsFile,
         WXHUB_API_KEYS: givenKeys ? env.WXHUB_API_KEYS : DEV_API_KEY,
+        ...(devAdmin === undefined
+          ? {}
+          : { WXHUB_ADMIN_USER: DEV_ADMIN_USER, WXHUB_ADMIN_PASSWORD: devAdmin.password }),
       },
       {
         createApp: createHubApp,
@@ -223,6 +255,10 @@ export async function startDev(
       `wxhub dev: hub on ${base}, WeChat simulator on ${sim.url}`,
       `forward target on ${target.url}: logs each delivery, answers a passive reply`,
       `database: ${db.dialect} (${db.dialect === 'sqlite' ? db.path : 'mysql'})`,
+      // A password from the environment is the operator's secret: never printed.
+      devAdmin === undefined
+        ? `console: ${base}/admin/ (user and password from WXHUB_ADMIN_USER / WXHUB_ADMIN_PASSWORD)`
+        : `console: ${base}/admin/ (user ${DEV_ADMIN_USER}, password ${devAdmin.password}, kept in ${devAdmin.file})`,
       'try:',
       ...pushLines,
       ...(givenKeys ? ['  export WXHUB_API_KEY=…  # one of the keys in WXHUB_API_KEYS'] : []),

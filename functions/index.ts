@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { createBaseApp, type HubEnv } from '../shared/http/app';
 import type { Deps } from '../shared/platform/deps';
+import * as admin from './admin/app';
+import { consoleParts } from './admin/console';
 import * as pay from './pay/app';
 import * as payNotify from './pay-notify/app';
 import * as proxy from './proxy/app';
@@ -16,6 +18,7 @@ export const FUNCTIONS = [
   { name: 'wx-callback', createRoutes: wxCallback.createRoutes },
   { name: 'pay', createRoutes: pay.createRoutes },
   { name: 'pay-notify', createRoutes: payNotify.createRoutes },
+  { name: 'admin', createRoutes: (deps: Deps) => admin.createRoutes(deps, consoleParts(deps)) },
 ] as const;
 
 /** All functions on one app: what `npm start`, `npm run dev` and the CloudRun image serve. */

@@ -3,10 +3,10 @@ import { type RunningSimulator, startSimulator } from '../dev/simulator';
 import type { AppConfig } from '../shared/config';
 import { parseConfig } from '../shared/config';
 import type { HubEnv } from '../shared/http/app';
-import { createLogger } from '../shared/http/log';
+import { createLogger, type Logger } from '../shared/http/log';
 import type { Deps } from '../shared/platform/deps';
 import { createDeps } from '../shared/platform/deps';
-import type { TestTarget } from '../shared/store/testing';
+import type { OpenedStore, TestTarget } from '../shared/store/testing';
 import { openTestStore, uniqueName } from '../shared/store/testing';
 import type { TokenOptions } from '../shared/tokens/manager';
 import { createHubApp } from './index';
@@ -16,6 +16,8 @@ export const AUTH = { authorization: `Bearer ${TEST_API_KEY}` };
 
 export interface TestHub {
   deps: Deps;
+  /** The hub's store and database handle (e.g. for rawTableText). */
+  opened: OpenedStore;
   app: Hono<HubEnv>;
   sim: RunningSimulator;
   close(): Promise<void>;
@@ -37,6 +39,8 @@ export interface TestHubOptions {
   busyBudgetMs?: number;
   /** MySQL pool size (4 by default; a bench uses the deployed default, 10). */
   poolSize?: number;
+  /** The hub's logger (silent by default), e.g. one that collects lines. */
+  log?: Logger;
 }
 
 /** A test app config with a unique name, registered in the simulator by {@link createTestHub}. */
@@ -62,7 +66,7 @@ export async function createTestHub(
   opts: TestHubOptions = {},
 ): Promise<TestHub> {
   const sim = opts.sim ?? (await startSimulator());
-  const { store } = await openTestStore(target, {
+  const opened = await openTestStore(target, {
     poolSize: opts.poolSize ?? 4,
     ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }),
     ...(opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs }),
@@ -77,6 +81,7 @@ export async function createTestHub(
     WXHUB_MESSAGE_RETENTION_DAYS: '0',
     ...opts.env,
   });
+  const store = opened.store;
   const apps = opts.apps ?? [];
   for (const a of apps)
     if (a.appSecret) sim.sim.registerApp({ appId: a.appId, secret: a.appSecret });
@@ -85,7 +90,7 @@ export async function createTestHub(
   const deps = createDeps({
     config,
     store,
-    log: createLogger('silent'),
+    log: opts.log ?? createLogger('silent'),
     clock: sim.sim.clock,
     ...(opts.instanceId === undefined ? {} : { instanceId: opts.instanceId }),
     ...(opts.tokenOptions === undefined ? {} : { tokenOptions: opts.tokenOptions }),
@@ -94,6 +99,7 @@ export async function createTestHub(
   });
   return {
     deps,
+    opened,
     app: createHubApp(deps),
     sim,
     async close() {

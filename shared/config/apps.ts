@@ -288,6 +288,24 @@ function checkUnique(problems: string[], kind: string, names: string[]): void {
   }
 }
 
+/** One entry checked by the apps file's own rules: the value, or one line per problem. */
+export type EntryResult<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+function checkEntry<T>(check: Check<T>, what: string, entry: unknown): EntryResult<T> {
+  const r = validate(check, entry);
+  return r.ok
+    ? { ok: true, value: r.value }
+    : { ok: false, problems: describeIssues(what, r.issues) };
+}
+
+/** Validates one app as the apps file would (the admin API's apps); values never echoed. */
+export const parseAppEntry = (entry: unknown): EntryResult<AppConfig> =>
+  checkEntry(appSchema, 'app', entry);
+
+/** Validates one merchant as the apps file would; values never echoed. */
+export const parseMerchantEntry = (entry: unknown): EntryResult<MerchantConfig> =>
+  checkEntry(merchantSchema, 'merchant', entry);
+
 /**
  * Validates the apps file's JSON text. Every bad entry is reported with its index, its name when
  * readable and the field at fault; values (secrets) are never echoed.

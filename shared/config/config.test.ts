@@ -154,6 +154,33 @@ describe('parseConfig', () => {
     }
   });
 
+  it('reads the console admin as a pair, its password at least 12 characters, never echoed', () => {
+    const c = parseConfig({ WXHUB_ADMIN_USER: 'root', WXHUB_ADMIN_PASSWORD: 'long-enough-pw' });
+    expect(c.admin).toEqual({ user: 'root', password: 'long-enough-pw' });
+    expect(c.adminSessionIdleSeconds).toBe(1_800);
+    expect(c.adminSessionMaxSeconds).toBe(43_200);
+    expect(parseConfig({}).admin).toBeUndefined();
+    expect(problems({ WXHUB_ADMIN_USER: 'root' })).toEqual([
+      'WXHUB_ADMIN_PASSWORD: required with the other of WXHUB_ADMIN_USER / WXHUB_ADMIN_PASSWORD',
+    ]);
+    expect(problems({ WXHUB_ADMIN_PASSWORD: 'long-enough-pw' })[0]).toMatch(/^WXHUB_ADMIN_USER:/);
+    const bad = problems({
+      WXHUB_ADMIN_USER: 'no spaces allowed',
+      WXHUB_ADMIN_PASSWORD: 'short-pw',
+      WXHUB_ADMIN_SESSION_IDLE_SECONDS: '5',
+      WXHUB_ADMIN_SESSION_MAX_SECONDS: 'forever',
+    });
+    expect(bad.map((p) => p.split(':')[0]).sort()).toEqual([
+      'WXHUB_ADMIN_PASSWORD',
+      'WXHUB_ADMIN_SESSION_IDLE_SECONDS',
+      'WXHUB_ADMIN_SESSION_MAX_SECONDS',
+      'WXHUB_ADMIN_USER',
+    ]);
+    for (const value of ['no spaces allowed', 'short-pw', 'forever']) {
+      expect(bad.join('\n')).not.toContain(value);
+    }
+  });
+
   it('rejects a secret key of the wrong length, saying the length and not the key', () => {
     const short = randomBytes(16).toString('base64');
     const err = problems({ WXHUB_SECRET_KEY: short });

@@ -45,6 +45,12 @@ export interface Config {
   outboxMaxAttempts: number;
   /** Stored messages older than this are purged by the refresh pass; 0 keeps them. */
   messageRetentionDays: number;
+  /** The console's first admin (`WXHUB_ADMIN_USER` / `WXHUB_ADMIN_PASSWORD`), made at start. */
+  admin: { user: string; password: string } | undefined;
+  /** A console session ends after this long without a request… */
+  adminSessionIdleSeconds: number;
+  /** …and this long after login, whatever happens. */
+  adminSessionMaxSeconds: number;
   dataDir: string;
   port: number;
   logLevel: LogLevel;
@@ -124,6 +130,11 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
         'only on a service with public access off)',
     );
   }
+  if ((env.WXHUB_ADMIN_USER === undefined) !== (env.WXHUB_ADMIN_PASSWORD === undefined)) {
+    const missing =
+      env.WXHUB_ADMIN_USER === undefined ? 'WXHUB_ADMIN_USER' : 'WXHUB_ADMIN_PASSWORD';
+    problems.push(`${missing}: required with the other of WXHUB_ADMIN_USER / WXHUB_ADMIN_PASSWORD`);
+  }
   if (!parsed.ok || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.value;
 
@@ -154,6 +165,12 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     forwardBudgetMs: e.WXHUB_FORWARD_BUDGET_MS,
     outboxMaxAttempts: e.WXHUB_OUTBOX_MAX_ATTEMPTS,
     messageRetentionDays: e.WXHUB_MESSAGE_RETENTION_DAYS,
+    admin:
+      e.WXHUB_ADMIN_USER === undefined || e.WXHUB_ADMIN_PASSWORD === undefined
+        ? undefined
+        : { user: e.WXHUB_ADMIN_USER, password: e.WXHUB_ADMIN_PASSWORD },
+    adminSessionIdleSeconds: e.WXHUB_ADMIN_SESSION_IDLE_SECONDS,
+    adminSessionMaxSeconds: e.WXHUB_ADMIN_SESSION_MAX_SECONDS,
     dataDir: e.WXHUB_DATA_DIR,
     port: e.PORT ?? 3000,
     logLevel: e.LOG_LEVEL,

@@ -84,6 +84,13 @@ export const ENV_SHAPE = {
   // Media uploads through the proxies: WeChat takes images and videos up to 10 MB.
   WXHUB_PROXY_BODY_LIMIT_BYTES: withDefault(positiveInt(200 * 1024 * 1024), 20 * 1024 * 1024),
   WXHUB_PROXY_MAX_BYTES: withDefault(positiveInt(1024 * 1024 * 1024), 64 * 1024 * 1024),
+  // The console's first admin (both or neither; config.ts checks the pair).
+  WXHUB_ADMIN_USER: optional(
+    str(matches(/^[A-Za-z0-9._@-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ @ -')),
+  ),
+  WXHUB_ADMIN_PASSWORD: optional(str(minLength(12, 'must be at least 12 characters'))),
+  WXHUB_ADMIN_SESSION_IDLE_SECONDS: withDefault(wholeNumber(60, 86_400), 1_800),
+  WXHUB_ADMIN_SESSION_MAX_SECONDS: withDefault(wholeNumber(300, 30 * 86_400), 43_200),
   WXHUB_DATA_DIR: withDefault(str(minLength(1)), '.data'),
   // 0 picks any free port (tests).
   PORT: optional(wholeNumber(0, 65535)),

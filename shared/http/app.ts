@@ -3,7 +3,9 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { Store } from '../store';
+import { createKeyChecker } from '../admin/api-keys';
+import { type Clock, systemClock } from '../clock';
+import type { AdminRepo, Store } from '../store';
 import { transportErrorCode, WechatTransportError } from '../wechat/http';
 import { createInternalAuth, type InternalAuthOptions, isInternalPath } from './auth';
 import { leaveBodyUnread } from './body';
@@ -16,8 +18,10 @@ import { createAccessLog, cutForLog, type Logger } from './log';
 export type HubEnv = { Variables: { requestId: string } };
 
 export interface BaseAppDeps {
-  store: Pick<Store, 'ping'>;
+  /** With `admin`, bearer keys made in the console pass too (after `WXHUB_API_KEYS`). */
+  store: Pick<Store, 'ping'> & { admin?: Pick<AdminRepo, 'apiKeyByHash' | 'touchApiKey'> };
   log: Logger;
+  clock?: Clock;
   config: {
     bodyLimitBytes: number;
     proxyBodyLimitBytes?: number;
@@ -74,7 +78,15 @@ function noRoute(c: Context<HubEnv>) {
 export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   const access = createAccessLog(deps.log);
-  const authorize = createInternalAuth(deps.config);
+  const keys = deps.store.admin;
+  const authorize = createInternalAuth(
+    deps.config,
+    keys === undefined
+      ? undefined
+      : createKeyChecker(keys, deps.clock ?? systemClock, (err) =>
+          deps.log.warn({ err: describe(err) }, 'could not record an API key as used'),
+        ),
+  );
   const exposure = deps.config.expose ?? 'all';
 
   const tooLarge = (c: Context<HubEnv>, maxSize: number) => {
@@ -102,10 +114,23 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
     // Every route is classified and every internal one guarded here, so a new one cannot be
     // mounted without either.
     const hidden = exposure !== 'all' && !isExposed(path, exposure);
-    const refused = !hidden && isInternalPath(path) ? authorize(c) : undefined;
+    let refused = !hidden && isInternalPath(path) ? authorize(c) : undefined;
     // A response returned here (hidden, refused, or too large) is the answer; otherwise the route's.
     let early: Response | undefined;
-    if (hidden) {
+    // Only a key that is none of WXHUB_API_KEYS is looked up (in the database): a promise.
+    if (refused instanceof Promise) {
+      try {
+        refused = await refused;
+      } catch (err) {
+        refused = undefined;
+        deps.log.warn({ requestId, err: describe(err) }, 'cannot check a bearer key: db down');
+        setResponseHeader(c, 'x-request-id', requestId);
+        early = fail(c, 'UNAVAILABLE', 'cannot check the bearer key now; try again');
+      }
+    }
+    if (early !== undefined) {
+      // The key could not be checked: answered above.
+    } else if (hidden) {
       setResponseHeader(c, 'x-request-id', requestId);
       early = noRoute(c);
     } else if (refused !== undefined) {

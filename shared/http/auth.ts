@@ -7,6 +7,9 @@ export interface InternalAuthOptions {
   trustWxSource: boolean;
 }
 
+/** A second source of bearer keys (the console's, in the database): whether `key` is live. */
+export type KeyLookup = (key: string) => Promise<boolean>;
+
 /**
  * Compares a presented key with every configured key in time that depends on neither's content
  * nor length: each side is written into a zero-filled buffer as wide as the longest key, and the
@@ -37,21 +40,26 @@ export interface AuthFailure {
 }
 
 /**
- * Internal routes are every path under `/v1/` (docs/api.md); `/healthz`, `/wx/…`, `/pay/…` are
- * not.
+ * Internal routes are every path under `/v1/`, `/openapi.json` and `/metrics` (docs/api.md);
+ * `/healthz`, `/wx/…`, `/pay/…`, `/admin/…` and `/docs` (a page for a browser, which cannot send
+ * a bearer key) are not.
  */
-export const isInternalPath = (path: string): boolean => path === '/v1' || path.startsWith('/v1/');
+export const isInternalPath = (path: string): boolean =>
+  path === '/v1' || path.startsWith('/v1/') || path === '/openapi.json' || path === '/metrics';
 
 /**
  * Checks a request to an internal route: `Authorization: Bearer <key>` against
  * `WXHUB_API_KEYS`, compared in constant time ({@link createKeyMatcher}), or a non-blank
  * `x-wx-source` (also `x-wx-sources`) when `WXHUB_TRUST_WX_SOURCE=1` on WeChat CloudRun. Answers `undefined`
- * when the caller may pass.
+ * when the caller may pass. The environment's keys are checked first and synchronously; only a
+ * key none of them matches goes to `lookup` (the console's keys), and then the answer is a promise.
  */
 export function createInternalAuth(
   opts: InternalAuthOptions,
-): (c: Context) => AuthFailure | undefined {
+  lookup?: KeyLookup,
+): (c: Context) => AuthFailure | undefined | Promise<AuthFailure | undefined> {
   const matches = createKeyMatcher(opts.apiKeys);
+  const invalid = { message: 'invalid bearer key', challenge: 'Bearer error="invalid_token"' };
   return (c) => {
     if (opts.trustWxSource && wxSourceHeader(c) !== undefined) return undefined;
     const header = requestHeader(c, 'authorization');
@@ -59,10 +67,9 @@ export function createInternalAuth(
       return { message: 'missing Authorization: Bearer <key>', challenge: 'Bearer' };
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const ok = matches(match?.[1] ?? '');
-    if (match === null || !ok) {
-      return { message: 'invalid bearer key', challenge: 'Bearer error="invalid_token"' };
-    }
-    return undefined;
+    const key = match?.[1] ?? '';
+    if (matches(key) && match !== null) return undefined;
+    if (match === null || lookup === undefined) return invalid;
+    return lookup(key).then((ok) => (ok ? undefined : invalid));
   };
 }

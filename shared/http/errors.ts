@@ -2,7 +2,11 @@
 export const CODE_TO_STATUS = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  /** Console login: unknown user or wrong password (the same answer for both). */
+  BAD_LOGIN: 401,
   FORBIDDEN: 403,
+  /** A console write without the session's CSRF token or from another origin. */
+  CSRF: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   /** A third-party platform has no usable component_verify_ticket yet (WeChat pushes one). */
@@ -11,6 +15,8 @@ export const CODE_TO_STATUS = {
   REVOKED: 410,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  /** Console login: too many failures for that user name lately; try again later. */
+  LOCKED: 429,
   INTERNAL: 500,
   UPSTREAM_WECHAT: 502,
   UNAVAILABLE: 503,

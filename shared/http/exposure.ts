@@ -17,9 +17,12 @@ const PUBLIC_PREFIXES = [
   '/.well-known/',
 ];
 
-/** Path prefixes of the routes only the operator's own services call. */
-const INTERNAL_PREFIXES = ['/v1/'];
-const INTERNAL_PATHS = ['/v1', '/metrics', '/openapi.json'];
+/**
+ * Path prefixes of the routes only the operator's own services call, and of the API reference
+ * (`/docs`, it documents them).
+ */
+const INTERNAL_PREFIXES = ['/v1/', '/docs/'];
+const INTERNAL_PATHS = ['/v1', '/metrics', '/openapi.json', '/docs'];
 
 /** Served by every exposure: CloudRun and load balancers probe it. */
 const EVERYWHERE = '/healthz';

@@ -60,3 +60,14 @@ export function hangUpOf(c: Context): (() => void) | undefined {
   if (!(socket instanceof Socket)) return undefined;
   return () => socket.destroy();
 }
+
+/**
+ * The client's IP for the audit and lockout logs: the first `x-forwarded-for` entry (what the
+ * platform's proxy saw; CloudRun and SCF set it), else the socket's peer. At most 64 characters.
+ */
+export function clientIp(c: Context): string | undefined {
+  const forwarded = requestHeader(c, 'x-forwarded-for')?.split(',')[0]?.trim();
+  if (forwarded !== undefined && forwarded !== '') return forwarded.slice(0, 64);
+  const peer = (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress;
+  return peer?.slice(0, 64);
+}

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { ensureEnvAdmin } from '../admin/users';
 import { absentFromFile, syncAppsFile } from '../apps/sync';
 import type { Clock } from '../clock';
 import type { AppsFile, Config } from '../config';
@@ -125,7 +126,13 @@ export async function bootstrap(
       merchants: appsFile.merchants.map((m) => m.name),
     });
   }
-  if (opts.deferStartupChecks !== true) await runStartupChecks(deps);
+  if (opts.deferStartupChecks !== true) {
+    // SCF functions leave it to the admin function's first login (ensureEnvAdmin is lazy there).
+    await ensureEnvAdmin(deps).catch((err: unknown) => {
+      throw new StartError(`WXHUB_ADMIN_USER: cannot create the admin (${describe(err).message})`);
+    });
+    await runStartupChecks(deps);
+  }
   log.info({ database: where, instance: deps.instanceId }, 'wxhub ready');
   return deps;
 }

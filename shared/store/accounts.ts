@@ -12,6 +12,9 @@ export function appsRepo(db: Db, codec: Codec): AppsRepo {
       const { createdAt: _created, name: _name, ...set } = row;
       await db.upsert('apps', row, { target: ['name'], set });
     },
+    async create(app, source, now) {
+      return (await db.insertIgnore('apps', codec.appRow(app, source, now))) !== undefined;
+    },
     async get(name) {
       const row = await db.first('apps', eq(apps.name, name));
       return row === undefined ? undefined : codec.app(row);
@@ -32,6 +35,9 @@ export function merchantsRepo(db: Db, codec: Codec): MerchantsRepo {
       const row = codec.merchantRow(m, source, now);
       const { createdAt: _created, name: _name, ...set } = row;
       await db.upsert('merchants', row, { target: ['name'], set });
+    },
+    async create(m, source, now) {
+      return (await db.insertIgnore('merchants', codec.merchantRow(m, source, now))) !== undefined;
     },
     async get(name) {
       const row = await db.first('merchants', eq(merchants.name, name));

@@ -148,6 +148,9 @@ export function createCodec(box: SecretBox) {
         }),
         forward: JSON.parse(row.forward) as AppRecord['forward'],
         authRedirectUrl: row.authRedirectUrl ?? undefined,
+        ...(row.messageMode === null
+          ? {}
+          : { configuredMessageMode: row.messageMode as MessageMode }),
         source: row.source as Source,
         enabled: row.enabled,
         createdAt: row.createdAt,

@@ -229,6 +229,17 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
       for (const row of rows) found.set(row.owner, codec.credential(row));
       return found;
     },
+    async list(q) {
+      const where = and(
+        q.owner === undefined ? undefined : eq(credentials.owner, q.owner),
+        q.kinds === undefined ? undefined : inArray(credentials.kind, [...q.kinds]),
+      );
+      const rows = await db.select('credentials', where, {
+        orderBy: [asc(credentials.owner), asc(credentials.kind)],
+        limit: q.limit,
+      });
+      return rows.map(codec.credential);
+    },
     async listUnderUnknownKeys(limit) {
       const rows = await db.select('credentials', unknownKey, {
         orderBy: [asc(credentials.owner), asc(credentials.kind)],

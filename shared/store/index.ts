@@ -2,8 +2,9 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { DatabaseHandle } from '../db/client';
 import type { Store } from './types';
 
+export type * from './admin';
 export type * from './types';
-export { SignatureReplayError } from './types';
+export { COUNTER_BUCKET_MS, SignatureReplayError } from './types';
 
 /**
  * The {@link Store} for an open database of either dialect. Only that dialect's repositories and

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNull, lt } from 'drizzle-orm';
 import { deliveryRows, messageRecord, messageRow } from './codec';
 import type { Db } from './dialect';
 import { type MessagesRepo, SignatureReplayError, type UsedSignature } from './types';
@@ -73,6 +73,29 @@ export function messagesRepo(db: Db): MessagesRepo {
         orderBy: asc(m.receivedAt),
         limit,
       });
+    },
+    async byId(id) {
+      const row = await db.first('callbackMessages', eq(m.id, id));
+      return row === undefined ? undefined : messageRecord(row);
+    },
+    async search(q) {
+      const where = and(
+        q.app === undefined ? undefined : eq(m.app, q.app),
+        q.msgType === undefined ? undefined : eq(m.msgType, q.msgType),
+        q.event === undefined ? undefined : eq(m.event, q.event),
+        q.fromUser === undefined ? undefined : eq(m.fromUser, q.fromUser),
+        q.from === undefined ? undefined : gte(m.receivedAt, q.from),
+        q.to === undefined ? undefined : lt(m.receivedAt, q.to),
+        q.before === undefined ? undefined : lt(m.id, q.before),
+      );
+      const rows = await db.select('callbackMessages', where, {
+        orderBy: desc(m.id),
+        limit: q.limit,
+      });
+      return rows.map(messageRecord);
+    },
+    async countReceived(from, to) {
+      return db.count('callbackMessages', and(gte(m.receivedAt, from), lt(m.receivedAt, to)));
     },
     async purgeSignatures(before, limit) {
       return db.delete('callbackSignatures', lt(s.expiresAt, before), {

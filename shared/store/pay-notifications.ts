@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq, gte, lt } from 'drizzle-orm';
 import { deliveryRows, payRecord, payRow } from './codec';
 import type { Db } from './dialect';
 import type { PayNotificationsRepo } from './types';
@@ -32,6 +32,27 @@ export function payNotificationsRepo(db: Db): PayNotificationsRepo {
     async get(merchant, notificationId) {
       const row = await get(merchant, notificationId);
       return row === undefined ? undefined : payRecord(row);
+    },
+    async byId(id) {
+      const row = await db.first('payNotifications', eq(p.id, id));
+      return row === undefined ? undefined : payRecord(row);
+    },
+    async search(q) {
+      const where = and(
+        q.merchant === undefined ? undefined : eq(p.merchant, q.merchant),
+        q.eventType === undefined ? undefined : eq(p.eventType, q.eventType),
+        q.from === undefined ? undefined : gte(p.receivedAt, q.from),
+        q.to === undefined ? undefined : lt(p.receivedAt, q.to),
+        q.before === undefined ? undefined : lt(p.id, q.before),
+      );
+      const rows = await db.select('payNotifications', where, {
+        orderBy: desc(p.id),
+        limit: q.limit,
+      });
+      return rows.map(payRecord);
+    },
+    async countReceived(from, to) {
+      return db.count('payNotifications', and(gte(p.receivedAt, from), lt(p.receivedAt, to)));
     },
   };
 }

@@ -1,6 +1,8 @@
 import { appsRepo, merchantsRepo } from './accounts';
+import { adminRepo } from './admin';
 import { authorizersRepo } from './authorizers';
 import type { Codec } from './codec';
+import { countersRepo } from './counters';
 import { credentialsRepo } from './credentials';
 import type { Db } from './dialect';
 import { messagesRepo } from './messages';
@@ -25,5 +27,7 @@ export function repositories(
     payNotifications: wrap(payNotificationsRepo(db)),
     outbox: wrap(outboxRepo(db)),
     authorizers: wrap(authorizersRepo(db)),
+    admin: wrap(adminRepo(db)),
+    counters: wrap(countersRepo(db)),
   };
 }

@@ -6,6 +6,7 @@ import type {
   MessageMode,
   TokenMode,
 } from '../config';
+import type { AdminRepo } from './admin';
 
 /** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
 export type Source = 'file' | 'api';
@@ -41,6 +42,8 @@ export interface AppRecord {
   forward: ForwardRule[];
   /** A component's browser destination after an authorization (`authRedirectUrl`). */
   authRedirectUrl: string | undefined;
+  /** `messageMode` as written (undefined: the default applies), for writing the entry back. */
+  configuredMessageMode?: MessageMode | undefined;
   source: Source;
   enabled: boolean;
   createdAt: number;
@@ -101,12 +104,16 @@ export interface CredentialRecord extends CredentialKey {
 export interface AppsRepo {
   /** Inserts or updates by name; enabled unless the entry says `enabled: false`. */
   upsert(app: AppConfig, source: Source, now: number): Promise<void>;
+  /** Inserts a new row; false (nothing changed) when the name exists. */
+  create(app: AppConfig, source: Source, now: number): Promise<boolean>;
   get(name: string): Promise<AppRecord | undefined>;
   list(filter?: { enabled?: boolean }): Promise<AppRecord[]>;
 }
 
 export interface MerchantsRepo {
   upsert(merchant: MerchantConfig, source: Source, now: number): Promise<void>;
+  /** Inserts a new row; false (nothing changed) when the name exists. */
+  create(merchant: MerchantConfig, source: Source, now: number): Promise<boolean>;
   get(name: string): Promise<MerchantRecord | undefined>;
   list(filter?: { enabled?: boolean }): Promise<MerchantRecord[]>;
 }
@@ -239,6 +246,12 @@ export interface CredentialsRepo {
    * so the start-up check costs one query that usually returns nothing.
    */
   listUnderUnknownKeys(limit: number): Promise<CredentialRecord[]>;
+  /** Rows by owner then kind (only `owner`'s, of `kinds`, when given), at most `limit`. */
+  list(q: {
+    owner?: string | undefined;
+    kinds?: readonly string[] | undefined;
+    limit: number;
+  }): Promise<CredentialRecord[]>;
 }
 
 export interface NewCallbackMessage {
@@ -282,7 +295,8 @@ export interface DeliveryRecord extends NewDelivery {
   id: number;
   source: 'message' | 'pay';
   sourceId: number;
-  status: 'pending' | 'delivered' | 'dead';
+  /** `discarded`: an admin gave up on it; never sent again, purged like delivered rows. */
+  status: 'pending' | 'delivered' | 'dead' | 'discarded';
   attempts: number;
   lastError: string | undefined;
   deliveredAt: number | undefined;
@@ -332,6 +346,34 @@ export interface MessagesRepo {
   finishReply(id: number, reply: string): Promise<string>;
   /** Deletes messages received before `before`; returns how many. */
   purgeBefore(before: number, limit: number): Promise<number>;
+  byId(id: number): Promise<CallbackMessageRecord | undefined>;
+  /** Newest first (by id), only ids below `q.before` when given, at most `q.limit`. */
+  search(q: MessageQuery): Promise<CallbackMessageRecord[]>;
+  /** How many messages were received in [from, to). */
+  countReceived(from: number, to: number): Promise<number>;
+}
+
+/** A search of stored messages; every field given narrows it. */
+export interface MessageQuery {
+  app?: string | undefined;
+  msgType?: string | undefined;
+  event?: string | undefined;
+  fromUser?: string | undefined;
+  /** `received_at` ≥ from, < to (epoch ms). */
+  from?: number | undefined;
+  to?: number | undefined;
+  before?: number | undefined;
+  limit: number;
+}
+
+/** A search of stored pay notifications; every field given narrows it. */
+export interface PayNotificationQuery {
+  merchant?: string | undefined;
+  eventType?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+  before?: number | undefined;
+  limit: number;
 }
 
 export interface NewPayNotification {
@@ -358,6 +400,11 @@ export interface PayNotificationsRepo {
     now: number,
   ): Promise<{ inserted: boolean; notification: PayNotificationRecord }>;
   get(merchant: string, notificationId: string): Promise<PayNotificationRecord | undefined>;
+  byId(id: number): Promise<PayNotificationRecord | undefined>;
+  /** Newest first (by id), only ids below `q.before` when given, at most `q.limit`. */
+  search(q: PayNotificationQuery): Promise<PayNotificationRecord[]>;
+  /** How many notifications were received in [from, to). */
+  countReceived(from: number, to: number): Promise<number>;
 }
 
 export interface OutboxRepo {
@@ -381,12 +428,48 @@ export interface OutboxRepo {
     nextAttemptAt: number,
     now: number,
   ): Promise<'pending' | 'dead' | 'lost'>;
-  list(filter: { status?: DeliveryRecord['status']; owner?: string }): Promise<DeliveryRecord[]>;
+  /** By id; with `newest`, only the newest that many, newest first. */
+  list(filter: {
+    status?: DeliveryRecord['status'];
+    owner?: string;
+    newest?: number;
+  }): Promise<DeliveryRecord[]>;
   /** The deliveries of one stored message or notification, by id. */
   forSource(source: DeliveryRecord['source'], sourceId: number): Promise<DeliveryRecord[]>;
-  /** Deletes delivered rows delivered before `before`; pending and dead ones stay. */
+  /**
+   * Deletes delivered rows delivered before `before` and discarded rows discarded before it;
+   * pending and dead ones stay.
+   */
   purgeDelivered(before: number, limit: number): Promise<number>;
+  get(id: number): Promise<DeliveryRecord | undefined>;
+  /** How many rows have `status`. */
+  countStatus(status: DeliveryRecord['status']): Promise<number>;
+  /**
+   * A dead or pending row back to pending, due at `now`, attempts reset, lock cleared (a worker
+   * holding it loses it); false when the row is neither.
+   */
+  requeue(id: number, now: number): Promise<boolean>;
+  /** A dead or pending row to `discarded`, lock cleared; false when the row is neither. */
+  discard(id: number, now: number): Promise<boolean>;
 }
+
+/** One hour of a counter: `name` (e.g. `refresh`), `label` (e.g. `ok`), its count. */
+export interface CounterBucket {
+  label: string;
+  bucketStart: number;
+  count: number;
+}
+
+/** Durable per-hour event counters (dashboard now, metrics later). */
+export interface CountersRepo {
+  /** Adds one to (name, label, the hour of `now`): one upsert. */
+  increment(name: string, label: string, now: number): Promise<void>;
+  /** The buckets of `name` starting in [from, to), every label. */
+  list(name: string, from: number, to: number): Promise<CounterBucket[]>;
+}
+
+/** Counters count per hour. */
+export const COUNTER_BUCKET_MS = 3_600_000;
 
 /** An authorizer of a third-party platform is `authorized` until it revokes (`unauthorized`). */
 export type AuthorizerStatus = 'authorized' | 'revoked';
@@ -446,6 +529,9 @@ export interface Store {
   payNotifications: PayNotificationsRepo;
   outbox: OutboxRepo;
   authorizers: AuthorizersRepo;
+  /** Console users, sessions, login failures, audit, console-made API keys. */
+  admin: AdminRepo;
+  counters: CountersRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -60,6 +60,9 @@ export interface TokenManagerDeps {
 /** Fetches a fresh value from WeChat; `current` is the stored value being replaced, if any. */
 export type Fetcher = (current: CredentialRecord | undefined) => Promise<IssuedCredential>;
 
+/** The counter of refresh outcomes (labels `ok`, `error`), per hour. */
+export const REFRESH_COUNTER = 'refresh';
+
 type CacheEntry = ServedCredential & { until: number };
 
 /**
@@ -97,6 +100,24 @@ export function createTokenManager(deps: TokenManagerDeps) {
         `${err.message}; this instance retries WeChat for this credential every ${seconds} s`,
       ),
     });
+  }
+
+  /**
+   * Counts a refresh outcome in the durable per-hour `refresh` counter (label `ok` or `error`;
+   * the dashboard reads it). A counter that cannot be written never fails the refresh.
+   */
+  async function count(outcome: 'ok' | 'error'): Promise<void> {
+    // Tried twice: concurrent first upserts of an hour's row can deadlock on MySQL's unique key.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.counters.increment(REFRESH_COUNTER, outcome, clock.now());
+        return;
+      } catch (err) {
+        if (attempt < 2) continue;
+        log.warn({ error: describeRefreshError(err) }, 'refresh not counted');
+        return;
+      }
+    }
   }
 
   const servable = (r: CredentialRecord | undefined, margin: number) =>
@@ -144,6 +165,7 @@ export function createTokenManager(deps: TokenManagerDeps) {
         now,
       );
       if (!saved) log.warn({ credential: id(k) }, 'lease lost before saving; value kept anyway');
+      await count('ok');
       await deps.onSaved?.(k);
       log.info(
         { credential: id(k), expiresAt: new Date(expiresAt).toISOString() },
@@ -166,6 +188,7 @@ export function createTokenManager(deps: TokenManagerDeps) {
         { message, nextAttemptAt: now + delay },
         now,
       );
+      await count('error');
       log.warn(
         { credential: id(k), error: message, config: isConfigError(err) },
         'credential refresh failed',

@@ -33,8 +33,30 @@ export function describeRefreshError(err: unknown): string {
     const hint = HINTS[err.errcode];
     return `errcode ${err.errcode}: ${err.errmsg}${hint ? ` (${hint})` : ''}`;
   }
+  // A failed query's message carries its SQL and parameters (sealed values): only the driver's
+  // error code is kept (e.g. ER_LOCK_DEADLOCK, SQLITE_BUSY).
+  if (isFailedQuery(err)) return `database error (${driverCode(err.cause)})`;
   if (err instanceof Error) return err.message;
   return 'unknown error';
+}
+
+/**
+ * Drizzle's `DrizzleQueryError`, recognised by its shape: importing drizzle here would load it in
+ * every function's entry, before any database is opened.
+ */
+function isFailedQuery(err: unknown): err is Error & { query: string; params: unknown[] } {
+  return (
+    err instanceof Error &&
+    'query' in err &&
+    typeof err.query === 'string' &&
+    'params' in err &&
+    Array.isArray(err.params)
+  );
+}
+
+function driverCode(cause: unknown): string {
+  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? cause.code : '';
+  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'see the logs';
 }
 
 const HINTS: Record<number, string> = {

@@ -1,9 +1,11 @@
 // Every table, declared once. Each schema file (`../schema/mysql.ts`, `../schema/sqlite.ts`)
 // builds its dialect's Drizzle table from each of these and exports it under the same name.
+export { adminAudit, adminLoginFailures, adminSessions, adminUsers, apiKeys } from './admin';
 export { apps } from './apps';
 export { authorizers } from './authorizers';
 export { callbackMessages } from './callback-messages';
 export { callbackSignatures } from './callback-signatures';
+export { counters } from './counters';
 export { credentials } from './credentials';
 export { merchants } from './merchants';
 export { outbox } from './outbox';

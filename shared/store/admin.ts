@@ -1,0 +1,278 @@
+import { and, asc, desc, eq, gte, lt, lte } from 'drizzle-orm';
+import type { Db, Row } from './dialect';
+
+/** A console user as stored (the password only as its scrypt hash). */
+export interface AdminUserRecord {
+  id: number;
+  name: string;
+  passwordHash: string;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A console session, found by the SHA-256 of its cookie token (never the token). */
+export interface AdminSessionRecord {
+  tokenHash: string;
+  userId: number;
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Absolute expiry (epoch ms). */
+  expiresAt: number;
+}
+
+/** One audit row: who did what to what, when and from where; `detail` never holds a secret. */
+export interface AuditRecord {
+  id: number;
+  at: number;
+  actor: { id: number; name: string } | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface NewAuditRecord {
+  at: number;
+  actor: { id: number; name: string } | null;
+  action: string;
+  target?: string | undefined;
+  ip?: string | undefined;
+  detail?: Record<string, string | number | boolean | null> | undefined;
+}
+
+/** A console-made bearer key as listed: never the key, only its recognisable prefix. */
+export interface ApiKeyRecord {
+  id: number;
+  name: string;
+  prefix: string;
+  createdBy: string;
+  createdAt: number;
+  lastUsedAt: number | undefined;
+  revokedAt: number | undefined;
+}
+
+/** Console users, sessions, login failures, the audit and console-made API keys. */
+export interface AdminRepo {
+  userByName(name: string): Promise<AdminUserRecord | undefined>;
+  userById(id: number): Promise<AdminUserRecord | undefined>;
+  /** Creates the user `name` (enabled) or sets its password hash: `created` or `updated`. */
+  setUser(name: string, passwordHash: string, now: number): Promise<'created' | 'updated'>;
+
+  createSession(session: AdminSessionRecord): Promise<void>;
+  session(tokenHash: string): Promise<AdminSessionRecord | undefined>;
+  /** Moves the session's `last_seen_at` to `now`. */
+  touchSession(tokenHash: string, now: number): Promise<void>;
+  /** Deletes the session: whether it existed. */
+  deleteSession(tokenHash: string): Promise<boolean>;
+  /** Deletes up to `limit` sessions whose absolute expiry is before `now`; how many. */
+  purgeSessions(now: number, limit: number): Promise<number>;
+
+  /**
+   * Records one failed login for `userName`: its rank among the user's failures at or after
+   * `since`, counting only those stored before it (so of concurrent failures each gets its own
+   * rank, and exactly one is the 5th).
+   */
+  addLoginFailure(
+    userName: string,
+    at: number,
+    ip: string | undefined,
+    since: number,
+  ): Promise<number>;
+  /** Failed logins for `userName` at or after `since`. */
+  countLoginFailures(userName: string, since: number): Promise<number>;
+  /** Forgets `userName`'s failures (after a successful login), and everyone's before `before`. */
+  clearLoginFailures(userName: string, before: number): Promise<void>;
+
+  addAudit(entry: NewAuditRecord): Promise<void>;
+  /** The newest `limit` entries, newest first. */
+  listAudit(limit: number): Promise<AuditRecord[]>;
+
+  /** Stores a new key by its hash; its id. */
+  createApiKey(key: {
+    name: string;
+    prefix: string;
+    keyHash: string;
+    createdBy: string;
+    createdAt: number;
+  }): Promise<number>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** The key with this SHA-256 hash (one indexed read), revoked or not. */
+  apiKeyByHash(keyHash: string): Promise<{ id: number; revokedAt: number | undefined } | undefined>;
+  /** Revokes key `id` (once: a second revoke keeps the first time); false when there is none. */
+  revokeApiKey(id: number, now: number): Promise<boolean>;
+  touchApiKey(id: number, now: number): Promise<void>;
+}
+
+/** Longest user name kept in the failure count (longer names are cut, as they are stored). */
+export const USER_NAME_MAX = 64;
+
+export function adminRepo(db: Db): AdminRepo {
+  const {
+    adminUsers: u,
+    adminSessions: s,
+    adminLoginFailures: f,
+    adminAudit: a,
+    apiKeys: k,
+  } = db.t;
+  return {
+    async userByName(name) {
+      const row = await db.first('adminUsers', eq(u.name, name));
+      return row === undefined ? undefined : userRecord(row);
+    },
+    async userById(id) {
+      const row = await db.first('adminUsers', eq(u.id, id));
+      return row === undefined ? undefined : userRecord(row);
+    },
+    async setUser(name, passwordHash, now) {
+      const added = await db.insertIgnore('adminUsers', {
+        name,
+        passwordHash,
+        enabled: true,
+        createdAt: now,
+        updatedAt: now,
+      });
+      if (added !== undefined) return 'created';
+      await db.update('adminUsers', { passwordHash, updatedAt: now }, eq(u.name, name));
+      return 'updated';
+    },
+
+    async createSession(session) {
+      await db.insert('adminSessions', [session]);
+    },
+    async session(tokenHash) {
+      const row = await db.first('adminSessions', eq(s.tokenHash, tokenHash));
+      if (row === undefined) return undefined;
+      return {
+        tokenHash: row.tokenHash,
+        userId: row.userId,
+        csrfToken: row.csrfToken,
+        createdAt: row.createdAt,
+        lastSeenAt: row.lastSeenAt,
+        expiresAt: row.expiresAt,
+      };
+    },
+    async touchSession(tokenHash, now) {
+      await db.update('adminSessions', { lastSeenAt: now }, eq(s.tokenHash, tokenHash));
+    },
+    async deleteSession(tokenHash) {
+      return (await db.delete('adminSessions', eq(s.tokenHash, tokenHash))) > 0;
+    },
+    async purgeSessions(now, limit) {
+      return db.delete('adminSessions', lt(s.expiresAt, now), { limit, orderBy: asc(s.expiresAt) });
+    },
+
+    async addLoginFailure(userName, at, ip, since) {
+      const name = userName.slice(0, USER_NAME_MAX);
+      const id = await db.insertIgnore('adminLoginFailures', {
+        userName: name,
+        at,
+        ip: ip?.slice(0, 64) ?? null,
+      });
+      if (id === undefined) throw new Error('a login failure was not stored');
+      return db.count(
+        'adminLoginFailures',
+        and(eq(f.userName, name), gte(f.at, since), lte(f.id, id)),
+      );
+    },
+    async countLoginFailures(userName, since) {
+      const name = userName.slice(0, USER_NAME_MAX);
+      return db.count('adminLoginFailures', and(eq(f.userName, name), gte(f.at, since)));
+    },
+    async clearLoginFailures(userName, before) {
+      await db.delete('adminLoginFailures', eq(f.userName, userName.slice(0, USER_NAME_MAX)));
+      await db.delete('adminLoginFailures', lt(f.at, before), { limit: 1000, orderBy: asc(f.at) });
+    },
+
+    async addAudit(e) {
+      await db.insert('adminAudit', [
+        {
+          at: e.at,
+          actorId: e.actor?.id ?? null,
+          actorName: e.actor?.name ?? null,
+          action: e.action.slice(0, 64),
+          target: e.target?.slice(0, 191) ?? null,
+          ip: e.ip?.slice(0, 64) ?? null,
+          detail: e.detail === undefined ? null : JSON.stringify(e.detail),
+        },
+      ]);
+    },
+    async listAudit(limit) {
+      const rows = await db.select('adminAudit', undefined, {
+        orderBy: [desc(a.at), desc(a.id)],
+        limit,
+      });
+      return rows.map(auditRecord);
+    },
+
+    async createApiKey(key) {
+      const id = await db.insertIgnore('apiKeys', key);
+      if (id === undefined) throw new Error('an API key with this hash exists');
+      return id;
+    },
+    async listApiKeys() {
+      const rows = await db.select('apiKeys', undefined, { orderBy: desc(k.id) });
+      return rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        prefix: r.prefix,
+        createdBy: r.createdBy,
+        createdAt: r.createdAt,
+        lastUsedAt: r.lastUsedAt ?? undefined,
+        revokedAt: r.revokedAt ?? undefined,
+      }));
+    },
+    async apiKeyByHash(keyHash) {
+      const row = await db.first('apiKeys', eq(k.keyHash, keyHash), {
+        columns: ['id', 'revokedAt'],
+      });
+      return row === undefined ? undefined : { id: row.id, revokedAt: row.revokedAt ?? undefined };
+    },
+    async revokeApiKey(id, now) {
+      const exists = await db.first('apiKeys', eq(k.id, id), { columns: ['id', 'revokedAt'] });
+      if (exists === undefined) return false;
+      if (exists.revokedAt === null) await db.update('apiKeys', { revokedAt: now }, eq(k.id, id));
+      return true;
+    },
+    async touchApiKey(id, now) {
+      await db.update('apiKeys', { lastUsedAt: now }, eq(k.id, id));
+    },
+  };
+}
+
+function userRecord(row: Row<'adminUsers'>): AdminUserRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    passwordHash: row.passwordHash,
+    enabled: row.enabled,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function auditRecord(row: Row<'adminAudit'>): AuditRecord {
+  let detail: Record<string, unknown> | null = null;
+  if (row.detail !== null) {
+    try {
+      const parsed: unknown = JSON.parse(row.detail);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+        detail = parsed as Record<string, unknown>;
+    } catch {
+      detail = null;
+    }
+  }
+  return {
+    id: row.id,
+    at: row.at,
+    actor:
+      row.actorId === null || row.actorName === null
+        ? null
+        : { id: row.actorId, name: row.actorName },
+    action: row.action,
+    target: row.target,
+    ip: row.ip,
+    detail,
+  };
+}
