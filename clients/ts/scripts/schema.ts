@@ -1,19 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
+import openapiTS, { astToString } from 'openapi-typescript';
+import { openApiDocument } from '../../../functions/openapi-document';
 
 /** The generated types of the hub's routes, committed beside the client's code. */
 export const SCHEMA_FILE = fileURLToPath(new URL('../src/schema.d.ts', import.meta.url));
 
 /**
- * TEMPORARY: a draft of the routes the client uses, written from docs/api.md until the hub serves
- * its own document (`GET /openapi.json`); then the document comes from the hub's declarations.
+ * The hub's OpenAPI document (JSON text) as its route declarations build it now: what
+ * `GET /openapi.json` and `npm run openapi` answer, without a `WXHUB_PUBLIC_URL` server.
  */
-const DRAFT_DOCUMENT = fileURLToPath(new URL('../openapi.temporary.json', import.meta.url));
-
-/** The hub's OpenAPI document as the code declares it now. */
-export async function currentDocument(): Promise<OpenAPI3> {
-  return JSON.parse(await readFile(DRAFT_DOCUMENT, 'utf8')) as OpenAPI3;
+export function currentDocument(): string {
+  return JSON.stringify(openApiDocument(undefined));
 }
 
 const HEADER = `/**
@@ -23,8 +20,8 @@ const HEADER = `/**
 
 `;
 
-/** src/schema.d.ts as openapi-typescript writes it for `document`. */
-export async function generateSchema(document: OpenAPI3): Promise<string> {
+/** src/schema.d.ts as openapi-typescript writes it for `document` (JSON text). */
+export async function generateSchema(document: string): Promise<string> {
   const ast = await openapiTS(document);
   return HEADER + astToString(ast);
 }

@@ -13,6 +13,7 @@ import {
   type TestTarget,
   testTargets,
 } from '../../../shared/store/testing';
+import { currentDocument } from '../scripts/schema';
 import { createClient, type WxhubClientOptions } from './client';
 import { WxhubError } from './errors';
 
@@ -150,6 +151,14 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
   beforeEach(() => {
     counted = countingFetch();
     sim.sim.clearFaults();
+  });
+
+  it('talks to a hub serving the document its types were generated from', async () => {
+    const res = await fetch(`${hub.url}/openapi.json`, {
+      headers: { authorization: `Bearer ${TEST_API_KEY}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(JSON.parse(currentDocument()));
   });
 
   it('serves a token from its cache the second time, and one request for concurrent callers', async () => {
