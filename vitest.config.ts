@@ -8,6 +8,7 @@ export default defineConfig({
       'dev/**/*.test.ts',
       'scripts/**/*.test.ts',
       'deploy/**/*.test.ts',
+      'clients/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -185,7 +185,7 @@ describe('SCF deployment (deploy/scf)', () => {
     expect(new Set(routes.map((r) => r.function))).toEqual(new Set(names));
     const paths = routes.map((r) => r.pathMatch);
     expect(new Set(paths).size).toBe(paths.length);
-    for (const r of routes) expect(r.pathMatch).toMatch(/^\/[a-z0-9/-]*(\/\*)?$/);
+    for (const r of routes) expect(r.pathMatch).toMatch(/^\/[a-z0-9/-]*(\.json)?(\/\*)?$/);
     for (const fn of FUNCTIONS) {
       const mounted = fn.createRoutes(untouchableDeps).routes;
       expect(mounted.length, fn.name).toBeGreaterThan(0);

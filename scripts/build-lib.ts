@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
@@ -70,14 +78,30 @@ export const DIALECTS = {
 
 export type Dialect = keyof typeof DIALECTS;
 
-const dialectOf = new Map<string, Dialect>(
-  Object.entries(DIALECTS).flatMap(([d, files]) => files.map((f) => [resolve(f), d as Dialect])),
-);
+/**
+ * Modules a function loads only when a request asks for them, shipped like a dialect as a file
+ * of their own beside `index.js`, so that a cold start does not even parse them: the OpenAPI
+ * document and the API reference page (`GET /openapi.json`, `GET /docs`: token function).
+ */
+export const LAZY_FILES = { openapi: 'functions/openapi-document.ts' } as const;
+
+type LazyFile = keyof typeof LAZY_FILES;
+
+/** Source file → the file it ships in (`mysql`, `sqlite`, `openapi`). */
+const dialectOf = new Map<string, Dialect | LazyFile>([
+  ...Object.entries(DIALECTS).flatMap(([d, files]) =>
+    files.map((f): [string, Dialect] => [resolve(f), d as Dialect]),
+  ),
+  ...Object.entries(LAZY_FILES).map(([name, f]): [string, LazyFile] => [
+    resolve(f),
+    name as LazyFile,
+  ]),
+]);
 
 /**
- * Leaves a dialect's modules out of the function bundle: an `import()` of one becomes a lazy
- * `require('./<dialect>.js')`. A static import of one is a build error (it would load the
- * dialect at every cold start).
+ * Leaves a dialect's modules (and {@link LAZY_FILES}) out of the function bundle: an `import()`
+ * of one becomes a lazy `require('./<dialect>.js')`. A static import of one is a build error (it
+ * would load the dialect at every cold start).
  */
 export const dialectFilesPlugin: Plugin = {
   name: 'wxhub-dialect-files',
@@ -86,7 +110,8 @@ export const dialectFilesPlugin: Plugin = {
       const base = resolve(dirname(args.importer), args.path);
       const dialect =
         dialectOf.get(`${base}.ts`) ?? dialectOf.get(join(base, 'index.ts')) ?? dialectOf.get(base);
-      if (dialect === undefined) return undefined;
+      // The entry point of its own file (LAZY_FILES) is built, not left out.
+      if (dialect === undefined || args.kind === 'entry-point') return undefined;
       if (args.kind !== 'dynamic-import') {
         return { errors: [{ text: `${args.path} is ${dialect}-only: load it with import()` }] };
       }
@@ -151,6 +176,21 @@ async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> 
   return bytes;
 }
 
+/** Builds `<dir>/<name>.js` for each of {@link LAZY_FILES} the function bundle requires. */
+async function buildLazyFiles(dir: string, bundle: string): Promise<void> {
+  for (const [name, entry] of Object.entries(LAZY_FILES)) {
+    if (!bundle.includes(`require("./${name}.js")`)) continue;
+    await build({
+      ...SCF_BUILD_OPTIONS,
+      entryPoints: [entry],
+      outfile: join(dir, `${name}.js`),
+      sourcemap: 'external',
+      legalComments: 'linked',
+      plugins: [dialectFilesPlugin],
+    });
+  }
+}
+
 export interface BuiltBundle {
   name: string;
   file: string;
@@ -193,6 +233,7 @@ export async function buildFunctionBundles(
         plugins: [dialectFilesPlugin],
       });
       dialectBytes = await buildDialectFiles(dir);
+      await buildLazyFiles(dir, readFileSync(file, 'utf8'));
       // The package is CommonJS whatever the project's `type` says (SCF loads it with require).
       writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs", "main": "index.js" }\n');
       cpSync('drizzle/mysql', join(dir, 'drizzle/mysql'), { recursive: true });

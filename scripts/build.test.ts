@@ -163,6 +163,36 @@ describe('per-function SCF bundles', () => {
     expect(listed.result).toMatchObject({ statusCode: 200 });
   }, 60_000);
 
+  it('ships the OpenAPI document as a file of its own, loaded on its first request', async () => {
+    const pkgDir = join(dir, 'scf', 'token');
+    const main = readFileSync(join(pkgDir, 'index.js'), 'utf8');
+    expect(main).toContain('require("./openapi.js")');
+    // The document's builder and every declaration of the other functions stay out of index.js.
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources;
+    expect(sources(join(pkgDir, 'index.js')).join('\n')).not.toMatch(
+      /to-json-schema|openapi-document|docs-page|functions\/pay\/api/,
+    );
+    expect(sources(join(pkgDir, 'openapi.js')).join('\n')).toMatch(/to-json-schema/);
+    for (const other of ['proxy', 'refresh', 'pay']) {
+      expect(existsSync(join(dir, 'scf', other, 'openapi.js'))).toBe(false);
+    }
+    const bundle = join(pkgDir, 'index.js');
+    const denied = await runBundle(runner, bundle, apigwGet('/openapi.json'), env('openapi'));
+    expect(denied.result).toMatchObject({ statusCode: 401 });
+    const served = await runBundle(
+      runner,
+      bundle,
+      apigwGet('/openapi.json', { authorization: `Bearer ${KEY}` }),
+      env('openapi'),
+    );
+    expect(served.result).toMatchObject({ statusCode: 200 });
+    const doc = JSON.parse((served.result as { body: string }).body) as { paths: object };
+    expect(Object.keys(doc.paths)).toContain('/v1/pay/{merchant}/jsapi');
+    const page = await runBundle(runner, bundle, apigwGet('/docs'), env('openapi'));
+    expect(page.result).toMatchObject({ statusCode: 200 });
+  }, 60_000);
+
   // Each deploy/scf/<name>/serverless.yml uploads dist/scf/<name> with handler index.main_handler,
   // reached through a function URL (or an API Gateway trigger on older deployments).
   describe('over function URLs and API Gateway, against the simulator', () => {
@@ -369,6 +399,8 @@ describe('npm run build -- <function>…', () => {
         'mysql.js',
         'mysql.js.LEGAL.txt',
         'mysql.js.map',
+        'openapi.js',
+        'openapi.js.map',
         'package.json',
         'sqlite.js',
         'sqlite.js.map',

@@ -7,6 +7,7 @@ import {
 } from '../../shared/component/credentials';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { hangUpOf } from '../../shared/http/headers';
+import { mount } from '../../shared/http/routes';
 import type { Deps } from '../../shared/platform/deps';
 import {
   appAccessToken,
@@ -16,6 +17,7 @@ import {
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { proxyWechat } from '../../shared/wechat/proxy';
 import { assertNotMinting, proxySegments, upstreamPath } from '../../shared/wechat/proxy-path';
+import * as api from './api';
 
 /** Whose token a proxy route sends, and how that token is fetched and reported dead. */
 interface TokenSource {
@@ -37,9 +39,10 @@ async function proxyWith(
   c: Context<HubEnv>,
   name: string,
   source: TokenSource,
+  path: string,
 ): Promise<Response> {
   // Both parameters come decoded from the route; the raw URL is never sliced.
-  const segments = proxySegments(c.req.param('path') ?? '');
+  const segments = proxySegments(path);
   assertNotMinting(segments, name, source.instead);
   const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
   const requestId = c.get('requestId');
@@ -82,13 +85,14 @@ const COMPONENT_TOKEN_PARAMS = ['component_access_token', 'access_token'] as con
 /** Routes of the proxy function: `ANY /v1/proxy/{app}/{path…}` with the token injected. */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
-  r.all('/v1/proxy/:app/:path{.+}', async (c) => {
-    const app = await deps.apps.require(c.req.param('app'));
-    return proxyWith(deps, c, app.name, {
+  mount(r, api.appProxy, async (c, { params }) => {
+    const app = await deps.apps.require(params.app);
+    const source: TokenSource = {
       label: { app: app.name },
       token: () => appAccessToken(deps.tokens, deps.wechat, app),
       invalidate: (dead) => invalidateAccessToken(deps, app, dead),
-    });
+    };
+    return proxyWith(deps, c, app.name, source, params.path);
   });
   return r;
 }
@@ -99,25 +103,25 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
  * Mounted by the token function: on SCF the custom domain routes by path prefix, and every
  * `/v1/components/…` path reaches that function.
  */
-export function createComponentProxyRoutes(deps: Deps): Hono<HubEnv> {
-  const r = new Hono<HubEnv>();
-  r.all('/v1/components/:app/proxy/:path{.+}', async (c) => {
-    const app = await deps.apps.require(c.req.param('app'));
-    return proxyWith(deps, c, app.name, {
+export function mountComponentProxies(r: Hono<HubEnv>, deps: Deps): void {
+  mount(r, api.componentProxy, async (c, { params }) => {
+    const app = await deps.apps.require(params.app);
+    const source: TokenSource = {
       label: { app: app.name },
       token: () => componentAccessToken(deps, app),
       invalidate: (dead) => invalidateComponentToken(deps, app, dead),
       tokenParams: COMPONENT_TOKEN_PARAMS,
-    });
+    };
+    return proxyWith(deps, c, app.name, source, params.path);
   });
 
-  r.all('/v1/components/:app/authorizers/:appid/proxy/:path{.+}', async (c) => {
-    const app = await deps.apps.require(c.req.param('app'));
-    const appid = c.req.param('appid');
+  mount(r, api.authorizerProxy, async (c, { params }) => {
+    const app = await deps.apps.require(params.app);
+    const appid = params.appid;
     const routes = `/v1/components/${app.name}/authorizers/${appid}`;
     // An authorizer's token and tickets are the hub's to mint, as an app's are.
     const token = `GET ${routes}/token`;
-    return proxyWith(deps, c, app.name, {
+    const source: TokenSource = {
       label: { app: app.name, authorizer: appid },
       token: () => authorizerAccessToken(deps, app, appid),
       invalidate: (dead) => invalidateAuthorizerToken(deps, app, appid, dead),
@@ -126,9 +130,9 @@ export function createComponentProxyRoutes(deps: Deps): Hono<HubEnv> {
         'cgi-bin/stable_token': token,
         'cgi-bin/ticket/getticket': `GET ${routes}/ticket?type=jsapi (or wx_card)`,
       },
-    });
+    };
+    return proxyWith(deps, c, app.name, source, params.path);
   });
-  return r;
 }
 
 /** The proxy function as a standalone app. */

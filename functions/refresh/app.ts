@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { drainOutbox, purgeExpired, targetForLog } from '../../shared/callbacks/forward';
 import { createBaseApp, describe, type HubEnv } from '../../shared/http/app';
-import { AppError } from '../../shared/http/errors';
+import { mount } from '../../shared/http/routes';
 import type { Deps } from '../../shared/platform/deps';
 import { runRefreshPass } from '../../shared/tokens/refresh-pass';
+import * as api from './api';
 
 /**
  * One pass of the timer (timer events, the scheduler, `POST /v1/refresh`): credentials refreshed
@@ -50,16 +51,12 @@ export async function refreshNow(deps: Deps) {
 /** Routes of the refresh function: `POST /v1/refresh` runs one pass now. */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
-  r.post('/v1/refresh', async (c) => c.json(await refreshNow(deps)));
+  mount(r, api.refreshPass, async (c) => c.json(await refreshNow(deps)));
   // Deliveries by status, newest 100 (dead ones stay until someone looks): no payloads, and the
-  // target without user info or query.
-  r.get('/v1/outbox', async (c) => {
-    const status = c.req.query('status') ?? 'dead';
-    // Delivered rows can be many (until retention purges them); they are not listed.
-    if (status !== 'pending' && status !== 'dead') {
-      throw new AppError('BAD_REQUEST', 'status must be pending or dead');
-    }
-    const app = c.req.query('app');
+  // target without user info or query. Delivered rows can be many (until retention purges
+  // them); they are not listed.
+  mount(r, api.outboxList, async (c, { query }) => {
+    const { status, app } = query;
     const rows = await deps.store.outbox.list({
       status,
       ...(app === undefined || app === '' ? {} : { owner: app }),

@@ -14,6 +14,7 @@ import {
 } from '../../shared/component/credentials';
 import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
+import { mount } from '../../shared/http/routes';
 import type { Deps } from '../../shared/platform/deps';
 import type { AppRecord } from '../../shared/store';
 import { assertReadable } from '../../shared/store/unreadable';
@@ -23,19 +24,19 @@ import {
   cachedAccessToken,
   type InvalidateResult,
   invalidateAccessToken,
-  TICKET_TYPES,
-  type TicketType,
 } from '../../shared/tokens/app-tokens';
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
-import { createComponentProxyRoutes } from '../proxy/app';
-import { createAuthorizerDirectoryRoutes } from './authorizers';
+import { mountOpenApi } from '../openapi';
+import { mountComponentProxies } from '../proxy/app';
+import * as api from './api';
+import { mountAuthorizerDirectory } from './authorizers';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
-  r.route('/', createAuthorizerDirectoryRoutes(deps));
+  mountAuthorizerDirectory(r, deps);
 
   // Serialised answers by cache entry: the entry object lives as long as this instance serves
   // that value, so the body is built once per token, not once per request.
@@ -52,100 +53,90 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     return body;
   };
 
-  r.get('/v1/apps/:app/token', (c) => {
-    const name = c.req.param('app');
+  mount(r, api.appToken, (c, { params }) => {
     // The common case, both cached: answered without a promise in between.
-    const app = deps.apps.cached(name);
+    const app = deps.apps.cached(params.app);
     const token = app === undefined ? undefined : cachedAccessToken(deps.tokens, app);
     if (app !== undefined && token !== undefined) return answerJson(c, tokenBody(app, token));
     return (async () => {
-      const app = await deps.apps.require(name);
+      const app = await deps.apps.require(params.app);
       const token = await appAccessToken(deps.tokens, deps.wechat, app);
       return answerJson(c, tokenBody(app, token));
     })();
   });
 
-  r.get('/v1/components/:app/token', async (c) => {
-    const app = await deps.apps.require(c.req.param('app'));
+  mount(r, api.componentToken, async (c, { params }) => {
+    const app = await deps.apps.require(params.app);
     return answerJson(c, tokenBody(app, await componentAccessToken(deps, app)));
   });
 
   // A link to WeChat's authorization page with a fresh pre-auth code; WeChat sends the browser
   // back to this hub's /wx/{app}/component/authorized.
-  r.get('/v1/components/:app/auth-url', async (c) => {
+  mount(r, api.componentAuthUrl, async (c, { params, query }) => {
     const opts = authUrlOptions({
-      type: c.req.query('type'),
-      authType: c.req.query('authType'),
-      bizAppId: c.req.query('bizAppId'),
+      type: query.type,
+      authType: query.authType,
+      bizAppId: query.bizAppId,
     });
-    const app = await deps.apps.require(c.req.param('app'));
+    const app = await deps.apps.require(params.app);
     const base = publicBase(deps.config.publicUrl, c.req.url, c.req.header('x-forwarded-proto'));
     const r = await authorizationUrl(deps, app, opts, authorizedUri(base, app));
     return c.json({ url: r.url, expiresAt: new Date(r.expiresAt).toISOString() });
   });
 
-  r.get('/v1/components/:app/authorizers/:appid/token', async (c) => {
-    const app = await deps.apps.require(c.req.param('app'));
-    const appid = c.req.param('appid');
-    const token = await authorizerAccessToken(deps, app, appid);
+  mount(r, api.authorizerToken, async (c, { params }) => {
+    const app = await deps.apps.require(params.app);
+    const token = await authorizerAccessToken(deps, app, params.appid);
     return c.json({
-      appId: appid,
+      appId: params.appid,
       accessToken: token.value,
       expiresAt: new Date(token.expiresAt).toISOString(),
     });
   });
 
-  r.post('/v1/components/:app/authorizers/:appid/token/invalidate', async (c) => {
-    const presented = await presentedToken(c.req.raw);
-    const app = await deps.apps.require(c.req.param('app'));
-    const appid = c.req.param('appid');
-    const r = await invalidateAuthorizerToken(deps, app, appid, presented);
-    return c.json(invalidated(appid, r));
+  mount(r, api.authorizerInvalidate, async (c, { params, body }) => {
+    const app = await deps.apps.require(params.app);
+    const r = await invalidateAuthorizerToken(deps, app, params.appid, body.accessToken);
+    return c.json(invalidated(params.appid, r));
   });
 
-  r.get('/v1/components/:app/authorizers/:appid/ticket', async (c) => {
-    const type = ticketType(c.req.query('type'));
-    const app = await deps.apps.require(c.req.param('app'));
-    const appid = c.req.param('appid');
-    const ticket = await authorizerTicket(deps, app, appid, type);
+  mount(r, api.authorizerTicket, async (c, { params, query }) => {
+    const app = await deps.apps.require(params.app);
+    const ticket = await authorizerTicket(deps, app, params.appid, query.type);
     return c.json({
-      appId: appid,
+      appId: params.appid,
       ticket: ticket.value,
       expiresAt: new Date(ticket.expiresAt).toISOString(),
     });
   });
 
-  r.get('/v1/components/:app/authorizers/:appid/jssdk-config', async (c) => {
-    const url = pageUrl(c.req.query('url'));
-    const app = await deps.apps.require(c.req.param('app'));
-    const appid = c.req.param('appid');
-    const ticket = await authorizerTicket(deps, app, appid, 'jsapi');
-    return c.json({ appId: appid, ...buildJssdkConfig(ticket.value, url, deps.clock.now()) });
+  mount(r, api.authorizerJssdk, async (c, { params, query }) => {
+    const app = await deps.apps.require(params.app);
+    const ticket = await authorizerTicket(deps, app, params.appid, 'jsapi');
+    const config = buildJssdkConfig(ticket.value, query.url, deps.clock.now());
+    return c.json({ appId: params.appid, ...config });
   });
 
-  r.post('/v1/components/:app/authorizers/:appid/code2session', async (c) => {
-    const code = await loginCode(c.req.raw);
-    const app = await deps.apps.require(c.req.param('app'));
-    const appid = c.req.param('appid');
-    return c.json(await authorizerCode2Session(deps, app, appid, code));
+  mount(r, api.authorizerCode2Session, async (c, { params, body }) => {
+    const app = await deps.apps.require(params.app);
+    return c.json(await authorizerCode2Session(deps, app, params.appid, body.code));
   });
 
-  r.post('/v1/apps/:app/token/invalidate', async (c) => {
-    const presented = await presentedToken(c.req.raw);
-    const app = await deps.apps.require(c.req.param('app'));
-    return c.json(invalidated(app.appId, await invalidateAccessToken(deps, app, presented)));
+  mount(r, api.appInvalidate, async (c, { params, body }) => {
+    const app = await deps.apps.require(params.app);
+    const r = await invalidateAccessToken(deps, app, body.accessToken);
+    return c.json(invalidated(app.appId, r));
   });
 
-  r.get('/v1/apps/:app/jssdk-config', async (c) => {
-    const url = pageUrl(c.req.query('url'));
-    const app = await deps.apps.require(c.req.param('app'));
+  mount(r, api.appJssdk, async (c, { params, query }) => {
+    const app = await deps.apps.require(params.app);
     const ticket = await appTicket(deps.tokens, deps.wechat, app, 'jsapi');
-    return c.json({ appId: app.appId, ...buildJssdkConfig(ticket.value, url, deps.clock.now()) });
+    const config = buildJssdkConfig(ticket.value, query.url, deps.clock.now());
+    return c.json({ appId: app.appId, ...config });
   });
 
-  r.post('/v1/apps/:app/code2session', async (c) => {
-    const code = await loginCode(c.req.raw);
-    const app = await deps.apps.require(c.req.param('app'));
+  mount(r, api.appCode2Session, async (c, { params, body }) => {
+    const app = await deps.apps.require(params.app);
     if (app.kind !== 'miniprogram') {
       throw new AppError(
         'BAD_REQUEST',
@@ -156,33 +147,21 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     if (app.appSecret === undefined) {
       throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
     }
-    return c.json(await code2Session(deps.wechat, app.appId, app.appSecret, code));
+    return c.json(await code2Session(deps.wechat, app.appId, app.appSecret, body.code));
   });
 
-  r.get('/v1/apps/:app/ticket', async (c) => {
-    const type = ticketType(c.req.query('type') ?? 'jsapi');
-    const app = await deps.apps.require(c.req.param('app'));
-    const ticket = await appTicket(deps.tokens, deps.wechat, app, type);
+  mount(r, api.appTicket, async (c, { params, query }) => {
+    const app = await deps.apps.require(params.app);
+    const ticket = await appTicket(deps.tokens, deps.wechat, app, query.type);
     return c.json({
       appId: app.appId,
       ticket: ticket.value,
       expiresAt: new Date(ticket.expiresAt).toISOString(),
     });
   });
-  r.route('/', createComponentProxyRoutes(deps));
+  mountComponentProxies(r, deps);
+  mountOpenApi(r, () => deps.config.publicUrl);
   return r;
-}
-
-/** The `accessToken` of an invalidate report's body; 400 without one. */
-async function presentedToken(req: Request): Promise<string> {
-  const presented = (await readJson(req))?.accessToken;
-  if (typeof presented !== 'string' || presented === '') {
-    throw new AppError(
-      'BAD_REQUEST',
-      'body must be JSON {"accessToken": "<the token that failed>"}',
-    );
-  }
-  return presented;
 }
 
 /** The answer to an invalidate report: the token to use now, and why it was not replaced. */
@@ -193,53 +172,6 @@ function invalidated(appId: string, r: InvalidateResult) {
     expiresAt: new Date(r.token.expiresAt).toISOString(),
     ...(r.heldBack === undefined ? {} : { error: { code: 'RATE_LIMITED', message: r.heldBack } }),
   };
-}
-
-/** The `code` of a login body; 400 without a plausible one. */
-async function loginCode(req: Request): Promise<string> {
-  const code = (await readJson(req))?.code;
-  if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(code)) {
-    throw new AppError('BAD_REQUEST', 'body must be JSON {"code": "<wx.login code>"}');
-  }
-  return code;
-}
-
-/** A ticket type from the query; 400 for a missing or unknown one. */
-function ticketType(type: string | undefined): TicketType {
-  if (!TICKET_TYPES.includes(type as TicketType)) {
-    throw new AppError('BAD_REQUEST', `type must be one of ${TICKET_TYPES.join(', ')}`);
-  }
-  return type as TicketType;
-}
-
-/** The page URL a JS-SDK signature is for; 400 unless an absolute http(s) URL. */
-function pageUrl(url: string | undefined): string {
-  if (url === undefined || url === '') {
-    throw new AppError('BAD_REQUEST', 'query parameter url is required');
-  }
-  if (!isHttpUrl(url)) throw new AppError('BAD_REQUEST', 'url must be an absolute http(s) URL');
-  return url;
-}
-
-/** The body as a JSON object, or undefined when it is not one. */
-async function readJson(req: Request): Promise<Record<string, unknown> | undefined> {
-  try {
-    const v: unknown = await req.json();
-    return typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isHttpUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
 }
 
 /** The token function as a standalone app (SCF, tests). */

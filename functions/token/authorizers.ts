@@ -1,28 +1,24 @@
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { syncAuthorizers } from '../../shared/component/authorizer-sync';
 import { getAuthorizer, listAuthorizers, listQuery } from '../../shared/component/directory';
 import type { HubEnv } from '../../shared/http/app';
+import { mount } from '../../shared/http/routes';
 import type { Deps } from '../../shared/platform/deps';
+import { authorizerGet, authorizerList, authorizerSync } from './api';
 
 /** The authorizer directory of a third-party platform (docs/api.md); never a token. */
-export function createAuthorizerDirectoryRoutes(deps: Deps): Hono<HubEnv> {
-  const r = new Hono<HubEnv>();
-  r.get('/v1/components/:app/authorizers', async (c) => {
-    const q = listQuery({
-      status: c.req.query('status'),
-      offset: c.req.query('offset'),
-      limit: c.req.query('limit'),
-    });
-    const app = await deps.apps.require(c.req.param('app'));
+export function mountAuthorizerDirectory(r: Hono<HubEnv>, deps: Deps): void {
+  mount(r, authorizerList, async (c, { params, query }) => {
+    const q = listQuery({ status: query.status, offset: query.offset, limit: query.limit });
+    const app = await deps.apps.require(params.app);
     return c.json(await listAuthorizers(deps, app, q));
   });
-  r.post('/v1/components/:app/authorizers/sync', async (c) => {
-    const app = await deps.apps.require(c.req.param('app'));
+  mount(r, authorizerSync, async (c, { params }) => {
+    const app = await deps.apps.require(params.app);
     return c.json(await syncAuthorizers(deps, app));
   });
-  r.get('/v1/components/:app/authorizers/:appid', async (c) => {
-    const app = await deps.apps.require(c.req.param('app'));
-    return c.json(await getAuthorizer(deps, app, c.req.param('appid')));
+  mount(r, authorizerGet, async (c, { params }) => {
+    const app = await deps.apps.require(params.app);
+    return c.json(await getAuthorizer(deps, app, params.appid));
   });
-  return r;
 }

@@ -207,6 +207,40 @@ describe.each(testTargets())('wx-callback hardening on $name', (target) => {
     expect(await count(compatOa.name)).toBe(before);
   });
 
+  it('answers pushes arriving together as one by one: new ones stored, a retry answered alike, a replay refused', async () => {
+    const before = await count(safeOa.name);
+    const pushes = [1, 2, 3, 4, 5].map((n) =>
+      signPush({
+        app: safeOa.name,
+        token: 'safetoken',
+        message: event(`o-together-${n}`, 'subscribe'),
+        timestamp: now,
+        nonce: String(400 + n),
+        encrypt: { aesKey, appId: safeOa.appId, format: 'xml' },
+      }),
+    );
+    const [first, second] = pushes;
+    if (first === undefined || second === undefined) throw new Error('no pushes');
+    // Another outer body under the second push's msg_signature (same Encrypt): a replay.
+    const replay = second.body.replace('<ToUserName>', '<Extra>1</Extra><ToUserName>');
+    // All at once (stored as one batch on MySQL): the pushes, WeChat's retry of the first one
+    // among them, and the replay; the replay stores nothing.
+    const answers = await Promise.all(
+      [...pushes, first, { path: second.path, body: replay }].map(async (p) => {
+        const res = await post(p.path, p.body);
+        const text = await res.text();
+        return `${res.status} ${text.includes('already used with another body') ? 'replay' : text}`;
+      }),
+    );
+    // The second push and its replay race (as two deliveries would): whichever is stored first
+    // is the push, the other the replay.
+    const [, secondAnswer, ...rest] = answers;
+    const replayAnswer = rest.pop();
+    expect([secondAnswer, replayAnswer].sort()).toEqual(['200 success', '401 replay']);
+    expect([answers[0], ...rest]).toEqual(Array(5).fill('200 success'));
+    expect(await count(safeOa.name)).toBe(before + 5);
+  });
+
   it('forgets used signatures once their timestamp is out of the accepted skew', async () => {
     const clock = hub.sim.sim.clock;
     const p = signPush({

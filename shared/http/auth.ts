@@ -41,10 +41,11 @@ export interface AuthFailure {
 
 /**
  * Internal routes are every path under `/v1/`, `/openapi.json` and `/metrics` (docs/api.md);
- * `/healthz`, `/wx/…`, `/pay/…`, `/admin/…` are not.
+ * `/healthz`, `/wx/…`, `/pay/…`, `/admin/…` and `/docs` (a page for a browser, which cannot send
+ * a bearer key) are not.
  */
 export const isInternalPath = (path: string): boolean =>
-  path.startsWith('/v1/') || path === '/v1' || path === '/openapi.json' || path === '/metrics';
+  path === '/v1' || path.startsWith('/v1/') || path === '/openapi.json' || path === '/metrics';
 
 /**
  * Checks a request to an internal route: `Authorization: Bearer <key>` against

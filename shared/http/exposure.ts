@@ -20,9 +20,12 @@ const PUBLIC_PREFIXES = [
 /** Public paths served as they are: the console's address without its slash (redirected). */
 const PUBLIC_PATHS = ['/admin'];
 
-/** Path prefixes of the routes only the operator's own services call. */
-const INTERNAL_PREFIXES = ['/v1/'];
-const INTERNAL_PATHS = ['/v1', '/metrics', '/openapi.json'];
+/**
+ * Path prefixes of the routes only the operator's own services call, and of the API reference
+ * (`/docs`, it documents them).
+ */
+const INTERNAL_PREFIXES = ['/v1/', '/docs/'];
+const INTERNAL_PATHS = ['/v1', '/metrics', '/openapi.json', '/docs'];
 
 /** Served by every exposure: CloudRun and load balancers probe it. */
 const EVERYWHERE = '/healthz';

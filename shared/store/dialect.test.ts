@@ -85,6 +85,60 @@ describe.each(testTargets())('dialect adapter on $name', (target) => {
     expect(await signatures(app)).toEqual(['sig-1:z']);
   });
 
+  it('insertMissing inserts the new rows, keeps the row of a taken key (the first given wins), and counts the new ones', async () => {
+    const app = uniqueName();
+    await db.insert('callbackSignatures', [signature(app, 1)]);
+    const rows = [
+      { ...signature(app, 1), bodyHash: 'other' },
+      signature(app, 2),
+      signature(app, 3),
+      { ...signature(app, 3), bodyHash: 'later' },
+    ];
+    const inserted = await db.transaction((tx) => tx.insertMissing('callbackSignatures', rows));
+    expect(await signatures(app)).toEqual(['sig-1:hash-1', 'sig-2:hash-2', 'sig-3:hash-3']);
+    expect(inserted).toBe(2);
+    expect(
+      await db.insertMissing('callbackSignatures', [signature(app, 4), signature(app, 5)]),
+    ).toBe(2);
+    expect(await db.insertMissing('callbackSignatures', [])).toBe(0);
+    expect(await signatures(app)).toHaveLength(5);
+  });
+
+  it('insertAll inserts the rows in one statement and tells their ids right, or none when a key is taken', async () => {
+    const app = uniqueName();
+    const three = [signature(app, 1), signature(app, 2), signature(app, 3)];
+    const ids = await db.transaction((tx) => tx.insertAll('callbackSignatures', three));
+    const s = db.t.callbackSignatures;
+    const rows = await db.select('callbackSignatures', eq(s.app, app), {
+      columns: ['id', 'signature'],
+      orderBy: asc(s.expiresAt),
+    });
+    expect(rows.map((r) => r.signature)).toEqual(['sig-1', 'sig-2', 'sig-3']);
+    // Told on MySQL with consecutive auto-increment values (MariaDB's defaults), never on SQLite.
+    if (target.name === 'sqlite') expect(ids).toBe('inserted');
+    if (ids !== 'inserted') expect(ids).toEqual(rows.map((r) => r.id));
+    // One taken key: none inserted, and the transaction goes on.
+    const after = await db.transaction(async (tx) => {
+      const taken = await tx.insertAll('callbackSignatures', [
+        signature(app, 4),
+        signature(app, 2),
+      ]);
+      const twice = await tx.insertAll('callbackSignatures', [
+        signature(app, 5),
+        signature(app, 5),
+      ]);
+      await tx.insert('callbackSignatures', [signature(app, 6)]);
+      return [taken, twice];
+    });
+    expect(after).toEqual(['taken', 'taken']);
+    expect(await signatures(app)).toEqual([
+      'sig-1:hash-1',
+      'sig-2:hash-2',
+      'sig-3:hash-3',
+      'sig-6:hash-6',
+    ]);
+  });
+
   it('a transaction that throws rolls back; a statement issued meanwhile neither joins it nor is lost', async () => {
     const app = uniqueName();
     let meanwhile: Promise<void> | undefined;

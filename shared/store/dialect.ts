@@ -13,6 +13,11 @@ import type * as schema from '../db/schema/mysql';
 export interface Db {
   /** The tables, for building conditions and orderings from their columns. */
   readonly t: Tables;
+  /**
+   * Each statement is a round trip to a database server (MySQL), not a call into this process
+   * (SQLite): worth sending fewer, bigger statements for.
+   */
+  readonly remote: boolean;
   /** Rows of `table` matching `where` (all columns, or `q.columns`), ordered, at most `q.limit`. */
   select<K extends TableName, C extends keyof Row<K> = keyof Row<K>>(
     table: K,
@@ -34,6 +39,25 @@ export interface Db {
    * when it was a duplicate (nothing changed). Inside a transaction the transaction goes on.
    */
   insertIgnore<K extends TableName>(table: K, row: Insert<K>): Promise<number | undefined>;
+  /**
+   * Inserts `rows` in one statement (none: no statement); a row whose unique key is taken, by an
+   * earlier row or one of `rows` before it, is left out and the row there stays as it is. No
+   * error on a duplicate; any other error fails the whole statement. Returns how many rows were
+   * inserted when the database tells (MySQL does for two rows or more), else undefined.
+   */
+  insertMissing<K extends TableName>(table: K, rows: Insert<K>[]): Promise<number | undefined>;
+  /**
+   * Inserts `rows` in one statement, unless a unique key of one of them is taken (by a row there
+   * or one of `rows` before it): then none is inserted, it says `'taken'` and a transaction goes
+   * on. Else it returns their new ids in order when the database tells them without a read, or
+   * `'inserted'` (then read them). MySQL tells them when one statement's auto-increment values are
+   * consecutive (`innodb_autoinc_lock_mode` 0 or 1, `auto_increment_increment` 1: MariaDB's
+   * defaults).
+   */
+  insertAll<K extends TableName>(
+    table: K,
+    rows: Insert<K>[],
+  ): Promise<number[] | 'inserted' | 'taken'>;
   /**
    * Inserts `row`, or when its unique key `target` exists, updates that row with `set` (no
    * `set`: leaves it as it is). One statement, no error on a duplicate.

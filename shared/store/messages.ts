@@ -1,7 +1,26 @@
-import { and, asc, desc, eq, gte, isNull, lt } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  type Column,
+  desc,
+  eq,
+  gte,
+  inArray,
+  isNull,
+  lt,
+  or,
+  type SQL,
+} from 'drizzle-orm';
 import { deliveryRows, messageRecord, messageRow } from './codec';
 import type { Db } from './dialect';
-import { type MessagesRepo, SignatureReplayError, type UsedSignature } from './types';
+import {
+  type CallbackMessageRecord,
+  type MessagesRepo,
+  type NewCallbackMessage,
+  type NewDelivery,
+  SignatureReplayError,
+  type UsedSignature,
+} from './types';
 
 /**
  * Records a push's signature inside the message's transaction: one insert on the unique
@@ -20,36 +39,226 @@ async function rememberSignature(tx: Db, app: string, signature: UsedSignature):
   if (prior?.bodyHash !== signature.bodyHash) throw new SignatureReplayError();
 }
 
+/** One call of {@link MessagesRepo.insert}. */
+interface Push {
+  msg: NewCallbackMessage;
+  deliveries: NewDelivery[];
+  now: number;
+  signature: UsedSignature | undefined;
+}
+type Stored = { inserted: boolean; message: CallbackMessageRecord };
+
+/** Most extra turns of the event loop a batch waits for while pushes keep arriving. */
+const BATCH_TURNS = 2;
+
+/** Most pushes one batch stores (see {@link insertBatch}); more go in the next. */
+export const PUSH_BATCH_MAX = 64;
+
+/** The rows whose `app` and `key` columns hold one of `items`' pairs: `key IN (…)` per app. */
+function pairs(items: { app: string; key: string }[], app: Column, key: Column): SQL | undefined {
+  const byApp = new Map<string, string[]>();
+  for (const { app: a, key: k } of items) byApp.set(a, [...(byApp.get(a) ?? []), k]);
+  const each = [...byApp].map(([a, keys]) => and(eq(app, a), inArray(key, keys)));
+  return each.length === 1 ? each[0] : or(...each);
+}
+
+const pairKey = (app: string, key: string) => `${app}\n${key}`;
+
+/**
+ * Several pushes stored in one transaction with a few statements whatever their number, each
+ * settled as it would be alone and in the order given: its signature recorded (a multi-row
+ * insert that keeps a row already there; only when one was there, one read of the body hashes:
+ * another body than its own is a replay, refused with nothing stored); of the pushes left, the
+ * first of each dedup key is stored unless a row has it already (one multi-row insert; only when
+ * a key was taken, one read of those and the insert again without them; one read of the new ids
+ * unless the insert told them) and the others report that row; the new messages' deliveries in
+ * one insert. Any error fails the whole batch (the caller then stores each alone).
+ */
+async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureReplayError)[]> {
+  const { callbackSignatures: s, callbackMessages: m } = tx.t;
+  const signed = batch.flatMap(({ msg, signature }) =>
+    signature === undefined ? [] : [{ app: msg.app, ...signature }],
+  );
+  const hashes = new Map<string, string>();
+  if (signed.length > 0) {
+    const inserted = await tx.insertMissing('callbackSignatures', signed);
+    // Every one new: each push's own body hash is the one stored, nothing to read.
+    const rows =
+      inserted === signed.length
+        ? signed
+        : await tx.select(
+            'callbackSignatures',
+            pairs(
+              signed.map((r) => ({ app: r.app, key: r.signature })),
+              s.app,
+              s.signature,
+            ),
+            { columns: ['app', 'signature', 'bodyHash'] },
+          );
+    for (const r of rows) hashes.set(pairKey(r.app, r.signature), r.bodyHash);
+  }
+  const refused = batch.map(({ msg, signature }) => {
+    if (signature === undefined) return false;
+    const stored = hashes.get(pairKey(msg.app, signature.signature));
+    if (stored === undefined) throw new Error('remembered signature vanished');
+    return stored !== signature.bodyHash;
+  });
+  // The first push of each dedup key (not refused) is the one stored.
+  const firsts = new Map<string, Push>();
+  for (const [i, push] of batch.entries()) {
+    const k = pairKey(push.msg.app, push.msg.dedupKey);
+    if (!refused[i] && !firsts.has(k)) firsts.set(k, push);
+  }
+  // Inserted at once; should a key be taken (WeChat's retry of a stored push among them), that
+  // insert is undone, the taken keys are read and only the others inserted.
+  const found = new Map<string, Stored>();
+  let added = [...firsts.values()].map((push) => ({ push, row: messageRow(push.msg) }));
+  let told = await tx.insertAll(
+    'callbackMessages',
+    added.map((a) => a.row),
+  );
+  if (told === 'taken') {
+    const keys = added.map(({ row }) => ({ app: row.app, key: row.dedupKey }));
+    for (const row of await tx.select('callbackMessages', pairs(keys, m.app, m.dedupKey))) {
+      found.set(pairKey(row.app, row.dedupKey), { inserted: false, message: messageRecord(row) });
+    }
+    added = added.filter(({ row }) => !found.has(pairKey(row.app, row.dedupKey)));
+    told = await tx.insertAll(
+      'callbackMessages',
+      added.map((a) => a.row),
+    );
+    // Taken since the read (another process), or by a key SQL calls equal and this code not.
+    if (told === 'taken') throw new Error('a dedup key was taken meanwhile');
+  }
+  if (added.length > 0) {
+    const rows = added.map((a) => a.row);
+    // Their ids: as the insert told them, or read back (this transaction's own rows).
+    const idOf = new Map<string, number>();
+    if (told === 'inserted') {
+      const where = pairs(
+        rows.map((r) => ({ app: r.app, key: r.dedupKey })),
+        m.app,
+        m.dedupKey,
+      );
+      const read = await tx.select('callbackMessages', where, {
+        columns: ['id', 'app', 'dedupKey'],
+      });
+      for (const r of read) idOf.set(pairKey(r.app, r.dedupKey), r.id);
+    } else {
+      for (const [i, r] of rows.entries()) {
+        const id = told[i];
+        if (id !== undefined) idOf.set(pairKey(r.app, r.dedupKey), id);
+      }
+    }
+    const outbox = [];
+    for (const [i, row] of rows.entries()) {
+      const k = pairKey(row.app, row.dedupKey);
+      const id = idOf.get(k);
+      const push = added[i]?.push;
+      if (id === undefined || push === undefined) throw new Error('stored message vanished');
+      outbox.push(...deliveryRows('message', id, push.deliveries, push.now));
+      found.set(k, { inserted: true, message: messageRecord({ id, ...row }) });
+    }
+    await tx.insert('outbox', outbox);
+  }
+  return batch.map(({ msg }, i) => {
+    if (refused[i]) return new SignatureReplayError();
+    const k = pairKey(msg.app, msg.dedupKey);
+    const stored = found.get(k);
+    if (stored === undefined) throw new Error('stored message vanished');
+    // The first push of its key reports what it stored; the others in the batch, that row.
+    return firsts.get(k) === batch[i] ? stored : { inserted: false, message: stored.message };
+  });
+}
+
 /**
  * Callback messages, stored once per (app, dedup key): the message and its deliveries commit in
  * one transaction; WeChat's retry of a stored message inserts nothing and reports `false`.
+ *
+ * On a database server, pushes asked to be stored in the same turn of the event loop (a busy
+ * message URL's) are stored together by {@link insertBatch}: one transaction of a few multi-row
+ * statements instead of two or three statements each, one after the other (each a round trip).
+ * None is settled before that transaction has committed. Should it fail (one push's row refused,
+ * a deadlock, another process storing one of the keys meanwhile), each push is stored alone.
  */
 export function messagesRepo(db: Db): MessagesRepo {
   const { callbackMessages: m, callbackSignatures: s } = db.t;
   const get = (app: string, dedupKey: string) =>
     db.first('callbackMessages', and(eq(m.app, app), eq(m.dedupKey, dedupKey)));
-  return {
-    async insert(msg, deliveries, now, signature) {
-      // Everything happens inside the transaction: were the read of a duplicate a step of its
-      // own, a retry of this whole method after a failed read (SQLite's busy retry) would find
-      // its own message stored and report it as WeChat's retry. A new row is not read back: it
-      // is what was just inserted, with its new id.
-      return db.transaction(async (tx) => {
-        if (signature !== undefined) await rememberSignature(tx, msg.app, signature);
-        const row = messageRow(msg);
-        const id = await tx.insertIgnore('callbackMessages', row);
-        if (id !== undefined) {
-          await tx.insert('outbox', deliveryRows('message', id, deliveries, now));
-          return { inserted: true, message: messageRecord({ id, ...row }) };
+  const insertOne = ({ msg, deliveries, now, signature }: Push): Promise<Stored> =>
+    // Everything happens inside the transaction: were the read of a duplicate a step of its
+    // own, a retry of this whole method after a failed read (SQLite's busy retry) would find
+    // its own message stored and report it as WeChat's retry. A new row is not read back: it
+    // is what was just inserted, with its new id.
+    db.transaction(async (tx) => {
+      if (signature !== undefined) await rememberSignature(tx, msg.app, signature);
+      const row = messageRow(msg);
+      const id = await tx.insertIgnore('callbackMessages', row);
+      if (id !== undefined) {
+        await tx.insert('outbox', deliveryRows('message', id, deliveries, now));
+        return { inserted: true, message: messageRecord({ id, ...row }) };
+      }
+      const first = await tx.first(
+        'callbackMessages',
+        and(eq(m.app, msg.app), eq(m.dedupKey, msg.dedupKey)),
+      );
+      if (first === undefined) throw new Error('stored message vanished');
+      return { inserted: false, message: messageRecord(first) };
+    });
+
+  // Pushes asked to be stored in the same turn of the event loop are stored together.
+  const waiting: { push: Push; resolve: (r: Stored) => void; reject: (e: unknown) => void }[] = [];
+  const flush = async (batch: typeof waiting): Promise<void> => {
+    const [only] = batch;
+    if (batch.length === 1 && only !== undefined) {
+      return insertOne(only.push).then(only.resolve, only.reject);
+    }
+    let settled: (Stored | SignatureReplayError)[];
+    try {
+      settled = await db.transaction((tx) =>
+        insertBatch(
+          tx,
+          batch.map((w) => w.push),
+        ),
+      );
+    } catch {
+      // Rolled back whole (e.g. one push's row refused, or another process stored one of the
+      // keys meanwhile): each is stored alone, and settles as it would have.
+      await Promise.all(batch.map((w) => insertOne(w.push).then(w.resolve, w.reject)));
+      return;
+    }
+    for (const [i, w] of batch.entries()) {
+      const r = settled[i];
+      if (r === undefined) w.reject(new Error('push left unsettled'));
+      else if (r instanceof SignatureReplayError) w.reject(r);
+      else w.resolve(r);
+    }
+  };
+
+  const enqueue = (push: Push) =>
+    new Promise<Stored>((resolve, reject) => {
+      waiting.push({ push, resolve, reject });
+      if (waiting.length > 1) return;
+      // After this turn of the event loop (a turn or two more while pushes keep coming).
+      let seen = 1;
+      let turns = 0;
+      const start = () => {
+        if (waiting.length > seen && turns < BATCH_TURNS) {
+          seen = waiting.length;
+          turns += 1;
+          setImmediate(start);
+          return;
         }
-        const first = await tx.first(
-          'callbackMessages',
-          and(eq(m.app, msg.app), eq(m.dedupKey, msg.dedupKey)),
-        );
-        if (first === undefined) throw new Error('stored message vanished');
-        return { inserted: false, message: messageRecord(first) };
-      });
-    },
+        while (waiting.length > 0) void flush(waiting.splice(0, PUSH_BATCH_MAX));
+      };
+      setImmediate(start);
+    });
+
+  return {
+    // In the process (SQLite) a statement costs no round trip, and the dialect's group commit
+    // already shares the commit: each push alone, with its statements built once.
+    insert: (msg, deliveries, now, signature) =>
+      (db.remote ? enqueue : insertOne)({ msg, deliveries, now, signature }),
     async get(app, dedupKey) {
       const row = await get(app, dedupKey);
       return row === undefined ? undefined : messageRecord(row);

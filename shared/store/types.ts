@@ -326,7 +326,8 @@ export interface MessagesRepo {
    * and returns the first delivery's row (`inserted: false`) — never an error. With `signature`,
    * the same transaction first records it (one indexed insert): seen before with the same body
    * (WeChat's retry) it goes on as usual; seen with another body it stores nothing and throws
-   * {@link SignatureReplayError}.
+   * {@link SignatureReplayError}. Calls made in the same turn of the event loop may share one
+   * transaction; each settles as it would alone, in the order called.
    */
   insert(
     msg: NewCallbackMessage,

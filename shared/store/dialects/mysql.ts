@@ -1,6 +1,7 @@
 import { count, getTableColumns, sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { MySql2Database, MySqlRawQueryResult } from 'drizzle-orm/mysql2';
+import type { ResultSetHeader } from 'mysql2';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { MysqlHandle } from '../../db/client';
 import * as schema from '../../db/schema/mysql';
@@ -63,11 +64,12 @@ interface Queued {
  * side by side on other connections. A transaction alone runs as it always did.
  */
 export function mysqlDb(db: MySql2Database): Db {
-  const self = statements(db);
+  const autoinc: Autoinc = {};
+  const self = statements(db, autoinc);
   const queue: Queued[] = [];
   let scheduled = false;
   const alone = (item: Queued) =>
-    db.transaction((t) => item.work(inTransaction(t))).then(item.resolve, item.reject);
+    db.transaction((t) => item.work(inTransaction(t, autoinc))).then(item.resolve, item.reject);
 
   const runBatch = async (batch: Queued[]): Promise<void> => {
     const [only] = batch;
@@ -76,7 +78,7 @@ export function mysqlDb(db: MySql2Database): Db {
     let threw = false;
     try {
       await db.transaction(async (t) => {
-        const tx = inTransaction(t);
+        const tx = inTransaction(t, autoinc);
         for (const item of batch) {
           try {
             done.push({ item, value: await item.work(tx) });
@@ -120,13 +122,37 @@ export function mysqlDb(db: MySql2Database): Db {
 }
 
 /** The {@link Db} inside a transaction: a nested transaction is part of it. */
-function inTransaction(t: MySql2Database): Db {
-  const tx: Db = { ...statements(t), transaction: (work) => work(tx) };
+function inTransaction(t: MySql2Database, autoinc: Autoinc): Db {
+  const tx: Db = { ...statements(t, autoinc), transaction: (work) => work(tx) };
   return tx;
 }
 
+/** Whether one statement's auto-increment values are consecutive: asked once, when first needed. */
+interface Autoinc {
+  consecutive?: Promise<boolean>;
+}
+
+/**
+ * Asks the server (on the connection at hand: inside a transaction, its own, so no second
+ * connection is needed while the pool may be all in transactions) whether the rows of one
+ * multi-row insert take consecutive auto-increment values; an error is asked again next time.
+ */
+function consecutive(db: MySql2Database, autoinc: Autoinc): Promise<boolean> {
+  autoinc.consecutive ??= db
+    .execute(sql`SELECT @@innodb_autoinc_lock_mode AS mode, @@auto_increment_increment AS step`)
+    .then(([rows]) => {
+      const [row] = rows as unknown as { mode: unknown; step: unknown }[];
+      return Number(row?.mode) <= 1 && Number(row?.step) === 1;
+    })
+    .catch(() => {
+      autoinc.consecutive = undefined;
+      return false;
+    });
+  return autoinc.consecutive;
+}
+
 /** The statements of {@link Db} over a pool or a transaction's connection. */
-function statements(db: MySql2Database): Omit<Db, 'transaction'> {
+function statements(db: MySql2Database, autoinc: Autoinc): Omit<Db, 'transaction'> {
   const selectFrom = (name: TableName, columns: readonly PropertyKey[] | undefined) => {
     const t = table(name);
     if (columns === undefined) return db.select().from(t);
@@ -134,6 +160,7 @@ function statements(db: MySql2Database): Omit<Db, 'transaction'> {
   };
   const self: Omit<Db, 'transaction'> = {
     t: tables,
+    remote: true,
     async select(name, where, q) {
       let query = selectFrom(name, q?.columns).where(where).$dynamic();
       if (q?.orderBy !== undefined) query = query.orderBy(...orderings(q));
@@ -166,6 +193,34 @@ function statements(db: MySql2Database): Omit<Db, 'transaction'> {
         if (isDuplicateKey(err)) return undefined;
         throw err;
       }
+    },
+    async insertMissing(name, rows) {
+      // A no-op update, not INSERT IGNORE (which would also truncate a too-long value silently).
+      if (rows.length === 0) return 0;
+      const [result] = await db
+        .insert(table(name))
+        .values(rows)
+        .onDuplicateKeyUpdate({ set: { id: sql`id` } });
+      // With CLIENT_FOUND_ROWS a kept row counts as affected too; the info line of a multi-row
+      // insert (`Records: 3  Duplicates: 1  Warnings: 0`) tells them apart.
+      const told = /Records: (\d+)\s+Duplicates: (\d+)/.exec(result.info);
+      return told === null ? undefined : Number(told[1]) - Number(told[2]);
+    },
+    async insertAll(name, rows) {
+      if (rows.length === 0) return [];
+      const ordered = await consecutive(db, autoinc);
+      let result: ResultSetHeader;
+      try {
+        [result] = await db.insert(table(name)).values(rows);
+      } catch (err) {
+        // InnoDB undoes the failed statement only: the transaction goes on.
+        if (isDuplicateKey(err)) return 'taken';
+        throw err;
+      }
+      // A multi-row INSERT … VALUES is a "simple insert": with consecutive values its rows took
+      // insertId, insertId + 1, … in order (MySQL and MariaDB document it).
+      if (!ordered || result.affectedRows !== rows.length) return 'inserted';
+      return rows.map((_, i) => result.insertId + i);
     },
     async upsert(name, row, { set }) {
       // ON DUPLICATE KEY UPDATE applies to any unique key: the target is SQLite's concern.

@@ -189,11 +189,22 @@ export function sqliteDb(h: SqliteHandle): Db {
     // A write on its own is a transaction of one statement: it shares the next commit.
     insert: (name, rows) => transaction((t) => t.insert(name, rows)),
     insertIgnore: (name, row) => transaction((t) => t.insertIgnore(name, row)),
+    insertMissing: (name, rows) => transaction((t) => t.insertMissing(name, rows)),
+    insertAll: (name, rows) => transaction((t) => t.insertAll(name, rows)),
     upsert: (name, row, conflict) => transaction((t) => t.upsert(name, row, conflict)),
     update: (name, set, where, q) => transaction((t) => t.update(name, set, where, q)),
     delete: (name, where, q) => transaction((t) => t.delete(name, where, q)),
     transaction,
   };
+}
+
+/** True for SQLite's unique (or primary) key violation, also when Drizzle wraps it. */
+function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err; typeof e === 'object' && e !== null; ) {
+    if ('code' in e && /^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(String(e.code))) return true;
+    e = 'cause' in e ? e.cause : undefined;
+  }
+  return false;
 }
 
 /** Most one-row inserts kept built (see `insertOne`); the code has a few dozen. */
@@ -251,6 +262,7 @@ function statements(
   };
   const self: Omit<Db, 'transaction'> = {
     t: tables,
+    remote: false,
     select(name, where, q) {
       const query = built(name, where, q);
       // The select model of `name`'s table (or those columns of it): see `table`.
@@ -272,6 +284,22 @@ function statements(
     async insertIgnore(name, row) {
       const r = await run(() => insertOne(name, row, true));
       return r.changes === 0 ? undefined : Number(r.lastInsertRowid);
+    },
+    async insertMissing(name, rows) {
+      if (rows.length === 0) return 0;
+      const query = db.insert(table(name)).values(rows).onConflictDoNothing();
+      return (await run(() => query.run())).changes;
+    },
+    async insertAll(name, rows) {
+      try {
+        await self.insert(name, rows);
+      } catch (err) {
+        // SQLite backs out the failed statement only: the transaction goes on.
+        if (isUniqueViolation(err)) return 'taken';
+        throw err;
+      }
+      // Not RETURNING, whose order SQLite does not promise: the caller reads the ids.
+      return rows.length === 0 ? [] : 'inserted';
     },
     async upsert(name, row, { target, set }) {
       const t = table(name);
