@@ -11,6 +11,10 @@ describe('isExposed', () => {
       '/pay/m1/notify',
       '/oauth/app1/callback',
       '/admin/component/authorize',
+      // The console's own address: redirected to /admin/ wherever the console is served.
+      '/admin',
+      '/admin/',
+      '/admin/assets/console.0123456789ab.js',
       '/wx/comp1/component/authorize',
       '/wx/comp1/component/authorized',
       '/fengniao/notify',

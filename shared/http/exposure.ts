@@ -17,6 +17,9 @@ const PUBLIC_PREFIXES = [
   '/.well-known/',
 ];
 
+/** Public paths served as they are: the console's address without its slash (redirected). */
+const PUBLIC_PATHS = ['/admin'];
+
 /**
  * Path prefixes of the routes only the operator's own services call, and of the API reference
  * (`/docs`, it documents them).
@@ -34,6 +37,8 @@ const EVERYWHERE = '/healthz';
  */
 export function isExposed(path: string, exposure: Exposure): boolean {
   if (exposure === 'all' || path === EVERYWHERE) return true;
-  if (exposure === 'public') return PUBLIC_PREFIXES.some((p) => path.startsWith(p));
+  if (exposure === 'public') {
+    return PUBLIC_PATHS.includes(path) || PUBLIC_PREFIXES.some((p) => path.startsWith(p));
+  }
   return INTERNAL_PATHS.includes(path) || INTERNAL_PREFIXES.some((p) => path.startsWith(p));
 }
