@@ -290,6 +290,16 @@ describe.each(testTargets())('OAuth2 web authorization on $name', (target) => {
     });
   });
 
+  it('refreshes a component token WeChat refused (40001) and exchanges the code once more', async () => {
+    const got = await hub.app.request(`/v1/components/${component.name}/token`, { headers: AUTH });
+    const { accessToken } = (await got.json()) as { accessToken: string };
+    expect(sim.sim.killToken(accessToken)).toBe(true);
+    const via = sim.sim.calls(SNS_COMPONENT_TOKEN);
+    const { ticket } = await flow(viaComponent, 'snsapi_base', `${SHOP}/done`);
+    expect(sim.sim.calls(SNS_COMPONENT_TOKEN)).toBe(via + 2);
+    expect((await redeem(ticket)).status).toBe(200);
+  });
+
   it('puts no code, OAuth token or ticket in a Location it builds, a log line or a table', async () => {
     expect(secrets.size).toBeGreaterThan(10);
     expect(locations.length).toBeGreaterThan(10);
