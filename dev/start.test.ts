@@ -161,6 +161,41 @@ describe('npm run dev', () => {
     }
   });
 
+  it('signs a demo user in with the OAuth lines of its banner and redeems the ticket', async () => {
+    const out: string[] = [];
+    const dev = await startDev(devEnv(), {
+      write: (t) => void out.push(t),
+      log: createLogger('silent'),
+    });
+    try {
+      const lines = out.join('').split('\n');
+      const start = /'(http[^']+\/oauth\/demo-oa\/authorize[^']+)'/.exec(
+        lines.find((l) => l.includes('/oauth/demo-oa/authorize')) ?? '',
+      )?.[1];
+      expect(start).toBeDefined();
+      expect(lines.some((l) => l.includes('/v1/oauth/tickets/redeem'))).toBe(true);
+      // Followed by hand as curl -L would; with PORT=0 the hub's public URL names port 0, so the
+      // callback is sent to the port the hub really has.
+      const wechat = (await fetch(start ?? '', { redirect: 'manual' })).headers.get('location');
+      const page = await fetch(wechat ?? '', { redirect: 'manual' });
+      const back = new URL(page.headers.get('location') ?? '');
+      const done = await fetch(`${dev.hub.server.url}${back.pathname}${back.search}`, {
+        redirect: 'manual',
+      });
+      const to = new URL(done.headers.get('location') ?? '');
+      expect(`${to.origin}${to.pathname}`).toBe(`${dev.target.url}/oauth/done`);
+      const res = await fetch(`${dev.hub.server.url}/v1/oauth/tickets/redeem`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEV_API_KEY}` },
+        body: JSON.stringify({ ticket: to.searchParams.get('wxhub_ticket') }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ app: 'demo-oa', scope: 'snsapi_userinfo' });
+    } finally {
+      await dev.stop();
+    }
+  });
+
   it('makes a dev console admin with a password kept beside its database, printed with the console URL', async () => {
     const env = devEnv();
     const out: string[] = [];

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createHubApp, refreshNow } from '../functions/index';
-import { type AppsFile, parseAppsFile } from '../shared/config';
+import { type AppConfig, type AppsFile, parseAppsFile } from '../shared/config';
 import type { Logger } from '../shared/http/log';
 import { type Hub, startHub } from '../shared/platform/main';
 import {
@@ -149,6 +149,21 @@ export interface DevHub {
 }
 
 /**
+ * OAuth2 web authorization, as a browser inside WeChat would go (curl follows the hub, the
+ * simulator's OAuth page and the callback to the page with the ticket), then the redeem.
+ */
+function oauthLines(base: string, auth: string, app: AppConfig | undefined): string[] {
+  const allowed = app?.oauthRedirects?.[0];
+  if (app === undefined || allowed === undefined) return [];
+  const page = `${allowed}${allowed.endsWith('/') ? 'done' : ''}`;
+  const start = `${base}/oauth/${app.name}/authorize?scope=snsapi_userinfo&redirect=${encodeURIComponent(page)}`;
+  return [
+    `  curl -s -L -o /dev/null -w '%{url_effective}\\n' '${start}'`,
+    `  curl -s -X POST ${auth} ${base}/v1/oauth/tickets/redeem -d '{"ticket":"<wxhub_ticket of that URL>"}'`,
+  ];
+}
+
+/**
  * `npm run dev`: the whole hub on its own embedded SQLite file ({@link DEV_DATABASE_URL}), talking
  * to the bundled WeChat simulator, with the demo apps forwarding to a demo target. No WeChat account, network or database server needed. The
  * simulator's clock follows real time like the hub's, and the banner never prints a key that
@@ -187,13 +202,12 @@ export async function startDev(
     // The demo merchant exists only with the example file (its keys are made now), whose forward
     // rules name the target's default port.
     if (env.WXHUB_APPS === undefined) {
-      for (const app of file.apps)
-        app.forward = app.forward.map((r) => ({
-          ...r,
-          url: r.url.startsWith(EXAMPLE_TARGET)
-            ? `${target.url}${r.url.slice(EXAMPLE_TARGET.length)}`
-            : r.url,
-        }));
+      const onTarget = (url: string) =>
+        url.startsWith(EXAMPLE_TARGET) ? `${target.url}${url.slice(EXAMPLE_TARGET.length)}` : url;
+      for (const app of file.apps) {
+        app.forward = app.forward.map((r) => ({ ...r, url: onTarget(r.url) }));
+        if (app.oauthRedirects !== undefined) app.oauthRedirects = app.oauthRedirects.map(onTarget);
+      }
       demoPay = addDemoMerchant(file, sim, target);
     }
     for (const app of file.apps) {
@@ -208,6 +222,7 @@ export async function startDev(
         WECHATPAY_API_BASE: env.WECHATPAY_API_BASE ?? sim.url,
         // The simulator plays WeChat's authorization pages too.
         WECHAT_MP_BASE: env.WECHAT_MP_BASE ?? sim.url,
+        WECHAT_OPEN_BASE: env.WECHAT_OPEN_BASE ?? sim.url,
         WXHUB_PUBLIC_URL: env.WXHUB_PUBLIC_URL ?? `http://127.0.0.1:${env.PORT ?? '3000'}`,
         WXHUB_APPS: env.WXHUB_APPS === undefined ? JSON.stringify(file) : appsFile,
         WXHUB_API_KEYS: givenKeys ? env.WXHUB_API_KEYS : DEV_API_KEY,
@@ -232,6 +247,7 @@ export async function startDev(
   const demoAuthorizers = env.WXHUB_APPS === undefined ? DEMO_AUTHORIZERS : [];
   const componentProblems = await startDemoComponents(file, sim, base, demoAuthorizers);
   const component = file.apps.find((a) => a.kind === 'component');
+  const oauthApp = file.apps.find((a) => a.oauthRedirects?.[0] !== undefined);
   // A key from the environment is the operator's secret: the lines name it, never print it.
   const auth = givenKeys
     ? `-H "Authorization: Bearer $WXHUB_API_KEY"`
@@ -278,6 +294,7 @@ export async function startDev(
             `  curl -s -X POST ${sim.url}/__sim/components/release-test -d '{"appId":"${component.appId}"}'`,
           ]),
       ...componentProblems.map((p) => `  (demo component: ${p})`),
+      ...oauthLines(base, auth, oauthApp),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined

@@ -5,6 +5,7 @@ import { PAY_ROUTES } from './pay/api';
 import { COMPONENT_PROXY_ROUTES, PROXY_ROUTES } from './proxy/api';
 import { REFRESH_ROUTES } from './refresh/api';
 import { TOKEN_ROUTES } from './token/api';
+import { OAUTH_ROUTES } from './token/oauth-api';
 
 export { DOCS_CSS } from '../shared/http/docs-page';
 
@@ -25,6 +26,7 @@ export const ALL_ROUTES: readonly RouteDecl[] = [
   ...PROXY_ROUTES,
   ...REFRESH_ROUTES,
   ...PAY_ROUTES,
+  ...OAUTH_ROUTES,
 ];
 
 const TAGS = [
@@ -34,6 +36,7 @@ const TAGS = [
   { name: 'proxy', description: 'WeChat API calls with the token added' },
   { name: 'pay', description: 'WeChat Pay v3: orders, refunds, a signing proxy' },
   { name: 'operations', description: 'The refresh pass and the delivery outbox' },
+  { name: 'oauth', description: 'OAuth2 web authorization of official accounts: tickets' },
 ];
 
 /** The OpenAPI document; `publicUrl` (WXHUB_PUBLIC_URL) is named as a server when set. */

@@ -18,6 +18,7 @@ import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
 import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
 import { GrantBook } from './grants';
+import { mountOAuthSimulator, OAUTH_ENDPOINTS, resetOAuth } from './oauth';
 import type { PaySimulator, SimPay } from './pay';
 import { createPaySimulator } from './pay';
 import type { SimAppConfig } from './state';
@@ -150,6 +151,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
+  mountOAuthSimulator(sim.app, ctx, inner.counters);
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.all('*', (c) => dispatch(c, inner));
@@ -206,6 +208,7 @@ function buildSimulator(inner: Internals): Simulator {
       ctx.tokens.reset();
       ctx.components.reset();
       ctx.grants.reset();
+      resetOAuth(ctx);
       faults.clear();
       counters.reset();
       inner.pay.reset();
@@ -256,7 +259,7 @@ async function dispatch(c: Context, inner: Internals): Promise<Response> {
     bytes,
     ip: callerIp(c.req.header('x-forwarded-for'), inner.egressIp),
   };
-  const endpoint = ENDPOINTS[req.path];
+  const endpoint = ENDPOINTS[req.path] ?? OAUTH_ENDPOINTS[req.path];
   const appId = endpoint?.appIdOf(req, ctx);
   const known =
     appId !== undefined &&

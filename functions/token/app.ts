@@ -15,6 +15,7 @@ import {
 import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
 import { mount } from '../../shared/http/routes';
+import { redeemTicket } from '../../shared/oauth/oauth';
 import type { Deps } from '../../shared/platform/deps';
 import type { AppRecord } from '../../shared/store';
 import { assertReadable } from '../../shared/store/unreadable';
@@ -32,6 +33,7 @@ import { mountOpenApi } from '../openapi';
 import { mountComponentProxies } from '../proxy/app';
 import * as api from './api';
 import { mountAuthorizerDirectory } from './authorizers';
+import { oauthRedeem } from './oauth-api';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -159,6 +161,8 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       expiresAt: new Date(ticket.expiresAt).toISOString(),
     });
   });
+  // The caller's backend redeems the ticket its page got from /oauth/{app}/callback.
+  mount(r, oauthRedeem, async (c, { body }) => c.json(await redeemTicket(deps, body.ticket)));
   mountComponentProxies(r, deps);
   mountOpenApi(r, () => deps.config.publicUrl);
   return r;

@@ -19,10 +19,11 @@ import { keepTicket, redactTicket, TICKET_KIND } from '../../shared/component/co
 import { releaseTestAnswer, requireMessageUrl } from '../../shared/component/messages';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { requestText } from '../../shared/http/body';
-import { AppError, CODE_TO_STATUS, type ErrorCode, WechatApiError } from '../../shared/http/errors';
+import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
 import { wxSourceHeader } from '../../shared/http/headers';
 import type { Deps } from '../../shared/platform/deps';
-import { transportErrorCode, WechatTransportError } from '../../shared/wechat/http';
+import { mountOAuthPages } from './oauth';
+import { browserFacing, escapeHtml, page } from './pages';
 
 const query = (c: Context<HubEnv>): CallbackQuery => ({
   signature: c.req.query('signature'),
@@ -52,52 +53,12 @@ async function wechatFacing(
   }
 }
 
-const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-
-/** A small HTML page for a browser (no script; the text is escaped). */
-function page(c: Context<HubEnv>, status: number, title: string, body: string): Response {
-  const html =
-    '<!doctype html><html lang="zh-CN"><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${escapeHtml(title)}</title><body style="font-family:sans-serif;margin:2em">` +
-    `<h1 style="font-size:1.3em">${escapeHtml(title)}</h1>${body}</body></html>\n`;
-  return c.body(html, status as 200, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-  });
-}
-
-/** Browser-facing routes answer an HTML page, an expected failure included. */
-async function browserFacing(
-  c: Context<HubEnv>,
-  handle: () => Promise<Response>,
-): Promise<Response> {
-  try {
-    return await handle();
-  } catch (err) {
-    const failed = (code: ErrorCode, message: string) =>
-      page(
-        c,
-        CODE_TO_STATUS[code],
-        '授权未完成 Authorization failed',
-        `<p>${escapeHtml(message)}</p>`,
-      );
-    if (err instanceof AppError) return failed(err.code, err.message);
-    if (err instanceof WechatApiError) {
-      return failed('UPSTREAM_WECHAT', `WeChat answered errcode ${err.errcode}; try again later`);
-    }
-    if (err instanceof WechatTransportError) {
-      return failed(transportErrorCode(err), 'WeChat could not be reached; try again later');
-    }
-    throw err;
-  }
-}
-
 /**
  * Routes of the wx-callback function: `GET|POST /wx/{app}/callback`, a third-party platform's
  * authorization-event URL `POST /wx/{app}/component/event`, its message-and-event URL
  * `POST /wx/{app}/component/message/{appid}`, and its browser-facing authorization pages
- * `GET /wx/{app}/component/authorize` and `…/authorized` (docs/api.md).
+ * `GET /wx/{app}/component/authorize` and `…/authorized`, and the OAuth2 web authorization pages
+ * `GET /oauth/{app}/authorize` and `…/callback` (docs/api.md).
  */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
@@ -207,6 +168,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       );
     }),
   );
+  mountOAuthPages(r, deps);
   return r;
 }
 

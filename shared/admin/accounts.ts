@@ -69,6 +69,8 @@ function appEntry(a: AppRecord): Record<string, unknown> {
     ...(a.configuredMessageMode === undefined ? {} : { messageMode: a.configuredMessageMode }),
     forward: a.forward,
     ...(a.authRedirectUrl === undefined ? {} : { authRedirectUrl: a.authRedirectUrl }),
+    ...(a.oauthRedirects === undefined ? {} : { oauthRedirects: a.oauthRedirects }),
+    ...(a.oauthComponent === undefined ? {} : { oauthComponent: a.oauthComponent }),
     enabled: a.enabled,
   };
 }

@@ -37,6 +37,8 @@ export function appView(a: AppRecord) {
     messageMode: a.messageMode,
     forward: a.forward,
     authRedirectUrl: a.authRedirectUrl ?? null,
+    oauthRedirects: a.oauthRedirects ?? [],
+    oauthComponent: a.oauthComponent ?? null,
     secrets: {
       appSecret: a.appSecret !== undefined || has(a, 'apps.app_secret'),
       token: a.token !== undefined || has(a, 'apps.callback_token'),

@@ -62,6 +62,34 @@ describe('parseAppsFile', () => {
     );
   });
 
+  it('checks oauthRedirects and oauthComponent: URL entries, official apps only', () => {
+    const oa = { ...good, kind: 'official' };
+    const entries = ['https://shop.example.com/oauth/', 'http://localhost:8080/done'];
+    const f = parseAppsFile(
+      JSON.stringify({ apps: [{ ...oa, oauthRedirects: entries, oauthComponent: 'platform' }] }),
+    );
+    expect(f.apps[0]).toMatchObject({ oauthRedirects: entries, oauthComponent: 'platform' });
+    for (const bad of [
+      'http://shop.example.com/',
+      'https://shop.example.com/done?x=1',
+      'https://shop.example.com/done#x',
+      'https://*.example.com/',
+      'https://user:pw@shop.example.com/',
+      '/done',
+    ]) {
+      const p = problems({ apps: [{ ...oa, oauthRedirects: [bad] }] });
+      expect(p).toHaveLength(1);
+      expect(p[0]).toMatch(/^apps\[0\] "shop-mp" oauthRedirects\[0\]: must /);
+      expect(p[0]).not.toContain(bad);
+    }
+    expect(problems({ apps: [{ ...good, oauthRedirects: entries }] })).toEqual([
+      'apps[0] "shop-mp" oauthRedirects: applies to official apps only',
+    ]);
+    expect(problems({ apps: [{ ...good, oauthComponent: 'platform' }] })).toEqual([
+      'apps[0] "shop-mp" oauthComponent: applies to official apps only',
+    ]);
+  });
+
   it('reads "enabled" of apps and merchants: a boolean, absent meaning enabled', () => {
     const f = parseAppsFile(JSON.stringify({ apps: [{ ...good, enabled: false }] }));
     expect(f.apps[0]?.enabled).toBe(false);

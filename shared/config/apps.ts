@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { redirectEntryProblem } from '../oauth/redirects';
 import { MESSAGE_MODES, type MessageMode } from './message-mode';
 import {
   array,
@@ -18,6 +19,7 @@ import {
   refine,
   str,
   validate,
+  where,
   withDefault,
 } from './validate';
 
@@ -90,6 +92,16 @@ export interface AppConfig {
   forward: ForwardRule[];
   /** Components only: where the browser goes after an authorization (https; http for localhost). */
   authRedirectUrl?: string;
+  /**
+   * Official accounts only: where `GET /oauth/{app}/authorize` may send the browser back to
+   * (shared/oauth/redirects.ts has the matching rules).
+   */
+  oauthRedirects?: string[];
+  /**
+   * Official accounts only: the name of the `component` app this account authorized; its OAuth
+   * then runs on the platform's behalf (`component_appid`), and the account needs no appSecret.
+   */
+  oauthComponent?: string;
   /** `false` disables the app at the next sync; absent means enabled. */
   enabled?: boolean;
 }
@@ -121,6 +133,12 @@ const appFields: Check<AppConfig> = object(
     messageMode: optional(oneOf(MESSAGE_MODES, 'must be plain, compatible or safe')),
     forward: withDefault(array(forwardRule), []),
     authRedirectUrl: optional(browserUrl),
+    oauthRedirects: optional(
+      where(array(str(maxLength(2048), redirectEntryProblem)), (v) =>
+        v.length > 50 ? 'must list at most 50 URLs' : undefined,
+      ),
+    ),
+    oauthComponent: optional(name),
     enabled: optional(bool()),
   },
   { strict: true },
@@ -131,6 +149,13 @@ const appSchema: Check<AppConfig> = (value, path, issues) => {
   if (app !== INVALID && app.authRedirectUrl !== undefined && app.kind !== 'component') {
     issues.push({ path: [...path, 'authRedirectUrl'], message: 'applies to component apps only' });
     return INVALID;
+  }
+  if (app !== INVALID && app.kind !== 'official') {
+    for (const field of ['oauthRedirects', 'oauthComponent'] as const) {
+      if (app[field] === undefined) continue;
+      issues.push({ path: [...path, field], message: 'applies to official apps only' });
+      return INVALID;
+    }
   }
   if (app === INVALID || app.messageMode === undefined) return app;
   if (!MESSAGE_MODE_KINDS.includes(app.kind)) {

@@ -24,6 +24,8 @@ export interface Config {
   wechatPayApiBase: string;
   /** Where WeChat's authorization pages are (`WECHAT_MP_BASE`; the simulator in tests and demos). */
   wechatMpBase: string;
+  /** Where WeChat's OAuth2 page `connect/oauth2/authorize` is (`WECHAT_OPEN_BASE`). */
+  wechatOpenBase: string;
   /**
    * Where WeChat reaches this hub from outside (no trailing slash), e.g. `https://hub.example.com`:
    * the default pay `notify_url` is `{publicUrl}/pay/{merchant}/notify`.
@@ -153,6 +155,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     secretKeys,
     wechatApiBase: e.WECHAT_API_BASE,
     wechatMpBase: e.WECHAT_MP_BASE,
+    wechatOpenBase: e.WECHAT_OPEN_BASE,
     wechatPayApiBase: e.WECHATPAY_API_BASE,
     publicUrl: e.WXHUB_PUBLIC_URL,
     refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,

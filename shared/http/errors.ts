@@ -13,6 +13,8 @@ export const CODE_TO_STATUS = {
   NO_TICKET: 409,
   /** A third-party platform's authorizer revoked its authorization (`unauthorized`). */
   REVOKED: 410,
+  /** A single-use value (an OAuth `wxhub_ticket`) was used already or expired. */
+  GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   /** Console login: too many failures for that user name lately; try again later. */

@@ -194,7 +194,7 @@ export function createAccessLog(log: Logger): (fields: AccessFields) => void {
 }
 
 const SECRET_QUERY =
-  /([?&](?:access_token|secret|appsecret|component_access_token|js_code|code|ticket)=)[^&#]*/gi;
+  /([?&](?:access_token|secret|appsecret|component_access_token|js_code|code|ticket|wxhub_ticket)=)[^&#]*/gi;
 
 /** A URL or path safe to log: the values of secret-bearing query parameters are masked. */
 export function safeUrl(url: string): string {

@@ -34,6 +34,8 @@ const appRow = (appSecret: string) => ({
   tokenMode: 'classic',
   messageMode: null,
   authRedirectUrl: null,
+  oauthRedirects: null,
+  oauthComponent: null,
   forward: '[]',
   source: 'file',
   enabled: true,

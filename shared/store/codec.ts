@@ -29,6 +29,8 @@ interface AppRow {
   messageMode: string | null;
   forward: string;
   authRedirectUrl: string | null;
+  oauthRedirects: string | null;
+  oauthComponent: string | null;
   source: string;
   enabled: boolean;
   createdAt: number;
@@ -126,6 +128,9 @@ export function createCodec(box: SecretBox) {
         messageMode: app.messageMode ?? null,
         forward: JSON.stringify(app.forward),
         authRedirectUrl: app.authRedirectUrl ?? null,
+        oauthRedirects:
+          app.oauthRedirects === undefined ? null : JSON.stringify(app.oauthRedirects),
+        oauthComponent: app.oauthComponent ?? null,
         source,
         enabled: app.enabled !== false,
         createdAt: now,
@@ -148,6 +153,9 @@ export function createCodec(box: SecretBox) {
         }),
         forward: JSON.parse(row.forward) as AppRecord['forward'],
         authRedirectUrl: row.authRedirectUrl ?? undefined,
+        oauthRedirects:
+          row.oauthRedirects === null ? undefined : (JSON.parse(row.oauthRedirects) as string[]),
+        oauthComponent: row.oauthComponent ?? undefined,
         ...(row.messageMode === null
           ? {}
           : { configuredMessageMode: row.messageMode as MessageMode }),

@@ -6,6 +6,7 @@ import { countersRepo } from './counters';
 import { credentialsRepo } from './credentials';
 import type { Db } from './dialect';
 import { messagesRepo } from './messages';
+import { oauthRepo } from './oauth';
 import { outboxRepo } from './outbox';
 import { payNotificationsRepo } from './pay-notifications';
 import type { Store } from './types';
@@ -29,5 +30,6 @@ export function repositories(
     authorizers: wrap(authorizersRepo(db)),
     admin: wrap(adminRepo(db)),
     counters: wrap(countersRepo(db)),
+    oauth: wrap(oauthRepo(db)),
   };
 }

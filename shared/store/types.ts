@@ -42,6 +42,10 @@ export interface AppRecord {
   forward: ForwardRule[];
   /** A component's browser destination after an authorization (`authRedirectUrl`). */
   authRedirectUrl: string | undefined;
+  /** An official account's OAuth redirect allow-list (`oauthRedirects`), as written. */
+  oauthRedirects?: string[] | undefined;
+  /** An official account's `oauthComponent` (the component app its OAuth runs through). */
+  oauthComponent?: string | undefined;
   /** `messageMode` as written (undefined: the default applies), for writing the entry back. */
   configuredMessageMode?: MessageMode | undefined;
   source: Source;
@@ -520,6 +524,46 @@ export interface AuthorizersRepo {
   ): Promise<{ authorizers: AuthorizerRecord[]; total: number }>;
 }
 
+/** An OAuth `state` as stored (its hash is the key). */
+export interface OAuthStateRecord {
+  app: string;
+  scope: string;
+  /** The caller's redirect, already checked against the app's allow-list. */
+  redirect: string;
+  expiresAt: number;
+}
+
+/** What an OAuth callback learned, kept for one redemption of its `wxhub_ticket`. */
+export interface OAuthTicketRecord {
+  app: string;
+  openid: string;
+  unionid: string | undefined;
+  scope: string;
+  /** `sns/userinfo`'s answer (snsapi_userinfo only). */
+  user: Record<string, unknown> | undefined;
+  snapshotUser: boolean;
+  expiresAt: number;
+}
+
+/** Taking a single-use row: the row, or why not (never seen, used already, expired). */
+export type Taken<T> =
+  | { outcome: 'taken'; record: T }
+  | { outcome: 'unknown' }
+  | { outcome: 'used' }
+  | { outcome: 'expired' };
+
+/** OAuth2 web authorization: states under way and tickets to redeem, each single-use. */
+export interface OAuthRepo {
+  putState(stateHash: string, state: OAuthStateRecord, now: number): Promise<void>;
+  /** Marks the state of `app` used when it is unused and unexpired at `now` (one UPDATE). */
+  takeState(stateHash: string, app: string, now: number): Promise<Taken<OAuthStateRecord>>;
+  putTicket(ticketHash: string, ticket: OAuthTicketRecord, now: number): Promise<void>;
+  /** Marks the ticket used when it is unused and unexpired at `now` (one UPDATE). */
+  takeTicket(ticketHash: string, now: number): Promise<Taken<OAuthTicketRecord>>;
+  /** Deletes states and tickets that expired before `before`, at most `limit` of each. */
+  purgeExpired(before: number, limit: number): Promise<number>;
+}
+
 /** Every query wxhub issues goes through a Store. One implementation per dialect. */
 export interface Store {
   readonly dialect: 'mysql' | 'sqlite';
@@ -533,6 +577,7 @@ export interface Store {
   /** Console users, sessions, login failures, audit, console-made API keys. */
   admin: AdminRepo;
   counters: CountersRepo;
+  oauth: OAuthRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -63,6 +63,8 @@ interface Expected {
     messageMode: string | null;
     forward: string;
     authRedirectUrl: string | null;
+    oauthRedirects: string | null;
+    oauthComponent: string | null;
     source: string;
     enabled: boolean;
     createdAt: number;

@@ -15,6 +15,10 @@ export const apps = table('apps', {
   forward: text('forward').notNull(),
   /** A component's `authRedirectUrl`: where the browser goes after an authorization. */
   authRedirectUrl: text('auth_redirect_url'),
+  /** An official account's `oauthRedirects` (JSON array); null when none is configured. */
+  oauthRedirects: text('oauth_redirects'),
+  /** An official account's `oauthComponent`: the component app its OAuth runs through. */
+  oauthComponent: varchar('oauth_component', 64),
   source: varchar('source', 8).notNull(),
   enabled: bool('enabled').notNull(),
   createdAt: ms('created_at').notNull(),

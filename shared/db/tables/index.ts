@@ -8,5 +8,6 @@ export { callbackSignatures } from './callback-signatures';
 export { counters } from './counters';
 export { credentials } from './credentials';
 export { merchants } from './merchants';
+export { oauthStates, oauthTickets } from './oauth';
 export { outbox } from './outbox';
 export { payNotifications } from './pay-notifications';
