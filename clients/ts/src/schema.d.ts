@@ -513,6 +513,26 @@ export interface paths {
         patch: operations["patchV1PayMerchantProxyPath"];
         trace?: never;
     };
+    "/v1/oauth/tickets/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem a wxhub_ticket for the signed-in user
+         * @description Once: a second redeem, or one after 5 minutes, is 410 `GONE`; a ticket the hub never issued is 404. No WeChat code or OAuth token is ever answered.
+         */
+        post: operations["postV1OauthTicketsRedeem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4098,6 +4118,107 @@ export interface operations {
             };
             /** @description `UPSTREAM_TIMEOUT` */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1OauthTicketsRedeem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    ticket: string;
+                };
+            };
+        };
+        responses: {
+            /** @description who signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the app name */
+                        app: string;
+                        /** @description the user's openid for the account */
+                        openid: string;
+                        /** @description present when WeChat sent one (Open Platform binding) */
+                        unionid?: string;
+                        /**
+                         * @description granted
+                         * @enum {string}
+                         */
+                        scope: "snsapi_base" | "snsapi_userinfo";
+                        /** @description sns/userinfo's answer (snsapi_userinfo): nickname, headimgurl, … */
+                        user?: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * @description snapshot mode (is_snapshotuser: 1): a virtual user, not signed in
+                         * @constant
+                         */
+                        snapshotUser?: true;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `GONE` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
