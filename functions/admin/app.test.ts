@@ -195,6 +195,24 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     expect(locked).toHaveLength(1);
   });
 
+  it('checks no more than 5 passwords of a burst: 4 failures, then 15 wrong and the right one at once, and none signs in', async () => {
+    const user = adminName();
+    const hub = await hubFor(user);
+    for (let i = 0; i < 4; i += 1)
+      expect((await tryLogin(hub, user, `wrong-before-${i}`)).status).toBe(401);
+    const burst = await Promise.all([
+      ...Array.from({ length: 15 }, (_, i) => tryLogin(hub, user, `wrong-burst-${i}`)),
+      tryLogin(hub, user, PASSWORD),
+    ]);
+    expect(burst.at(-1)?.status).toBe(429);
+    const statuses = burst.map((r) => r.status);
+    // One attempt is the 5th (its password checked, wrong: 429); the rest are refused unchecked.
+    expect(statuses.filter((s) => s === 429)).toHaveLength(16);
+    expect(burst.every((r) => r.headers.get('set-cookie') === null)).toBe(true);
+    sim.sim.clock.advance(15 * MIN + 1_000);
+    expect((await tryLogin(hub, user, PASSWORD)).status).toBe(204);
+  });
+
   it('ends a session after 30 idle minutes, and deletes its row', async () => {
     const user = adminName();
     const hub = await hubFor(user);

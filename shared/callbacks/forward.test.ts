@@ -109,12 +109,18 @@ describe.each(testTargets())('retention on $name', (target) => {
     await store.credentials.ensure(code('spent'), 1_000);
     await store.credentials.ensure(code('recent'), 30 * 86_400_000);
     const clock = { now: () => 30 * 86_400_000 + 2_000 };
+    // Console login attempts: one out of the 15-minute lockout window, one within it.
+    const who = `login-${app}`;
+    await store.admin.addLoginAttempt(who, 1_000, undefined, 0);
+    await store.admin.addLoginAttempt(who, 30 * 86_400_000, undefined, 0);
     expect(await purgeExpired({ store, clock }, 0)).toEqual({
       messages: 0,
       deliveries: 0,
       signatures: 0,
       authorizationCodes: 1,
+      loginFailures: 1,
     });
+    expect(await store.admin.countLoginFailures(who, 0)).toBe(1);
     expect(await store.credentials.get(code('spent'))).toBeUndefined();
     expect(await store.credentials.get(code('recent'))).toBeDefined();
     expect(await purgeExpired({ store, clock }, 30)).toEqual({
@@ -122,6 +128,7 @@ describe.each(testTargets())('retention on $name', (target) => {
       deliveries: 1,
       signatures: 0,
       authorizationCodes: 0,
+      loginFailures: 0,
     });
     expect(await store.messages.count(app)).toBe(1);
     expect((await store.outbox.list({ owner: app })).map((d) => d.status)).toEqual([

@@ -70,20 +70,22 @@ export interface AdminRepo {
   purgeSessions(now: number, limit: number): Promise<number>;
 
   /**
-   * Records one failed login for `userName`: its rank among the user's failures at or after
-   * `since`, counting only those stored before it (so of concurrent failures each gets its own
-   * rank, and exactly one is the 5th).
+   * Records one login attempt for `userName` (before its password is checked): its id and its
+   * rank among the user's attempts at or after `since`, counting only those stored before it (so
+   * of concurrent attempts each gets its own rank, and exactly one is the 5th).
    */
-  addLoginFailure(
+  addLoginAttempt(
     userName: string,
     at: number,
     ip: string | undefined,
     since: number,
-  ): Promise<number>;
-  /** Failed logins for `userName` at or after `since`. */
+  ): Promise<{ id: number; rank: number }>;
+  /** Forgets attempt `id` (its password was right). */
+  deleteLoginAttempt(id: number): Promise<void>;
+  /** Attempts (failed or under way) for `userName` at or after `since`. */
   countLoginFailures(userName: string, since: number): Promise<number>;
-  /** Forgets `userName`'s failures (after a successful login), and everyone's before `before`. */
-  clearLoginFailures(userName: string, before: number): Promise<void>;
+  /** Deletes up to `limit` attempts (anyone's) made before `before`; how many. */
+  purgeLoginFailures(before: number, limit: number): Promise<number>;
 
   addAudit(entry: NewAuditRecord): Promise<void>;
   /** The newest `limit` entries, newest first. */
@@ -163,26 +165,29 @@ export function adminRepo(db: Db): AdminRepo {
       return db.delete('adminSessions', lt(s.expiresAt, now), { limit, orderBy: asc(s.expiresAt) });
     },
 
-    async addLoginFailure(userName, at, ip, since) {
+    async addLoginAttempt(userName, at, ip, since) {
       const name = userName.slice(0, USER_NAME_MAX);
       const id = await db.insertIgnore('adminLoginFailures', {
         userName: name,
         at,
         ip: ip?.slice(0, 64) ?? null,
       });
-      if (id === undefined) throw new Error('a login failure was not stored');
-      return db.count(
+      if (id === undefined) throw new Error('a login attempt was not stored');
+      const rank = await db.count(
         'adminLoginFailures',
         and(eq(f.userName, name), gte(f.at, since), lte(f.id, id)),
       );
+      return { id, rank };
+    },
+    async deleteLoginAttempt(id) {
+      await db.delete('adminLoginFailures', eq(f.id, id));
     },
     async countLoginFailures(userName, since) {
       const name = userName.slice(0, USER_NAME_MAX);
       return db.count('adminLoginFailures', and(eq(f.userName, name), gte(f.at, since)));
     },
-    async clearLoginFailures(userName, before) {
-      await db.delete('adminLoginFailures', eq(f.userName, userName.slice(0, USER_NAME_MAX)));
-      await db.delete('adminLoginFailures', lt(f.at, before), { limit: 1000, orderBy: asc(f.at) });
+    async purgeLoginFailures(before, limit) {
+      return db.delete('adminLoginFailures', lt(f.at, before), { limit, orderBy: asc(f.at) });
     },
 
     async addAudit(e) {
