@@ -213,6 +213,33 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     expect((await tryLogin(hub, user, PASSWORD)).status).toBe(204);
   });
 
+  it('stops a renamed env admin and its sessions, ends sessions on a password reset, and lets nobody in with no admin configured', async () => {
+    const before = adminName();
+    const hubA = await hubFor(before);
+    const a = await signIn(hubA, before);
+    // The admin is renamed: the next start (here, its first login) disables the old account.
+    const after = adminName();
+    const hubB = await hubFor(after);
+    const b = await signIn(hubB, after);
+    expect((await tryLogin(hubB, before, PASSWORD)).status).toBe(401);
+    expect((await call(hubB, 'GET', '/admin/api/me', { cookie: a.cookie })).status).toBe(401);
+    // An instance still configured with the old name refuses it too.
+    expect((await tryLogin(hubA, before, PASSWORD)).status).toBe(401);
+    expect((await call(hubB, 'GET', '/admin/api/me', { cookie: b.cookie })).status).toBe(200);
+    // The password is reset from the environment: the admin's old sessions end.
+    const reset = await hubFor(after, { env: { WXHUB_ADMIN_PASSWORD: 'a brand new password' } });
+    const res = await tryLogin(reset, after, 'a brand new password');
+    expect(res.status).toBe(204);
+    expect((await call(hubB, 'GET', '/admin/api/me', { cookie: b.cookie })).status).toBe(401);
+    const fresh = sessionCookie(res);
+    expect((await call(reset, 'GET', '/admin/api/me', { cookie: fresh })).status).toBe(200);
+    // No admin configured: the account in the database does not sign in, nor do its sessions work.
+    const none = await createTestHub(target, { sim });
+    hubs.push(none);
+    expect((await tryLogin(none, after, 'a brand new password')).status).toBe(401);
+    expect((await call(none, 'GET', '/admin/api/me', { cookie: fresh })).status).toBe(401);
+  });
+
   it('ends a session after 30 idle minutes, and deletes its row', async () => {
     const user = adminName();
     const hub = await hubFor(user);

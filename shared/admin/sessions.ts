@@ -7,7 +7,7 @@ import type { AdminSessionRecord, Store } from '../store';
 import { USER_NAME_MAX } from '../store/admin';
 import { LOCK_FAILURES, LOCK_WINDOW_MS } from './lockout';
 import { verifyNothing, verifyPassword } from './password';
-import { ensureEnvAdmin } from './users';
+import { ensureEnvAdmin, isConsoleAdmin } from './users';
 
 export type SessionDeps = {
   config: Pick<Config, 'admin' | 'adminSessionIdleSeconds' | 'adminSessionMaxSeconds'>;
@@ -67,11 +67,11 @@ export async function login(
   const attempt = await admin.addLoginAttempt(user, now, ip, since);
   if (attempt.rank > LOCK_FAILURES) throw locked();
   const found = name.length > USER_NAME_MAX ? undefined : await admin.userByName(name);
-  const ok =
-    found === undefined || !found.enabled
-      ? await verifyNothing(password)
-      : await verifyPassword(password, found.passwordHash);
-  if (!ok || found === undefined || !found.enabled) {
+  const allowed = found !== undefined && isConsoleAdmin(deps.config, found);
+  const ok = !allowed
+    ? await verifyNothing(password)
+    : await verifyPassword(password, found.passwordHash);
+  if (!ok || !allowed) {
     // Exactly one attempt is the 5th, however many arrive at once on however many instances.
     if (attempt.rank === LOCK_FAILURES) {
       deps.log.warn(
@@ -120,7 +120,7 @@ export async function activeSession(
     return undefined;
   }
   const user = await deps.store.admin.userById(s.userId);
-  if (user === undefined || !user.enabled) {
+  if (user === undefined || !isConsoleAdmin(deps.config, user)) {
     await deps.store.admin.deleteSession(tokenHash);
     return undefined;
   }

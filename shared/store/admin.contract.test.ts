@@ -29,6 +29,40 @@ describe.each(testTargets())('admin store contract on $name', (target: TestTarge
     expect(await store.admin.userByName(`${name}-none`)).toBeUndefined();
   });
 
+  it('disables every other user in one UPDATE, enables one, and deletes sessions by user', async () => {
+    const keep = uniqueName('keep').slice(0, 60);
+    const other = uniqueName('other').slice(0, 60);
+    await store.admin.setUser(keep, 'scrypt$k', NOW);
+    await store.admin.setUser(other, 'scrypt$o', NOW);
+    const k = await store.admin.userByName(keep);
+    const o = await store.admin.userByName(other);
+    if (k === undefined || o === undefined) throw new Error('users not stored');
+    const hash = (n: string) => `${uniqueName(n)}`.padEnd(64, '0').slice(0, 64);
+    const session = { csrfToken: 'c', createdAt: NOW, lastSeenAt: NOW, expiresAt: NOW + MIN };
+    const ks = hash('ks');
+    const os = hash('os');
+    await store.admin.createSession({ ...session, tokenHash: ks, userId: k.id });
+    await store.admin.createSession({ ...session, tokenHash: os, userId: o.id });
+    expect(await store.admin.disableUsersExcept(k.id, NOW + 1)).toBeGreaterThanOrEqual(1);
+    expect(await store.admin.userByName(other)).toMatchObject({
+      enabled: false,
+      updatedAt: NOW + 1,
+    });
+    expect((await store.admin.userByName(keep))?.enabled).toBe(true);
+    expect(await store.admin.disableUsersExcept(k.id, NOW + 2)).toBe(0);
+    expect(await store.admin.deleteUserSessions(k.id, true)).toBeGreaterThanOrEqual(1);
+    expect(await store.admin.session(os)).toBeUndefined();
+    expect(await store.admin.session(ks)).toBeDefined();
+    expect(await store.admin.deleteUserSessions(k.id)).toBe(1);
+    expect(await store.admin.session(ks)).toBeUndefined();
+    await store.admin.enableUser(o.id, NOW + 3);
+    expect((await store.admin.userById(o.id))?.enabled).toBe(true);
+    // A password reset enables the user too.
+    await store.admin.disableUsersExcept(k.id, NOW + 4);
+    expect(await store.admin.setUser(other, 'scrypt$o2', NOW + 5)).toBe('updated');
+    expect((await store.admin.userById(o.id))?.enabled).toBe(true);
+  });
+
   it('keeps sessions by token hash, touches, deletes and purges expired ones', async () => {
     const hash = (n: string) => `${uniqueName(n)}`.padEnd(64, '0').slice(0, 64);
     const live = hash('live');

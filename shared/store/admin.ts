@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte, ne } from 'drizzle-orm';
 import type { Db, Row } from './dialect';
 
 /** A console user as stored (the password only as its scrypt hash). */
@@ -57,8 +57,12 @@ export interface ApiKeyRecord {
 export interface AdminRepo {
   userByName(name: string): Promise<AdminUserRecord | undefined>;
   userById(id: number): Promise<AdminUserRecord | undefined>;
-  /** Creates the user `name` (enabled) or sets its password hash: `created` or `updated`. */
+  /** Creates the user `name` (enabled) or sets its password hash and enables it. */
   setUser(name: string, passwordHash: string, now: number): Promise<'created' | 'updated'>;
+  /** Enables user `id` (its password unchanged). */
+  enableUser(id: number, now: number): Promise<void>;
+  /** Disables every enabled user but `id` (one UPDATE); how many it disabled. */
+  disableUsersExcept(id: number, now: number): Promise<number>;
 
   createSession(session: AdminSessionRecord): Promise<void>;
   session(tokenHash: string): Promise<AdminSessionRecord | undefined>;
@@ -66,6 +70,8 @@ export interface AdminRepo {
   touchSession(tokenHash: string, now: number): Promise<void>;
   /** Deletes the session: whether it existed. */
   deleteSession(tokenHash: string): Promise<boolean>;
+  /** Deletes the sessions of user `userId` (`except`: of every user but `userId`); how many. */
+  deleteUserSessions(userId: number, except?: boolean): Promise<number>;
   /** Deletes up to `limit` sessions whose absolute expiry is before `now`; how many. */
   purgeSessions(now: number, limit: number): Promise<number>;
 
@@ -136,8 +142,22 @@ export function adminRepo(db: Db): AdminRepo {
         updatedAt: now,
       });
       if (added !== undefined) return 'created';
-      await db.update('adminUsers', { passwordHash, updatedAt: now }, eq(u.name, name));
+      await db.update(
+        'adminUsers',
+        { passwordHash, enabled: true, updatedAt: now },
+        eq(u.name, name),
+      );
       return 'updated';
+    },
+    async enableUser(id, now) {
+      await db.update('adminUsers', { enabled: true, updatedAt: now }, eq(u.id, id));
+    },
+    async disableUsersExcept(id, now) {
+      return db.update(
+        'adminUsers',
+        { enabled: false, updatedAt: now },
+        and(eq(u.enabled, true), ne(u.id, id)),
+      );
     },
 
     async createSession(session) {
@@ -160,6 +180,9 @@ export function adminRepo(db: Db): AdminRepo {
     },
     async deleteSession(tokenHash) {
       return (await db.delete('adminSessions', eq(s.tokenHash, tokenHash))) > 0;
+    },
+    async deleteUserSessions(userId, except = false) {
+      return db.delete('adminSessions', except ? ne(s.userId, userId) : eq(s.userId, userId));
     },
     async purgeSessions(now, limit) {
       return db.delete('adminSessions', lt(s.expiresAt, now), { limit, orderBy: asc(s.expiresAt) });
