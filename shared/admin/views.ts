@@ -25,6 +25,32 @@ export function mask(value: string | undefined): string | null {
   return `${value.slice(0, 4)}…${value.slice(-4)}`;
 }
 
+/**
+ * A URL as the console shows it: `scheme://host/path` only (user info, query and fragment may
+ * carry credentials), with booleans saying whether user info or a query (or fragment) was hidden.
+ */
+export function urlView(url: string): { url: string; hasUserInfo: boolean; hasQuery: boolean } {
+  try {
+    const u = new URL(url);
+    return {
+      url: targetForLog(url),
+      hasUserInfo: u.username !== '' || u.password !== '',
+      hasQuery: u.search !== '' || u.hash !== '',
+    };
+  } catch {
+    return {
+      url: targetForLog(url),
+      hasUserInfo: /^[^/]*\/\/[^/?#]*@/.test(url),
+      hasQuery: /[?#]/.test(url),
+    };
+  }
+}
+
+/** Forward rules as the console shows them: each target through {@link urlView}. */
+export function forwardView<R extends { url: string }>(rules: readonly R[]) {
+  return rules.map((r) => ({ ...r, ...urlView(r.url) }));
+}
+
 /** An app without its secrets: booleans say which are set. */
 export function appView(a: AppRecord) {
   return {
@@ -35,8 +61,12 @@ export function appView(a: AppRecord) {
     enabled: a.enabled,
     tokenMode: a.tokenMode,
     messageMode: a.messageMode,
-    forward: a.forward,
-    authRedirectUrl: a.authRedirectUrl ?? null,
+    forward: forwardView(a.forward),
+    authRedirectUrl: a.authRedirectUrl === undefined ? null : urlView(a.authRedirectUrl).url,
+    authRedirectUrlHidden:
+      a.authRedirectUrl === undefined
+        ? false
+        : urlView(a.authRedirectUrl).hasQuery || urlView(a.authRedirectUrl).hasUserInfo,
     secrets: {
       appSecret: a.appSecret !== undefined || has(a, 'apps.app_secret'),
       token: a.token !== undefined || has(a, 'apps.callback_token'),
@@ -56,7 +86,7 @@ export function merchantView(m: MerchantRecord) {
     serialNo: m.serialNo,
     publicKeyId: m.publicKeyId ?? null,
     platformCertificates: m.platformCertificates.map((c) => ({ serialNo: c.serialNo })),
-    forward: m.forward,
+    forward: forwardView(m.forward),
     source: m.source,
     enabled: m.enabled,
     secrets: {
