@@ -1,5 +1,6 @@
 import { targetForLog } from '../callbacks/forward';
 import { TICKET_REDACTED } from '../component/component';
+import { redactUrls } from '../http/log';
 import type {
   AppRecord,
   CallbackMessageRecord,
@@ -189,7 +190,8 @@ export function deliveryView(d: DeliveryRecord) {
     status: d.status,
     attempts: d.attempts,
     maxAttempts: d.maxAttempts,
-    lastError: d.lastError ?? null,
+    // Rows stored before errors were cut may still quote their target URL.
+    lastError: d.lastError === undefined ? null : redactUrls(d.lastError),
     nextAttemptAt: iso(d.nextAttemptAt),
     deliveredAt: iso(d.deliveredAt),
   };

@@ -3,6 +3,7 @@ import type { ForwardRule } from '../config';
 import type { OpenedStore } from '../store/testing';
 import { openTestStore, testTargets, uniqueName } from '../store/testing';
 import {
+  attemptDelivery,
   idempotencyKey,
   matchingRules,
   outboxBackoffMs,
@@ -47,6 +48,30 @@ describe('forward rules', () => {
     expect(targetForLog('https://u:pw@biz.internal:8443/wx/hook?key=s3cret#x')).toBe(
       'https://biz.internal:8443/wx/hook',
     );
+  });
+
+  it("keeps no user info or query of the URL in a failed attempt's error (stored and logged)", async () => {
+    // Node's fetch refuses a URL with credentials and repeats the whole URL in its message.
+    const url = 'https://bot:Pa55w0rd@hooks.example/in?key=TOPSECRETKEY';
+    const real = await attemptDelivery(
+      fetch,
+      { targetUrl: url, payload: '{}', idempotencyKey: 'k' },
+      1000,
+    );
+    expect(real.ok).toBe(false);
+    expect(real.error).toContain('https://hooks.example/in');
+    expect(real.error).not.toContain('Pa55w0rd');
+    expect(real.error).not.toContain('TOPSECRETKEY');
+    // Any other error that quotes its URL is cut the same way.
+    const thrower = (async () => {
+      throw new Error(`cannot reach ${url} (giving up)`);
+    }) as unknown as typeof fetch;
+    const other = await attemptDelivery(
+      thrower,
+      { targetUrl: url, payload: '{}', idempotencyKey: 'k' },
+      1000,
+    );
+    expect(other.error).toBe('cannot reach https://hooks.example/in (giving up)');
   });
 
   it('backs off 30 s doubling up to an hour', () => {
