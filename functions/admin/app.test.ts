@@ -240,6 +240,15 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     expect((await call(none, 'GET', '/admin/api/me', { cookie: fresh })).status).toBe(401);
   });
 
+  it('audits the address the nearest proxy appended to x-forwarded-for, not one the client wrote', async () => {
+    const user = adminName();
+    const hub = await hubFor(user);
+    const res = await tryLogin(hub, user, PASSWORD, { 'x-forwarded-for': '6.6.6.6, 203.0.113.77' });
+    expect(res.status).toBe(204);
+    const [entry] = await hub.deps.store.admin.listAudit(1);
+    expect(entry).toMatchObject({ action: 'login', ip: '203.0.113.77' });
+  });
+
   it('ends a session after 30 idle minutes, and deletes its row', async () => {
     const user = adminName();
     const hub = await hubFor(user);
