@@ -825,6 +825,34 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       }
     });
 
+    it('an authorization code or pre-auth code in a stored plaintext body (XML or JSON) is never shown', async () => {
+      const app = uniqueName('cmp');
+      const now = hub.deps.clock.now();
+      const insert = (dedupKey: string, raw: string, format: 'xml' | 'json') =>
+        hub.deps.store.messages.insert(
+          { app, dedupKey, receivedAt: now, format, encrypted: false, raw, parsed: {} },
+          [],
+          now,
+        );
+      const xml = await insert(
+        'a1',
+        '<xml><InfoType>authorized</InfoType><AuthorizationCode><![CDATA[queryauthcode@@@SECRETCODE]]></AuthorizationCode><PreAuthCode>preauthcode@@@SECRETPRE</PreAuthCode></xml>',
+        'xml',
+      );
+      const json = await insert(
+        'a2',
+        '{"InfoType":"authorized","AuthorizationCode":"queryauthcode@@@SECRETJSON","PreAuthCode":"p\\"SECRETESC"}',
+        'json',
+      );
+      for (const id of [xml.message.id, json.message.id]) {
+        const res = await ui.request(`/admin/api/messages/${id}`);
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        expect(text).toContain('(redacted by wxhub)');
+        expect(text).not.toMatch(/SECRET(CODE|PRE|JSON|ESC)/);
+      }
+    });
+
     it('a component ticket in a stored plaintext body is never shown', async () => {
       const app = uniqueName('cmp');
       const stored = await hub.deps.store.messages.insert(

@@ -1,5 +1,5 @@
 import { targetForLog } from '../callbacks/forward';
-import { TICKET_REDACTED } from '../component/component';
+import { AUTH_EVENT_SECRETS } from '../component/component';
 import { redactUrls } from '../http/log';
 import type {
   AppRecord,
@@ -149,15 +149,20 @@ export function messageView(m: CallbackMessageRecord) {
   };
 }
 
-/** A third-party platform's ticket in a body stored in plain or compatible mode. */
-const TICKET_IN_BODY = /(<ComponentVerifyTicket>)[\s\S]*?(<\/ComponentVerifyTicket>)/g;
+/** A third-party platform's credential in a body stored in plain or compatible mode. */
+const SECRETS_IN_BODY = Object.entries(AUTH_EVENT_SECRETS).flatMap(([name, placeholder]) => [
+  [new RegExp(`(<${name}>)[\\s\\S]*?(</${name}>)`, 'g'), `$1${placeholder}$2`] as const,
+  [new RegExp(`("${name}"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*(")`, 'g'), `$1${placeholder}$2`] as const,
+]);
 
 /**
- * One message with its parsed fields, its body as stored and the answer given. A ticket (kept
- * sealed, and redacted in the stored fields) is redacted in a plaintext body too.
+ * One message with its parsed fields, its body as stored and the answer given. An auth event's
+ * ticket, authorization code or pre-auth code (redacted in the stored fields) is redacted in a
+ * plaintext body too.
  */
 export function messageDetail(m: CallbackMessageRecord) {
-  const raw = m.raw.replace(TICKET_IN_BODY, `$1${TICKET_REDACTED}$2`);
+  let raw = m.raw;
+  for (const [pattern, placeholder] of SECRETS_IN_BODY) raw = raw.replace(pattern, placeholder);
   return { ...messageView(m), fields: m.parsed, raw, reply: m.reply ?? null };
 }
 
