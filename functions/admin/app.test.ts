@@ -327,6 +327,41 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     expect(ok.status).toBe(201);
   });
 
+  it('signs in only from its own page (Origin, else Sec-Fetch-Site: same-origin), and takes write bodies only as JSON (415)', async () => {
+    const user = adminName();
+    const hub = await hubFor(user);
+    const body = JSON.stringify({ user, password: PASSWORD });
+    const json = { 'content-type': 'application/json' };
+    const bare = (headers: Record<string, string>, text = body) =>
+      hub.app.request(`${BASE}/admin/api/login`, { method: 'POST', headers, body: text });
+    const code = async (r: Response) =>
+      ((await r.json()) as { error: { code: string } }).error.code;
+    const noOrigin = await bare(json);
+    expect(noOrigin.status).toBe(403);
+    expect(await code(noOrigin)).toBe('CSRF');
+    expect(noOrigin.headers.get('set-cookie')).toBeNull();
+    expect((await bare({ ...json, 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await bare({ ...json, 'sec-fetch-site': 'same-origin' })).status).toBe(204);
+    // A form or text body (which a page elsewhere can send without a preflight): 415.
+    const form = await bare(
+      { ...ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      `user=${user}&password=x`,
+    );
+    expect(form.status).toBe(415);
+    expect(await code(form)).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const { cookie, csrf } = await signIn(hub, user);
+    const plain = await hub.app.request(`${BASE}/admin/api/keys`, {
+      method: 'POST',
+      headers: { ...ORIGIN, cookie, 'x-csrf-token': csrf, 'content-type': 'text/plain' },
+      body: JSON.stringify({ name: `plain ${user}` }),
+    });
+    expect(plain.status).toBe(415);
+    const keys = await hub.deps.store.admin.listApiKeys();
+    expect(keys.some((k) => k.name === `plain ${user}`)).toBe(false);
+    // A write without a body needs no content type.
+    expect((await call(hub, 'POST', '/admin/api/logout', { cookie, csrf })).status).toBe(204);
+  });
+
   it('makes API keys that work on internal routes until revoked, records last use, audits every write, and never stores or logs the key', async () => {
     const user = adminName();
     const app = testApp();
@@ -366,7 +401,7 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     const row = keys.find((k) => k.id === id);
     expect(row).toMatchObject({
       name: 'billing service',
-      prefix: key.slice(0, 10),
+      prefix: `wxk_...${key.slice(-4)}`,
       lastUsedAt: new Date(sim.sim.clock.now()).toISOString(),
       revokedAt: null,
     });
@@ -401,7 +436,7 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     ]);
     expect(mine.find((e) => e.action === 'keys.create')).toMatchObject({
       target: `key:${id}`,
-      detail: { name: 'billing service', prefix: key.slice(0, 10) },
+      detail: { name: 'billing service', prefix: `wxk_...${key.slice(-4)}` },
       at: expect.stringMatching(/Z$/),
     });
     const opened = hub.opened;
