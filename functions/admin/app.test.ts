@@ -195,6 +195,60 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     expect(locked).toHaveLength(1);
   });
 
+  it('checks no more than 5 passwords of a burst: 4 failures, then 15 wrong and the right one at once, and none signs in', async () => {
+    const user = adminName();
+    const hub = await hubFor(user);
+    for (let i = 0; i < 4; i += 1)
+      expect((await tryLogin(hub, user, `wrong-before-${i}`)).status).toBe(401);
+    const burst = await Promise.all([
+      ...Array.from({ length: 15 }, (_, i) => tryLogin(hub, user, `wrong-burst-${i}`)),
+      tryLogin(hub, user, PASSWORD),
+    ]);
+    expect(burst.at(-1)?.status).toBe(429);
+    const statuses = burst.map((r) => r.status);
+    // One attempt is the 5th (its password checked, wrong: 429); the rest are refused unchecked.
+    expect(statuses.filter((s) => s === 429)).toHaveLength(16);
+    expect(burst.every((r) => r.headers.get('set-cookie') === null)).toBe(true);
+    sim.sim.clock.advance(15 * MIN + 1_000);
+    expect((await tryLogin(hub, user, PASSWORD)).status).toBe(204);
+  });
+
+  it('stops a renamed env admin and its sessions, ends sessions on a password reset, and lets nobody in with no admin configured', async () => {
+    const before = adminName();
+    const hubA = await hubFor(before);
+    const a = await signIn(hubA, before);
+    // The admin is renamed: the next start (here, its first login) disables the old account.
+    const after = adminName();
+    const hubB = await hubFor(after);
+    const b = await signIn(hubB, after);
+    expect((await tryLogin(hubB, before, PASSWORD)).status).toBe(401);
+    expect((await call(hubB, 'GET', '/admin/api/me', { cookie: a.cookie })).status).toBe(401);
+    // An instance still configured with the old name refuses it too.
+    expect((await tryLogin(hubA, before, PASSWORD)).status).toBe(401);
+    expect((await call(hubB, 'GET', '/admin/api/me', { cookie: b.cookie })).status).toBe(200);
+    // The password is reset from the environment: the admin's old sessions end.
+    const reset = await hubFor(after, { env: { WXHUB_ADMIN_PASSWORD: 'a brand new password' } });
+    const res = await tryLogin(reset, after, 'a brand new password');
+    expect(res.status).toBe(204);
+    expect((await call(hubB, 'GET', '/admin/api/me', { cookie: b.cookie })).status).toBe(401);
+    const fresh = sessionCookie(res);
+    expect((await call(reset, 'GET', '/admin/api/me', { cookie: fresh })).status).toBe(200);
+    // No admin configured: the account in the database does not sign in, nor do its sessions work.
+    const none = await createTestHub(target, { sim });
+    hubs.push(none);
+    expect((await tryLogin(none, after, 'a brand new password')).status).toBe(401);
+    expect((await call(none, 'GET', '/admin/api/me', { cookie: fresh })).status).toBe(401);
+  });
+
+  it('audits the address the nearest proxy appended to x-forwarded-for, not one the client wrote', async () => {
+    const user = adminName();
+    const hub = await hubFor(user);
+    const res = await tryLogin(hub, user, PASSWORD, { 'x-forwarded-for': '6.6.6.6, 203.0.113.77' });
+    expect(res.status).toBe(204);
+    const [entry] = await hub.deps.store.admin.listAudit(1);
+    expect(entry).toMatchObject({ action: 'login', ip: '203.0.113.77' });
+  });
+
   it('ends a session after 30 idle minutes, and deletes its row', async () => {
     const user = adminName();
     const hub = await hubFor(user);
@@ -273,6 +327,41 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     expect(ok.status).toBe(201);
   });
 
+  it('signs in only from its own page (Origin, else Sec-Fetch-Site: same-origin), and takes write bodies only as JSON (415)', async () => {
+    const user = adminName();
+    const hub = await hubFor(user);
+    const body = JSON.stringify({ user, password: PASSWORD });
+    const json = { 'content-type': 'application/json' };
+    const bare = (headers: Record<string, string>, text = body) =>
+      hub.app.request(`${BASE}/admin/api/login`, { method: 'POST', headers, body: text });
+    const code = async (r: Response) =>
+      ((await r.json()) as { error: { code: string } }).error.code;
+    const noOrigin = await bare(json);
+    expect(noOrigin.status).toBe(403);
+    expect(await code(noOrigin)).toBe('CSRF');
+    expect(noOrigin.headers.get('set-cookie')).toBeNull();
+    expect((await bare({ ...json, 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await bare({ ...json, 'sec-fetch-site': 'same-origin' })).status).toBe(204);
+    // A form or text body (which a page elsewhere can send without a preflight): 415.
+    const form = await bare(
+      { ...ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      `user=${user}&password=x`,
+    );
+    expect(form.status).toBe(415);
+    expect(await code(form)).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const { cookie, csrf } = await signIn(hub, user);
+    const plain = await hub.app.request(`${BASE}/admin/api/keys`, {
+      method: 'POST',
+      headers: { ...ORIGIN, cookie, 'x-csrf-token': csrf, 'content-type': 'text/plain' },
+      body: JSON.stringify({ name: `plain ${user}` }),
+    });
+    expect(plain.status).toBe(415);
+    const keys = await hub.deps.store.admin.listApiKeys();
+    expect(keys.some((k) => k.name === `plain ${user}`)).toBe(false);
+    // A write without a body needs no content type.
+    expect((await call(hub, 'POST', '/admin/api/logout', { cookie, csrf })).status).toBe(204);
+  });
+
   it('makes API keys that work on internal routes until revoked, records last use, audits every write, and never stores or logs the key', async () => {
     const user = adminName();
     const app = testApp();
@@ -312,7 +401,7 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     const row = keys.find((k) => k.id === id);
     expect(row).toMatchObject({
       name: 'billing service',
-      prefix: key.slice(0, 10),
+      prefix: `wxk_...${key.slice(-4)}`,
       lastUsedAt: new Date(sim.sim.clock.now()).toISOString(),
       revokedAt: null,
     });
@@ -347,7 +436,7 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     ]);
     expect(mine.find((e) => e.action === 'keys.create')).toMatchObject({
       target: `key:${id}`,
-      detail: { name: 'billing service', prefix: key.slice(0, 10) },
+      detail: { name: 'billing service', prefix: `wxk_...${key.slice(-4)}` },
       at: expect.stringMatching(/Z$/),
     });
     const opened = hub.opened;

@@ -44,11 +44,34 @@ function ownOrigin(c: Context): string {
 
 const isHttps = (c: Context) => ownOrigin(c).startsWith('https://');
 
-/** Whether the `Origin` header, if any, is this request's own origin (`required`: it must be there). */
-function originOk(c: Context, required: boolean): boolean {
-  const origin = requestHeader(c, 'origin');
-  if (origin === undefined) return !required;
-  return origin === ownOrigin(c);
+/** Whether the `Origin` header is this request's own origin. */
+function originOk(c: Context): boolean {
+  return requestHeader(c, 'origin') === ownOrigin(c);
+}
+
+/**
+ * Whether a login comes from the console's own page: `Origin` is this host, or (a browser that
+ * sent no `Origin`) `Sec-Fetch-Site: same-origin`. A request with neither is refused: a login
+ * is a write, and one forged from elsewhere would sign the victim in to the attacker's account.
+ */
+function sameOriginLogin(c: Context): boolean {
+  if (requestHeader(c, 'origin') !== undefined) return originOk(c);
+  return requestHeader(c, 'sec-fetch-site')?.trim().toLowerCase() === 'same-origin';
+}
+
+/**
+ * Whether a write's body (if any) is declared JSON. A page elsewhere can send a form or
+ * `text/plain` body without a CORS preflight, never `application/json`; a write without a body
+ * (no `content-type`, no length) passes.
+ */
+function jsonOrNoBody(c: Context): boolean {
+  const type = requestHeader(c, 'content-type');
+  if (type === undefined) {
+    const length = requestHeader(c, 'content-length');
+    const chunked = requestHeader(c, 'transfer-encoding') !== undefined;
+    return !chunked && (length === undefined || length.trim() === '0');
+  }
+  return /^application\/json\s*(;|$)/i.test(type.trim());
 }
 
 /** The JSON object body of a console request, or 400. */
@@ -90,19 +113,25 @@ export function createAdminGuard(deps: GuardDeps): AdminGuard {
 }
 
 /**
- * Guards `/admin/api/*` (except `POST /admin/api/login`): a live session from the
- * `wxhub_session` cookie sets `admin` (401 `UNAUTHORIZED` otherwise); a write also needs header
- * `x-csrf-token` equal to the session's CSRF token and an `Origin` equal to the request's own
- * origin (403 `CSRF` otherwise).
+ * Guards `/admin/api/*`: a write with a body must declare it `application/json` (415
+ * `UNSUPPORTED_MEDIA_TYPE`), login included. Except `POST /admin/api/login`, a live session from
+ * the `wxhub_session` cookie sets `admin` (401 `UNAUTHORIZED` otherwise); a write also needs
+ * header `x-csrf-token` equal to the session's CSRF token and an `Origin` equal to the request's
+ * own origin (403 `CSRF` otherwise).
  */
 export function adminSessionGuard(deps: GuardDeps): MiddlewareHandler<SessionEnv> {
   return async (c, next) => {
+    const write = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+    if (write && !jsonOrNoBody(c))
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'send the body as content-type: application/json',
+      );
     if (c.req.method === 'POST' && c.req.path === `${API}/login`) return next();
     const token = getCookie(c, SESSION_COOKIE);
     const session = token === undefined ? undefined : await activeSession(deps, token);
     if (session === undefined) throw new AppError('UNAUTHORIZED', 'sign in to the console');
-    const write = c.req.method !== 'GET' && c.req.method !== 'HEAD';
-    if (write && !(csrfMatches(session, requestHeader(c, 'x-csrf-token')) && originOk(c, true)))
+    if (write && !(csrfMatches(session, requestHeader(c, 'x-csrf-token')) && originOk(c)))
       throw new AppError('CSRF', 'missing or wrong x-csrf-token or Origin');
     c.set('admin', session.actor);
     c.set('session', session);
@@ -118,7 +147,12 @@ function sessionRoutes(deps: GuardDeps): Hono<SessionEnv> {
   const r = new Hono<SessionEnv>();
 
   r.post(`${API}/login`, async (c) => {
-    if (!originOk(c, false)) throw new AppError('CSRF', 'Origin is not this console');
+    if (!sameOriginLogin(c)) {
+      throw new AppError(
+        'CSRF',
+        'sign in from the console: Origin or Sec-Fetch-Site missing or foreign',
+      );
+    }
     const body = await adminBody(c);
     const { user, password } = body;
     if (typeof user !== 'string' || typeof password !== 'string' || user === '')
@@ -160,7 +194,8 @@ function sessionRoutes(deps: GuardDeps): Hono<SessionEnv> {
       keys: keys.map((k) => ({
         id: k.id,
         name: k.name,
-        prefix: k.prefix,
+        // Keys made before prefixes were cut to the last 4 characters show none of theirs.
+        prefix: k.prefix.startsWith('wxk_...') ? k.prefix : 'wxk_...',
         createdBy: k.createdBy,
         createdAt: iso(k.createdAt),
         lastUsedAt: iso(k.lastUsedAt),

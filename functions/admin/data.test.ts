@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator';
+import { appView } from '../../shared/admin/views';
 import type { AppConfig } from '../../shared/config';
 import { createBaseApp } from '../../shared/http/app';
 import type { Deps } from '../../shared/platform/deps';
@@ -189,6 +190,56 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       }
     });
 
+    it('shows forward targets and authRedirectUrl without user info or query; a rule sent back as shown keeps them, an omitted forward is kept', async () => {
+      const secretUrl = 'https://hooks.example/in?key=TOPSECRETKEY';
+      const a = newApp({ forward: [{ url: secretUrl, match: { MsgType: 'text' } }] });
+      const created = await ui.json<{ app: Json }>('/admin/api/apps', { method: 'POST', body: a });
+      expect(created.status).toBe(201);
+      const shown = {
+        url: 'https://hooks.example/in',
+        hasUserInfo: false,
+        hasQuery: true,
+        match: { MsgType: 'text' },
+      };
+      expect(created.body.app.forward).toEqual([shown]);
+      expect(await (await ui.request('/admin/api/apps')).text()).not.toContain('TOPSECRETKEY');
+      // The console edits the rule as it was shown: the stored URL keeps its query.
+      const edited = await ui.json<{ app: Json }>(`/admin/api/apps/${a.name}`, {
+        method: 'PATCH',
+        body: { forward: [{ url: shown.url, match: { MsgType: ['text', 'image'] } }] },
+      });
+      expect(edited.status).toBe(200);
+      expect(JSON.stringify(edited.body)).not.toContain('TOPSECRETKEY');
+      expect((await hub.deps.store.apps.get(a.name))?.forward).toEqual([
+        { url: secretUrl, match: { MsgType: ['text', 'image'] } },
+      ]);
+      // A PATCH without `forward` keeps the rules.
+      const other = await ui.json<{ app: Json }>(`/admin/api/apps/${a.name}`, {
+        method: 'PATCH',
+        body: { tokenMode: 'stable' },
+      });
+      expect(other.status).toBe(200);
+      expect((await hub.deps.store.apps.get(a.name))?.forward[0]?.url).toBe(secretUrl);
+      // A row stored with user info (before the apps-file check refused it) shows none either.
+      const stored = await hub.deps.store.apps.get(a.name);
+      if (stored === undefined) throw new Error('no app');
+      const withUser = { ...stored, forward: [{ url: 'https://bot:Pa55w0rd@hooks.example/in' }] };
+      await hub.deps.store.apps.upsert(withUser, 'api', hub.deps.clock.now());
+      hub.deps.apps.forget();
+      const listed = await ui.request('/admin/api/apps');
+      const text = await listed.text();
+      expect(text).not.toContain('Pa55w0rd');
+      expect(text).toContain('"hasUserInfo":true');
+      const view = appView({
+        ...stored,
+        authRedirectUrl: 'https://web.example/after?state=SECRETSTATE#frag',
+      });
+      expect(view).toMatchObject({
+        authRedirectUrl: 'https://web.example/after',
+        authRedirectUrlHidden: true,
+      });
+    });
+
     it('PATCH writes back the entry as it was configured: a default message mode stays a default', async () => {
       const wecom = newApp({ kind: 'wecom', tokenMode: 'stable' });
       const plain = newApp({ encodingAesKey: 'C'.repeat(43), messageMode: 'plain' });
@@ -332,6 +383,25 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
         method: 'PATCH',
         body: { enabled: false },
       });
+      // Forward targets are shown without query; a PATCH of the rule as shown keeps it.
+      const hook = 'https://shop.example/paid?sig=PAYSECRETQUERY';
+      const fwd = await ui.json<{ merchant: Json }>(`/admin/api/merchants/${m.name}`, {
+        method: 'PATCH',
+        body: { forward: [{ url: hook }] },
+      });
+      expect(fwd.status).toBe(200);
+      expect(fwd.body.merchant.forward).toEqual([
+        { url: 'https://shop.example/paid', hasUserInfo: false, hasQuery: true },
+      ]);
+      const again = await ui.request(`/admin/api/merchants/${m.name}`, {
+        method: 'PATCH',
+        body: { forward: [{ url: 'https://shop.example/paid', timeoutMs: 2000 }] },
+      });
+      expect(await again.text()).not.toContain('PAYSECRETQUERY');
+      expect((await hub.deps.store.merchants.get(m.name))?.forward).toEqual([
+        { url: hook, timeoutMs: 2000 },
+      ]);
+      expect(await (await ui.request('/admin/api/merchants')).text()).not.toContain('PAYSECRET');
       expect(patched.status).toBe(200);
       expect(patched.body.merchant).toMatchObject({ enabled: false });
       const stored = await hub.deps.store.merchants.get(m.name);
@@ -752,6 +822,34 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       expect(JSON.stringify(body)).not.toContain('pw@');
       for (const id of ['999999999', 'abc', '0', '-1']) {
         expect((await ui.request(`/admin/api/messages/${id}`)).status).toBe(404);
+      }
+    });
+
+    it('an authorization code or pre-auth code in a stored plaintext body (XML or JSON) is never shown', async () => {
+      const app = uniqueName('cmp');
+      const now = hub.deps.clock.now();
+      const insert = (dedupKey: string, raw: string, format: 'xml' | 'json') =>
+        hub.deps.store.messages.insert(
+          { app, dedupKey, receivedAt: now, format, encrypted: false, raw, parsed: {} },
+          [],
+          now,
+        );
+      const xml = await insert(
+        'a1',
+        '<xml><InfoType>authorized</InfoType><AuthorizationCode><![CDATA[queryauthcode@@@SECRETCODE]]></AuthorizationCode><PreAuthCode>preauthcode@@@SECRETPRE</PreAuthCode></xml>',
+        'xml',
+      );
+      const json = await insert(
+        'a2',
+        '{"InfoType":"authorized","AuthorizationCode":"queryauthcode@@@SECRETJSON","PreAuthCode":"p\\"SECRETESC"}',
+        'json',
+      );
+      for (const id of [xml.message.id, json.message.id]) {
+        const res = await ui.request(`/admin/api/messages/${id}`);
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        expect(text).toContain('(redacted by wxhub)');
+        expect(text).not.toMatch(/SECRET(CODE|PRE|JSON|ESC)/);
       }
     });
 

@@ -28,6 +28,7 @@ export const refreshPass = declareRoute({
           deliveries: count(''),
           signatures: count(''),
           authorizationCodes: count(''),
+          loginFailures: count(''),
         }),
       }),
     },

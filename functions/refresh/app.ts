@@ -41,7 +41,11 @@ export async function refreshNow(deps: Deps) {
   );
   if (tokens === undefined || outbox === undefined || purged === undefined) throw failures[0];
   const purgedRows =
-    purged.messages + purged.deliveries + purged.signatures + purged.authorizationCodes;
+    purged.messages +
+    purged.deliveries +
+    purged.signatures +
+    purged.authorizationCodes +
+    purged.loginFailures;
   if (outbox.delivered + outbox.retrying + outbox.dead + purgedRows > 0) {
     deps.log.info({ outbox, purged }, 'outbox drained');
   }

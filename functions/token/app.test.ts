@@ -117,7 +117,13 @@ describe.each(testTargets())('token function on $name', (target) => {
       refreshed: expect.any(Number),
       failed: expect.any(Array),
       outbox: { delivered: 0, retrying: 0, dead: 0 },
-      purged: { messages: 0, deliveries: 0, signatures: 0, authorizationCodes: 0 },
+      purged: {
+        messages: 0,
+        deliveries: 0,
+        signatures: 0,
+        authorizationCodes: 0,
+        loginFailures: 0,
+      },
     });
     expect((await hub.app.request('/v1/refresh', { method: 'POST' })).status).toBe(401);
   });

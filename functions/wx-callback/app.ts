@@ -15,7 +15,7 @@ import {
   publicBase,
 } from '../../shared/component/authorization';
 import { onAuthorized, onUnauthorized } from '../../shared/component/authorizers';
-import { keepTicket, redactTicket, TICKET_KIND } from '../../shared/component/component';
+import { keepTicket, redactAuthEvent, TICKET_KIND } from '../../shared/component/component';
 import { releaseTestAnswer, requireMessageUrl } from '../../shared/component/messages';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { requestText } from '../../shared/http/body';
@@ -82,7 +82,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       // Always signed: WeChat's auth events have no CloudRun (x-wx-source) delivery.
       return receivePush(deps, app, query(c), await requestText(c), undefined, {
         route: 'component-event',
-        redact: redactTicket,
+        redact: redactAuthEvent,
         // Stored and forwarded like every push; a ticket is also kept (newest CreateTime wins),
         // an authorization's code exchanged (once), a revocation clears the authorizer's tokens.
         afterStore: async (opened) => {

@@ -75,7 +75,7 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
   }
 
   it('an authorized push delivered 3 times at once is exchanged once; its token is served and works', async () => {
-    const { app, eventUrl, close, tokenOf } = await setup();
+    const { app, hubs, eventUrl, close, tokenOf } = await setup();
     const authorizer = newAuthorizer();
     try {
       const before = sim.sim.calls(QUERY_AUTH, app.appId);
@@ -85,6 +85,18 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
       });
       expect(pushed.deliveries?.map((d) => d.body)).toEqual(['success', 'success', 'success']);
       expect(sim.sim.calls(QUERY_AUTH, app.appId)).toBe(before + 1);
+      // The single-use code and the pre-auth code are stored (and forwarded) as placeholders.
+      const rows =
+        (await hubs[0]?.hub.deps.store.messages.search({ app: app.name, limit: 5 })) ?? [];
+      const stored = rows.find((m) => m.parsed.InfoType === 'authorized');
+      expect(stored?.parsed).toMatchObject({
+        InfoType: 'authorized',
+        AuthorizationCode: '(redacted by wxhub)',
+        PreAuthCode: '(redacted by wxhub)',
+      });
+      const messages = await rawTableText(raw, 'callback_messages');
+      expect(messages).not.toContain(pushed.code);
+      expect(messages).not.toContain('preauthcode@@@');
       const res = await tokenOf(authorizer);
       expect(res.status).toBe(200);
       const body = (await res.json()) as TokenBody;

@@ -8,7 +8,7 @@ import {
 import { AppError } from '../http/errors';
 import type { Deps } from '../platform/deps';
 import type { AppRecord, MerchantRecord, Unreadable } from '../store';
-import { appView, merchantView } from './views';
+import { appView, merchantView, urlView } from './views';
 
 // Apps and merchants made in the console, stored beside the apps file's: checked by the apps
 // file's own validator, secrets sealed as the file's are, written with `source: 'api'`. Rows the
@@ -95,6 +95,37 @@ function keepUnreadable(
   }
 }
 
+/**
+ * The console shows URLs without user info or query ({@link urlView}): a patched URL that is the
+ * shown form of exactly one stored URL with hidden parts means that stored URL, so a rule edited
+ * and sent back as shown keeps its credentials. Any other URL is taken as given.
+ */
+function restoreUrl(given: unknown, stored: readonly string[]): unknown {
+  if (typeof given !== 'string') return given;
+  const same = new Set(stored.filter((s) => s !== given && urlView(s).url === given));
+  return same.size === 1 ? [...same][0] : given;
+}
+
+/** `patch` with its `forward` rules' (and `authRedirectUrl`'s) shown URLs restored. */
+function restoreUrls(
+  patch: Record<string, unknown>,
+  current: { forward: readonly { url: string }[]; authRedirectUrl?: string | undefined },
+): Record<string, unknown> {
+  const out = { ...patch };
+  const stored = current.forward.map((r) => r.url);
+  if (Array.isArray(patch.forward)) {
+    out.forward = patch.forward.map((rule: unknown) =>
+      typeof rule === 'object' && rule !== null && !Array.isArray(rule) && 'url' in rule
+        ? { ...rule, url: restoreUrl(rule.url, stored) }
+        : rule,
+    );
+  }
+  if (patch.authRedirectUrl !== undefined && current.authRedirectUrl !== undefined) {
+    out.authRedirectUrl = restoreUrl(patch.authRedirectUrl, [current.authRedirectUrl]);
+  }
+  return out;
+}
+
 /** Changes the fields given (a secret given replaces it, absent keeps it); `name` is fixed. */
 export async function patchApp(deps: Deps, name: string, body: unknown) {
   const patch = object(body, 'app');
@@ -108,7 +139,9 @@ export async function patchApp(deps: Deps, name: string, body: unknown) {
     'apps.callback_token': 'token',
     'apps.encoding_aes_key': 'encodingAesKey',
   });
-  const next: AppConfig = valid(parseAppEntry({ ...appEntry(current), ...patch }));
+  const next: AppConfig = valid(
+    parseAppEntry({ ...appEntry(current), ...restoreUrls(patch, current) }),
+  );
   await deps.store.apps.upsert(next, 'api', deps.clock.now());
   changed(deps);
   return { view: appView(await requireApp(deps, name)), fields: Object.keys(patch).sort() };
@@ -166,7 +199,9 @@ export async function patchMerchant(deps: Deps, name: string, body: unknown) {
     'merchants.api_v3_key': 'apiV3Key',
     'merchants.private_key': 'privateKey',
   });
-  const next: MerchantConfig = valid(parseMerchantEntry({ ...merchantEntry(current), ...patch }));
+  const next: MerchantConfig = valid(
+    parseMerchantEntry({ ...merchantEntry(current), ...restoreUrls(patch, current) }),
+  );
   await deps.store.merchants.upsert(next, 'api', deps.clock.now());
   changed(deps);
   return {

@@ -5,8 +5,8 @@ import { sha256 } from './sessions';
 
 /** Console-made keys: `wxk_` and 43 base64url characters (256 random bits). */
 export const API_KEY_SHAPE = /^wxk_[A-Za-z0-9_-]{43}$/;
-/** Characters of a key kept in the clear to recognise it in a list (`wxk_` + 6). */
-const PREFIX_LENGTH = 10;
+/** Random characters of a key kept in the clear to recognise it in a list: its last 4. */
+const SHOWN_CHARACTERS = 4;
 /** How long an instance trusts a key it found live before reading it again: a revoke takes effect on every instance within this. */
 export const KEY_CACHE_MS = 1_000;
 /** `last_used_at` is written at most this often per key per instance. */
@@ -21,7 +21,8 @@ export async function createApiKey(
   now: number,
 ): Promise<{ id: number; name: string; key: string; prefix: string }> {
   const key = `wxk_${randomBytes(32).toString('base64url')}`;
-  const prefix = key.slice(0, PREFIX_LENGTH);
+  // `wxk_` and the key's last 4 characters (about 24 bits, shown wherever keys are listed).
+  const prefix = `wxk_...${key.slice(-SHOWN_CHARACTERS)}`;
   const id = await repo.createApiKey({
     name,
     prefix,

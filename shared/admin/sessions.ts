@@ -5,8 +5,9 @@ import { AppError } from '../http/errors';
 import type { Logger } from '../http/log';
 import type { AdminSessionRecord, Store } from '../store';
 import { USER_NAME_MAX } from '../store/admin';
+import { LOCK_FAILURES, LOCK_WINDOW_MS } from './lockout';
 import { verifyNothing, verifyPassword } from './password';
-import { ensureEnvAdmin } from './users';
+import { ensureEnvAdmin, isConsoleAdmin } from './users';
 
 export type SessionDeps = {
   config: Pick<Config, 'admin' | 'adminSessionIdleSeconds' | 'adminSessionMaxSeconds'>;
@@ -15,9 +16,7 @@ export type SessionDeps = {
   log: Logger;
 };
 
-/** Failed logins for one user name within {@link LOCK_WINDOW_MS} that lock it. */
-export const LOCK_FAILURES = 5;
-export const LOCK_WINDOW_MS = 15 * 60_000;
+export { LOCK_FAILURES, LOCK_WINDOW_MS };
 /** `last_seen_at` is written at most this often per session, so reads stay reads. */
 export const TOUCH_EVERY_MS = 60_000;
 
@@ -44,9 +43,12 @@ export interface NewSession {
 
 /**
  * Checks a login. Unknown user and wrong password answer the same `BAD_LOGIN` after the same
- * work; {@link LOCK_FAILURES} failures within {@link LOCK_WINDOW_MS} for a user name (counted in
- * the database, so every instance sees them) answer `LOCKED` without looking at the password
- * until they age out. The lockout is logged once, with the user name and IP.
+ * work. Each attempt is recorded (counted in the database, so every instance sees it) before its
+ * password is checked, with its rank among the user name's attempts within
+ * {@link LOCK_WINDOW_MS}: only the first {@link LOCK_FAILURES} are checked, so a burst of
+ * parallel guesses gets no more; a later one answers `LOCKED` without looking at the password
+ * (and once 5 are stored, without storing another) until they age out. A right password forgets
+ * its own attempt. The lockout is logged once, with the user name and IP.
  */
 export async function login(
   deps: SessionDeps,
@@ -59,22 +61,28 @@ export async function login(
   const since = now - LOCK_WINDOW_MS;
   const user = name.slice(0, USER_NAME_MAX);
   const locked = () => new AppError('LOCKED', 'too many failed logins; try again later');
-  if ((await deps.store.admin.countLoginFailures(user, since)) >= LOCK_FAILURES) throw locked();
-  const found = name.length > USER_NAME_MAX ? undefined : await deps.store.admin.userByName(name);
-  const ok =
-    found === undefined || !found.enabled
-      ? await verifyNothing(password)
-      : await verifyPassword(password, found.passwordHash);
-  if (!ok || found === undefined) {
-    const failures = await deps.store.admin.addLoginFailure(user, now, ip, since);
-    // Exactly one failure is the 5th, however many arrive at once on however many instances.
-    if (failures === LOCK_FAILURES) {
-      deps.log.warn({ user, ip: ip ?? null, failures }, 'admin login locked: too many failures');
+  const admin = deps.store.admin;
+  // Already locked: no row added, so a locked name costs one indexed count per try.
+  if ((await admin.countLoginFailures(user, since)) >= LOCK_FAILURES) throw locked();
+  const attempt = await admin.addLoginAttempt(user, now, ip, since);
+  if (attempt.rank > LOCK_FAILURES) throw locked();
+  const found = name.length > USER_NAME_MAX ? undefined : await admin.userByName(name);
+  const allowed = found !== undefined && isConsoleAdmin(deps.config, found);
+  const ok = !allowed
+    ? await verifyNothing(password)
+    : await verifyPassword(password, found.passwordHash);
+  if (!ok || !allowed) {
+    // Exactly one attempt is the 5th, however many arrive at once on however many instances.
+    if (attempt.rank === LOCK_FAILURES) {
+      deps.log.warn(
+        { user, ip: ip ?? null, failures: attempt.rank },
+        'admin login locked: too many failures',
+      );
+      throw locked();
     }
-    if (failures >= LOCK_FAILURES) throw locked();
     throw new AppError('BAD_LOGIN', 'wrong user name or password');
   }
-  await deps.store.admin.clearLoginFailures(user, since);
+  await admin.deleteLoginAttempt(attempt.id);
   const token = newToken();
   const expiresAt = now + deps.config.adminSessionMaxSeconds * 1000;
   await deps.store.admin.createSession({
@@ -112,7 +120,7 @@ export async function activeSession(
     return undefined;
   }
   const user = await deps.store.admin.userById(s.userId);
-  if (user === undefined || !user.enabled) {
+  if (user === undefined || !isConsoleAdmin(deps.config, user)) {
     await deps.store.admin.deleteSession(tokenHash);
     return undefined;
   }

@@ -1,5 +1,6 @@
 import { targetForLog } from '../callbacks/forward';
-import { TICKET_REDACTED } from '../component/component';
+import { AUTH_EVENT_SECRETS } from '../component/component';
+import { redactUrls } from '../http/log';
 import type {
   AppRecord,
   CallbackMessageRecord,
@@ -25,6 +26,32 @@ export function mask(value: string | undefined): string | null {
   return `${value.slice(0, 4)}…${value.slice(-4)}`;
 }
 
+/**
+ * A URL as the console shows it: `scheme://host/path` only (user info, query and fragment may
+ * carry credentials), with booleans saying whether user info or a query (or fragment) was hidden.
+ */
+export function urlView(url: string): { url: string; hasUserInfo: boolean; hasQuery: boolean } {
+  try {
+    const u = new URL(url);
+    return {
+      url: targetForLog(url),
+      hasUserInfo: u.username !== '' || u.password !== '',
+      hasQuery: u.search !== '' || u.hash !== '',
+    };
+  } catch {
+    return {
+      url: targetForLog(url),
+      hasUserInfo: /^[^/]*\/\/[^/?#]*@/.test(url),
+      hasQuery: /[?#]/.test(url),
+    };
+  }
+}
+
+/** Forward rules as the console shows them: each target through {@link urlView}. */
+export function forwardView<R extends { url: string }>(rules: readonly R[]) {
+  return rules.map((r) => ({ ...r, ...urlView(r.url) }));
+}
+
 /** An app without its secrets: booleans say which are set. */
 export function appView(a: AppRecord) {
   return {
@@ -35,8 +62,12 @@ export function appView(a: AppRecord) {
     enabled: a.enabled,
     tokenMode: a.tokenMode,
     messageMode: a.messageMode,
-    forward: a.forward,
-    authRedirectUrl: a.authRedirectUrl ?? null,
+    forward: forwardView(a.forward),
+    authRedirectUrl: a.authRedirectUrl === undefined ? null : urlView(a.authRedirectUrl).url,
+    authRedirectUrlHidden:
+      a.authRedirectUrl === undefined
+        ? false
+        : urlView(a.authRedirectUrl).hasQuery || urlView(a.authRedirectUrl).hasUserInfo,
     oauthRedirects: a.oauthRedirects ?? [],
     oauthComponent: a.oauthComponent ?? null,
     secrets: {
@@ -58,7 +89,7 @@ export function merchantView(m: MerchantRecord) {
     serialNo: m.serialNo,
     publicKeyId: m.publicKeyId ?? null,
     platformCertificates: m.platformCertificates.map((c) => ({ serialNo: c.serialNo })),
-    forward: m.forward,
+    forward: forwardView(m.forward),
     source: m.source,
     enabled: m.enabled,
     secrets: {
@@ -120,15 +151,20 @@ export function messageView(m: CallbackMessageRecord) {
   };
 }
 
-/** A third-party platform's ticket in a body stored in plain or compatible mode. */
-const TICKET_IN_BODY = /(<ComponentVerifyTicket>)[\s\S]*?(<\/ComponentVerifyTicket>)/g;
+/** A third-party platform's credential in a body stored in plain or compatible mode. */
+const SECRETS_IN_BODY = Object.entries(AUTH_EVENT_SECRETS).flatMap(([name, placeholder]) => [
+  [new RegExp(`(<${name}>)[\\s\\S]*?(</${name}>)`, 'g'), `$1${placeholder}$2`] as const,
+  [new RegExp(`("${name}"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*(")`, 'g'), `$1${placeholder}$2`] as const,
+]);
 
 /**
- * One message with its parsed fields, its body as stored and the answer given. A ticket (kept
- * sealed, and redacted in the stored fields) is redacted in a plaintext body too.
+ * One message with its parsed fields, its body as stored and the answer given. An auth event's
+ * ticket, authorization code or pre-auth code (redacted in the stored fields) is redacted in a
+ * plaintext body too.
  */
 export function messageDetail(m: CallbackMessageRecord) {
-  const raw = m.raw.replace(TICKET_IN_BODY, `$1${TICKET_REDACTED}$2`);
+  let raw = m.raw;
+  for (const [pattern, placeholder] of SECRETS_IN_BODY) raw = raw.replace(pattern, placeholder);
   return { ...messageView(m), fields: m.parsed, raw, reply: m.reply ?? null };
 }
 
@@ -161,7 +197,8 @@ export function deliveryView(d: DeliveryRecord) {
     status: d.status,
     attempts: d.attempts,
     maxAttempts: d.maxAttempts,
-    lastError: d.lastError ?? null,
+    // Rows stored before errors were cut may still quote their target URL.
+    lastError: d.lastError === undefined ? null : redactUrls(d.lastError),
     nextAttemptAt: iso(d.nextAttemptAt),
     deliveredAt: iso(d.deliveredAt),
   };

@@ -3,6 +3,7 @@ import type { ForwardRule } from '../config';
 import type { OpenedStore } from '../store/testing';
 import { openTestStore, testTargets, uniqueName } from '../store/testing';
 import {
+  attemptDelivery,
   idempotencyKey,
   matchingRules,
   outboxBackoffMs,
@@ -47,6 +48,30 @@ describe('forward rules', () => {
     expect(targetForLog('https://u:pw@biz.internal:8443/wx/hook?key=s3cret#x')).toBe(
       'https://biz.internal:8443/wx/hook',
     );
+  });
+
+  it("keeps no user info or query of the URL in a failed attempt's error (stored and logged)", async () => {
+    // Node's fetch refuses a URL with credentials and repeats the whole URL in its message.
+    const url = 'https://bot:Pa55w0rd@hooks.example/in?key=TOPSECRETKEY';
+    const real = await attemptDelivery(
+      fetch,
+      { targetUrl: url, payload: '{}', idempotencyKey: 'k' },
+      1000,
+    );
+    expect(real.ok).toBe(false);
+    expect(real.error).toContain('https://hooks.example/in');
+    expect(real.error).not.toContain('Pa55w0rd');
+    expect(real.error).not.toContain('TOPSECRETKEY');
+    // Any other error that quotes its URL is cut the same way.
+    const thrower = (async () => {
+      throw new Error(`cannot reach ${url} (giving up)`);
+    }) as unknown as typeof fetch;
+    const other = await attemptDelivery(
+      thrower,
+      { targetUrl: url, payload: '{}', idempotencyKey: 'k' },
+      1000,
+    );
+    expect(other.error).toBe('cannot reach https://hooks.example/in (giving up)');
   });
 
   it('backs off 30 s doubling up to an hour', () => {
@@ -109,12 +134,18 @@ describe.each(testTargets())('retention on $name', (target) => {
     await store.credentials.ensure(code('spent'), 1_000);
     await store.credentials.ensure(code('recent'), 30 * 86_400_000);
     const clock = { now: () => 30 * 86_400_000 + 2_000 };
+    // Console login attempts: one out of the 15-minute lockout window, one within it.
+    const who = `login-${app}`;
+    await store.admin.addLoginAttempt(who, 1_000, undefined, 0);
+    await store.admin.addLoginAttempt(who, 30 * 86_400_000, undefined, 0);
     expect(await purgeExpired({ store, clock }, 0)).toEqual({
       messages: 0,
       deliveries: 0,
       signatures: 0,
       authorizationCodes: 1,
+      loginFailures: 1,
     });
+    expect(await store.admin.countLoginFailures(who, 0)).toBe(1);
     expect(await store.credentials.get(code('spent'))).toBeUndefined();
     expect(await store.credentials.get(code('recent'))).toBeDefined();
     expect(await purgeExpired({ store, clock }, 30)).toEqual({
@@ -122,6 +153,7 @@ describe.each(testTargets())('retention on $name', (target) => {
       deliveries: 1,
       signatures: 0,
       authorizationCodes: 0,
+      loginFailures: 0,
     });
     expect(await store.messages.count(app)).toBe(1);
     expect((await store.outbox.list({ owner: app })).map((d) => d.status)).toEqual([

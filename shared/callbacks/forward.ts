@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { LOCK_WINDOW_MS } from '../admin/lockout';
 import type { Clock } from '../clock';
 import { AUTHORIZATION_CODE_KIND, AUTHORIZATION_CODE_OWNER_PREFIX } from '../component/authorizers';
 import type { ForwardRule } from '../config';
@@ -279,6 +280,8 @@ export interface PurgeSummary {
   signatures: number;
   /** Third-party platforms' spent authorization-code rows (kept a day, for redeliveries). */
   authorizationCodes: number;
+  /** Console login attempts older than the lockout window (they no longer count). */
+  loginFailures: number;
 }
 
 /**
@@ -291,7 +294,8 @@ const AUTHORIZATION_CODE_KEEP_MS = 86_400_000;
  * Retention (part of the refresh pass): deletes stored messages received, and delivered outbox
  * rows delivered, more than `retentionDays` ago, in batches; pending and dead deliveries stay.
  * `retentionDays` 0 keeps every message. Remembered push signatures go once expired, always, and
- * third-party platforms' authorization-code rows a day after their last write.
+ * third-party platforms' authorization-code rows a day after their last write, console login
+ * attempts once out of the lockout window.
  */
 export async function purgeExpired(
   deps: Pick<OutboxDeps, 'store' | 'clock'>,
@@ -304,6 +308,7 @@ export async function purgeExpired(
     deliveries: 0,
     signatures: 0,
     authorizationCodes: 0,
+    loginFailures: 0,
   };
   // Remembered signatures are only needed while their timestamp is accepted, whatever the
   // retention of messages.
@@ -321,6 +326,12 @@ export async function purgeExpired(
       batch,
     );
     summary.authorizationCodes += n;
+    if (n < batch) break;
+  }
+  const attempts = deps.clock.now() - LOCK_WINDOW_MS;
+  for (let i = 0; i < maxBatches; i++) {
+    const n = await deps.store.admin.purgeLoginFailures(attempts, batch);
+    summary.loginFailures += n;
     if (n < batch) break;
   }
   if (retentionDays <= 0) return summary;

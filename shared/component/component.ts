@@ -67,10 +67,29 @@ export async function keepTicket(
 /** What the stored and forwarded copy of an auth event shows instead of the ticket. */
 export const TICKET_REDACTED = '(kept sealed by wxhub)';
 
-/** The ticket is a credential: the message store and forward targets get a placeholder. */
-export function redactTicket(fields: Record<string, unknown>): Record<string, unknown> {
-  if (fields.ComponentVerifyTicket === undefined) return fields;
-  return { ...fields, ComponentVerifyTicket: TICKET_REDACTED };
+/** What the stored and forwarded copy shows instead of an authorization or pre-auth code. */
+export const CODE_REDACTED = '(redacted by wxhub)';
+
+/**
+ * Fields of an auth event that are credentials, each with its placeholder: the ticket (kept
+ * sealed), the single-use authorization code (exchanged by the hub) and a pre-auth code.
+ */
+export const AUTH_EVENT_SECRETS: Readonly<Record<string, string>> = {
+  ComponentVerifyTicket: TICKET_REDACTED,
+  AuthorizationCode: CODE_REDACTED,
+  PreAuthCode: CODE_REDACTED,
+};
+
+/**
+ * An auth event's credentials (ticket, authorization code, pre-auth code): the message store and
+ * forward targets get a placeholder instead.
+ */
+export function redactAuthEvent(fields: Record<string, unknown>): Record<string, unknown> {
+  let out = fields;
+  for (const [name, placeholder] of Object.entries(AUTH_EVENT_SECRETS)) {
+    if (fields[name] !== undefined) out = { ...out, [name]: placeholder };
+  }
+  return out;
 }
 
 /** The stored ticket if one is still valid at `now`; undefined otherwise. */

@@ -21,6 +21,20 @@ const good = {
 };
 
 describe('parseAppsFile', () => {
+  it('refuses a forward URL with user info, naming the rule and never the password', () => {
+    const withUser = (url: string) => ({ apps: [{ ...good, forward: [{ url }] }] });
+    const refused = problems(withUser('https://bot:Pa55w0rd@hooks.example/in'));
+    expect(refused).toEqual([
+      'apps[0] "shop-mp" forward[0].url: must not carry user:password@ (fetch refuses it and ' +
+        'repeats the URL in its error); put a key in the path or query instead',
+    ]);
+    expect(problems(withUser('https://bot@hooks.example/in'))).toHaveLength(1);
+    const pay = { merchants: [{ forward: [{ url: 'https://u:p@shop.example/paid' }] }] };
+    expect(problems(pay).join(' ')).toContain('forward[0].url: must not carry user:password@');
+    const ok = parseAppsFile(JSON.stringify(withUser('https://hooks.example/in?key=K&to=a@b')));
+    expect(ok.apps[0]?.forward[0]?.url).toBe('https://hooks.example/in?key=K&to=a@b');
+  });
+
   it('accepts a minimal app of the docs/api.md shape, with defaults', () => {
     const f = parseAppsFile(JSON.stringify({ apps: [good] }));
     expect(f).toEqual({ apps: [{ ...good, tokenMode: 'stable', forward: [] }], merchants: [] });

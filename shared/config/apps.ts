@@ -42,7 +42,24 @@ const name = str(
   matches(NAME_PATTERN, 'must match [a-z0-9][a-z0-9_-]{0,63} (lower case, digits, _ and -)'),
 );
 
-const httpUrl = str(refine((v) => /^https?:\/\/[^\s/]+\S*$/.test(v), 'must be an http(s) URL'));
+/** Whether URL `v` carries `user:password@` (or just `user@`). */
+function hasUserInfo(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return /^[^/]*\/\/[^/?#]*@/.test(v);
+  }
+}
+
+const httpUrl = str(
+  refine((v) => /^https?:\/\/[^\s/]+\S*$/.test(v), 'must be an http(s) URL'),
+  refine(
+    (v) => !hasUserInfo(v),
+    'must not carry user:password@ (fetch refuses it and repeats the URL in its error); ' +
+      'put a key in the path or query instead',
+  ),
+);
 
 /** Where and when a stored push or notification is forwarded (docs/api.md, apps file). */
 export interface ForwardRule {

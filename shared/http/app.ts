@@ -12,7 +12,7 @@ import { leaveBodyUnread } from './body';
 import { AppError, CODE_TO_STATUS, type ErrorCode, errorBody, WechatApiError } from './errors';
 import { type Exposure, isExposed } from './exposure';
 import { requestHeader, setResponseHeader } from './headers';
-import { createAccessLog, cutForLog, type Logger } from './log';
+import { createAccessLog, cutForLog, type Logger, redactUrls } from './log';
 
 /** Per-request values set by the base app. */
 export type HubEnv = { Variables: { requestId: string } };
@@ -207,11 +207,12 @@ export function describe(err: unknown): { name: string; message: string; code?: 
     const code = (err as { code?: unknown }).code;
     return {
       name: err.name,
-      message: err.message,
+      // A URL in the message (fetch repeats its URL) loses user info and query.
+      message: redactUrls(err.message),
       ...(typeof code === 'string' ? { code } : {}),
     };
   }
-  return { name: 'unknown', message: String(err) };
+  return { name: 'unknown', message: redactUrls(String(err)) };
 }
 
 /** Rejects when `p` takes longer than `ms`. */

@@ -16,6 +16,8 @@ export const CODE_TO_STATUS = {
   /** A single-use value (an OAuth `wxhub_ticket`) was used already or expired. */
   GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
+  /** A console write whose body is not declared `content-type: application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   /** Console login: too many failures for that user name lately; try again later. */
   LOCKED: 429,

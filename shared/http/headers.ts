@@ -62,12 +62,17 @@ export function hangUpOf(c: Context): (() => void) | undefined {
 }
 
 /**
- * The client's IP for the audit and lockout logs: the first `x-forwarded-for` entry (what the
- * platform's proxy saw; CloudRun and SCF set it), else the socket's peer. At most 64 characters.
+ * The client's IP for the audit and lockout logs, at most 64 characters. The first entries of
+ * `x-forwarded-for` are whatever the client sent; only the last one was appended by the proxy
+ * nearest to us (CloudRun's ingress), so: on SCF the API gateway's `sourceIp` from the event
+ * (serverless-http puts it on a stand-in socket); over a real socket the last `x-forwarded-for`
+ * entry, else the socket's peer (no proxy in front).
  */
 export function clientIp(c: Context): string | undefined {
-  const forwarded = requestHeader(c, 'x-forwarded-for')?.split(',')[0]?.trim();
-  if (forwarded !== undefined && forwarded !== '') return forwarded.slice(0, 64);
-  const peer = (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress;
+  const socket = (c.env as NodeBindings | undefined)?.incoming?.socket;
+  const peer = socket?.remoteAddress;
+  if (socket !== undefined && !(socket instanceof Socket) && peer) return peer.slice(0, 64);
+  const last = requestHeader(c, 'x-forwarded-for')?.split(',').at(-1)?.trim();
+  if (last !== undefined && last !== '') return last.slice(0, 64);
   return peer?.slice(0, 64);
 }

@@ -200,3 +200,22 @@ const SECRET_QUERY =
 export function safeUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1***');
 }
+
+/** A URL inside free text: scheme, `//`, then up to a space, quote or bracket. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi;
+
+/**
+ * `text` with every URL in it cut to `scheme://host/path`: user info, query and fragment may hold
+ * credentials (a forward target's `user:password` or `?key=`), and an error message may repeat
+ * its URL (Node's fetch does).
+ */
+export function redactUrls(text: string): string {
+  return text.replace(URL_IN_TEXT, (m) => {
+    try {
+      const u = new URL(m);
+      return `${u.protocol}//${u.host}${u.pathname}`;
+    } catch {
+      return m.replace(/\/\/[^/?#]*@/, '//').replace(/[?#].*$/, '');
+    }
+  });
+}

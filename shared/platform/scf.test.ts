@@ -219,7 +219,13 @@ describe('timer events', () => {
       refreshed: 0,
       failed: [],
       outbox: { delivered: 0, retrying: 0, dead: 0 },
-      purged: { messages: 0, deliveries: 0, signatures: 0, authorizationCodes: 0 },
+      purged: {
+        messages: 0,
+        deliveries: 0,
+        signatures: 0,
+        authorizationCodes: 0,
+        loginFailures: 0,
+      },
     });
     const lower = timer(await refreshHandler(event('timer', { Type: 'timer' })));
     expect(lower.ok).toBe(true);

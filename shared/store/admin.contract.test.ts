@@ -29,6 +29,40 @@ describe.each(testTargets())('admin store contract on $name', (target: TestTarge
     expect(await store.admin.userByName(`${name}-none`)).toBeUndefined();
   });
 
+  it('disables every other user in one UPDATE, enables one, and deletes sessions by user', async () => {
+    const keep = uniqueName('keep').slice(0, 60);
+    const other = uniqueName('other').slice(0, 60);
+    await store.admin.setUser(keep, 'scrypt$k', NOW);
+    await store.admin.setUser(other, 'scrypt$o', NOW);
+    const k = await store.admin.userByName(keep);
+    const o = await store.admin.userByName(other);
+    if (k === undefined || o === undefined) throw new Error('users not stored');
+    const hash = (n: string) => `${uniqueName(n)}`.padEnd(64, '0').slice(0, 64);
+    const session = { csrfToken: 'c', createdAt: NOW, lastSeenAt: NOW, expiresAt: NOW + MIN };
+    const ks = hash('ks');
+    const os = hash('os');
+    await store.admin.createSession({ ...session, tokenHash: ks, userId: k.id });
+    await store.admin.createSession({ ...session, tokenHash: os, userId: o.id });
+    expect(await store.admin.disableUsersExcept(k.id, NOW + 1)).toBeGreaterThanOrEqual(1);
+    expect(await store.admin.userByName(other)).toMatchObject({
+      enabled: false,
+      updatedAt: NOW + 1,
+    });
+    expect((await store.admin.userByName(keep))?.enabled).toBe(true);
+    expect(await store.admin.disableUsersExcept(k.id, NOW + 2)).toBe(0);
+    expect(await store.admin.deleteUserSessions(k.id, true)).toBeGreaterThanOrEqual(1);
+    expect(await store.admin.session(os)).toBeUndefined();
+    expect(await store.admin.session(ks)).toBeDefined();
+    expect(await store.admin.deleteUserSessions(k.id)).toBe(1);
+    expect(await store.admin.session(ks)).toBeUndefined();
+    await store.admin.enableUser(o.id, NOW + 3);
+    expect((await store.admin.userById(o.id))?.enabled).toBe(true);
+    // A password reset enables the user too.
+    await store.admin.disableUsersExcept(k.id, NOW + 4);
+    expect(await store.admin.setUser(other, 'scrypt$o2', NOW + 5)).toBe('updated');
+    expect((await store.admin.userById(o.id))?.enabled).toBe(true);
+  });
+
   it('keeps sessions by token hash, touches, deletes and purges expired ones', async () => {
     const hash = (n: string) => `${uniqueName(n)}`.padEnd(64, '0').slice(0, 64);
     const live = hash('live');
@@ -50,28 +84,35 @@ describe.each(testTargets())('admin store contract on $name', (target: TestTarge
     expect(await store.admin.session(live)).toBeUndefined();
   });
 
-  it('counts login failures per user name within a window, and clears them', async () => {
+  it('ranks login attempts per user name within a window, forgets one, and purges old ones', async () => {
     const name = uniqueName('who');
     const since = NOW - 15 * MIN;
-    expect(await store.admin.addLoginFailure(name, NOW - 20 * MIN, '10.0.0.1', since)).toBe(0);
+    const rank = async (n: string, at: number) =>
+      (await store.admin.addLoginAttempt(n, at, undefined, since)).rank;
+    const old = await store.admin.addLoginAttempt(name, NOW - 20 * MIN, '10.0.0.1', since);
+    expect(old.rank).toBe(0);
     const ranks: number[] = [];
-    for (let i = 0; i < 3; i += 1)
-      ranks.push(await store.admin.addLoginFailure(name, NOW - i * MIN, undefined, since));
+    for (let i = 0; i < 3; i += 1) ranks.push(await rank(name, NOW - i * MIN));
     expect(ranks).toEqual([1, 2, 3]);
-    expect(await store.admin.addLoginFailure(`${name}-other`, NOW, undefined, since)).toBe(1);
+    expect(await rank(`${name}-other`, NOW)).toBe(1);
     expect(await store.admin.countLoginFailures(name, NOW - 15 * MIN)).toBe(3);
     expect(await store.admin.countLoginFailures(name, NOW - 30 * MIN)).toBe(4);
-    await store.admin.clearLoginFailures(name, NOW - 15 * MIN);
-    expect(await store.admin.countLoginFailures(name, 0)).toBe(0);
+    const right = await store.admin.addLoginAttempt(name, NOW, undefined, since);
+    expect(right.rank).toBe(4);
+    await store.admin.deleteLoginAttempt(right.id);
+    expect(await store.admin.countLoginFailures(name, NOW - 15 * MIN)).toBe(3);
+    // Only attempts before the window go, oldest first, at most `limit` per call.
+    expect(await store.admin.purgeLoginFailures(NOW - 15 * MIN, 1_000)).toBeGreaterThanOrEqual(1);
+    expect(await store.admin.countLoginFailures(name, 0)).toBe(3);
     expect(await store.admin.countLoginFailures(`${name}-other`, 0)).toBe(1);
   });
 
-  it('ranks concurrent failures one each, so exactly one is the 5th', async () => {
+  it('ranks concurrent attempts one each, so exactly one is the 5th', async () => {
     const name = uniqueName('many');
-    const ranks = await Promise.all(
-      Array.from({ length: 8 }, () => store.admin.addLoginFailure(name, NOW, '::1', NOW - MIN)),
+    const made = await Promise.all(
+      Array.from({ length: 8 }, () => store.admin.addLoginAttempt(name, NOW, '::1', NOW - MIN)),
     );
-    expect([...ranks].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(made.map((m) => m.rank).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('appends audit entries and lists the newest first', async () => {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte, ne } from 'drizzle-orm';
 import type { Db, Row } from './dialect';
 
 /** A console user as stored (the password only as its scrypt hash). */
@@ -57,8 +57,12 @@ export interface ApiKeyRecord {
 export interface AdminRepo {
   userByName(name: string): Promise<AdminUserRecord | undefined>;
   userById(id: number): Promise<AdminUserRecord | undefined>;
-  /** Creates the user `name` (enabled) or sets its password hash: `created` or `updated`. */
+  /** Creates the user `name` (enabled) or sets its password hash and enables it. */
   setUser(name: string, passwordHash: string, now: number): Promise<'created' | 'updated'>;
+  /** Enables user `id` (its password unchanged). */
+  enableUser(id: number, now: number): Promise<void>;
+  /** Disables every enabled user but `id` (one UPDATE); how many it disabled. */
+  disableUsersExcept(id: number, now: number): Promise<number>;
 
   createSession(session: AdminSessionRecord): Promise<void>;
   session(tokenHash: string): Promise<AdminSessionRecord | undefined>;
@@ -66,24 +70,28 @@ export interface AdminRepo {
   touchSession(tokenHash: string, now: number): Promise<void>;
   /** Deletes the session: whether it existed. */
   deleteSession(tokenHash: string): Promise<boolean>;
+  /** Deletes the sessions of user `userId` (`except`: of every user but `userId`); how many. */
+  deleteUserSessions(userId: number, except?: boolean): Promise<number>;
   /** Deletes up to `limit` sessions whose absolute expiry is before `now`; how many. */
   purgeSessions(now: number, limit: number): Promise<number>;
 
   /**
-   * Records one failed login for `userName`: its rank among the user's failures at or after
-   * `since`, counting only those stored before it (so of concurrent failures each gets its own
-   * rank, and exactly one is the 5th).
+   * Records one login attempt for `userName` (before its password is checked): its id and its
+   * rank among the user's attempts at or after `since`, counting only those stored before it (so
+   * of concurrent attempts each gets its own rank, and exactly one is the 5th).
    */
-  addLoginFailure(
+  addLoginAttempt(
     userName: string,
     at: number,
     ip: string | undefined,
     since: number,
-  ): Promise<number>;
-  /** Failed logins for `userName` at or after `since`. */
+  ): Promise<{ id: number; rank: number }>;
+  /** Forgets attempt `id` (its password was right). */
+  deleteLoginAttempt(id: number): Promise<void>;
+  /** Attempts (failed or under way) for `userName` at or after `since`. */
   countLoginFailures(userName: string, since: number): Promise<number>;
-  /** Forgets `userName`'s failures (after a successful login), and everyone's before `before`. */
-  clearLoginFailures(userName: string, before: number): Promise<void>;
+  /** Deletes up to `limit` attempts (anyone's) made before `before`; how many. */
+  purgeLoginFailures(before: number, limit: number): Promise<number>;
 
   addAudit(entry: NewAuditRecord): Promise<void>;
   /** The newest `limit` entries, newest first. */
@@ -134,8 +142,22 @@ export function adminRepo(db: Db): AdminRepo {
         updatedAt: now,
       });
       if (added !== undefined) return 'created';
-      await db.update('adminUsers', { passwordHash, updatedAt: now }, eq(u.name, name));
+      await db.update(
+        'adminUsers',
+        { passwordHash, enabled: true, updatedAt: now },
+        eq(u.name, name),
+      );
       return 'updated';
+    },
+    async enableUser(id, now) {
+      await db.update('adminUsers', { enabled: true, updatedAt: now }, eq(u.id, id));
+    },
+    async disableUsersExcept(id, now) {
+      return db.update(
+        'adminUsers',
+        { enabled: false, updatedAt: now },
+        and(eq(u.enabled, true), ne(u.id, id)),
+      );
     },
 
     async createSession(session) {
@@ -159,30 +181,36 @@ export function adminRepo(db: Db): AdminRepo {
     async deleteSession(tokenHash) {
       return (await db.delete('adminSessions', eq(s.tokenHash, tokenHash))) > 0;
     },
+    async deleteUserSessions(userId, except = false) {
+      return db.delete('adminSessions', except ? ne(s.userId, userId) : eq(s.userId, userId));
+    },
     async purgeSessions(now, limit) {
       return db.delete('adminSessions', lt(s.expiresAt, now), { limit, orderBy: asc(s.expiresAt) });
     },
 
-    async addLoginFailure(userName, at, ip, since) {
+    async addLoginAttempt(userName, at, ip, since) {
       const name = userName.slice(0, USER_NAME_MAX);
       const id = await db.insertIgnore('adminLoginFailures', {
         userName: name,
         at,
         ip: ip?.slice(0, 64) ?? null,
       });
-      if (id === undefined) throw new Error('a login failure was not stored');
-      return db.count(
+      if (id === undefined) throw new Error('a login attempt was not stored');
+      const rank = await db.count(
         'adminLoginFailures',
         and(eq(f.userName, name), gte(f.at, since), lte(f.id, id)),
       );
+      return { id, rank };
+    },
+    async deleteLoginAttempt(id) {
+      await db.delete('adminLoginFailures', eq(f.id, id));
     },
     async countLoginFailures(userName, since) {
       const name = userName.slice(0, USER_NAME_MAX);
       return db.count('adminLoginFailures', and(eq(f.userName, name), gte(f.at, since)));
     },
-    async clearLoginFailures(userName, before) {
-      await db.delete('adminLoginFailures', eq(f.userName, userName.slice(0, USER_NAME_MAX)));
-      await db.delete('adminLoginFailures', lt(f.at, before), { limit: 1000, orderBy: asc(f.at) });
+    async purgeLoginFailures(before, limit) {
+      return db.delete('adminLoginFailures', lt(f.at, before), { limit, orderBy: asc(f.at) });
     },
 
     async addAudit(e) {

@@ -65,7 +65,7 @@ export const adminAudit = table(
 
 /**
  * Bearer keys made in the console, beside `WXHUB_API_KEYS`: found by the SHA-256 (hex) of the
- * key; `prefix` is its first characters, shown to recognise it (not enough to use it).
+ * key; `prefix` is `wxk_...` and its last 4 characters, shown to recognise it.
  */
 export const apiKeys = table('api_keys', {
   id: serial('id'),
