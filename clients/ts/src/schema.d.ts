@@ -2987,6 +2987,7 @@ export interface operations {
                             deliveries: number;
                             signatures: number;
                             authorizationCodes: number;
+                            loginFailures: number;
                         };
                     };
                 };
