@@ -108,5 +108,73 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))(
         ['a1-1', 'r1-1'],
       ]);
     });
+
+    /** Whether another transaction holds a lock on row `id` (asked without waiting for it). */
+    const lockedByAnother = async (id: number): Promise<boolean> => {
+      try {
+        await handle.pool.query(
+          'SELECT id FROM credentials WHERE id = ? LOCK IN SHARE MODE NOWAIT',
+          [id],
+        );
+        return false;
+      } catch (err) {
+        if ((err as { errno?: unknown }).errno === 1205) return true;
+        throw err;
+      }
+    };
+
+    it('a statement outside a transaction picked as a deadlock victim is run again, not failed', async () => {
+      const name = uniqueName('victim');
+      const [x, y] = ['wxa1', 'wxa2'].map((id) => `authorizer:${name}:${id}`) as [string, string];
+      // x's access row, then y's (x's id is lower), then rows only the other transaction writes.
+      for (const owner of [x, y]) {
+        await store.credentials.put({ owner, kind: ACCESS }, { value: 'a0', expiresAt: NOW }, NOW);
+      }
+      for (const owner of [x, y]) {
+        await store.credentials.put(
+          { owner, kind: REFRESH },
+          { value: 'r0', expiresAt: 9e15 },
+          NOW,
+        );
+      }
+      const ids = new Map<string, number>();
+      const [rows] = await handle.pool.query(
+        'SELECT id, owner, kind FROM credentials WHERE owner IN (?, ?)',
+        [x, y],
+      );
+      for (const r of rows as { id: number; owner: string; kind: string }[]) {
+        ids.set(`${r.owner}/${r.kind}`, r.id);
+      }
+      const id = (owner: string, kind: string) => ids.get(`${owner}/${kind}`) ?? 0;
+      // Another connection's transaction holds y's access row (and more: the heavier one, so
+      // InnoDB rolls back the claim) ...
+      const other = await handle.pool.getConnection();
+      try {
+        await other.query('BEGIN');
+        // One row per statement, by primary key: each locks that row only.
+        const touch = (rowId: number) =>
+          other.query('UPDATE credentials SET updated_at = updated_at + 1 WHERE id = ?', [rowId]);
+        for (const rowId of [id(y, ACCESS), id(x, REFRESH), id(y, REFRESH)]) await touch(rowId);
+        // ... while the claim locks x's row (first: lower id) and waits for y's ...
+        const claiming = store.credentials.claimDueLeases(
+          ACCESS,
+          [x, y],
+          'hub-b',
+          NOW,
+          LEASE_MS,
+          NOW + AHEAD_MS,
+        );
+        while (!(await lockedByAnother(id(x, ACCESS)))) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        // ... and then asks for x's row, which the claim holds: a deadlock, the claim its victim.
+        await touch(id(x, ACCESS));
+        await other.query('COMMIT');
+        const taken = await claiming;
+        expect(taken.map((t) => t.owner).sort()).toEqual([x, y].sort());
+      } finally {
+        other.release();
+      }
+    });
   },
 );
