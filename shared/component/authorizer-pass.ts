@@ -74,31 +74,6 @@ export function createLimiter(limit: number): Limiter {
   };
 }
 
-/** True for MySQL/MariaDB's deadlock error (the statement or transaction was rolled back). */
-function isDeadlock(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; depth++) {
-    const { code, errno } = e as { code?: unknown; errno?: unknown };
-    if (code === 'ER_LOCK_DEADLOCK' || errno === 1213) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
-/**
- * Runs `work` (one statement or one transaction, rolled back whole on a deadlock) again when
- * InnoDB picked it as a deadlock victim: batches of other components or instances lock
- * neighbouring index entries at the same time.
- */
-async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (err) {
-      if (attempt >= 3 || !isDeadlock(err)) throw err;
-    }
-  }
-}
-
 /**
  * Stores one batch's outcomes in one transaction; each write checks the lease is still ours.
  * Rows are written in owner order, the order in which the lease UPDATE locks them.
@@ -151,27 +126,24 @@ export async function refreshAuthorizerBatch(
   const leaseOwner = `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
   const byOwner = new Map(authorizerAppIds.map((id) => [authorizerOwner(app, id), id]));
   const now = deps.clock.now();
-  const claimed = await retryDeadlock(() =>
-    creds.claimDueLeases(
-      AUTHORIZER_TOKEN_KIND,
-      [...byOwner.keys()],
-      leaseOwner,
-      now,
-      BATCH_LEASE_MS,
-      now + aheadMs,
-    ),
+  // A deadlock victim (statement or transaction) is run again by the store (MySQL dialect).
+  const claimed = await creds.claimDueLeases(
+    AUTHORIZER_TOKEN_KIND,
+    [...byOwner.keys()],
+    leaseOwner,
+    now,
+    BATCH_LEASE_MS,
+    now + aheadMs,
   );
   const result: AuthorizerBatchResult = { refreshed: 0, failed: [] };
   if (claimed.length === 0) return result;
   const taken = claimed.map((c) => c.owner);
   const release = () =>
-    retryDeadlock(() =>
-      creds.transaction(async (repo) => {
-        for (const owner of [...taken].sort()) {
-          await repo.releaseLease({ owner, kind: AUTHORIZER_TOKEN_KIND }, leaseOwner);
-        }
-      }),
-    );
+    creds.transaction(async (repo) => {
+      for (const owner of [...taken].sort()) {
+        await repo.releaseLease({ owner, kind: AUTHORIZER_TOKEN_KIND }, leaseOwner);
+      }
+    });
   let componentToken: string;
   let refreshes: Map<string, { value?: string }>;
   try {
@@ -202,9 +174,7 @@ export async function refreshAuthorizerBatch(
     ),
   );
   const failures = new Map(claimed.map((c) => [c.owner, c.failures]));
-  await retryDeadlock(() =>
-    creds.transaction((repo) => storeOutcomes(repo, app, leaseOwner, outcomes, failures)),
-  );
+  await creds.transaction((repo) => storeOutcomes(repo, app, leaseOwner, outcomes, failures));
   for (const o of outcomes) {
     deps.tokens.forget({ owner: authorizerOwner(app, o.appId), kind: AUTHORIZER_TOKEN_KIND });
     if ('ok' in o) result.refreshed += 1;

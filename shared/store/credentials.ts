@@ -202,19 +202,31 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
       if (owners.length === 0) return [];
       const mine = and(eq(credentials.kind, kind), inArray(credentials.owner, [...owners]));
       const claimable = and(
-        mine,
         or(isNull(credentials.leaseOwner), lte(credentials.leaseUntil, now)),
         or(isNull(credentials.expiresAt), lt(credentials.expiresAt, dueBefore)),
         or(isNull(credentials.nextAttemptAt), lte(credentials.nextAttemptAt, now)),
       );
+      // A plain read first (no lock), then the UPDATE by primary key, the condition checked
+      // again: rows another instance holds are not locked at all. Scanning `mine` in the UPDATE
+      // would lock every row it passed (on a small table InnoDB scans it whole) and wait for
+      // them, in id order, while that instance's batch writes them in its own order: deadlock.
+      const free = await db.select('credentials', and(mine, claimable), {
+        columns: ['id'],
+        orderBy: asc(credentials.id),
+      });
+      if (free.length === 0) return [];
+      const ids = free.map((r) => r.id);
       const set = { leaseOwner, leaseUntil: now + leaseMs, updatedAt: now };
-      if ((await db.update('credentials', set, claimable)) === 0) return [];
-      const taken = await db.select(
+      if (
+        (await db.update('credentials', set, and(inArray(credentials.id, ids), claimable))) === 0
+      ) {
+        return [];
+      }
+      return db.select(
         'credentials',
-        and(mine, eq(credentials.leaseOwner, leaseOwner)),
+        and(inArray(credentials.id, ids), eq(credentials.leaseOwner, leaseOwner)),
         { columns: ['owner', 'failures'] },
       );
-      return taken;
     },
     transaction(work) {
       return db.transaction((tx) => work(credentialsRepo(tx, codec)));

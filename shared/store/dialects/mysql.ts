@@ -41,6 +41,36 @@ function isDuplicateKey(err: unknown): boolean {
   return false;
 }
 
+/** True for InnoDB's deadlock error (errno 1213): its statement's transaction was rolled back. */
+function isDeadlockVictim(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    if ('code' in e && e.code === 'ER_LOCK_DEADLOCK') return true;
+    if ('errno' in e && e.errno === 1213) return true;
+    e = 'cause' in e ? e.cause : undefined;
+  }
+  return false;
+}
+
+/** How many times work picked as a deadlock victim is run in all. */
+export const DEADLOCK_ATTEMPTS = 3;
+
+/**
+ * Runs `work` (one statement outside a transaction, or one whole transaction) again when InnoDB
+ * picked it as a deadlock victim: it was rolled back whole, nothing of it stayed, so running it
+ * again is as running it later. Not for a statement inside a transaction (the transaction's
+ * earlier statements were rolled back with it); not for a lock wait timeout (1205), which only
+ * comes after `innodb_lock_wait_timeout` and would wait as long again.
+ */
+async function retryDeadlockVictim<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlockVictim(err)) throw err;
+    }
+  }
+}
+
 /** Most transactions one commit covers (see {@link mysqlDb}). */
 export const GROUP_COMMIT_MAX = 32;
 
@@ -62,14 +92,21 @@ interface Queued {
  * transaction of its own, in the order asked, so it commits whole or not at all and settles as it
  * would alone. Should the `COMMIT` fail, every one of them fails. Batches of different turns run
  * side by side on other connections. A transaction alone runs as it always did.
+ *
+ * Deadlock victims: a statement outside a transaction, or a transaction on its own, that InnoDB
+ * rolled back to break a deadlock is run again (up to {@link DEADLOCK_ATTEMPTS} times in all),
+ * as a batch is: no caller sees ER_LOCK_DEADLOCK for work that can simply be done again.
  */
 export function mysqlDb(db: MySql2Database): Db {
   const autoinc: Autoinc = {};
-  const self = statements(db, autoinc);
+  const self = autocommitted(statements(db, autoinc));
   const queue: Queued[] = [];
   let scheduled = false;
   const alone = (item: Queued) =>
-    db.transaction((t) => item.work(inTransaction(t, autoinc))).then(item.resolve, item.reject);
+    retryDeadlockVictim(() => db.transaction((t) => item.work(inTransaction(t, autoinc)))).then(
+      item.resolve,
+      item.reject,
+    );
 
   const runBatch = async (batch: Queued[]): Promise<void> => {
     const [only] = batch;
@@ -119,6 +156,24 @@ export function mysqlDb(db: MySql2Database): Db {
       });
     });
   return { ...self, transaction };
+}
+
+/** The statements of a pool (each its own transaction): a deadlock victim is run again. */
+function autocommitted(s: Omit<Db, 'transaction'>): Omit<Db, 'transaction'> {
+  return {
+    t: s.t,
+    remote: s.remote,
+    select: (name, where, q) => retryDeadlockVictim(() => s.select(name, where, q)),
+    first: (name, where, q) => retryDeadlockVictim(() => s.first(name, where, q)),
+    count: (name, where) => retryDeadlockVictim(() => s.count(name, where)),
+    insert: (name, rows) => retryDeadlockVictim(() => s.insert(name, rows)),
+    insertIgnore: (name, row) => retryDeadlockVictim(() => s.insertIgnore(name, row)),
+    insertMissing: (name, rows) => retryDeadlockVictim(() => s.insertMissing(name, rows)),
+    insertAll: (name, rows) => retryDeadlockVictim(() => s.insertAll(name, rows)),
+    upsert: (name, row, conflict) => retryDeadlockVictim(() => s.upsert(name, row, conflict)),
+    update: (name, set, where, q) => retryDeadlockVictim(() => s.update(name, set, where, q)),
+    delete: (name, where, q) => retryDeadlockVictim(() => s.delete(name, where, q)),
+  };
 }
 
 /** The {@link Db} inside a transaction: a nested transaction is part of it. */
