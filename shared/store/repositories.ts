@@ -9,6 +9,7 @@ import { messagesRepo } from './messages';
 import { outboxRepo } from './outbox';
 import { payNotificationsRepo } from './pay-notifications';
 import type { Store } from './types';
+import { wxacodesRepo } from './wxacodes';
 
 /**
  * Every repository of the {@link Store}, over one dialect's {@link Db}, each passed through `wrap`
@@ -29,5 +30,6 @@ export function repositories(
     authorizers: wrap(authorizersRepo(db)),
     admin: wrap(adminRepo(db)),
     counters: wrap(countersRepo(db)),
+    wxacodes: wrap(wxacodesRepo(db)),
   };
 }

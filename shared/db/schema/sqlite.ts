@@ -1,4 +1,5 @@
 import {
+  blob,
   index,
   integer,
   type SQLiteColumn,
@@ -25,6 +26,7 @@ const kinds = {
   bigint: (name: string) => integer(name, number),
   int: (name: string) => integer(name),
   bool: (name: string) => integer(name, { mode: 'boolean' }),
+  blob: (name: string) => blob(name, { mode: 'buffer' }),
 } satisfies Kinds;
 
 /** The SQLite table of a declaration, typed as if written with sqliteTable directly. */
@@ -52,3 +54,4 @@ export const adminLoginFailures = build(tables.adminLoginFailures);
 export const adminAudit = build(tables.adminAudit);
 export const apiKeys = build(tables.apiKeys);
 export const counters = build(tables.counters);
+export const wxacodes = build(tables.wxacodes);
