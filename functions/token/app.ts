@@ -32,6 +32,7 @@ import { mountOpenApi } from '../openapi';
 import { mountComponentProxies } from '../proxy/app';
 import * as api from './api';
 import { mountAuthorizerDirectory } from './authorizers';
+import { mountCapabilities } from './capabilities';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -159,6 +160,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       expiresAt: new Date(ticket.expiresAt).toISOString(),
     });
   });
+  mountCapabilities(r, deps);
   mountComponentProxies(r, deps);
   mountOpenApi(r, () => deps.config.publicUrl);
   return r;
