@@ -176,6 +176,27 @@ describe.each(testTargets())('mini program capability routes on $name', (target)
       expect(sources).toEqual(['generated', 'stored', 'stored', 'stored', 'stored', 'stored']);
     });
 
+    it('makes one upstream call for a slow code requested on two instances at once', async () => {
+      const other = await createTestHub(target, { apps: [mp], sim: hub.sim, instanceId: 'second' });
+      try {
+        sim().injectFault({ path: '/wxa/getwxacode', delayMs: 300 });
+        const calls = sim().calls('/wxa/getwxacode', mp.appId);
+        const request = (h: TestHub) =>
+          h.app.request(`/v1/apps/${mp.name}/wxacode`, {
+            method: 'POST',
+            headers: JSON_AUTH,
+            body: JSON.stringify({ type: 'limited', path: 'pages/two', env_version: 'trial' }),
+          });
+        const answers = await Promise.all([hub, other, hub, other].map(request));
+        const images = await Promise.all(answers.map(bytes));
+        expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+        for (const image of images) expect(image.equals(images[0] ?? Buffer.alloc(0))).toBe(true);
+        expect(sim().calls('/wxa/getwxacode', mp.appId)).toBe(calls + 1);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('generates an unlimited code on every request (no quota, nothing stored)', async () => {
       const calls = sim().calls('/wxa/getwxacodeunlimit', mp.appId);
       const one = await code({ type: 'unlimited', scene: 'a=1', page: 'pages/index' });
