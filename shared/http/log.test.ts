@@ -115,9 +115,11 @@ describe('logger', () => {
   it('masks the middle of phone numbers in phone fields at any depth', () => {
     const { lines, log } = capture();
     log.info({ phone: '13812345678', user: { phoneNumber: '+8613900001111' } }, 'x');
-    log.info({ purePhoneNumber: '2025550123' }, 'y');
+    log.info({ purePhoneNumber: '2025550123', phone: 13700001234 }, 'y');
     const text = lines.join('');
-    for (const s of ['13812345678', '13900001111', '2025550123']) expect(text).not.toContain(s);
+    for (const s of ['13812345678', '13900001111', '2025550123', '13700001234']) {
+      expect(text).not.toContain(s);
+    }
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({
       phone: '138****5678',
       user: { phoneNumber: '+86139****1111' },

@@ -100,7 +100,9 @@ function lineReplacer(): (this: unknown, key: string, value: unknown) => unknown
   const ancestors: unknown[] = [];
   return function (this: unknown, key, value) {
     if (key !== '' && SECRET_FIELDS.has(key) && value !== undefined) return CENSOR;
-    if (PHONE_FIELDS.has(key) && typeof value === 'string') return maskPhone(value);
+    if (PHONE_FIELDS.has(key) && (typeof value === 'string' || typeof value === 'number')) {
+      return maskPhone(String(value));
+    }
     if (typeof value === 'bigint') return value.toString();
     if (typeof value !== 'object' || value === null) return value;
     while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
