@@ -163,6 +163,26 @@ describe.each(testTargets())('mini program capability routes on $name', (target)
       expect(sim().calls('/wxa/getwxacode', mp.appId)).toBe(calls + 1);
     });
 
+    it('keys stored codes by appid: another name for the same account gets the stored one', async () => {
+      const alias = testApp({ kind: 'miniprogram', appId: mp.appId, appSecret: mp.appSecret });
+      const h = await createTestHub(target, { apps: [alias], sim: hub.sim });
+      try {
+        const body = JSON.stringify({ type: 'limited', path: 'pages/alias' });
+        const first = await code(JSON.parse(body));
+        const calls = sim().calls('/wxa/getwxacode', mp.appId);
+        const again = await h.app.request(`/v1/apps/${alias.name}/wxacode`, {
+          method: 'POST',
+          headers: JSON_AUTH,
+          body,
+        });
+        expect(again.headers.get('x-wxhub-wxacode')).toBe('stored');
+        expect((await bytes(again)).equals(await bytes(first))).toBe(true);
+        expect(sim().calls('/wxa/getwxacode', mp.appId)).toBe(calls);
+      } finally {
+        await h.close();
+      }
+    });
+
     it('makes one upstream call for identical concurrent requests', async () => {
       const calls = sim().calls('/cgi-bin/wxaapp/createwxaqrcode', mp.appId);
       const answers = await Promise.all(

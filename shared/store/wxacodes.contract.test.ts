@@ -21,7 +21,7 @@ describe.each(testTargets())('wxacodes repository on $name', (target: TestTarget
   });
   afterAll(() => store.close());
   const key = (over = {}) => ({
-    app: uniqueName('app'),
+    appId: uniqueName('wx'),
     kind: 'limited',
     paramsHash: 'a'.repeat(64),
     ...over,
@@ -35,7 +35,7 @@ describe.each(testTargets())('wxacodes repository on $name', (target: TestTarget
     expect(
       await store.wxacodes.save(k, 'two', { image: image(), contentType: 'image/png' }, NOW),
     ).toBe(false);
-    expect(await store.wxacodes.countGenerated(k.app)).toBe(0);
+    expect(await store.wxacodes.countGenerated(k.appId)).toBe(0);
     expect(
       await store.wxacodes.save(k, 'one', { image: image(), contentType: 'image/png' }, NOW),
     ).toBe(true);
@@ -50,7 +50,7 @@ describe.each(testTargets())('wxacodes repository on $name', (target: TestTarget
       { image: image(), contentType: 'image/jpeg' },
       NOW,
     );
-    expect(await store.wxacodes.countGenerated(k.app)).toBe(2);
+    expect(await store.wxacodes.countGenerated(k.appId)).toBe(2);
     expect(await store.wxacodes.countGenerated(uniqueName('other'))).toBe(0);
   });
 

@@ -1,9 +1,9 @@
 import { and, eq, isNotNull, isNull, lte, or } from 'drizzle-orm';
 import type { Db } from './dialect';
 
-/** One stored mini program code: which app, which limited kind, which parameters (hashed). */
+/** One stored mini program code: which appid, which limited kind, which parameters (hashed). */
 export interface WxacodeKey {
-  app: string;
+  appId: string;
   kind: string;
   paramsHash: string;
 }
@@ -37,15 +37,15 @@ export interface WxacodesRepo {
   ): Promise<boolean>;
   /** Gives up `owner`'s lease without an image (WeChat refused): the next request tries again. */
   release(k: WxacodeKey, owner: string): Promise<void>;
-  /** How many codes of the limited kinds are stored for `app`: the quota this hub spent. */
-  countGenerated(app: string): Promise<number>;
+  /** How many codes of the limited kinds are stored for `appId`: the quota this hub spent. */
+  countGenerated(appId: string): Promise<number>;
 }
 
 /** The mini program codes table (shared/db/tables/wxacodes.ts). */
 export function wxacodesRepo(db: Db): WxacodesRepo {
   const { wxacodes: w } = db.t;
   const byKey = (k: WxacodeKey) =>
-    and(eq(w.app, k.app), eq(w.kind, k.kind), eq(w.paramsHash, k.paramsHash));
+    and(eq(w.appId, k.appId), eq(w.kind, k.kind), eq(w.paramsHash, k.paramsHash));
   return {
     async get(k) {
       const row = await db.first('wxacodes', byKey(k), {
@@ -81,8 +81,8 @@ export function wxacodesRepo(db: Db): WxacodesRepo {
       const mine = and(byKey(k), eq(w.leaseOwner, owner), isNull(w.image));
       await db.update('wxacodes', { leaseOwner: null, leaseUntil: null }, mine);
     },
-    countGenerated(app) {
-      return db.count('wxacodes', and(eq(w.app, app), isNotNull(w.image)));
+    countGenerated(appId) {
+      return db.count('wxacodes', and(eq(w.appId, appId), isNotNull(w.image)));
     },
   };
 }

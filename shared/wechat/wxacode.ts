@@ -117,14 +117,14 @@ export async function getWxacode(
   if (type === 'unlimited')
     return { ...(await generate(deps, app, type, params)), source: 'generated' };
   const key: WxacodeKey = {
-    app: app.name,
+    appId: app.appId,
     kind: type,
     paramsHash: wxacodeParamsHash(type, params),
   };
   const answer = async (image: WechatImage, source: WxacodeAnswer['source']) => ({
     ...image,
     source,
-    quotaUsed: await deps.store.wxacodes.countGenerated(app.name),
+    quotaUsed: await deps.store.wxacodes.countGenerated(app.appId),
   });
   const started = performance.now();
   for (;;) {
@@ -139,7 +139,8 @@ export async function getWxacode(
       try {
         image = await generate(deps, app, type, params);
       } catch (err) {
-        await deps.store.wxacodes.release(key, owner);
+        // Not released (database down): the lease expires instead. WeChat's error is the answer.
+        await deps.store.wxacodes.release(key, owner).catch(() => undefined);
         throw err;
       }
       await keep(deps, key, owner, image, app);
