@@ -5,6 +5,7 @@ import { createHubApp, refreshNow } from '../functions/index';
 import { type AppConfig, type AppsFile, parseAppsFile } from '../shared/config';
 import type { Logger } from '../shared/http/log';
 import { type Hub, startHub } from '../shared/platform/main';
+import { capabilityLines } from './capability-lines';
 import {
   createLiveSimClock,
   createSimulator,
@@ -295,6 +296,12 @@ export async function startDev(
           ]),
       ...componentProblems.map((p) => `  (demo component: ${p})`),
       ...oauthLines(base, auth, oauthApp),
+      ...capabilityLines({
+        base,
+        simUrl: sim.url,
+        auth,
+        app: file.apps.find((a) => a.kind === 'miniprogram'),
+      }),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined

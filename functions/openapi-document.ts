@@ -6,6 +6,7 @@ import { COMPONENT_PROXY_ROUTES, PROXY_ROUTES } from './proxy/api';
 import { REFRESH_ROUTES } from './refresh/api';
 import { TOKEN_ROUTES } from './token/api';
 import { OAUTH_ROUTES } from './token/oauth-api';
+import { CAPABILITY_ROUTES } from './token/capabilities-api';
 
 export { DOCS_CSS } from '../shared/http/docs-page';
 
@@ -22,6 +23,7 @@ export function openApiTexts(publicUrl: string | undefined): { json: string; htm
  */
 export const ALL_ROUTES: readonly RouteDecl[] = [
   ...TOKEN_ROUTES,
+  ...CAPABILITY_ROUTES,
   ...COMPONENT_PROXY_ROUTES,
   ...PROXY_ROUTES,
   ...REFRESH_ROUTES,
@@ -31,6 +33,7 @@ export const ALL_ROUTES: readonly RouteDecl[] = [
 
 const TAGS = [
   { name: 'tokens', description: "An app's access token, tickets, JS-SDK and login" },
+  { name: 'mini programs', description: 'Phone numbers, subscribe messages, links and codes' },
   { name: 'components', description: 'A third-party platform (component app)' },
   { name: 'authorizers', description: 'Accounts that authorized a third-party platform' },
   { name: 'proxy', description: 'WeChat API calls with the token added' },

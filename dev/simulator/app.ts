@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { CAPABILITY_ENDPOINTS, CapabilityBook } from './capabilities';
 import type { SimClock } from './clock';
 import { createSimClock } from './clock';
 import type {
@@ -36,6 +37,8 @@ export interface Simulator {
   clock: SimClock;
   /** WeChat Pay (`api.mch.weixin.qq.com`): merchants, payments, notifications, keys. */
   pay: SimPay;
+  /** Phone-number codes, subscriptions, subscribe messages sent, the limited-code quota. */
+  capabilities: CapabilityBook;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
@@ -140,6 +143,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     grants: new GrantBook(clock),
     components: new ComponentBook(clock, send),
     clock,
+    capabilities: new CapabilityBook(clock),
   };
   const inner: Internals = {
     ctx,
@@ -164,6 +168,7 @@ function buildSimulator(inner: Internals): Simulator {
     app: new Hono(),
     clock: ctx.clock,
     pay: inner.pay.api,
+    capabilities: ctx.capabilities,
     registerApp(cfg) {
       const parsed = simAppConfigSchema.parse(cfg);
       ctx.apps.set(parsed.appId, { ...parsed, ipWhitelist: parsed.ipWhitelist?.slice() });
@@ -209,6 +214,7 @@ function buildSimulator(inner: Internals): Simulator {
       ctx.components.reset();
       ctx.grants.reset();
       resetOAuth(ctx);
+      ctx.capabilities.reset();
       faults.clear();
       counters.reset();
       inner.pay.reset();
@@ -259,7 +265,8 @@ async function dispatch(c: Context, inner: Internals): Promise<Response> {
     bytes,
     ip: callerIp(c.req.header('x-forwarded-for'), inner.egressIp),
   };
-  const endpoint = ENDPOINTS[req.path] ?? OAUTH_ENDPOINTS[req.path];
+  const endpoint =
+    ENDPOINTS[req.path] ?? OAUTH_ENDPOINTS[req.path] ?? CAPABILITY_ENDPOINTS[req.path];
   const appId = endpoint?.appIdOf(req, ctx);
   const known =
     appId !== undefined &&

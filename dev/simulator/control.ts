@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Simulator } from './app';
+import { addCapabilityControlRoutes } from './capabilities-control';
 import { badRequest, readBody } from './control-io';
 import { simFaultSchema } from './faults';
 import { addPayControlRoutes } from './pay-control';
@@ -89,6 +90,7 @@ export function createControlRoutes(sim: Simulator): Hono {
   addSetupRoutes(ctl, sim);
   addInspectRoutes(ctl, sim);
   addPayControlRoutes(ctl, sim);
+  addCapabilityControlRoutes(ctl, sim);
   ctl.all('*', (c) =>
     c.json({ error: `unknown control route ${c.req.method} ${c.req.path}` }, 404),
   );

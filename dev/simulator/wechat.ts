@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CapabilityBook } from './capabilities';
 import type { SimClock } from './clock';
 import type { ComponentBook } from './component';
 import { wxError } from './errors';
@@ -32,6 +33,7 @@ export interface WxContext {
   grants: GrantBook;
   components: ComponentBook;
   clock: SimClock;
+  capabilities: CapabilityBook;
 }
 
 /** One simulated WeChat endpoint. */
@@ -122,7 +124,7 @@ function stableBody(req: WxRequest): Record<string, unknown> | undefined {
 }
 
 /** Token check for token-taking APIs: the owning app id, or the error reply. */
-function tokenGate(req: WxRequest, ctx: WxContext): { appId: string } | { reply: WxReply } {
+export function tokenGate(req: WxRequest, ctx: WxContext): { appId: string } | { reply: WxReply } {
   const raw = req.query.get('access_token');
   // A third-party platform's authorizer token works where the account's own token does.
   const authorizer = ctx.components.checkAuthorizerToken(raw ?? undefined);
@@ -136,7 +138,7 @@ function tokenGate(req: WxRequest, ctx: WxContext): { appId: string } | { reply:
 }
 
 const byQueryAppId = (req: WxRequest): string | undefined => str(req.query.get('appid'));
-const byTokenOwner = (req: WxRequest, ctx: WxContext): string | undefined => {
+export const byTokenOwner = (req: WxRequest, ctx: WxContext): string | undefined => {
   const token = req.query.get('access_token') ?? undefined;
   return ctx.tokens.ownerOf(token) ?? ctx.components.authorizerOf(token);
 };

@@ -34,6 +34,7 @@ import { mountComponentProxies } from '../proxy/app';
 import * as api from './api';
 import { mountAuthorizerDirectory } from './authorizers';
 import { oauthRedeem } from './oauth-api';
+import { mountCapabilities } from './capabilities';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -163,6 +164,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   });
   // The caller's backend redeems the ticket its page got from /oauth/{app}/callback.
   mount(r, oauthRedeem, async (c, { body }) => c.json(await redeemTicket(deps, body.ticket)));
+  mountCapabilities(r, deps);
   mountComponentProxies(r, deps);
   mountOpenApi(r, () => deps.config.publicUrl);
   return r;

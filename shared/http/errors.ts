@@ -11,6 +11,12 @@ export const CODE_TO_STATUS = {
   CONFLICT: 409,
   /** A third-party platform has no usable component_verify_ticket yet (WeChat pushes one). */
   NO_TICKET: 409,
+  /**
+   * WeChat's 43101 on a subscribe message: the user refused the template or has no one-time
+   * subscription left. The request was fine; the user's state forbids it until they subscribe
+   * again (a retry fails the same way), hence 409 and not a 502. Carries `errcode`.
+   */
+  SUBSCRIPTION_REFUSED: 409,
   /** A third-party platform's authorizer revoked its authorization (`unauthorized`). */
   REVOKED: 410,
   /** A single-use value (an OAuth `wxhub_ticket`) was used already or expired. */

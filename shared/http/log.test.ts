@@ -8,6 +8,7 @@ import {
   isoTime,
   LOGGED_TEXT_MAX,
   type Logger,
+  maskPhone,
 } from './log';
 
 function capture(level: Parameters<typeof createLogger>[0] = 'debug') {
@@ -109,6 +110,21 @@ describe('logger', () => {
       a: { b: { c: { d: { appSecret: '[redacted]' } } } },
       list: [{ ticket: '[redacted]' }],
     });
+  });
+
+  it('masks the middle of phone numbers in phone fields at any depth', () => {
+    const { lines, log } = capture();
+    log.info({ phone: '13812345678', user: { phoneNumber: '+8613900001111' } }, 'x');
+    log.info({ purePhoneNumber: '2025550123', phone: 13700001234 }, 'y');
+    const text = lines.join('');
+    for (const s of ['13812345678', '13900001111', '2025550123', '13700001234']) {
+      expect(text).not.toContain(s);
+    }
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      phone: '138****5678',
+      user: { phoneNumber: '+86139****1111' },
+    });
+    expect(maskPhone('2025550123')).toBe('202****123');
   });
 
   it('always writes a line: cycles, bigints and errors do not throw', () => {

@@ -52,6 +52,28 @@ const SECRET_FIELDS = new Set([
 ]);
 const CENSOR = '[redacted]';
 
+// Field names holding a phone number: written with the middle masked (`138****5678`).
+const PHONE_FIELDS = new Set(['phone', 'phoneNumber', 'purePhoneNumber']);
+
+/**
+ * A phone number with its middle masked, as China's apps show one: the first 3 and last 4
+ * digits of 11 (`138****5678`); a shorter one keeps a third at each end, at most.
+ *
+ * @example maskPhone('+86 13812345678') // '+86 138****5678'
+ */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '').length;
+  const head = digits >= 11 ? 3 : Math.floor(digits / 3);
+  const tail = digits >= 11 ? 4 : Math.floor(digits / 3);
+  let seen = 0;
+  return phone.replace(/\d/g, (d) => {
+    seen += 1;
+    // The country code of a `+86 …` number is not part of the 11 digits.
+    const pos = seen - (digits - (digits >= 11 ? 11 : digits));
+    return pos > head && pos <= (digits >= 11 ? 11 : digits) - tail ? '*' : d;
+  });
+}
+
 let isoSecond = Number.NaN;
 let isoPrefix = '';
 
@@ -78,6 +100,9 @@ function lineReplacer(): (this: unknown, key: string, value: unknown) => unknown
   const ancestors: unknown[] = [];
   return function (this: unknown, key, value) {
     if (key !== '' && SECRET_FIELDS.has(key) && value !== undefined) return CENSOR;
+    if (PHONE_FIELDS.has(key) && (typeof value === 'string' || typeof value === 'number')) {
+      return maskPhone(String(value));
+    }
     if (typeof value === 'bigint') return value.toString();
     if (typeof value !== 'object' || value === null) return value;
     while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();

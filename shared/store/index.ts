@@ -5,6 +5,7 @@ import type { Store } from './types';
 export type * from './admin';
 export type * from './types';
 export { COUNTER_BUCKET_MS, SignatureReplayError } from './types';
+export type * from './wxacodes';
 
 /**
  * The {@link Store} for an open database of either dialect. Only that dialect's repositories and

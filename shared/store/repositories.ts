@@ -10,6 +10,7 @@ import { oauthRepo } from './oauth';
 import { outboxRepo } from './outbox';
 import { payNotificationsRepo } from './pay-notifications';
 import type { Store } from './types';
+import { wxacodesRepo } from './wxacodes';
 
 /**
  * Every repository of the {@link Store}, over one dialect's {@link Db}, each passed through `wrap`
@@ -31,5 +32,6 @@ export function repositories(
     admin: wrap(adminRepo(db)),
     counters: wrap(countersRepo(db)),
     oauth: wrap(oauthRepo(db)),
+    wxacodes: wrap(wxacodesRepo(db)),
   };
 }

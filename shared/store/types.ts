@@ -7,6 +7,7 @@ import type {
   TokenMode,
 } from '../config';
 import type { AdminRepo } from './admin';
+import type { WxacodesRepo } from './wxacodes';
 
 /** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
 export type Source = 'file' | 'api';
@@ -578,6 +579,8 @@ export interface Store {
   admin: AdminRepo;
   counters: CountersRepo;
   oauth: OAuthRepo;
+  /** Stored mini program codes of the kinds with a lifetime quota. */
+  wxacodes: WxacodesRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import {
   bigint,
   boolean,
+  customType,
   index,
   int,
   type MySqlColumn,
@@ -19,6 +20,11 @@ import { buildColumns, indexColumns, type Kinds } from './build';
 
 const number = { mode: 'number' } as const;
 
+/** `mediumblob` (16 MiB): drizzle's MySQL core has no blob column; mysql2 reads it as a Buffer. */
+const mediumblob = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => 'mediumblob',
+});
+
 /** The Drizzle column each logical kind becomes on MySQL, before its modifiers. */
 const kinds = {
   serial: (name: string) => int(name).autoincrement().primaryKey(),
@@ -29,6 +35,7 @@ const kinds = {
   bigint: (name: string) => bigint(name, number),
   int: (name: string) => int(name),
   bool: (name: string) => boolean(name),
+  blob: (name: string) => mediumblob(name),
 } satisfies Kinds;
 
 function lengthOf(name: string, length: number | undefined): number {
@@ -63,3 +70,4 @@ export const apiKeys = build(tables.apiKeys);
 export const counters = build(tables.counters);
 export const oauthStates = build(tables.oauthStates);
 export const oauthTickets = build(tables.oauthTickets);
+export const wxacodes = build(tables.wxacodes);

@@ -1,4 +1,5 @@
 import {
+  blob,
   index,
   integer,
   type SQLiteColumn,
@@ -25,6 +26,7 @@ const kinds = {
   bigint: (name: string) => integer(name, number),
   int: (name: string) => integer(name),
   bool: (name: string) => integer(name, { mode: 'boolean' }),
+  blob: (name: string) => blob(name, { mode: 'buffer' }),
 } satisfies Kinds;
 
 /** The SQLite table of a declaration, typed as if written with sqliteTable directly. */
@@ -54,3 +56,4 @@ export const apiKeys = build(tables.apiKeys);
 export const counters = build(tables.counters);
 export const oauthStates = build(tables.oauthStates);
 export const oauthTickets = build(tables.oauthTickets);
+export const wxacodes = build(tables.wxacodes);

@@ -12,6 +12,7 @@
  * | `bigint`     | `bigint` (read as a JS number)        | `integer`                         | number |
  * | `int`        | `int`                                 | `integer`                         | number |
  * | `bool`       | `boolean` (`tinyint(1)`)              | `integer` (0/1)                   | boolean|
+ * | `blob`       | `mediumblob` (16 MiB)                 | `blob`                            | Buffer |
  *
  * Only this file and the two schema files know the list; a declaration never names a dialect.
  */
@@ -23,7 +24,8 @@ export type Kind =
   | 'mediumtext'
   | 'bigint'
   | 'int'
-  | 'bool';
+  | 'bool'
+  | 'blob';
 
 /** What a dialect needs to build one column; the same for every dialect. */
 export interface ColumnSpec {
@@ -84,6 +86,8 @@ export const bigint = (name: string) => column('bigint', name);
 export const ms = (name: string) => column('bigint', name);
 export const int = (name: string) => column('int', name);
 export const bool = (name: string) => column('bool', name);
+/** Bytes of up to 16 MiB on MySQL (`mediumblob`; a `blob` would stop at 64 KiB): images. */
+export const blob = (name: string) => column('blob', name);
 
 /** An index or a unique index over columns of the table, by its name in the database. */
 export interface IndexSpec<C extends string = string> {

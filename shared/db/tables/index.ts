@@ -11,3 +11,4 @@ export { merchants } from './merchants';
 export { oauthStates, oauthTickets } from './oauth';
 export { outbox } from './outbox';
 export { payNotifications } from './pay-notifications';
+export { wxacodes } from './wxacodes';

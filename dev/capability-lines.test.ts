@@ -1,0 +1,59 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../shared/http/log';
+import { DEV_API_KEY, startDev } from './start';
+
+/** What a banner line's curl sends: its URL and `-d` body. */
+function parse(line: string): { url: string; body: string } {
+  const url = /(http:\/\/\S+)/.exec(line)?.[1] ?? '';
+  const body = /-d '([^']*)'/.exec(line)?.[1] ?? '';
+  return { url, body };
+}
+
+describe('npm run dev: the mini program capability lines', () => {
+  it('each line works against the dev hub and its simulator, in order', async () => {
+    const out: string[] = [];
+    const env = {
+      PORT: '0',
+      SIM_PORT: '0',
+      DEV_TARGET_PORT: '0',
+      DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'wxhub-dev-')), 'dev.db')}`,
+      LOG_LEVEL: 'silent',
+    };
+    const dev = await startDev(env, {
+      write: (t) => void out.push(t),
+      log: createLogger('silent'),
+    });
+    try {
+      const lines = out
+        .join('')
+        .split('\n')
+        .filter((l) => /__sim\/(phone-codes|subscriptions)|demo-mp\/(?!token)/.test(l));
+      expect(lines).toHaveLength(6);
+      let code = '';
+      const statuses: number[] = [];
+      for (const line of lines) {
+        const { url, body } = parse(line);
+        const headers: Record<string, string> = line.includes('Authorization')
+          ? { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' }
+          : {};
+        const res = await fetch(url, {
+          method: 'POST',
+          headers,
+          body: body.replace('<the code above>', code),
+        });
+        statuses.push(res.status);
+        if (url.endsWith('/phone-codes')) code = ((await res.json()) as { code: string }).code;
+        else if (url.endsWith('/wxacode')) {
+          expect(res.headers.get('content-type')).toBe('image/png');
+          await res.arrayBuffer();
+        } else await res.text();
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+    } finally {
+      await dev.stop();
+    }
+  });
+});
