@@ -144,6 +144,36 @@ describe('per-function SCF bundles', () => {
     60_000,
   );
 
+  // An async file read starts libuv's thread pool, a cost no cold start on the embedded database
+  // needs (the secret-at-rest key file is read synchronously, once): no file request is made
+  // asynchronously before the first answer.
+  it.each(FUNCTIONS.map((f) => f.name))(
+    '%s reads no file asynchronously before its first answer on the embedded database',
+    (name) => {
+      const script = join(dir, 'async-resources.cjs');
+      writeFileSync(
+        script,
+        `const types = new Set();
+require('node:async_hooks').createHook({ init(id, type) { types.add(type); } }).enable();
+require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) => {
+  process.stdout.write(JSON.stringify({ status: r.statusCode, types: [...types] }));
+  process.exit(0);
+});
+`,
+      );
+      const bundle = join(dir, 'scf', name, 'index.js');
+      const run = spawnSync(
+        process.execPath,
+        [script, bundle, JSON.stringify(apigwGet('/healthz'))],
+        { env: env(`async-${name}`), encoding: 'utf8' },
+      );
+      const { status, types } = JSON.parse(run.stdout) as { status: number; types: string[] };
+      expect(status).toBe(200);
+      expect(types.filter((t) => /^FS|^FILEHANDLE/.test(t))).toEqual([]);
+    },
+    60_000,
+  );
+
   it('refresh answers a timer event with the pass summary, and its internal route needs the key', async () => {
     const bundle = join(dir, 'scf', 'refresh', 'index.js');
     const timer = await runBundle(runner, bundle, TIMER_EVENT, env('refresh-timer'));
