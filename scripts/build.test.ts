@@ -193,6 +193,77 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
     expect(listed.result).toMatchObject({ statusCode: 200 });
   }, 60_000);
 
+  it('ships the console data routes as a file of their own, with errors answered as the app does', async () => {
+    const pkgDir = join(dir, 'scf', 'admin');
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources.join('\n');
+    expect(readFileSync(join(pkgDir, 'index.js'), 'utf8')).toContain('require("./admin-data.js")');
+    // The session layer stays in index.js; the data routes and the pay and component code behind
+    // them are parsed only when a signed-in console first asks for data.
+    expect(sources(join(pkgDir, 'index.js'))).toMatch(/functions\/admin\/app\.ts/);
+    expect(sources(join(pkgDir, 'index.js'))).not.toMatch(
+      /functions\/admin\/data|shared\/admin\/(accounts|views|dashboard)|shared\/pay\/|shared\/component\//,
+    );
+    expect(sources(join(pkgDir, 'admin-data.js'))).toMatch(/functions\/admin\/data\.ts/);
+    for (const other of ['token', 'proxy', 'pay']) {
+      expect(existsSync(join(dir, 'scf', other, 'admin-data.js'))).toBe(false);
+    }
+
+    const bundle = join(pkgDir, 'index.js');
+    const adminEnv = {
+      ...env('admin-data'),
+      WXHUB_ADMIN_USER: 'console-admin',
+      WXHUB_ADMIN_PASSWORD: 'console-password-0123',
+    };
+    const host = 'service-abc.gz.apigw.tencentcs.com';
+    const call = async (
+      method: string,
+      path: string,
+      headers: Record<string, string>,
+      body = '',
+    ): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> => {
+      const event = {
+        ...apigwGet(path, { 'x-forwarded-proto': 'https', ...headers }),
+        httpMethod: method,
+        body,
+      };
+      const { result } = await runBundle(runner, bundle, event, adminEnv);
+      return result as { statusCode: number; headers: Record<string, string>; body: string };
+    };
+    const me = await call('GET', '/admin/api/me', {});
+    expect(me.statusCode).toBe(401);
+    const login = await call(
+      'POST',
+      '/admin/api/login',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ user: 'console-admin', password: 'console-password-0123' }),
+    );
+    expect(login.statusCode).toBe(204);
+    const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+    const session = await call('GET', '/admin/api/me', { cookie });
+    const { csrfToken } = JSON.parse(session.body) as { csrfToken: string };
+    const dash = await call('GET', '/admin/api/dashboard', { cookie });
+    expect(dash.statusCode).toBe(200);
+    expect(JSON.parse(dash.body)).toMatchObject({ outbox: { pending: 0, dead: 0 } });
+    // An AppError thrown by admin-data.js's own copy of the error class: its status, not a 500.
+    const bad = await call(
+      'POST',
+      '/admin/api/apps',
+      {
+        cookie,
+        'x-csrf-token': csrfToken,
+        origin: `https://${host}`,
+        'content-type': 'application/json',
+      },
+      '{}',
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    const unknown = await call('GET', '/admin/api/nothing-here', { cookie });
+    expect(unknown.statusCode).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  }, 60_000);
+
   it('ships the OpenAPI document as a file of its own, loaded on its first request', async () => {
     const pkgDir = join(dir, 'scf', 'token');
     const main = readFileSync(join(pkgDir, 'index.js'), 'utf8');
