@@ -41,6 +41,34 @@ const betterSqlite3Plugin: Plugin = {
   },
 };
 
+const UNBUNDLED_SHIM = resolve('scripts/scf-shims/unbundled.cjs');
+
+/**
+ * Parts of packages wxhub never calls, which a cold start would otherwise parse (about 20 KiB):
+ * serverless-http's Azure provider, and better-sqlite3's backup, serialize, function, aggregate
+ * and table methods and its `bindings` lookup. Each becomes scripts/scf-shims/unbundled.cjs, which
+ * throws when called.
+ */
+const UNUSED_PARTS: { importer: RegExp; path: RegExp }[] = [
+  { importer: /serverless-http[\\/]lib[\\/]provider[\\/]get-provider\.js$/, path: /^\.\/azure$/ },
+  {
+    importer: /better-sqlite3[\\/]lib[\\/]database\.js$/,
+    path: /^(\.\/methods\/(backup|serialize|function|aggregate|table)|bindings)$/,
+  },
+];
+
+/** Resolves each of {@link UNUSED_PARTS} to the throwing stand-in. */
+export const unusedPartsPlugin: Plugin = {
+  name: 'wxhub-unused-parts',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\/azure|\.\/methods\/\w+|bindings)$/ }, (args) =>
+      UNUSED_PARTS.some((u) => u.importer.test(args.importer) && u.path.test(args.path))
+        ? { path: UNBUNDLED_SHIM }
+        : undefined,
+    );
+  },
+};
+
 // CommonJS has `__dirname`: the migrations shipped beside the bundle are found wherever SCF runs
 // it from (an operator's WXHUB_MIGRATIONS_DIR still wins).
 const BANNER =
@@ -173,7 +201,7 @@ async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> 
       outfile: join(dir, `${dialect}.js`),
       sourcemap: 'external',
       legalComments: 'linked',
-      plugins: [betterSqlite3Plugin, mysql2ErrorsPlugin],
+      plugins: [betterSqlite3Plugin, mysql2ErrorsPlugin, unusedPartsPlugin],
     });
     bytes[dialect] = statSync(join(dir, `${dialect}.js`)).size;
   }
@@ -234,7 +262,7 @@ export async function buildFunctionBundles(
         sourcemap: 'external',
         legalComments: 'linked',
         banner: { js: BANNER },
-        plugins: [dialectFilesPlugin],
+        plugins: [dialectFilesPlugin, unusedPartsPlugin],
       });
       dialectBytes = await buildDialectFiles(dir);
       await buildLazyFiles(dir, readFileSync(file, 'utf8'));

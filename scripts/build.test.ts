@@ -96,6 +96,22 @@ describe('per-function SCF bundles', () => {
     }
   });
 
+  it('leaves out the parts of packages wxhub never calls (a cold start would parse them)', () => {
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources.join('\n');
+    for (const b of bundles) {
+      const pkgDir = join(dir, 'scf', b.name);
+      const main = sources(join(pkgDir, 'index.js'));
+      expect(main).toMatch(/serverless-http\/lib\/provider\/aws/);
+      expect(main).not.toMatch(/serverless-http\/lib\/provider\/azure/);
+      const sqlite = sources(join(pkgDir, 'sqlite.js'));
+      expect(sqlite).toMatch(/better-sqlite3\/lib\/methods\/pragma/);
+      expect(sqlite).not.toMatch(
+        /better-sqlite3\/lib\/methods\/(backup|serialize|function|aggregate|table)|node_modules\/bindings\//,
+      );
+    }
+  });
+
   it('loads the SQLite addon from the installed package, and says so when it is missing', () => {
     const sqliteJs = join(dir, 'scf', 'token', 'sqlite.js');
     const open = `const h = require(${JSON.stringify(sqliteJs)}).openSqlite(':memory:');
