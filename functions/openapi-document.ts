@@ -5,8 +5,8 @@ import { PAY_ROUTES } from './pay/api';
 import { COMPONENT_PROXY_ROUTES, PROXY_ROUTES } from './proxy/api';
 import { REFRESH_ROUTES } from './refresh/api';
 import { TOKEN_ROUTES } from './token/api';
-import { OAUTH_ROUTES } from './token/oauth-api';
 import { CAPABILITY_ROUTES } from './token/capabilities-api';
+import { OAUTH_ROUTES } from './token/oauth-api';
 
 export { DOCS_CSS } from '../shared/http/docs-page';
 

@@ -41,6 +41,34 @@ const betterSqlite3Plugin: Plugin = {
   },
 };
 
+const UNBUNDLED_SHIM = resolve('scripts/scf-shims/unbundled.cjs');
+
+/**
+ * Parts of packages wxhub never calls, which a cold start would otherwise parse (about 20 KiB):
+ * serverless-http's Azure provider, and better-sqlite3's backup, serialize, function, aggregate
+ * and table methods and its `bindings` lookup. Each becomes scripts/scf-shims/unbundled.cjs, which
+ * throws when called.
+ */
+const UNUSED_PARTS: { importer: RegExp; path: RegExp }[] = [
+  { importer: /serverless-http[\\/]lib[\\/]provider[\\/]get-provider\.js$/, path: /^\.\/azure$/ },
+  {
+    importer: /better-sqlite3[\\/]lib[\\/]database\.js$/,
+    path: /^(\.\/methods\/(backup|serialize|function|aggregate|table)|bindings)$/,
+  },
+];
+
+/** Resolves each of {@link UNUSED_PARTS} to the throwing stand-in. */
+export const unusedPartsPlugin: Plugin = {
+  name: 'wxhub-unused-parts',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\/azure|\.\/methods\/\w+|bindings)$/ }, (args) =>
+      UNUSED_PARTS.some((u) => u.importer.test(args.importer) && u.path.test(args.path))
+        ? { path: UNBUNDLED_SHIM }
+        : undefined,
+    );
+  },
+};
+
 // CommonJS has `__dirname`: the migrations shipped beside the bundle are found wherever SCF runs
 // it from (an operator's WXHUB_MIGRATIONS_DIR still wins).
 const BANNER =
@@ -81,9 +109,13 @@ export type Dialect = keyof typeof DIALECTS;
 /**
  * Modules a function loads only when a request asks for them, shipped like a dialect as a file
  * of their own beside `index.js`, so that a cold start does not even parse them: the OpenAPI
- * document and the API reference page (`GET /openapi.json`, `GET /docs`: token function).
+ * document and the API reference page (`GET /openapi.json`, `GET /docs`: token function), the
+ * console's data routes (admin function, everything under `/admin/api/` but the session layer).
  */
-export const LAZY_FILES = { openapi: 'functions/openapi-document.ts' } as const;
+export const LAZY_FILES = {
+  openapi: 'functions/openapi-document.ts',
+  'admin-data': 'functions/admin/data.ts',
+} as const;
 
 type LazyFile = keyof typeof LAZY_FILES;
 
@@ -169,7 +201,7 @@ async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> 
       outfile: join(dir, `${dialect}.js`),
       sourcemap: 'external',
       legalComments: 'linked',
-      plugins: [betterSqlite3Plugin, mysql2ErrorsPlugin],
+      plugins: [betterSqlite3Plugin, mysql2ErrorsPlugin, unusedPartsPlugin],
     });
     bytes[dialect] = statSync(join(dir, `${dialect}.js`)).size;
   }
@@ -230,7 +262,7 @@ export async function buildFunctionBundles(
         sourcemap: 'external',
         legalComments: 'linked',
         banner: { js: BANNER },
-        plugins: [dialectFilesPlugin],
+        plugins: [dialectFilesPlugin, unusedPartsPlugin],
       });
       dialectBytes = await buildDialectFiles(dir);
       await buildLazyFiles(dir, readFileSync(file, 'utf8'));

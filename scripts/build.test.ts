@@ -96,6 +96,22 @@ describe('per-function SCF bundles', () => {
     }
   });
 
+  it('leaves out the parts of packages wxhub never calls (a cold start would parse them)', () => {
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources.join('\n');
+    for (const b of bundles) {
+      const pkgDir = join(dir, 'scf', b.name);
+      const main = sources(join(pkgDir, 'index.js'));
+      expect(main).toMatch(/serverless-http\/lib\/provider\/aws/);
+      expect(main).not.toMatch(/serverless-http\/lib\/provider\/azure/);
+      const sqlite = sources(join(pkgDir, 'sqlite.js'));
+      expect(sqlite).toMatch(/better-sqlite3\/lib\/methods\/pragma/);
+      expect(sqlite).not.toMatch(
+        /better-sqlite3\/lib\/methods\/(backup|serialize|function|aggregate|table)|node_modules\/bindings\//,
+      );
+    }
+  });
+
   it('loads the SQLite addon from the installed package, and says so when it is missing', () => {
     const sqliteJs = join(dir, 'scf', 'token', 'sqlite.js');
     const open = `const h = require(${JSON.stringify(sqliteJs)}).openSqlite(':memory:');
@@ -144,6 +160,36 @@ describe('per-function SCF bundles', () => {
     60_000,
   );
 
+  // An async file read starts libuv's thread pool, a cost no cold start on the embedded database
+  // needs (the secret-at-rest key file is read synchronously, once): no file request is made
+  // asynchronously before the first answer.
+  it.each(FUNCTIONS.map((f) => f.name))(
+    '%s reads no file asynchronously before its first answer on the embedded database',
+    (name) => {
+      const script = join(dir, 'async-resources.cjs');
+      writeFileSync(
+        script,
+        `const types = new Set();
+require('node:async_hooks').createHook({ init(id, type) { types.add(type); } }).enable();
+require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) => {
+  process.stdout.write(JSON.stringify({ status: r.statusCode, types: [...types] }));
+  process.exit(0);
+});
+`,
+      );
+      const bundle = join(dir, 'scf', name, 'index.js');
+      const run = spawnSync(
+        process.execPath,
+        [script, bundle, JSON.stringify(apigwGet('/healthz'))],
+        { env: env(`async-${name}`), encoding: 'utf8' },
+      );
+      const { status, types } = JSON.parse(run.stdout) as { status: number; types: string[] };
+      expect(status).toBe(200);
+      expect(types.filter((t) => /^FS|^FILEHANDLE/.test(t))).toEqual([]);
+    },
+    60_000,
+  );
+
   it('refresh answers a timer event with the pass summary, and its internal route needs the key', async () => {
     const bundle = join(dir, 'scf', 'refresh', 'index.js');
     const timer = await runBundle(runner, bundle, TIMER_EVENT, env('refresh-timer'));
@@ -161,6 +207,77 @@ describe('per-function SCF bundles', () => {
       env('refresh-timer'),
     );
     expect(listed.result).toMatchObject({ statusCode: 200 });
+  }, 60_000);
+
+  it('ships the console data routes as a file of their own, with errors answered as the app does', async () => {
+    const pkgDir = join(dir, 'scf', 'admin');
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources.join('\n');
+    expect(readFileSync(join(pkgDir, 'index.js'), 'utf8')).toContain('require("./admin-data.js")');
+    // The session layer stays in index.js; the data routes and the pay and component code behind
+    // them are parsed only when a signed-in console first asks for data.
+    expect(sources(join(pkgDir, 'index.js'))).toMatch(/functions\/admin\/app\.ts/);
+    expect(sources(join(pkgDir, 'index.js'))).not.toMatch(
+      /functions\/admin\/data|shared\/admin\/(accounts|views|dashboard)|shared\/pay\/|shared\/component\//,
+    );
+    expect(sources(join(pkgDir, 'admin-data.js'))).toMatch(/functions\/admin\/data\.ts/);
+    for (const other of ['token', 'proxy', 'pay']) {
+      expect(existsSync(join(dir, 'scf', other, 'admin-data.js'))).toBe(false);
+    }
+
+    const bundle = join(pkgDir, 'index.js');
+    const adminEnv = {
+      ...env('admin-data'),
+      WXHUB_ADMIN_USER: 'console-admin',
+      WXHUB_ADMIN_PASSWORD: 'console-password-0123',
+    };
+    const host = 'service-abc.gz.apigw.tencentcs.com';
+    const call = async (
+      method: string,
+      path: string,
+      headers: Record<string, string>,
+      body = '',
+    ): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> => {
+      const event = {
+        ...apigwGet(path, { 'x-forwarded-proto': 'https', ...headers }),
+        httpMethod: method,
+        body,
+      };
+      const { result } = await runBundle(runner, bundle, event, adminEnv);
+      return result as { statusCode: number; headers: Record<string, string>; body: string };
+    };
+    const me = await call('GET', '/admin/api/me', {});
+    expect(me.statusCode).toBe(401);
+    const login = await call(
+      'POST',
+      '/admin/api/login',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ user: 'console-admin', password: 'console-password-0123' }),
+    );
+    expect(login.statusCode).toBe(204);
+    const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+    const session = await call('GET', '/admin/api/me', { cookie });
+    const { csrfToken } = JSON.parse(session.body) as { csrfToken: string };
+    const dash = await call('GET', '/admin/api/dashboard', { cookie });
+    expect(dash.statusCode).toBe(200);
+    expect(JSON.parse(dash.body)).toMatchObject({ outbox: { pending: 0, dead: 0 } });
+    // An AppError thrown by admin-data.js's own copy of the error class: its status, not a 500.
+    const bad = await call(
+      'POST',
+      '/admin/api/apps',
+      {
+        cookie,
+        'x-csrf-token': csrfToken,
+        origin: `https://${host}`,
+        'content-type': 'application/json',
+      },
+      '{}',
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    const unknown = await call('GET', '/admin/api/nothing-here', { cookie });
+    expect(unknown.statusCode).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: 'NOT_FOUND' } });
   }, 60_000);
 
   it('ships the OpenAPI document as a file of its own, loaded on its first request', async () => {

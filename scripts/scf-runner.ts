@@ -4,13 +4,17 @@ import { join } from 'node:path';
 
 /**
  * A CommonJS script that loads an SCF bundle the way SCF does (`require`, then `main_handler`),
- * answers one event given as JSON in argv[3], and prints `{"ms": <start → answer>, "result": …}`.
- * `ms` counts from process start (`process.uptime()`), so it is the whole cold start.
+ * answers one event given as JSON in argv[3], and prints
+ * `{"ms": <start → answer>, "cpuMs": <CPU time to the answer>, "result": …}`. Both count from
+ * process start (`process.uptime()`, `process.cpuUsage()`: user + system of all its threads), so
+ * they are the whole cold start.
  */
 const RUNNER = `const bundle = require(process.argv[2]);
 const event = JSON.parse(process.argv[3]);
 Promise.resolve(bundle.main_handler(event, { request_id: "cold-start" })).then((result) => {
-  process.stdout.write(JSON.stringify({ ms: process.uptime() * 1000, result }) + "\\n");
+  const cpu = process.cpuUsage();
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  process.stdout.write(JSON.stringify({ ms: process.uptime() * 1000, cpuMs, result }) + "\\n");
   process.exit(0);
 }, (err) => { process.stderr.write(String(err && err.stack || err) + "\\n"); process.exit(2); });
 `;
@@ -23,7 +27,10 @@ export function writeRunner(dir: string): string {
 }
 
 export interface RunResult {
+  /** Wall time from process start to the answer. */
   ms: number;
+  /** CPU time (user + system) the process spent from its start to the answer. */
+  cpuMs: number;
   result: unknown;
 }
 

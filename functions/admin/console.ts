@@ -2,18 +2,26 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { HubEnv } from '../../shared/http/app';
 import { AppError } from '../../shared/http/errors';
+import { lazyRoutes } from '../../shared/http/lazy-routes';
 import type { Deps } from '../../shared/platform/deps';
 import type { AdminExtra } from './app';
-import { createAdminDataRoutes } from './data';
 import { CONSOLE_ASSETS, CONSOLE_HTML } from './ui-assets.generated';
 
 /**
  * The console's data routes (`api`, given the guard that audits their writes) and pages, mounted
  * by the admin function behind its session layer, in the one-port server and the SCF function
- * alike.
+ * alike. The data routes (and the account, pay and component code behind them) load on the first
+ * request that reaches them, so the function's cold start (`/admin/api/me`, login) does not parse
+ * them; the SCF package ships them as `admin-data.js`.
  */
 export function consoleParts(deps: Deps): AdminExtra {
-  return { api: (guard) => createAdminDataRoutes(deps, guard), pages: createConsoleRoutes() };
+  return {
+    api: (guard) =>
+      lazyRoutes('/admin/api/', async () =>
+        (await import('./data')).createAdminDataRoutes(deps, guard),
+      ),
+    pages: createConsoleRoutes(),
+  };
 }
 
 /**

@@ -33,8 +33,8 @@ import { mountOpenApi } from '../openapi';
 import { mountComponentProxies } from '../proxy/app';
 import * as api from './api';
 import { mountAuthorizerDirectory } from './authorizers';
-import { oauthRedeem } from './oauth-api';
 import { mountCapabilities } from './capabilities';
+import { oauthRedeem } from './oauth-api';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {

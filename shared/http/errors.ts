@@ -39,12 +39,33 @@ export const CODE_TO_STATUS = {
 export type ErrorCode = keyof typeof CODE_TO_STATUS;
 
 /**
+ * `instanceof` for an error class that answers for every copy of it: an SCF package bundles
+ * some modules into more than one of its files (`index.js`, the dialect's `sqlite.js` or
+ * `mysql.js`, a lazily loaded file), and an error thrown by one file's copy must still be
+ * recognised by the app's error handler in another. Instances carry `Symbol.for(brand)`.
+ */
+export function isBranded(value: unknown, brand: symbol): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[brand] === true
+  );
+}
+
+const APP_ERROR = Symbol.for('wxhub.AppError');
+const WECHAT_API_ERROR = Symbol.for('wxhub.WechatApiError');
+
+/**
  * The one error class for expected failures. Its message is shown to the caller, so it must not
- * carry secrets or internals.
+ * carry secrets or internals. Recognised across the files of a bundle ({@link isBranded}).
  *
  * @example throw new AppError('NOT_FOUND', 'no app named "shop"');
  */
 export class AppError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, APP_ERROR);
+  }
+  readonly [APP_ERROR] = true;
   override name = 'AppError';
   constructor(
     readonly code: ErrorCode,
@@ -63,6 +84,10 @@ export class AppError extends Error {
  * caller (40164 names the IP WeChat saw).
  */
 export class WechatApiError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, WECHAT_API_ERROR);
+  }
+  readonly [WECHAT_API_ERROR] = true;
   override name = 'WechatApiError';
   constructor(
     readonly api: string,

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ensureEnvAdmin } from '../admin/users';
 import { absentFromFile, syncAppsFile } from '../apps/sync';
@@ -37,12 +37,13 @@ export interface BootstrapOptions {
   deferStartupChecks?: boolean;
 }
 
-async function readAppsText(config: Config): Promise<string | undefined> {
+/** Read once at start, synchronously: see loadOrCreateLocalKey. */
+function readAppsText(config: Config): string | undefined {
   const src = config.apps;
   if (src === undefined) return undefined;
   if (src.kind === 'inline') return src.text;
   try {
-    return await readFile(src.path, 'utf8');
+    return readFileSync(src.path, 'utf8');
   } catch (err) {
     throw new StartError(
       `WXHUB_APPS: cannot read ${src.path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
@@ -70,7 +71,7 @@ export async function bootstrap(
         'and an internal service (docs/deploy.md)',
     );
   }
-  const appsText = await readAppsText(config);
+  const appsText = readAppsText(config);
   const appsFile = appsText === undefined ? undefined : parseAppsFile(appsText);
 
   const where = describeDatabase(config.database);
@@ -100,7 +101,7 @@ export async function bootstrap(
   let keys = config.secretKeys;
   if (keys === undefined && config.database.dialect === 'sqlite') {
     const path = join(dirname(config.database.path), 'wxhub-secret.key');
-    const local = await loadOrCreateLocalKey(path);
+    const local = loadOrCreateLocalKey(path);
     if (local.created)
       log.warn({ path }, 'generated a secret-at-rest key for the embedded database');
     keys = [local.key];

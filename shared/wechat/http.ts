@@ -1,10 +1,16 @@
-import { WechatApiError } from '../http/errors';
+import { isBranded, WechatApiError } from '../http/errors';
+
+const TRANSPORT_ERROR = Symbol.for('wxhub.WechatTransportError');
 
 /**
  * WeChat could not be reached (connection refused, DNS, TLS), did not answer in time, or answered
  * a non-2xx status or a body that is not a JSON object: transient, retry later.
  */
 export class WechatTransportError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, TRANSPORT_ERROR);
+  }
+  readonly [TRANSPORT_ERROR] = true;
   override name = 'WechatTransportError';
   constructor(
     readonly api: string,

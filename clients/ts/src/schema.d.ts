@@ -274,6 +274,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/apps/{app}/phone-number": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user's phone number from a getPhoneNumber code (getuserphonenumber)
+         * @description Mini programs only. A used or expired code is WeChat errcode 40029 (502).
+         */
+        post: operations["postV1AppsAppPhoneNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{app}/subscribe-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a subscribe message (subscribeMessage.send)
+         * @description The body is WeChat's. A user who refused the template or has no one-time subscription left (WeChat errcode 43101) is 409 `SUBSCRIPTION_REFUSED` with `errcode`: ask the user to subscribe again rather than retry. Other WeChat errors are 502 with `errcode`.
+         */
+        post: operations["postV1AppsAppSubscribeMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{app}/url-scheme": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A URL Scheme (weixin://dl/business/…) to the mini program (generatescheme) */
+        post: operations["postV1AppsAppUrlScheme"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{app}/url-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A URL Link (https://wxaurl.cn/…) to the mini program (generate_urllink) */
+        post: operations["postV1AppsAppUrlLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{app}/short-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A Short Link (#小程序://…) to a page (genwxashortlink) */
+        post: operations["postV1AppsAppShortLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{app}/wxacode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A mini program code or QR code image (getwxacodeunlimit, getwxacode, createwxaqrcode)
+         * @description `type` picks the API; the other fields are WeChat's. `limited` and `qrcode` share WeChat's lifetime quota of 100,000 codes per app: the hub stores each one it generates and answers the stored image for the same parameters (WeChat defaults filled in), so a retry never spends quota, and identical concurrent requests make one call. `unlimited` is generated on every request. A WeChat error (45029: quota spent) is 502 with `errcode`.
+         */
+        post: operations["postV1AppsAppWxacode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/components/{app}/proxy/{path}": {
         parameters: {
             query?: never;
@@ -2198,6 +2309,805 @@ export interface operations {
             };
             /** @description `CONFLICT` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_WECHAT` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `SECRET_KEY_UNKNOWN`, `SECRET_UNREADABLE`, `UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_TIMEOUT` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1AppsAppPhoneNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description app name (apps file or database) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the code of the mini program's getPhoneNumber button (single use, 5 min) */
+                    code: string;
+                    /** @description when given, WeChat checks the code was issued to this user */
+                    openid?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the number */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description with the country code for numbers outside mainland China */
+                        phoneNumber: string;
+                        /** @description without the country code */
+                        purePhoneNumber: string;
+                        /** @description e.g. "86" */
+                        countryCode: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_WECHAT` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `SECRET_KEY_UNKNOWN`, `SECRET_UNREADABLE`, `UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_TIMEOUT` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1AppsAppSubscribeMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description app name (apps file or database) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the recipient's openid */
+                    touser: string;
+                    /** @description the subscribe message template */
+                    template_id: string;
+                    /** @description the page the card opens, query allowed */
+                    page?: string;
+                    /** @description the template fields: {"thing1": {"value": "…"}, …} */
+                    data: {
+                        [key: string]: {
+                            value: string | number;
+                        };
+                    };
+                    /** @enum {string} */
+                    miniprogram_state?: "developer" | "trial" | "formal";
+                    /** @enum {string} */
+                    lang?: "zh_CN" | "en_US" | "zh_HK" | "zh_TW";
+                };
+            };
+        };
+        responses: {
+            /** @description sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description WeChat's message id, as a string of digits (64-bit) */
+                        msgid: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `CONFLICT`, `SUBSCRIPTION_REFUSED` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_WECHAT` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `SECRET_KEY_UNKNOWN`, `SECRET_UNREADABLE`, `UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_TIMEOUT` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1AppsAppUrlScheme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description app name (apps file or database) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    jump_wxa?: {
+                        /** @description a published page, no query */
+                        path?: string;
+                        /** @description the query, 1024 characters at most */
+                        query?: string;
+                        /**
+                         * @description which version opens: release (default), trial or develop
+                         * @enum {string}
+                         */
+                        env_version?: "release" | "trial" | "develop";
+                    };
+                    /** @description WeChat now treats every link as expiring (30 days at most) */
+                    is_expire?: boolean;
+                    /**
+                     * @description 0: expire at expire_time, 1: after expire_interval days
+                     * @enum {number}
+                     */
+                    expire_type?: 0 | 1;
+                    /** @description seconds since the epoch, 30 days ahead at most */
+                    expire_time?: number;
+                    /** @description days, 1 to 30 */
+                    expire_interval?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description the scheme */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description weixin://dl/… */
+                        openlink: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_WECHAT` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `SECRET_KEY_UNKNOWN`, `SECRET_UNREADABLE`, `UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_TIMEOUT` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1AppsAppUrlLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description app name (apps file or database) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description a published page, no query */
+                    path?: string;
+                    /** @description the query, 1024 characters at most */
+                    query?: string;
+                    /**
+                     * @description which version opens: release (default), trial or develop
+                     * @enum {string}
+                     */
+                    env_version?: "release" | "trial" | "develop";
+                    /** @description WeChat now treats every link as expiring (30 days at most) */
+                    is_expire?: boolean;
+                    /**
+                     * @description 0: expire at expire_time, 1: after expire_interval days
+                     * @enum {number}
+                     */
+                    expire_type?: 0 | 1;
+                    /** @description seconds since the epoch, 30 days ahead at most */
+                    expire_time?: number;
+                    /** @description days, 1 to 30 */
+                    expire_interval?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description the link */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description https://wxaurl.cn/… */
+                        urlLink: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_WECHAT` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `SECRET_KEY_UNKNOWN`, `SECRET_UNREADABLE`, `UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_TIMEOUT` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1AppsAppShortLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description app name (apps file or database) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the page, query allowed, 1024 characters at most */
+                    page_url: string;
+                    /** @description shown with the link (cut after 20 characters) */
+                    page_title?: string;
+                    /** @description permanent (100,000 at most per app) or 30 days (default) */
+                    is_permanent?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description the link */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description #小程序://… */
+                        link: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_WECHAT` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `SECRET_KEY_UNKNOWN`, `SECRET_UNREADABLE`, `UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_TIMEOUT` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1AppsAppWxacode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description app name (apps file or database) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "unlimited";
+                    /** @description what the page receives as its scene */
+                    scene: string;
+                    /** @description a published page, no leading / and no query */
+                    page?: string;
+                    /** @description check that page exists (true) */
+                    check_path?: boolean;
+                    /** @description pixels, 280 to 1280 (430) */
+                    width?: number;
+                    /** @description colour the lines automatically (false) */
+                    auto_color?: boolean;
+                    /** @description line colour when auto_color is false */
+                    line_color?: {
+                        r: number;
+                        g: number;
+                        b: number;
+                    };
+                    /** @description transparent background (false) */
+                    is_hyaline?: boolean;
+                    /**
+                     * @description which version opens: release (default), trial or develop
+                     * @enum {string}
+                     */
+                    env_version?: "release" | "trial" | "develop";
+                } | {
+                    /** @constant */
+                    type: "limited";
+                    /** @description the page and its query */
+                    path: string;
+                    /** @description pixels, 280 to 1280 (430) */
+                    width?: number;
+                    /** @description colour the lines automatically (false) */
+                    auto_color?: boolean;
+                    /** @description line colour when auto_color is false */
+                    line_color?: {
+                        r: number;
+                        g: number;
+                        b: number;
+                    };
+                    /** @description transparent background (false) */
+                    is_hyaline?: boolean;
+                    /**
+                     * @description which version opens: release (default), trial or develop
+                     * @enum {string}
+                     */
+                    env_version?: "release" | "trial" | "develop";
+                } | {
+                    /** @constant */
+                    type: "qrcode";
+                    /** @description the page and its query */
+                    path: string;
+                    /** @description pixels, 280 to 1280 (430) */
+                    width?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description the image bytes with WeChat's content type */
+            200: {
+                headers: {
+                    /** @description `stored` (answered from the store) or `generated` (WeChat made it now) */
+                    "x-wxhub-wxacode"?: string;
+                    /** @description limited and qrcode: codes of the two kinds this hub stored for the app (of 100,000) */
+                    "x-wxhub-quota-used"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": unknown;
+                };
+            };
+            /** @description `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
