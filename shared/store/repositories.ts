@@ -8,6 +8,7 @@ import type { Db } from './dialect';
 import { messagesRepo } from './messages';
 import { outboxRepo } from './outbox';
 import { payNotificationsRepo } from './pay-notifications';
+import { loginSessionsRepo, signingKeysRepo } from './sessions';
 import type { Store } from './types';
 
 /**
@@ -29,5 +30,7 @@ export function repositories(
     authorizers: wrap(authorizersRepo(db)),
     admin: wrap(adminRepo(db)),
     counters: wrap(countersRepo(db)),
+    loginSessions: wrap(loginSessionsRepo(db, codec)),
+    signingKeys: wrap(signingKeysRepo(db, codec)),
   };
 }

@@ -7,6 +7,7 @@ import type {
   TokenMode,
 } from '../config';
 import type { AdminRepo } from './admin';
+import type { LoginSessionsRepo, SigningKeysRepo } from './sessions';
 
 /** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
 export type Source = 'file' | 'api';
@@ -532,6 +533,10 @@ export interface Store {
   /** Console users, sessions, login failures, audit, console-made API keys. */
   admin: AdminRepo;
   counters: CountersRepo;
+  /** Mini Program users' session keys, sealed (`POST /v1/apps/{app}/login`). */
+  loginSessions: LoginSessionsRepo;
+  /** The keys that sign the hub's session JWTs (`GET /.well-known/jwks.json`). */
+  signingKeys: SigningKeysRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -61,3 +61,5 @@ export const adminLoginFailures = build(tables.adminLoginFailures);
 export const adminAudit = build(tables.adminAudit);
 export const apiKeys = build(tables.apiKeys);
 export const counters = build(tables.counters);
+export const loginSessions = build(tables.loginSessions);
+export const signingKeys = build(tables.signingKeys);

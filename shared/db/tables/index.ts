@@ -10,3 +10,4 @@ export { credentials } from './credentials';
 export { merchants } from './merchants';
 export { outbox } from './outbox';
 export { payNotifications } from './pay-notifications';
+export { loginSessions, signingKeys } from './sessions';
