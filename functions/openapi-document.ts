@@ -5,6 +5,7 @@ import { PAY_ROUTES } from './pay/api';
 import { COMPONENT_PROXY_ROUTES, PROXY_ROUTES } from './proxy/api';
 import { REFRESH_ROUTES } from './refresh/api';
 import { TOKEN_ROUTES } from './token/api';
+import { SESSION_ROUTES } from './token/session-api';
 
 export { DOCS_CSS } from '../shared/http/docs-page';
 
@@ -21,6 +22,7 @@ export function openApiTexts(publicUrl: string | undefined): { json: string; htm
  */
 export const ALL_ROUTES: readonly RouteDecl[] = [
   ...TOKEN_ROUTES,
+  ...SESSION_ROUTES,
   ...COMPONENT_PROXY_ROUTES,
   ...PROXY_ROUTES,
   ...REFRESH_ROUTES,
