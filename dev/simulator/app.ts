@@ -18,6 +18,7 @@ import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
 import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
 import { GrantBook } from './grants';
+import { createOpenDataRoutes } from './open-data';
 import type { PaySimulator, SimPay } from './pay';
 import { createPaySimulator } from './pay';
 import type { SimAppConfig } from './state';
@@ -150,6 +151,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
+  sim.app.route('/__sim', createOpenDataRoutes(ctx));
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.all('*', (c) => dispatch(c, inner));
