@@ -9,7 +9,7 @@ export const SESSION_ALG = 'ES256';
 /** How long an instance trusts what it read of the key table. */
 const READ_CACHE_MS = 60_000;
 /** Generations read: the signing one, the next, and those whose tokens may still be live. */
-const RECENT_GENERATIONS = 8;
+const RECENT_GENERATIONS = 16;
 
 export interface SigningKey {
   kid: string;
