@@ -161,6 +161,47 @@ describe('npm run dev', () => {
     }
   });
 
+  it('logs the demo Mini Program user in and decrypts its open data from its banner lines', async () => {
+    const out: string[] = [];
+    const dev = await startDev(devEnv(), {
+      write: (t) => void out.push(t),
+      log: createLogger('silent'),
+    });
+    try {
+      const lines = out.join('').split('\n');
+      const line = (part: string) => lines.find((l) => l.includes(part)) ?? '';
+      // Run a line as curl would: its URL, its -d body with the placeholders filled in.
+      const run = async (l: string, fill: Record<string, string> = {}) => {
+        const url = /(http:\/\/\S+)/.exec(l)?.[1] ?? '';
+        let body = /-d '(.*)'$/.exec(l)?.[1];
+        for (const [k, v] of Object.entries(fill)) body = body?.replace(k, v);
+        const res = await fetch(url, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body }),
+        });
+        expect(res.status, l).toBe(200);
+        return (await res.json()) as Record<string, string>;
+      };
+      const { code = '' } = await run(line('/__sim/login-codes'));
+      const login = await run(line('/login -d'), { '<code above>': code });
+      expect(login).toMatchObject({ openid: 'o-demo' });
+      const data = await run(line('/__sim/open-data'));
+      const decrypted = await run(line('/decrypt -d'), {
+        '"encryptedData":"<above>"': `"encryptedData":"${data.encryptedData}"`,
+        '"iv":"<above>"': `"iv":"${data.iv}"`,
+      });
+      expect(decrypted).toMatchObject({
+        openId: 'o-demo',
+        watermark: { appid: 'wxd0e0b0000000000b' },
+      });
+      const jwks = await run(line('/.well-known/jwks.json'));
+      expect(jwks.keys).toHaveLength(1);
+    } finally {
+      await dev.stop();
+    }
+  });
+
   it('signs a demo user in with the OAuth lines of its banner and redeems the ticket', async () => {
     const out: string[] = [];
     const dev = await startDev(devEnv(), {

@@ -302,6 +302,7 @@ export async function startDev(
         auth,
         app: file.apps.find((a) => a.kind === 'miniprogram'),
       }),
+      ...loginLines(file.apps, { base, sim: sim.url, auth }),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined
@@ -324,4 +325,25 @@ export async function startDev(
       await sim.close();
     },
   };
+}
+
+/**
+ * Banner lines for a Mini Program login: a code from the simulator, the login, the simulator's
+ * open data for that user, its decryption, and the JWK set that verifies the login's token.
+ */
+function loginLines(
+  apps: readonly { name: string; kind: string; appId: string }[],
+  at: { base: string; sim: string; auth: string },
+): string[] {
+  const mp = apps.find((a) => a.kind === 'miniprogram');
+  if (mp === undefined) return [];
+  const json = `${at.auth} -H 'content-type: application/json'`;
+  const user = `{"appId":"${mp.appId}","openid":"o-demo"}`;
+  return [
+    `  curl -s -X POST ${at.sim}/__sim/login-codes -d '${user}'`,
+    `  curl -s -X POST ${json} ${at.base}/v1/apps/${mp.name}/login -d '{"code":"<code above>"}'`,
+    `  curl -s -X POST ${at.sim}/__sim/open-data -d '${user}'`,
+    `  curl -s -X POST ${json} ${at.base}/v1/apps/${mp.name}/decrypt -d '{"openid":"o-demo","encryptedData":"<above>","iv":"<above>"}'`,
+    `  curl -s ${at.base}/.well-known/jwks.json`,
+  ];
 }

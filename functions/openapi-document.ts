@@ -7,6 +7,7 @@ import { REFRESH_ROUTES } from './refresh/api';
 import { TOKEN_ROUTES } from './token/api';
 import { CAPABILITY_ROUTES } from './token/capabilities-api';
 import { OAUTH_ROUTES } from './token/oauth-api';
+import { SESSION_ROUTES } from './token/session-api';
 
 export { DOCS_CSS } from '../shared/http/docs-page';
 
@@ -24,6 +25,7 @@ export function openApiTexts(publicUrl: string | undefined): { json: string; htm
 export const ALL_ROUTES: readonly RouteDecl[] = [
   ...TOKEN_ROUTES,
   ...CAPABILITY_ROUTES,
+  ...SESSION_ROUTES,
   ...COMPONENT_PROXY_ROUTES,
   ...PROXY_ROUTES,
   ...REFRESH_ROUTES,

@@ -20,6 +20,7 @@ import type { CounterSnapshot, SimFault } from './faults';
 import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
 import { GrantBook } from './grants';
 import { mountOAuthSimulator, OAUTH_ENDPOINTS, resetOAuth } from './oauth';
+import { createOpenDataRoutes } from './open-data';
 import type { PaySimulator, SimPay } from './pay';
 import { createPaySimulator } from './pay';
 import type { SimAppConfig } from './state';
@@ -156,6 +157,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
   mountOAuthSimulator(sim.app, ctx, inner.counters);
+  sim.app.route('/__sim', createOpenDataRoutes(ctx));
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.all('*', (c) => dispatch(c, inner));

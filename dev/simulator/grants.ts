@@ -60,6 +60,8 @@ export function isTicketType(value: string | undefined): value is TicketType {
 export class GrantBook {
   private readonly tickets = new Map<string, TicketRecord>();
   private readonly codes = new Map<string, CodeRecord>();
+  /** The session_key each user's latest login issued, by appid and openid. */
+  private readonly sessionKeys = new Map<string, string>();
 
   constructor(private readonly clock: SimClock) {}
 
@@ -100,13 +102,20 @@ export class GrantBook {
     if (this.clock.now() >= record.expiresAt) return { ok: false, errcode: 40029 };
     record.used = true;
     const session: SessionGrant = { openid: record.openid, session_key: newSessionKey() };
+    this.sessionKeys.set(`${appId}\u0000${record.openid}`, session.session_key);
     if (record.unionid !== undefined) session.unionid = record.unionid;
     return { ok: true, session };
   }
 
-  /** Forget every ticket and code. */
+  /** The session_key of the user's latest login (a new login replaces it), if any. */
+  sessionKey(appId: string, openid: string): string | undefined {
+    return this.sessionKeys.get(`${appId}\u0000${openid}`);
+  }
+
+  /** Forget every ticket, code and session key. */
   reset(): void {
     this.tickets.clear();
     this.codes.clear();
+    this.sessionKeys.clear();
   }
 }

@@ -13,12 +13,11 @@ import {
   invalidateAuthorizerToken,
 } from '../../shared/component/credentials';
 import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
-import { AppError } from '../../shared/http/errors';
 import { mount } from '../../shared/http/routes';
 import { redeemTicket } from '../../shared/oauth/oauth';
 import type { Deps } from '../../shared/platform/deps';
+import { miniProgramSecret } from '../../shared/sessions/login';
 import type { AppRecord } from '../../shared/store';
-import { assertReadable } from '../../shared/store/unreadable';
 import {
   appAccessToken,
   appTicket,
@@ -35,6 +34,7 @@ import * as api from './api';
 import { mountAuthorizerDirectory } from './authorizers';
 import { mountCapabilities } from './capabilities';
 import { oauthRedeem } from './oauth-api';
+import { mountSessions } from './sessions';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -140,18 +140,10 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
 
   mount(r, api.appCode2Session, async (c, { params, body }) => {
     const app = await deps.apps.require(params.app);
-    if (app.kind !== 'miniprogram') {
-      throw new AppError(
-        'BAD_REQUEST',
-        `app "${app.name}" is a ${app.kind} app; code2session is for miniprogram apps`,
-      );
-    }
-    assertReadable(app, 'apps.app_secret');
-    if (app.appSecret === undefined) {
-      throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
-    }
-    return c.json(await code2Session(deps.wechat, app.appId, app.appSecret, body.code));
+    const secret = miniProgramSecret(app, 'code2session');
+    return c.json(await code2Session(deps.wechat, app.appId, secret, body.code));
   });
+  mountSessions(r, deps);
 
   mount(r, api.appTicket, async (c, { params, query }) => {
     const app = await deps.apps.require(params.app);

@@ -53,6 +53,10 @@ export interface Config {
   adminSessionIdleSeconds: number;
   /** …and this long after login, whatever happens. */
   adminSessionMaxSeconds: number;
+  /** Login JWTs: `iss` (else publicUrl, else `wxhub`), lifetime, key rotation (undefined: default). */
+  jwtIssuer: string | undefined;
+  jwtTtlSeconds: number | undefined;
+  jwtKeyRotationDays: number | undefined;
   dataDir: string;
   port: number;
   logLevel: LogLevel;
@@ -174,6 +178,9 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
         : { user: e.WXHUB_ADMIN_USER, password: e.WXHUB_ADMIN_PASSWORD },
     adminSessionIdleSeconds: e.WXHUB_ADMIN_SESSION_IDLE_SECONDS,
     adminSessionMaxSeconds: e.WXHUB_ADMIN_SESSION_MAX_SECONDS,
+    jwtIssuer: e.WXHUB_JWT_ISSUER,
+    jwtTtlSeconds: e.WXHUB_JWT_TTL_SECONDS,
+    jwtKeyRotationDays: e.WXHUB_JWT_KEY_ROTATION_DAYS,
     dataDir: e.WXHUB_DATA_DIR,
     port: e.PORT ?? 3000,
     logLevel: e.LOG_LEVEL,

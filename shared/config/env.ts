@@ -92,6 +92,10 @@ export const ENV_SHAPE = {
   WXHUB_ADMIN_PASSWORD: optional(str(minLength(12, 'must be at least 12 characters'))),
   WXHUB_ADMIN_SESSION_IDLE_SECONDS: withDefault(wholeNumber(60, 86_400), 1_800),
   WXHUB_ADMIN_SESSION_MAX_SECONDS: withDefault(wholeNumber(300, 30 * 86_400), 43_200),
+  // Session JWTs of `POST /v1/apps/{app}/login` (defaults in shared/sessions/config.ts).
+  WXHUB_JWT_ISSUER: optional(str(minLength(1))),
+  WXHUB_JWT_TTL_SECONDS: optional(wholeNumber(60, 7 * 86_400)),
+  WXHUB_JWT_KEY_ROTATION_DAYS: optional(positiveInt(365)),
   WXHUB_DATA_DIR: withDefault(str(minLength(1)), '.data'),
   // 0 picks any free port (tests).
   PORT: optional(wholeNumber(0, 65535)),

@@ -9,6 +9,12 @@ export const CODE_TO_STATUS = {
   CSRF: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  /** `decrypt`: the hub holds no session key for that user (no `login` yet). */
+  NO_SESSION: 409,
+  /** `decrypt`: `encryptedData` does not decrypt with the held session key (padding, text, JSON). */
+  DECRYPT_FAILED: 400,
+  /** `decrypt`: the plaintext's `watermark` names another appid, or has no timestamp. */
+  WATERMARK_MISMATCH: 400,
   /** A third-party platform has no usable component_verify_ticket yet (WeChat pushes one). */
   NO_TICKET: 409,
   /**

@@ -116,6 +116,18 @@ export function createCodec(box: SecretBox) {
   return {
     /** Ids of the keys that open sealed values: `wx1.<keyId>.…` with another id cannot open. */
     keyIds: box.keyIds,
+    /** Seals `value` of `column` (`table.column`) in `row`: the label binds it to both. */
+    seal: (value: string, column: string, row: string): string =>
+      box.seal(value, `${column}:${row}`),
+    /** Opens what {@link seal} sealed, or says why it does not open (never a value). */
+    open(sealed: string, column: string, row: string): { value: string } | Unreadable {
+      try {
+        return { value: box.open(sealed, `${column}:${row}`) };
+      } catch (err) {
+        if (!(err instanceof SecretBoxError)) throw err;
+        return unreadableOf(err, column, row);
+      }
+    },
     appRow(app: AppConfig, source: Source, now: number) {
       return {
         name: app.name,

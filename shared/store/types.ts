@@ -7,6 +7,7 @@ import type {
   TokenMode,
 } from '../config';
 import type { AdminRepo } from './admin';
+import type { LoginSessionsRepo, SigningKeysRepo } from './sessions';
 import type { WxacodesRepo } from './wxacodes';
 
 /** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
@@ -581,6 +582,10 @@ export interface Store {
   oauth: OAuthRepo;
   /** Stored mini program codes of the kinds with a lifetime quota. */
   wxacodes: WxacodesRepo;
+  /** Mini Program users' session keys, sealed (`POST /v1/apps/{app}/login`). */
+  loginSessions: LoginSessionsRepo;
+  /** The keys that sign the hub's session JWTs (`GET /.well-known/jwks.json`). */
+  signingKeys: SigningKeysRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

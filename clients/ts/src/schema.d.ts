@@ -385,6 +385,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/apps/{app}/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log a Mini Program user in: a hub-signed session JWT
+         * @description Exchanges the wx.login code (code2Session) and keeps the session key sealed in the hub (replaced on each login); never answers it. The JWT carries `iss`, `aud` = the app name, `sub` = the openid, `iat`, `exp`, `jti`; verify it with `GET /.well-known/jwks.json`.
+         */
+        post: operations["postV1AppsAppLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{app}/decrypt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decrypt a Mini Program's encryptedData with the held session key
+         * @description AES-128-CBC, PKCS#7 checked, `watermark.appid` checked against the app and `watermark.timestamp` required. 409 `NO_SESSION` when the user never logged in through `login`; 400 `DECRYPT_FAILED` (altered, or from an older session) or `WATERMARK_MISMATCH`.
+         */
+        post: operations["postV1AppsAppDecrypt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/components/{app}/proxy/{path}": {
         parameters: {
             query?: never;
@@ -3144,6 +3184,232 @@ export interface operations {
             };
             /** @description `UPSTREAM_TIMEOUT` */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1AppsAppLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description app name (apps file or database) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the code from wx.login */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the session token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        openid: string;
+                        /** @description present when the Mini Program is bound to an Open Platform account */
+                        unionid?: string;
+                        /** @description a JWT signed by the hub (ES256, `kid` in the header): verify it with the JWK set */
+                        token: string;
+                        /**
+                         * Format: date-time
+                         * @description the token's exp (ISO-8601 UTC)
+                         */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_WECHAT` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `SECRET_KEY_UNKNOWN`, `SECRET_UNREADABLE`, `UNAVAILABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UPSTREAM_TIMEOUT` */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postV1AppsAppDecrypt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description app name (apps file or database) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the user, as `login` answered */
+                    openid: string;
+                    /** @description from the Mini Program (wx.getUserInfo, the old getPhoneNumber…) */
+                    encryptedData: string;
+                    /** @description the iv that came with encryptedData */
+                    iv: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the decrypted JSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        watermark: {
+                            /** @description the app's appid (checked) */
+                            appid: string;
+                            /** @description seconds since the epoch */
+                            timestamp: number;
+                        };
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST`, `DECRYPT_FAILED`, `WATERMARK_MISMATCH` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NO_SESSION` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `SECRET_KEY_UNKNOWN`, `SECRET_UNREADABLE` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -71,3 +71,5 @@ export const counters = build(tables.counters);
 export const oauthStates = build(tables.oauthStates);
 export const oauthTickets = build(tables.oauthTickets);
 export const wxacodes = build(tables.wxacodes);
+export const loginSessions = build(tables.loginSessions);
+export const signingKeys = build(tables.signingKeys);

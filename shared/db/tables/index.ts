@@ -11,4 +11,5 @@ export { merchants } from './merchants';
 export { oauthStates, oauthTickets } from './oauth';
 export { outbox } from './outbox';
 export { payNotifications } from './pay-notifications';
+export { loginSessions, signingKeys } from './sessions';
 export { wxacodes } from './wxacodes';
