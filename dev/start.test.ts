@@ -257,7 +257,7 @@ describe('npm run dev', () => {
       expect(password.length).toBeGreaterThanOrEqual(12);
       const login = await fetch(`${base}/admin/api/login`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', origin: base },
         body: JSON.stringify({ user: 'admin', password }),
       });
       expect(login.status).toBe(204);

@@ -8,10 +8,10 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySession } from '../../clients/ts/src/session';
 import { createLogger } from '../../shared/http/log';
 import { listen, type RunningServer } from '../../shared/platform/server';
 import { SESSION_TYP } from '../../shared/sessions/session-token';
-import { verifySession } from '../../shared/sessions/verify';
 import { rawTableText, type TestTarget, testTargets } from '../../shared/store/testing';
 import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
 

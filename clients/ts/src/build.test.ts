@@ -27,7 +27,15 @@ describe('npm run build -w @wxhub/client', () => {
       { cwd: ROOT },
     );
     expect(JSON.parse(loaded.stdout)).toEqual([
-      ['DEAD_TOKEN_ERRCODES', 'WxhubError', 'createClient', 'hasDeadTokenErrcode'],
+      [
+        'DEAD_TOKEN_ERRCODES',
+        'SESSION_ALG',
+        'SESSION_TYP',
+        'WxhubError',
+        'createClient',
+        'hasDeadTokenErrcode',
+        'verifySession',
+      ],
       'function',
       'function',
     ]);

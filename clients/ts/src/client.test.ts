@@ -16,6 +16,7 @@ import {
 import { currentDocument } from '../scripts/schema';
 import { createClient, type WxhubClientOptions } from './client';
 import { WxhubError } from './errors';
+import { verifySession } from './session';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -100,6 +101,7 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
   const twice = testApp({ tokenMode: 'classic' });
   const shared = testApp({ tokenMode: 'classic' });
   const rejecting = testApp({ tokenMode: 'classic' });
+  const mp = testApp({ kind: 'miniprogram' });
   const component = testComponentApp();
   const authorizerAppId = `wxa${String(Date.now()).slice(-10)}0001`;
   let sim: RunningSimulator;
@@ -116,8 +118,8 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
 
   beforeAll(async () => {
     sim = await startSimulator({ sim: createSimulator({ clock: createLiveSimClock() }) });
-    const apps: AppConfig[] = [oa, faulted, killed, twice, shared, rejecting, component];
-    for (const a of [oa, faulted, killed, twice, shared, rejecting])
+    const apps: AppConfig[] = [oa, faulted, killed, twice, shared, rejecting, mp, component];
+    for (const a of [oa, faulted, killed, twice, shared, rejecting, mp])
       sim.sim.registerApp({ appId: a.appId, secret: a.appSecret ?? '' });
     sim.sim.registerComponent({
       appId: component.appId,
@@ -135,6 +137,7 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
       WXHUB_APPS: JSON.stringify({ apps }),
       WXHUB_MESSAGE_RETENTION_DAYS: '0',
       WXHUB_REFRESH_INTERVAL_SECONDS: '3600',
+      WXHUB_JWT_ISSUER: 'https://hub.example.com',
     });
     // The schedule's first pass (1 s after start) fetches every app's token: the tests start
     // after it, so what they count is theirs alone (the next pass is an hour later).
@@ -374,5 +377,22 @@ describe.each(testTargets())('@wxhub/client against a hub process on $name', (ta
       .catch((e: unknown) => e);
     expect(upstream).toMatchObject({ code: 'UPSTREAM_WECHAT', status: 502, errcode: 40164 });
     expect(String((down as Error).message)).not.toContain(TEST_API_KEY);
+  });
+  it('verifies a login session token with the keys the hub publishes, and refuses another app or a forged one', async () => {
+    const code = sim.sim.issueLoginCode(mp.appId, 'o-client-1');
+    const res = await client().api.POST('/v1/apps/{app}/login', {
+      params: { path: { app: mp.name } },
+      body: { code },
+    });
+    const token = res.data?.token ?? '';
+    const opts = { hubUrl: hub.url, issuer: 'https://hub.example.com', audience: mp.name };
+    expect(await verifySession(token, opts)).toMatchObject({ openid: 'o-client-1', app: mp.name });
+    await expect(verifySession(token, { ...opts, audience: oa.name })).rejects.toMatchObject({
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
+    const [head, body] = token.split('.');
+    const unsigned = `${Buffer.from('{"alg":"none","typ":"wxhub-session+jwt"}').toString('base64url')}.${body}.`;
+    await expect(verifySession(unsigned, opts)).rejects.toThrow();
+    expect(head).toBeDefined();
   });
 });
