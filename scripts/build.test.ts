@@ -251,7 +251,7 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
     const login = await call(
       'POST',
       '/admin/api/login',
-      { 'content-type': 'application/json' },
+      { 'content-type': 'application/json', origin: `https://${host}` },
       JSON.stringify({ user: 'console-admin', password: 'console-password-0123' }),
     );
     expect(login.statusCode).toBe(204);
