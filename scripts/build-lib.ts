@@ -110,11 +110,13 @@ export type Dialect = keyof typeof DIALECTS;
  * Modules a function loads only when a request asks for them, shipped like a dialect as a file
  * of their own beside `index.js`, so that a cold start does not even parse them: the OpenAPI
  * document and the API reference page (`GET /openapi.json`, `GET /docs`: token function), the
- * console's data routes (admin function, everything under `/admin/api/` but the session layer).
+ * console's data routes (admin function, everything under `/admin/api/` but the session layer),
+ * jose (token function: login sessions' signing keys and tokens).
  */
 export const LAZY_FILES = {
   openapi: 'functions/openapi-document.ts',
   'admin-data': 'functions/admin/data.ts',
+  jose: 'shared/sessions/jose.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;

@@ -291,6 +291,10 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
       /to-json-schema|openapi-document|docs-page|functions\/pay\/api/,
     );
     expect(sources(join(pkgDir, 'openapi.js')).join('\n')).toMatch(/to-json-schema/);
+    // jose (login sessions) ships beside it too, loaded on the first login, never at a cold start.
+    expect(main).toContain('require("./jose.js")');
+    expect(sources(join(pkgDir, 'jose.js')).join('\n')).toMatch(/node_modules\/jose\//);
+    expect(sources(join(pkgDir, 'index.js')).join('\n')).not.toMatch(/node_modules\/jose\//);
     for (const other of ['proxy', 'refresh', 'pay']) {
       expect(existsSync(join(dir, 'scf', other, 'openapi.js'))).toBe(false);
     }
@@ -513,6 +517,8 @@ describe('npm run build -- <function>…', () => {
         'drizzle',
         'index.js',
         'index.js.map',
+        'jose.js',
+        'jose.js.map',
         'mysql.js',
         'mysql.js.LEGAL.txt',
         'mysql.js.map',

@@ -24,7 +24,7 @@ export async function issueSessionToken(
   app: string,
   openid: string,
 ): Promise<IssuedSession> {
-  const { SignJWT } = await import('jose');
+  const { SignJWT } = await import('./jose');
   const signer = await keys.current();
   const iat = Math.floor(clock.now() / 1000);
   const exp = iat + settings.ttlSeconds;

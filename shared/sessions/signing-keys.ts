@@ -52,7 +52,7 @@ export function createSigningKeys(
 
   // Another instance may win the generation: its key is then the one, re-read below.
   const create = async (generation: number, signsFrom: number, now: number) => {
-    const jose = await import('jose');
+    const jose = await import('./jose');
     const pair = await jose.generateKeyPair(SESSION_ALG, { extractable: true });
     const publicJwk = await jose.exportJWK(pair.publicKey);
     const kid = await jose.calculateJwkThumbprint(publicJwk);
@@ -98,7 +98,7 @@ export function createSigningKeys(
       if ('unreadable' in row.privateKey) throw unreadableError(row.privateKey.unreadable);
       let key = imported.get(row.kid);
       if (key === undefined) {
-        const jose = await import('jose');
+        const jose = await import('./jose');
         const k = await jose.importJWK(JSON.parse(row.privateKey.jwk) as object, SESSION_ALG);
         if (k instanceof Uint8Array) throw new Error('a session signing key is not an EC key');
         key = k;
