@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { createConnection } from 'mysql2/promise';
+import { afterAll, beforeAll } from 'vitest';
 import type { DatabaseConfig } from '../config';
 import { createSecretBox } from '../crypto/secret-box';
 import type { DatabaseHandle } from '../db/client';
@@ -91,6 +92,31 @@ export async function openTestStore(
   const box = createSecretBox(opts.secretKeys ?? [TEST_SECRET_KEY]);
   const storeOpts = opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs };
   return { store: await createStore(handle, box, storeOpts), handle };
+}
+
+/** Getters of a contract suite's store (see {@link useTestStore}). */
+export interface TestStore {
+  store(): Store;
+  opened(): OpenedStore;
+}
+
+/**
+ * A contract suite's store: opened (and migrated) on `target` before the enclosing `describe`
+ * block's tests, closed after them. Call the getters in tests and hooks only.
+ */
+export function useTestStore(target: TestTarget): TestStore {
+  let current: OpenedStore | undefined;
+  beforeAll(async () => {
+    current = await openTestStore(target);
+  });
+  afterAll(async () => {
+    await current?.store.close();
+  });
+  const opened = (): OpenedStore => {
+    if (current === undefined) throw new Error('the test store opens in beforeAll');
+    return current;
+  };
+  return { store: () => opened().store, opened };
 }
 
 /** Every row of `table` as raw text (e.g. to show a secret is not stored in the clear). */
