@@ -8,6 +8,7 @@ import type { DatabaseConfig } from '../config';
 import { createSecretBox } from '../crypto/secret-box';
 import type { DatabaseHandle } from '../db/client';
 import { migrateDatabase, openDatabase } from '../db/client';
+import type { Db } from './dialect';
 import { createStore } from './index';
 import type { Store } from './types';
 
@@ -92,6 +93,16 @@ export async function openTestStore(
   const box = createSecretBox(opts.secretKeys ?? [TEST_SECRET_KEY]);
   const storeOpts = opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs };
   return { store: await createStore(handle, box, storeOpts), handle };
+}
+
+/** The adapter of `target`'s dialect over a fresh, migrated database (as the store builds it). */
+export async function openTestDb(target: TestTarget): Promise<{ db: Db; close(): Promise<void> }> {
+  const { store, handle } = await openTestStore(target);
+  const db =
+    handle.dialect === 'mysql'
+      ? (await import('./dialects/mysql')).mysqlDb(handle.db)
+      : (await import('./dialects/sqlite')).sqliteDb(handle);
+  return { db, close: () => store.close() };
 }
 
 /** Getters of a contract suite's store (see {@link useTestStore}). */
