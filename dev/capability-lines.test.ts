@@ -1,9 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../shared/http/log';
-import { DEV_API_KEY, startDev } from './start';
+import { DEV_API_KEY } from './start';
+import { devEnv, startDevBanner } from './testing';
 
 /** What a banner line's curl sends: its URL and `-d` body. */
 function parse(line: string): { url: string; body: string } {
@@ -14,25 +11,11 @@ function parse(line: string): { url: string; body: string } {
 
 describe('npm run dev: the mini program capability lines', () => {
   it('each line works against the dev hub and its simulator, in order', async () => {
-    const out: string[] = [];
-    const env = {
-      PORT: '0',
-      SIM_PORT: '0',
-      DEV_TARGET_PORT: '0',
-      DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'wxhub-dev-')), 'dev.db')}`,
-      LOG_LEVEL: 'silent',
-    };
-    const dev = await startDev(env, {
-      write: (t) => void out.push(t),
-      log: createLogger('silent'),
-    });
+    const { dev, banner } = await startDevBanner(devEnv('silent'));
     try {
-      const lines = out
-        .join('')
-        .split('\n')
-        .filter((l) =>
-          /__sim\/(phone-codes|subscriptions)|demo-mp\/(?!token|login|decrypt)/.test(l),
-        );
+      const lines = banner().filter((l) =>
+        /__sim\/(phone-codes|subscriptions)|demo-mp\/(?!token|login|decrypt)/.test(l),
+      );
       expect(lines).toHaveLength(6);
       let code = '';
       const statuses: number[] = [];

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/http/log';
@@ -15,19 +13,9 @@ import {
   devDatabaseUrl,
   startDev,
 } from './start';
+import { devEnv, startDevBanner } from './testing';
 
 const ROOT = resolve(import.meta.dirname, '..');
-
-/** Environment of a dev hub on free ports over a fresh SQLite file. */
-function devEnv(): Record<string, string> {
-  return {
-    PORT: '0',
-    SIM_PORT: '0',
-    DEV_TARGET_PORT: '0',
-    DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'wxhub-dev-')), 'dev.db')}`,
-    LOG_LEVEL: 'info',
-  };
-}
 
 describe('npm run dev', () => {
   it('runs the pay demo of its banner after the demo has been up 6 minutes', async () => {
@@ -112,16 +100,9 @@ describe('npm run dev', () => {
   });
 
   it('serves the demo component token and a demo authorizer token from its banner lines', async () => {
-    const out: string[] = [];
-    const dev = await startDev(devEnv(), {
-      write: (t) => void out.push(t),
-      log: createLogger('silent'),
-    });
+    const { dev, banner } = await startDevBanner(devEnv());
     try {
-      const lines = out
-        .join('')
-        .split('\n')
-        .filter((l) => l.includes('/v1/components/'));
+      const lines = banner().filter((l) => l.includes('/v1/components/'));
       const base = dev.hub.server.url;
       expect(lines).toEqual([
         `  curl -s -H 'Authorization: Bearer ${DEV_API_KEY}' ${base}/v1/components/demo-component/token`,
@@ -146,10 +127,7 @@ describe('npm run dev', () => {
       expect(second.status).toBe(200);
       expect(dev.sim.sim.calls('/cgi-bin/component/api_query_auth')).toBe(2);
       // The banner's full-network release test passes against the demo component.
-      const release = out
-        .join('')
-        .split('\n')
-        .find((l) => l.includes('/__sim/components/release-test'));
+      const release = banner().find((l) => l.includes('/__sim/components/release-test'));
       const body = /-d '(.*)'$/.exec(release ?? '')?.[1] ?? '';
       const played = await fetch(`${dev.sim.url}/__sim/components/release-test`, {
         method: 'POST',
@@ -162,13 +140,9 @@ describe('npm run dev', () => {
   });
 
   it('logs the demo Mini Program user in and decrypts its open data from its banner lines', async () => {
-    const out: string[] = [];
-    const dev = await startDev(devEnv(), {
-      write: (t) => void out.push(t),
-      log: createLogger('silent'),
-    });
+    const { dev, banner } = await startDevBanner(devEnv());
     try {
-      const lines = out.join('').split('\n');
+      const lines = banner();
       const line = (part: string) => lines.find((l) => l.includes(part)) ?? '';
       // Run a line as curl would: its URL, its -d body with the placeholders filled in.
       const run = async (l: string, fill: Record<string, string> = {}) => {
@@ -203,13 +177,9 @@ describe('npm run dev', () => {
   });
 
   it('signs a demo user in with the OAuth lines of its banner and redeems the ticket', async () => {
-    const out: string[] = [];
-    const dev = await startDev(devEnv(), {
-      write: (t) => void out.push(t),
-      log: createLogger('silent'),
-    });
+    const { dev, banner } = await startDevBanner(devEnv());
     try {
-      const lines = out.join('').split('\n');
+      const lines = banner();
       const start = /'(http[^']+\/oauth\/demo-oa\/authorize[^']+)'/.exec(
         lines.find((l) => l.includes('/oauth/demo-oa/authorize')) ?? '',
       )?.[1];
@@ -239,18 +209,11 @@ describe('npm run dev', () => {
 
   it('makes a dev console admin with a password kept beside its database, printed with the console URL', async () => {
     const env = devEnv();
-    const out: string[] = [];
-    const dev = await startDev(env, {
-      write: (t) => void out.push(t),
-      log: createLogger('silent'),
-    });
+    const { dev, banner } = await startDevBanner(env);
     let password = '';
     try {
       const base = dev.hub.server.url;
-      const line = out
-        .join('')
-        .split('\n')
-        .find((l) => l.startsWith('console: '));
+      const line = banner().find((l) => l.startsWith('console: '));
       const m = /^console: (\S+) \(user admin, password (\S+), kept in (\S+)\)$/.exec(line ?? '');
       expect(m?.[1]).toBe(`${base}/admin/`);
       password = m?.[2] ?? '';

@@ -208,6 +208,12 @@ describe.each(testTargets())(
       // A classic-mode app: every fetch from WeChat is a new token.
       const { mp } = consoleApps();
       const { context, page } = await loggedIn();
+      // The filter form puts its values in the hash, which the page then shows.
+      await open(page, 'credentials');
+      await page.fill('form.filters input[name=owner]', `app:${mp.name}`);
+      await page.click('form.filters button:has-text("Filter")');
+      const filtered = new URLSearchParams({ owner: `app:${mp.name}` }).toString();
+      await page.locator(`main#main[data-rendered="#/credentials?${filtered}"]`).waitFor();
       await open(page, `credentials?owner=app:${mp.name}`);
       const row = () =>
         page

@@ -5,7 +5,7 @@ import { appView } from '../../shared/admin/views';
 import type { AppConfig } from '../../shared/config';
 import { createBaseApp } from '../../shared/http/app';
 import type { Deps } from '../../shared/platform/deps';
-import { COUNTER_BUCKET_MS } from '../../shared/store';
+import { COUNTER_BUCKET_MS, type NewCallbackMessage } from '../../shared/store';
 import { testTargets, uniqueName } from '../../shared/store/testing';
 import { componentFixture, newAuthorizer } from '../component-fixture';
 import { merchantKeyPair, newPublicKey, testMerchant } from '../pay-notify/testing';
@@ -13,6 +13,25 @@ import { AUTH, createTestHub, type TestHub, testApp } from '../testing';
 import { startTarget } from '../wx-callback/testing';
 import { createAdminDataRoutes } from './data';
 import type { AdminActor, AdminEnv, AuditEntry } from './types';
+
+/** A plain `<xml/>` push of `app` received at `receivedAt` (epoch ms). */
+function xmlMessage(
+  app: string,
+  dedupKey: string,
+  receivedAt: number,
+  over: Partial<NewCallbackMessage> = {},
+): NewCallbackMessage {
+  return {
+    app,
+    dedupKey,
+    receivedAt,
+    format: 'xml',
+    encrypted: false,
+    raw: '<xml/>',
+    parsed: {},
+    ...over,
+  };
+}
 
 const ADMIN: AdminActor = { id: 7, name: 'root' };
 
@@ -620,15 +639,7 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       const before = await read();
       const app = uniqueName('dash');
       await hub.deps.store.messages.insert(
-        {
-          app,
-          dedupKey: 'now',
-          receivedAt: now,
-          format: 'xml',
-          encrypted: false,
-          raw: '<xml/>',
-          parsed: {},
-        },
+        xmlMessage(app, 'now', now),
         [
           {
             owner: app,
@@ -642,15 +653,7 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
         now,
       );
       await hub.deps.store.messages.insert(
-        {
-          app,
-          dedupKey: 'old',
-          receivedAt: now - 5 * COUNTER_BUCKET_MS,
-          format: 'xml',
-          encrypted: false,
-          raw: '<xml/>',
-          parsed: {},
-        },
+        xmlMessage(app, 'old', now - 5 * COUNTER_BUCKET_MS),
         [],
         now,
       );
@@ -931,15 +934,7 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       const app = uniqueName('obx');
       const now = hub.deps.clock.now();
       const stored = await hub.deps.store.messages.insert(
-        {
-          app,
-          dedupKey: 'd',
-          receivedAt: now,
-          format: 'xml',
-          encrypted: false,
-          raw: '<xml/>',
-          parsed: {},
-        },
+        xmlMessage(app, 'd', now),
         [
           {
             owner: app,
@@ -1139,15 +1134,7 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
     expect(refreshed.status).toBe(200);
     tokens.push(await token());
     const stored = await hub.deps.store.messages.insert(
-      {
-        app: a.name,
-        dedupKey: 'x',
-        receivedAt: hub.deps.clock.now(),
-        format: 'xml',
-        encrypted: true,
-        raw: '<xml/>',
-        parsed: {},
-      },
+      xmlMessage(a.name, 'x', hub.deps.clock.now(), { encrypted: true }),
       [],
       hub.deps.clock.now(),
     );

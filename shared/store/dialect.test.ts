@@ -4,19 +4,8 @@ import { drizzle } from 'drizzle-orm/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './dialect';
 import { messagesRepo } from './messages';
-import type { TestTarget } from './testing';
-import { openTestStore, testTargets, uniqueName } from './testing';
+import { openTestDb, openTestStore, testTargets, uniqueName } from './testing';
 import { SignatureReplayError } from './types';
-
-/** The adapter of `target`'s dialect over a fresh, migrated database (as the store builds it). */
-async function openDb(target: TestTarget): Promise<{ db: Db; close(): Promise<void> }> {
-  const { store, handle } = await openTestStore(target);
-  const db =
-    handle.dialect === 'mysql'
-      ? (await import('./dialects/mysql')).mysqlDb(handle.db)
-      : (await import('./dialects/sqlite')).sqliteDb(handle);
-  return { db, close: () => store.close() };
-}
 
 // The operations on which the dialects differ, held to one behaviour: every repository relies
 // on it (store.contract.test.ts covers them through the repositories).
@@ -24,7 +13,7 @@ describe.each(testTargets())('dialect adapter on $name', (target) => {
   let db: Db;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    ({ db, close } = await openDb(target));
+    ({ db, close } = await openTestDb(target));
   });
   afterAll(() => close());
 

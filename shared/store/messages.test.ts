@@ -2,22 +2,11 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './dialect';
 import { messagesRepo } from './messages';
-import type { TestTarget } from './testing';
-import { openTestStore, testTargets, uniqueName } from './testing';
+import { openTestDb, testTargets, uniqueName } from './testing';
 import type { NewCallbackMessage, NewDelivery, UsedSignature } from './types';
 import { SignatureReplayError } from './types';
 
 const NOW = 1_800_000_000_000;
-
-/** The adapter of `target`'s dialect over a fresh, migrated database (as the store builds it). */
-async function openDb(target: TestTarget): Promise<{ db: Db; close(): Promise<void> }> {
-  const { store, handle } = await openTestStore(target);
-  const db =
-    handle.dialect === 'mysql'
-      ? (await import('./dialects/mysql')).mysqlDb(handle.db)
-      : (await import('./dialects/sqlite')).sqliteDb(handle);
-  return { db, close: () => store.close() };
-}
 
 /**
  * `db` (and every transaction on it) noting each statement it is asked for in `calls`; `refuse`
@@ -124,7 +113,7 @@ describe.each(testTargets())('message batches on $name', (target) => {
   let db: Db;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    ({ db, close } = await openDb(target));
+    ({ db, close } = await openTestDb(target));
   });
   afterAll(() => close());
 

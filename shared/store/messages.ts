@@ -1,18 +1,7 @@
-import {
-  and,
-  asc,
-  type Column,
-  desc,
-  eq,
-  gte,
-  inArray,
-  isNull,
-  lt,
-  or,
-  type SQL,
-} from 'drizzle-orm';
+import { and, asc, type Column, eq, gte, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
 import { deliveryRows, messageRecord, messageRow } from './codec';
 import type { Db } from './dialect';
+import { searchReceived } from './search';
 import {
   type CallbackMessageRecord,
   type MessagesRepo,
@@ -288,19 +277,13 @@ export function messagesRepo(db: Db): MessagesRepo {
       return row === undefined ? undefined : messageRecord(row);
     },
     async search(q) {
-      const where = and(
-        q.app === undefined ? undefined : eq(m.app, q.app),
-        q.msgType === undefined ? undefined : eq(m.msgType, q.msgType),
-        q.event === undefined ? undefined : eq(m.event, q.event),
-        q.fromUser === undefined ? undefined : eq(m.fromUser, q.fromUser),
-        q.from === undefined ? undefined : gte(m.receivedAt, q.from),
-        q.to === undefined ? undefined : lt(m.receivedAt, q.to),
-        q.before === undefined ? undefined : lt(m.id, q.before),
-      );
-      const rows = await db.select('callbackMessages', where, {
-        orderBy: desc(m.id),
-        limit: q.limit,
-      });
+      const equal = [
+        [m.app, q.app],
+        [m.msgType, q.msgType],
+        [m.event, q.event],
+        [m.fromUser, q.fromUser],
+      ] as const;
+      const rows = await searchReceived(db, 'callbackMessages', equal, q);
       return rows.map(messageRecord);
     },
     async countReceived(from, to) {

@@ -1,6 +1,7 @@
-import { and, desc, eq, gte, lt } from 'drizzle-orm';
+import { and, eq, gte, lt } from 'drizzle-orm';
 import { deliveryRows, payRecord, payRow } from './codec';
 import type { Db } from './dialect';
+import { searchReceived } from './search';
 import type { PayNotificationsRepo } from './types';
 
 /**
@@ -38,17 +39,11 @@ export function payNotificationsRepo(db: Db): PayNotificationsRepo {
       return row === undefined ? undefined : payRecord(row);
     },
     async search(q) {
-      const where = and(
-        q.merchant === undefined ? undefined : eq(p.merchant, q.merchant),
-        q.eventType === undefined ? undefined : eq(p.eventType, q.eventType),
-        q.from === undefined ? undefined : gte(p.receivedAt, q.from),
-        q.to === undefined ? undefined : lt(p.receivedAt, q.to),
-        q.before === undefined ? undefined : lt(p.id, q.before),
-      );
-      const rows = await db.select('payNotifications', where, {
-        orderBy: desc(p.id),
-        limit: q.limit,
-      });
+      const equal = [
+        [p.merchant, q.merchant],
+        [p.eventType, q.eventType],
+      ] as const;
+      const rows = await searchReceived(db, 'payNotifications', equal, q);
       return rows.map(payRecord);
     },
     async countReceived(from, to) {

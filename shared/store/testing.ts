@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { createConnection } from 'mysql2/promise';
+import { afterAll, beforeAll } from 'vitest';
 import type { DatabaseConfig } from '../config';
 import { createSecretBox } from '../crypto/secret-box';
 import type { DatabaseHandle } from '../db/client';
 import { migrateDatabase, openDatabase } from '../db/client';
+import type { Db } from './dialect';
 import { createStore } from './index';
 import type { Store } from './types';
 
@@ -91,6 +93,41 @@ export async function openTestStore(
   const box = createSecretBox(opts.secretKeys ?? [TEST_SECRET_KEY]);
   const storeOpts = opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs };
   return { store: await createStore(handle, box, storeOpts), handle };
+}
+
+/** The adapter of `target`'s dialect over a fresh, migrated database (as the store builds it). */
+export async function openTestDb(target: TestTarget): Promise<{ db: Db; close(): Promise<void> }> {
+  const { store, handle } = await openTestStore(target);
+  const db =
+    handle.dialect === 'mysql'
+      ? (await import('./dialects/mysql')).mysqlDb(handle.db)
+      : (await import('./dialects/sqlite')).sqliteDb(handle);
+  return { db, close: () => store.close() };
+}
+
+/** Getters of a contract suite's store (see {@link useTestStore}). */
+export interface TestStore {
+  store(): Store;
+  opened(): OpenedStore;
+}
+
+/**
+ * A contract suite's store: opened (and migrated) on `target` before the enclosing `describe`
+ * block's tests, closed after them. Call the getters in tests and hooks only.
+ */
+export function useTestStore(target: TestTarget): TestStore {
+  let current: OpenedStore | undefined;
+  beforeAll(async () => {
+    current = await openTestStore(target);
+  });
+  afterAll(async () => {
+    await current?.store.close();
+  });
+  const opened = (): OpenedStore => {
+    if (current === undefined) throw new Error('the test store opens in beforeAll');
+    return current;
+  };
+  return { store: () => opened().store, opened };
 }
 
 /** Every row of `table` as raw text (e.g. to show a secret is not stored in the clear). */

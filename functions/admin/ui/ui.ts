@@ -1,4 +1,4 @@
-import { ApiError } from './api';
+import { ApiError, api } from './api';
 import { type Attrs, type Child, h, replace } from './dom';
 import { absolute, relative } from './format';
 
@@ -258,6 +258,71 @@ export function openDialog(
   document.body.append(dialog);
   dialog.showModal();
   return dialog;
+}
+
+/** What the console adds and edits by name: its API collection and how to call it. */
+export interface NamedKind {
+  /** The API collection (`apps`); one of them is at `<path>/<name>`. */
+  path: string;
+  /** Lower case with its article (`an app`), and the capitalised noun (`App`). */
+  aNoun: string;
+  noun: string;
+}
+
+/**
+ * The dialog that adds one of `kind` (`name` undefined: POST to its collection) or edits the one
+ * named `name` (PATCH), sending `body(form, creating)`; then a flash and `done`.
+ */
+export function editNamed(
+  kind: NamedKind,
+  name: string | undefined,
+  fields: Child,
+  body: (form: HTMLFormElement, creating: boolean) => Record<string, unknown>,
+  done: () => void,
+): void {
+  openDialog(
+    name === undefined ? `Add ${kind.aNoun}` : `Edit ${name}`,
+    fields,
+    name === undefined ? `Add ${kind.noun.toLowerCase()}` : 'Save',
+    async (form) => {
+      if (name === undefined) {
+        await api('POST', kind.path, body(form, true));
+        flash(`${kind.noun} ${formValue(form, 'name')} added.`);
+      } else {
+        await api('PATCH', `${kind.path}/${encodeURIComponent(name)}`, body(form, false));
+        flash(`${kind.noun} ${name} saved.`);
+      }
+      done();
+    },
+  );
+}
+
+/**
+ * A filter form (`form.filters`, a search landmark unless `search` is false): `controls`, then a
+ * submit button labelled `submitLabel`; submitting calls `submit` with the form.
+ */
+export function filterForm(
+  controls: Child[],
+  submitLabel: string,
+  submit: (form: HTMLFormElement) => void,
+  search = true,
+): HTMLFormElement {
+  const form = h(
+    'form',
+    search ? { class: 'filters', role: 'search' } : { class: 'filters' },
+    controls,
+    h('button', { type: 'submit', class: 'btn' }, submitLabel),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    submit(form);
+  });
+  return form;
+}
+
+/** A labelled free-text filter input named `name`, showing `value`. */
+export function textFilter(label: string, name: string, value: string, placeholder: string) {
+  return h('label', {}, `${label} `, h('input', { name, value, autocomplete: 'off', placeholder }));
 }
 
 /** The trimmed text of a form field (empty when absent). */

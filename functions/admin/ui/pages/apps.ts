@@ -6,10 +6,11 @@ import {
   actionButton,
   badge,
   dash,
+  editNamed,
   field,
   flash,
   formValue,
-  openDialog,
+  type NamedKind,
   pageHeader,
   secretField,
   select,
@@ -89,22 +90,10 @@ function appForm(app: AppRow | undefined): HTMLElement {
   );
 }
 
+const APPS: NamedKind = { path: 'apps', aNoun: 'an app', noun: 'App' };
+
 function editApp(ctx: PageContext, app: AppRow | undefined): void {
-  openDialog(
-    app === undefined ? 'Add an app' : `Edit ${app.name}`,
-    appForm(app),
-    app === undefined ? 'Add app' : 'Save',
-    async (form) => {
-      if (app === undefined) {
-        await api('POST', 'apps', appBody(form, true));
-        flash(`App ${formValue(form, 'name')} added.`);
-      } else {
-        await api('PATCH', `apps/${encodeURIComponent(app.name)}`, appBody(form, false));
-        flash(`App ${app.name} saved.`);
-      }
-      ctx.reload();
-    },
-  );
+  editNamed(APPS, app?.name, appForm(app), appBody, () => ctx.reload());
 }
 
 function secretsCell(secrets: Record<string, boolean>) {

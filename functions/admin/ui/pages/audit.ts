@@ -2,7 +2,7 @@ import { api } from '../api';
 import { h } from '../dom';
 import { hashOf, type Page } from '../page';
 import type { AuditRow } from '../types';
-import { dash, formValue, pageHeader, select, table, when } from '../ui';
+import { dash, filterForm, formValue, pageHeader, select, table, when } from '../ui';
 
 const actorName = (a: AuditRow['actor']) => (a === null ? '—' : typeof a === 'string' ? a : a.name);
 
@@ -12,16 +12,12 @@ export const auditPage: Page = async (ctx) => {
     'GET',
     `audit?limit=${encodeURIComponent(limit)}`,
   );
-  const form = h(
-    'form',
-    { class: 'filters' },
-    h('label', {}, 'Show ', select('limit', ['50', '100', '500'], limit), ' entries'),
-    h('button', { type: 'submit', class: 'btn' }, 'Show'),
+  const form = filterForm(
+    [h('label', {}, 'Show ', select('limit', ['50', '100', '500'], limit), ' entries')],
+    'Show',
+    (form) => ctx.go(hashOf('audit', { limit: formValue(form, 'limit') })),
+    false,
   );
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    ctx.go(hashOf('audit', { limit: formValue(form, 'limit') }));
-  });
   return [
     pageHeader('Audit log'),
     h(

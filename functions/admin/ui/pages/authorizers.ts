@@ -9,6 +9,7 @@ import {
   dash,
   errorBox,
   field,
+  filterForm,
   flash,
   formValue,
   pageHeader,
@@ -114,28 +115,26 @@ export const authorizersPage: Page = async (ctx) => {
     'GET',
     `authorizers?${new URLSearchParams({ app, ...(status === '' ? {} : { status }), offset: String(offset), limit: String(limit) }).toString()}`,
   );
-  const form = h(
-    'form',
-    { class: 'filters', role: 'search' },
-    h(
-      'label',
-      {},
-      'Component ',
-      select(
-        'app',
-        components.map((c) => c.name),
-        app,
+  const form = filterForm(
+    [
+      h(
+        'label',
+        {},
+        'Component ',
+        select(
+          'app',
+          components.map((c) => c.name),
+          app,
+        ),
       ),
-    ),
-    h('label', {}, 'Status ', select('status', ['', 'authorized', 'revoked'], status)),
-    h('button', { type: 'submit', class: 'btn' }, 'Show'),
+      h('label', {}, 'Status ', select('status', ['', 'authorized', 'revoked'], status)),
+    ],
+    'Show',
+    (form) =>
+      ctx.go(
+        hashOf('authorizers', { app: formValue(form, 'app'), status: formValue(form, 'status') }),
+      ),
   );
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    ctx.go(
-      hashOf('authorizers', { app: formValue(form, 'app'), status: formValue(form, 'status') }),
-    );
-  });
   const total = answer.total ?? answer.authorizers.length;
   const pager = h(
     'p',

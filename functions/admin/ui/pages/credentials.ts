@@ -3,41 +3,27 @@ import { h, replace } from '../dom';
 import { relative } from '../format';
 import { hashOf, type Page } from '../page';
 import type { CredentialRow } from '../types';
-import { actionButton, dash, flash, formValue, pageHeader, when } from '../ui';
+import {
+  actionButton,
+  dash,
+  filterForm,
+  flash,
+  formValue,
+  pageHeader,
+  textFilter,
+  when,
+} from '../ui';
 
 function filters(params: URLSearchParams, go: (hash: string) => void): HTMLElement {
-  const form = h(
-    'form',
-    { class: 'filters', role: 'search' },
-    h(
-      'label',
-      {},
-      'Owner ',
-      h('input', {
-        name: 'owner',
-        value: params.get('owner') ?? '',
-        autocomplete: 'off',
-        placeholder: 'app:shop, merchant:pay…',
-      }),
-    ),
-    h(
-      'label',
-      {},
-      'Kind ',
-      h('input', {
-        name: 'kind',
-        value: params.get('kind') ?? '',
-        autocomplete: 'off',
-        placeholder: 'access_token…',
-      }),
-    ),
-    h('button', { type: 'submit', class: 'btn' }, 'Filter'),
+  return filterForm(
+    [
+      textFilter('Owner', 'owner', params.get('owner') ?? '', 'app:shop, merchant:pay…'),
+      textFilter('Kind', 'kind', params.get('kind') ?? '', 'access_token…'),
+    ],
+    'Filter',
+    (form) =>
+      go(hashOf('credentials', { owner: formValue(form, 'owner'), kind: formValue(form, 'kind') })),
   );
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    go(hashOf('credentials', { owner: formValue(form, 'owner'), kind: formValue(form, 'kind') }));
-  });
-  return form;
 }
 
 export const credentialsPage: Page = async (ctx) => {

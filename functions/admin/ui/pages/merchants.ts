@@ -6,10 +6,11 @@ import {
   actionButton,
   badge,
   dash,
+  editNamed,
   field,
   flash,
   formValue,
-  openDialog,
+  type NamedKind,
   pageHeader,
   secretField,
   table,
@@ -86,22 +87,10 @@ function merchantForm(m: MerchantRow | undefined): HTMLElement {
   );
 }
 
+const MERCHANTS: NamedKind = { path: 'merchants', aNoun: 'a merchant', noun: 'Merchant' };
+
 function editMerchant(ctx: PageContext, m: MerchantRow | undefined): void {
-  openDialog(
-    m === undefined ? 'Add a merchant' : `Edit ${m.name}`,
-    merchantForm(m),
-    m === undefined ? 'Add merchant' : 'Save',
-    async (form) => {
-      if (m === undefined) {
-        await api('POST', 'merchants', merchantBody(form, true));
-        flash(`Merchant ${formValue(form, 'name')} added.`);
-      } else {
-        await api('PATCH', `merchants/${encodeURIComponent(m.name)}`, merchantBody(form, false));
-        flash(`Merchant ${m.name} saved.`);
-      }
-      ctx.reload();
-    },
-  );
+  editNamed(MERCHANTS, m?.name, merchantForm(m), merchantBody, () => ctx.reload());
 }
 
 export const merchantsPage: Page = async (ctx) => {

@@ -2,7 +2,7 @@ import { api } from '../api';
 import { h } from '../dom';
 import { hashOf, type Page } from '../page';
 import type { Delivery } from '../types';
-import { formValue, pageHeader, table } from '../ui';
+import { filterForm, formValue, pageHeader, table, textFilter } from '../ui';
 import { deliveryColumns } from './deliveries';
 
 const STATUSES = [
@@ -40,26 +40,11 @@ export const outboxPage: Page = async (ctx) => {
       ),
     ),
   );
-  const form = h(
-    'form',
-    { class: 'filters', role: 'search' },
-    h(
-      'label',
-      {},
-      'Owner ',
-      h('input', {
-        name: 'owner',
-        value: owner,
-        autocomplete: 'off',
-        placeholder: 'app or merchant',
-      }),
-    ),
-    h('button', { type: 'submit', class: 'btn' }, 'Filter'),
+  const form = filterForm(
+    [textFilter('Owner', 'owner', owner, 'app or merchant')],
+    'Filter',
+    (form) => ctx.go(hashOf('outbox', { status: status[0], owner: formValue(form, 'owner') })),
   );
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    ctx.go(hashOf('outbox', { status: status[0], owner: formValue(form, 'owner') }));
-  });
   return [
     pageHeader('Outbox'),
     h(
