@@ -23,6 +23,9 @@ describe('SQLite store cold start', () => {
       expect(built()).toEqual([]);
       await store.ping();
       expect(built()).toEqual([]);
+      // Every function's app takes the admin repository at start (console-made API keys).
+      expect(typeof store.admin.apiKeyByHash).toBe('function');
+      expect(built()).toEqual([]);
       await store.counters.increment('calls', 'token', 7_200_000);
       await store.counters.increment('calls', 'token', 7_200_001);
       expect(await store.counters.list('calls', 0, 10_800_000)).toEqual([
