@@ -117,20 +117,16 @@ export interface AdminRepo {
 export const USER_NAME_MAX = 64;
 
 export function adminRepo(db: Db): AdminRepo {
-  const {
-    adminUsers: u,
-    adminSessions: s,
-    adminLoginFailures: f,
-    adminAudit: a,
-    apiKeys: k,
-  } = db.t;
+  // Each table is read where a method uses it (the SQLite store builds a table on first use, and
+  // every function makes this repository at start for its API key check).
+  const t = db.t;
   return {
     async userByName(name) {
-      const row = await db.first('adminUsers', eq(u.name, name));
+      const row = await db.first('adminUsers', eq(t.adminUsers.name, name));
       return row === undefined ? undefined : userRecord(row);
     },
     async userById(id) {
-      const row = await db.first('adminUsers', eq(u.id, id));
+      const row = await db.first('adminUsers', eq(t.adminUsers.id, id));
       return row === undefined ? undefined : userRecord(row);
     },
     async setUser(name, passwordHash, now) {
@@ -145,18 +141,18 @@ export function adminRepo(db: Db): AdminRepo {
       await db.update(
         'adminUsers',
         { passwordHash, enabled: true, updatedAt: now },
-        eq(u.name, name),
+        eq(t.adminUsers.name, name),
       );
       return 'updated';
     },
     async enableUser(id, now) {
-      await db.update('adminUsers', { enabled: true, updatedAt: now }, eq(u.id, id));
+      await db.update('adminUsers', { enabled: true, updatedAt: now }, eq(t.adminUsers.id, id));
     },
     async disableUsersExcept(id, now) {
       return db.update(
         'adminUsers',
         { enabled: false, updatedAt: now },
-        and(eq(u.enabled, true), ne(u.id, id)),
+        and(eq(t.adminUsers.enabled, true), ne(t.adminUsers.id, id)),
       );
     },
 
@@ -164,7 +160,7 @@ export function adminRepo(db: Db): AdminRepo {
       await db.insert('adminSessions', [session]);
     },
     async session(tokenHash) {
-      const row = await db.first('adminSessions', eq(s.tokenHash, tokenHash));
+      const row = await db.first('adminSessions', eq(t.adminSessions.tokenHash, tokenHash));
       if (row === undefined) return undefined;
       return {
         tokenHash: row.tokenHash,
@@ -176,16 +172,26 @@ export function adminRepo(db: Db): AdminRepo {
       };
     },
     async touchSession(tokenHash, now) {
-      await db.update('adminSessions', { lastSeenAt: now }, eq(s.tokenHash, tokenHash));
+      await db.update(
+        'adminSessions',
+        { lastSeenAt: now },
+        eq(t.adminSessions.tokenHash, tokenHash),
+      );
     },
     async deleteSession(tokenHash) {
-      return (await db.delete('adminSessions', eq(s.tokenHash, tokenHash))) > 0;
+      return (await db.delete('adminSessions', eq(t.adminSessions.tokenHash, tokenHash))) > 0;
     },
     async deleteUserSessions(userId, except = false) {
-      return db.delete('adminSessions', except ? ne(s.userId, userId) : eq(s.userId, userId));
+      return db.delete(
+        'adminSessions',
+        except ? ne(t.adminSessions.userId, userId) : eq(t.adminSessions.userId, userId),
+      );
     },
     async purgeSessions(now, limit) {
-      return db.delete('adminSessions', lt(s.expiresAt, now), { limit, orderBy: asc(s.expiresAt) });
+      return db.delete('adminSessions', lt(t.adminSessions.expiresAt, now), {
+        limit,
+        orderBy: asc(t.adminSessions.expiresAt),
+      });
     },
 
     async addLoginAttempt(userName, at, ip, since) {
@@ -198,19 +204,29 @@ export function adminRepo(db: Db): AdminRepo {
       if (id === undefined) throw new Error('a login attempt was not stored');
       const rank = await db.count(
         'adminLoginFailures',
-        and(eq(f.userName, name), gte(f.at, since), lte(f.id, id)),
+        and(
+          eq(t.adminLoginFailures.userName, name),
+          gte(t.adminLoginFailures.at, since),
+          lte(t.adminLoginFailures.id, id),
+        ),
       );
       return { id, rank };
     },
     async deleteLoginAttempt(id) {
-      await db.delete('adminLoginFailures', eq(f.id, id));
+      await db.delete('adminLoginFailures', eq(t.adminLoginFailures.id, id));
     },
     async countLoginFailures(userName, since) {
       const name = userName.slice(0, USER_NAME_MAX);
-      return db.count('adminLoginFailures', and(eq(f.userName, name), gte(f.at, since)));
+      return db.count(
+        'adminLoginFailures',
+        and(eq(t.adminLoginFailures.userName, name), gte(t.adminLoginFailures.at, since)),
+      );
     },
     async purgeLoginFailures(before, limit) {
-      return db.delete('adminLoginFailures', lt(f.at, before), { limit, orderBy: asc(f.at) });
+      return db.delete('adminLoginFailures', lt(t.adminLoginFailures.at, before), {
+        limit,
+        orderBy: asc(t.adminLoginFailures.at),
+      });
     },
 
     async addAudit(e) {
@@ -228,7 +244,7 @@ export function adminRepo(db: Db): AdminRepo {
     },
     async listAudit(limit) {
       const rows = await db.select('adminAudit', undefined, {
-        orderBy: [desc(a.at), desc(a.id)],
+        orderBy: [desc(t.adminAudit.at), desc(t.adminAudit.id)],
         limit,
       });
       return rows.map(auditRecord);
@@ -240,7 +256,7 @@ export function adminRepo(db: Db): AdminRepo {
       return id;
     },
     async listApiKeys() {
-      const rows = await db.select('apiKeys', undefined, { orderBy: desc(k.id) });
+      const rows = await db.select('apiKeys', undefined, { orderBy: desc(t.apiKeys.id) });
       return rows.map((r) => ({
         id: r.id,
         name: r.name,
@@ -252,19 +268,22 @@ export function adminRepo(db: Db): AdminRepo {
       }));
     },
     async apiKeyByHash(keyHash) {
-      const row = await db.first('apiKeys', eq(k.keyHash, keyHash), {
+      const row = await db.first('apiKeys', eq(t.apiKeys.keyHash, keyHash), {
         columns: ['id', 'revokedAt'],
       });
       return row === undefined ? undefined : { id: row.id, revokedAt: row.revokedAt ?? undefined };
     },
     async revokeApiKey(id, now) {
-      const exists = await db.first('apiKeys', eq(k.id, id), { columns: ['id', 'revokedAt'] });
+      const exists = await db.first('apiKeys', eq(t.apiKeys.id, id), {
+        columns: ['id', 'revokedAt'],
+      });
       if (exists === undefined) return false;
-      if (exists.revokedAt === null) await db.update('apiKeys', { revokedAt: now }, eq(k.id, id));
+      if (exists.revokedAt === null)
+        await db.update('apiKeys', { revokedAt: now }, eq(t.apiKeys.id, id));
       return true;
     },
     async touchApiKey(id, now) {
-      await db.update('apiKeys', { lastUsedAt: now }, eq(k.id, id));
+      await db.update('apiKeys', { lastUsedAt: now }, eq(t.apiKeys.id, id));
     },
   };
 }

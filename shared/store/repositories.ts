@@ -13,28 +13,50 @@ import { loginSessionsRepo, signingKeysRepo } from './sessions';
 import type { Store } from './types';
 import { wxacodesRepo } from './wxacodes';
 
+type Repositories = Omit<Store, 'dialect' | 'ping' | 'close'>;
+
 /**
  * Every repository of the {@link Store}, over one dialect's {@link Db}, each passed through `wrap`
- * (the SQLite store retries every method while another connection holds the write lock).
+ * (the SQLite store retries every method while another connection holds the write lock). Each is
+ * made on its first use (a getter that keeps it): a cold start makes only the repositories its
+ * first request uses, and builds only their tables (see the SQLite adapter). Spreading the
+ * object makes them all.
  */
 export function repositories(
   db: Db,
   codec: Codec,
   wrap: <R extends object>(repo: R) => R = (repo) => repo,
-): Omit<Store, 'dialect' | 'ping' | 'close'> {
-  return {
-    apps: wrap(appsRepo(db, codec)),
-    merchants: wrap(merchantsRepo(db, codec)),
-    credentials: wrap(credentialsRepo(db, codec)),
-    messages: wrap(messagesRepo(db)),
-    payNotifications: wrap(payNotificationsRepo(db)),
-    outbox: wrap(outboxRepo(db)),
-    authorizers: wrap(authorizersRepo(db)),
-    admin: wrap(adminRepo(db)),
-    counters: wrap(countersRepo(db)),
-    oauth: wrap(oauthRepo(db)),
-    wxacodes: wrap(wxacodesRepo(db)),
-    loginSessions: wrap(loginSessionsRepo(db, codec)),
-    signingKeys: wrap(signingKeysRepo(db, codec)),
-  };
+): Repositories {
+  return lazily<Repositories>({
+    apps: () => wrap(appsRepo(db, codec)),
+    merchants: () => wrap(merchantsRepo(db, codec)),
+    credentials: () => wrap(credentialsRepo(db, codec)),
+    messages: () => wrap(messagesRepo(db)),
+    payNotifications: () => wrap(payNotificationsRepo(db)),
+    outbox: () => wrap(outboxRepo(db)),
+    authorizers: () => wrap(authorizersRepo(db)),
+    admin: () => wrap(adminRepo(db)),
+    counters: () => wrap(countersRepo(db)),
+    oauth: () => wrap(oauthRepo(db)),
+    wxacodes: () => wrap(wxacodesRepo(db)),
+    loginSessions: () => wrap(loginSessionsRepo(db, codec)),
+    signingKeys: () => wrap(signingKeysRepo(db, codec)),
+  });
+}
+
+/** An object whose every property is made by its function on first read, then kept. */
+function lazily<T extends object>(make: { [K in keyof T]: () => T[K] }): T {
+  const out = {};
+  for (const key of Object.keys(make) as (keyof T & string)[]) {
+    let made: { value: T[typeof key] } | undefined;
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      get: () => {
+        made ??= { value: make[key]() };
+        return made.value;
+      },
+    });
+  }
+  // The one cast: defineProperty cannot type the object it fills; every key of T is defined.
+  return out as T;
 }

@@ -1,44 +1,10 @@
-import {
-  blob,
-  index,
-  integer,
-  type SQLiteColumn,
-  sqliteTable,
-  text,
-  uniqueIndex,
-} from 'drizzle-orm/sqlite-core';
-import type { Column, TableSpec } from '../tables/columns';
 import * as tables from '../tables/index';
-import { buildColumns, indexColumns, type Kinds } from './build';
+import { buildSqliteTable as build } from './sqlite-build';
 
 // The SQLite tables, built from the declarations in ../tables (see ../tables/columns.ts for the
-// type of each logical kind). drizzle-kit reads this file: `npm run db:generate`.
-
-const number = { mode: 'number' } as const;
-
-/** The Drizzle column each logical kind becomes on SQLite, before its modifiers. */
-const kinds = {
-  serial: (name: string) => integer(name).primaryKey({ autoIncrement: true }),
-  bigserial: (name: string) => integer(name).primaryKey({ autoIncrement: true }),
-  varchar: (name: string) => text(name),
-  text: (name: string) => text(name),
-  mediumtext: (name: string) => text(name),
-  bigint: (name: string) => integer(name, number),
-  int: (name: string) => integer(name),
-  bool: (name: string) => integer(name, { mode: 'boolean' }),
-  blob: (name: string) => blob(name, { mode: 'buffer' }),
-} satisfies Kinds;
-
-/** The SQLite table of a declaration, typed as if written with sqliteTable directly. */
-function build<TName extends string, TColumns extends Record<string, Column>>(
-  spec: TableSpec<TName, TColumns>,
-) {
-  return sqliteTable(spec.name, buildColumns(spec.columns, kinds), (self) =>
-    spec.indexes.map(({ name, unique, on }) =>
-      (unique ? uniqueIndex : index)(name).on(...indexColumns<SQLiteColumn>(self, on)),
-    ),
-  );
-}
+// type of each logical kind, ./sqlite-build.ts for how). drizzle-kit reads this file:
+// `npm run db:generate`. The SQLite store builds each table on first use from the same builder
+// instead of loading this file (a cold start then builds only the tables it touches).
 
 export const apps = build(tables.apps);
 export const merchants = build(tables.merchants);

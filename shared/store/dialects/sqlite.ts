@@ -4,7 +4,10 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { SqliteHandle } from '../../db/client';
-import * as schema from '../../db/schema/sqlite';
+import type * as schema from '../../db/schema/sqlite';
+import { buildSqliteTable } from '../../db/schema/sqlite-build';
+import type { Column, TableSpec } from '../../db/tables/columns';
+import * as declared from '../../db/tables/index';
 import { DEFAULT_BUSY_BUDGET_MS, retryingRepo } from '../busy';
 import { createCodec } from '../codec';
 import {
@@ -37,14 +40,17 @@ export function createSqliteStore(
 ): Store {
   h.sqlite.pragma('busy_timeout = 0');
   const budget = opts.busyBudgetMs ?? DEFAULT_BUSY_BUDGET_MS;
-  return {
+  const repos = repositories(sqliteDb(h), createCodec(box), (repo) => retryingRepo(repo, budget));
+  const base: Pick<Store, 'dialect' | 'ping' | 'close'> = {
     dialect: 'sqlite',
-    ...repositories(sqliteDb(h), createCodec(box), (repo) => retryingRepo(repo, budget)),
     async ping() {
       h.sqlite.prepare('SELECT 1').get();
     },
     close: () => h.close(),
   };
+  // The repositories' getters are kept, not spread (which would make every repository now):
+  // each is made on its first use. The cast: defineProperties cannot type what it adds.
+  return Object.defineProperties(base, Object.getOwnPropertyDescriptors(repos)) as Store;
 }
 
 // The SQLite tables declare the same names, columns and value types as the logical tables the
@@ -57,11 +63,34 @@ type Mismatched = {
 }[TableName];
 const rowsMatch: [Mismatched] extends [never] ? true : Mismatched = true;
 void rowsMatch;
-const sqliteTables: Sqlite = { ...schema };
-const tables = sqliteTables as unknown as Tables;
 
-// As in the MySQL adapter: the builders see a plain SQLiteTable, rows are typed by `Row<K>`.
-const table = (name: TableName): SQLiteTable => sqliteTables[name];
+// Each table is built on its first use, from the declaration ../../db/schema/sqlite.ts builds it
+// from (same builder, same table): a cold start builds only the tables it touches. As in the
+// MySQL adapter, the builders see a plain SQLiteTable, rows are typed by `Row<K>`.
+// The declarations differ in columns, which the builder's types follow; a table is only ever
+// seen as a plain SQLiteTable here.
+const specs = { ...declared } as unknown as Record<
+  TableName,
+  TableSpec<string, Record<string, Column>>
+>;
+const built = new Map<TableName, SQLiteTable>();
+const table = (name: TableName): SQLiteTable => {
+  let t = built.get(name);
+  if (t === undefined) {
+    t = buildSqliteTable(specs[name]);
+    built.set(name, t);
+  }
+  return t;
+};
+const tables = Object.defineProperties(
+  {},
+  Object.fromEntries(
+    (Object.keys(specs) as TableName[]).map((name) => [
+      name,
+      { enumerable: true, get: () => table(name) },
+    ]),
+  ),
+) as Tables;
 
 /** Most transactions one commit covers (see {@link sqliteDb}). */
 export const GROUP_COMMIT_MAX = 64;
