@@ -7,6 +7,24 @@ import { messagesRepo } from './messages';
 import { openTestDb, openTestStore, testTargets, uniqueName } from './testing';
 import { SignatureReplayError } from './types';
 
+/** A used-signature row numbered `n` (the group-commit tests insert them). */
+const row = (app: string, n: number) => ({
+  app,
+  signature: `sig-${n}`,
+  bodyHash: `hash-${n}`,
+  expiresAt: n,
+});
+
+/** The stored signatures of `app`, oldest first. */
+async function stored(db: Db, app: string): Promise<string[]> {
+  const s = db.t.callbackSignatures;
+  const rows = await db.select('callbackSignatures', eq(s.app, app), {
+    columns: ['signature'],
+    orderBy: asc(s.expiresAt),
+  });
+  return rows.map((r) => r.signature);
+}
+
 // The operations on which the dialects differ, held to one behaviour: every repository relies
 // on it (store.contract.test.ts covers them through the repositories).
 describe.each(testTargets())('dialect adapter on $name', (target) => {
@@ -186,21 +204,6 @@ describe('SQLite group commit', () => {
   });
   afterAll(() => close());
 
-  const row = (app: string, n: number) => ({
-    app,
-    signature: `sig-${n}`,
-    bodyHash: `hash-${n}`,
-    expiresAt: n,
-  });
-  const stored = async (app: string) => {
-    const s = db.t.callbackSignatures;
-    const rows = await db.select('callbackSignatures', eq(s.app, app), {
-      columns: ['signature'],
-      orderBy: asc(s.expiresAt),
-    });
-    return rows.map((r) => r.signature);
-  };
-
   it('transactions and single writes asked for together share one commit', async () => {
     const app = uniqueName();
     commits = [];
@@ -215,7 +218,7 @@ describe('SQLite group commit', () => {
       db.insertIgnore('callbackSignatures', row(app, 8)),
     ]);
     expect(commits).toHaveLength(1);
-    expect(await stored(app)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => `sig-${n}`));
+    expect(await stored(db, app)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => `sig-${n}`));
   });
 
   it('while transactions keep coming, the commit waits a turn of the event loop for them', async () => {
@@ -229,7 +232,7 @@ describe('SQLite group commit', () => {
     );
     await Promise.all([...first, later]);
     expect(commits).toHaveLength(1);
-    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-3']);
+    expect(await stored(db, app)).toEqual(['sig-1', 'sig-2', 'sig-3']);
     // One on its own is not held back: it commits in the turn after it was asked for.
     commits = [];
     await insert(4);
@@ -251,7 +254,7 @@ describe('SQLite group commit', () => {
     );
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(commits).toHaveLength(1);
-    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-5', 'sig-6']);
+    expect(await stored(db, app)).toEqual(['sig-1', 'sig-2', 'sig-5', 'sig-6']);
   });
 
   it('when the commit fails, every transaction of it fails and nothing is stored', async () => {
@@ -263,10 +266,10 @@ describe('SQLite group commit', () => {
       db.insert('callbackSignatures', [row(app, 2)]),
     ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    expect(await stored(app)).toEqual([]);
+    expect(await stored(db, app)).toEqual([]);
     // The connection is usable again.
     await db.insert('callbackSignatures', [row(app, 3)]);
-    expect(await stored(app)).toEqual(['sig-3']);
+    expect(await stored(db, app)).toEqual(['sig-3']);
   });
 });
 
@@ -299,20 +302,6 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
   });
   afterAll(() => close());
 
-  const row = (app: string, n: number) => ({
-    app,
-    signature: `sig-${n}`,
-    bodyHash: `hash-${n}`,
-    expiresAt: n,
-  });
-  const stored = async (app: string) => {
-    const s = db.t.callbackSignatures;
-    const rows = await db.select('callbackSignatures', eq(s.app, app), {
-      columns: ['signature'],
-      orderBy: asc(s.expiresAt),
-    });
-    return rows.map((r) => r.signature);
-  };
   const counted = (word: string) => statements.filter((s) => s === word).length;
 
   it('transactions asked for together share one BEGIN and one COMMIT', async () => {
@@ -327,7 +316,7 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
       ),
     );
     expect([counted('begin'), counted('commit')]).toEqual([1, 1]);
-    expect(await stored(app)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `sig-${n}`));
+    expect(await stored(db, app)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `sig-${n}`));
     // One on its own runs as it always did.
     statements = [];
     await db.transaction((tx) => tx.insert('callbackSignatures', [row(app, 7)]));
@@ -354,7 +343,7 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
     ]);
     // The batch rolled back, then each on its own: two commits, one more rollback.
     expect([counted('begin'), counted('rollback'), counted('commit')]).toEqual([4, 2, 2]);
-    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-5', 'sig-6']);
+    expect(await stored(db, app)).toEqual(['sig-1', 'sig-2', 'sig-5', 'sig-6']);
   });
 
   it('when the commit fails, every transaction of it fails and nothing is stored', async () => {
@@ -366,9 +355,9 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
     );
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(counted('commit')).toBe(1);
-    expect(await stored(app)).toEqual([]);
+    expect(await stored(db, app)).toEqual([]);
     await db.transaction((tx) => tx.insert('callbackSignatures', [row(app, 3)]));
-    expect(await stored(app)).toEqual(['sig-3']);
+    expect(await stored(db, app)).toEqual(['sig-3']);
   });
 
   it("WeChat's retry in the same batch is told apart, and so is a replayed signature", async () => {
@@ -444,7 +433,7 @@ describe.each(testTargets().filter((t) => t.name === 'mysql'))('MySQL group comm
     // The batch rolled back, then three transactions of one.
     expect(counted('rollback')).toBe(1);
     expect(counted('commit')).toBe(3);
-    expect(await stored(app)).toEqual(['sig-1', 'sig-2', 'sig-3']);
+    expect(await stored(db, app)).toEqual(['sig-1', 'sig-2', 'sig-3']);
   });
 });
 
