@@ -2,12 +2,12 @@ import type { Hono } from 'hono';
 import type { HubEnv } from '../../shared/http/app';
 import { mount } from '../../shared/http/routes';
 import type { Deps } from '../../shared/platform/deps';
+import { requireMiniProgram } from '../../shared/sessions/mini-program';
 import {
   generateScheme,
   generateUrlLink,
   genWxaShortLink,
   getUserPhoneNumber,
-  requireMiniProgram,
   sendSubscribeMessage,
 } from '../../shared/wechat/miniprogram';
 import { getWxacode } from '../../shared/wechat/wxacode';

@@ -19,16 +19,6 @@ export const GEN_SHORTLINK_PATH = '/wxa/genwxashortlink';
 /** 43101: the user refused the template, or has no one-time subscription left to spend. */
 export const SUBSCRIPTION_REFUSED_ERRCODE = 43101;
 
-/** Refuses an app that is not a mini program (these APIs exist for mini programs only). */
-export function requireMiniProgram(app: AppRecord, what: string): void {
-  if (app.kind !== 'miniprogram') {
-    throw new AppError(
-      'BAD_REQUEST',
-      `app "${app.name}" is a ${app.kind} app; ${what} is for miniprogram apps`,
-    );
-  }
-}
-
 function field(api: string, body: Record<string, unknown>, name: string): string {
   const value = body[name];
   if (typeof value !== 'string' || value === '') {
