@@ -4,8 +4,8 @@ import type { RouteDecl } from '../shared/http/routes';
 import { PAY_ROUTES } from './pay/api';
 import { COMPONENT_PROXY_ROUTES, PROXY_ROUTES } from './proxy/api';
 import { REFRESH_ROUTES } from './refresh/api';
-import { TOKEN_ROUTES } from './token/api';
 import { CAPABILITY_ROUTES } from './token/capabilities-api';
+import { TOKEN_ROUTES } from './token/declarations';
 import { OAUTH_ROUTES } from './token/oauth-api';
 import { SESSION_ROUTES } from './token/session-api';
 

@@ -117,6 +117,7 @@ export const LAZY_FILES = {
   openapi: 'functions/openapi-document.ts',
   'admin-data': 'functions/admin/data.ts',
   jose: 'shared/sessions/jose.ts',
+  'token-extras': 'functions/token/extras.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;
@@ -210,18 +211,28 @@ async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> 
   return bytes;
 }
 
-/** Builds `<dir>/<name>.js` for each of {@link LAZY_FILES} the function bundle requires. */
+/**
+ * Builds `<dir>/<name>.js` for each of {@link LAZY_FILES} the function bundle requires, and for
+ * each one those require in turn (the token function's extras load jose).
+ */
 async function buildLazyFiles(dir: string, bundle: string): Promise<void> {
-  for (const [name, entry] of Object.entries(LAZY_FILES)) {
-    if (!bundle.includes(`require("./${name}.js")`)) continue;
-    await build({
-      ...SCF_BUILD_OPTIONS,
-      entryPoints: [entry],
-      outfile: join(dir, `${name}.js`),
-      sourcemap: 'external',
-      legalComments: 'linked',
-      plugins: [dialectFilesPlugin],
-    });
+  const built = new Set<string>();
+  const pending = [bundle];
+  for (let code = pending.pop(); code !== undefined; code = pending.pop()) {
+    for (const [name, entry] of Object.entries(LAZY_FILES)) {
+      if (built.has(name) || !code.includes(`require("./${name}.js")`)) continue;
+      built.add(name);
+      const outfile = join(dir, `${name}.js`);
+      await build({
+        ...SCF_BUILD_OPTIONS,
+        entryPoints: [entry],
+        outfile,
+        sourcemap: 'external',
+        legalComments: 'linked',
+        plugins: [dialectFilesPlugin],
+      });
+      pending.push(readFileSync(outfile, 'utf8'));
+    }
   }
 }
 

@@ -291,8 +291,10 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
       /to-json-schema|openapi-document|docs-page|functions\/pay\/api/,
     );
     expect(sources(join(pkgDir, 'openapi.js')).join('\n')).toMatch(/to-json-schema/);
-    // jose (login sessions) ships beside it too, loaded on the first login, never at a cold start.
-    expect(main).toContain('require("./jose.js")');
+    // jose (login sessions) ships beside it too, loaded on the first login, never at a cold start:
+    // by token-extras.js, the token function's routes that load on their first request.
+    expect(main).not.toContain('require("./jose.js")');
+    expect(readFileSync(join(pkgDir, 'token-extras.js'), 'utf8')).toContain('require("./jose.js")');
     expect(sources(join(pkgDir, 'jose.js')).join('\n')).toMatch(/node_modules\/jose\//);
     expect(sources(join(pkgDir, 'index.js')).join('\n')).not.toMatch(/node_modules\/jose\//);
     for (const other of ['proxy', 'refresh', 'pay']) {
@@ -312,6 +314,51 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
     expect(Object.keys(doc.paths)).toContain('/v1/pay/{merchant}/jsapi');
     const page = await runBundle(runner, bundle, apigwGet('/docs'), env('openapi'));
     expect(page.result).toMatchObject({ statusCode: 200 });
+  }, 60_000);
+
+  it("ships the token function's extras as a file of its own, loaded on their first request", async () => {
+    const pkgDir = join(dir, 'scf', 'token');
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources.join('\n');
+    expect(readFileSync(join(pkgDir, 'index.js'), 'utf8')).toContain(
+      'require("./token-extras.js")',
+    );
+    // The third-party platform, sessions, OAuth redeem and capabilities stay out of index.js.
+    expect(sources(join(pkgDir, 'index.js'))).not.toMatch(
+      /shared\/component\/|shared\/sessions\/login|shared\/oauth\/oauth|functions\/token\/(extras|capabilities)/,
+    );
+    expect(sources(join(pkgDir, 'token-extras.js'))).toMatch(/functions\/token\/extras\.ts/);
+    for (const other of ['proxy', 'refresh', 'pay', 'admin']) {
+      expect(existsSync(join(dir, 'scf', other, 'token-extras.js'))).toBe(false);
+    }
+    const bundle = join(pkgDir, 'index.js');
+    // A route of the extras, answered by their file (jose.js loaded by it for the key set).
+    const jwks = await runBundle(runner, bundle, apigwGet('/.well-known/jwks.json'), env('extras'));
+    expect(jwks.result).toMatchObject({ statusCode: 200 });
+    const keys = JSON.parse((jwks.result as { body: string }).body) as { keys: unknown[] };
+    expect(keys.keys.length).toBeGreaterThan(0);
+    // An AppError thrown by token-extras.js's own copy of the error class: its status, not a 500.
+    const login = scfFixture('function-url-post', {
+      path: '/v1/apps/oa/login',
+      body: JSON.stringify({ code: 'c1' }),
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    });
+    const refused = await runBundle(runner, bundle, login, env('extras'));
+    expect(refused.result).toMatchObject({ statusCode: 400 });
+    expect(JSON.parse((refused.result as { body: string }).body)).toMatchObject({
+      error: {
+        code: 'BAD_REQUEST',
+        message: 'app "oa" is a official app; login is for miniprogram apps',
+      },
+    });
+    // A path under an extras prefix that no route serves: the outer app's 404.
+    const unknown = await runBundle(
+      runner,
+      bundle,
+      apigwGet('/v1/components/oa/nothing-here', { authorization: `Bearer ${KEY}` }),
+      env('extras'),
+    );
+    expect(unknown.result).toMatchObject({ statusCode: 404 });
   }, 60_000);
 
   // Each deploy/scf/<name>/serverless.yml uploads dist/scf/<name> with handler index.main_handler,
@@ -527,6 +574,8 @@ describe('npm run build -- <function>…', () => {
         'package.json',
         'sqlite.js',
         'sqlite.js.map',
+        'token-extras.js',
+        'token-extras.js.map',
       ]);
     } finally {
       rmSync(out, { recursive: true, force: true });

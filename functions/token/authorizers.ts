@@ -4,7 +4,7 @@ import { getAuthorizer, listAuthorizers, listQuery } from '../../shared/componen
 import type { HubEnv } from '../../shared/http/app';
 import { mount } from '../../shared/http/routes';
 import type { Deps } from '../../shared/platform/deps';
-import { authorizerGet, authorizerList, authorizerSync } from './api';
+import { authorizerGet, authorizerList, authorizerSync } from './component-api';
 
 /** The authorizer directory of a third-party platform (docs/api.md); never a token. */
 export function mountAuthorizerDirectory(r: Hono<HubEnv>, deps: Deps): void {

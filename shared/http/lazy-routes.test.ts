@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createBaseApp, type HubEnv } from './app';
 import { AppError } from './errors';
-import { lazyRoutes } from './lazy-routes';
+import { lazyRoutes, servedRoutes } from './lazy-routes';
 import { createLogger } from './log';
 
 type Env = { Variables: HubEnv['Variables'] & { who: string } };
@@ -95,5 +95,32 @@ describe('lazy routes', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('admin-1');
     expect(loads()).toBe(2);
+  });
+  it('are reached by route patterns as well as prefixes, and load for nothing else', async () => {
+    let loads = 0;
+    const outer = new Hono();
+    outer.get('/things/:id/eager', (c) => c.text(`eager ${c.req.param('id')}`));
+    outer.route(
+      '/',
+      lazyRoutes(['/things/:id/lazy', '/stuff/'], async () => {
+        loads += 1;
+        const r = new Hono();
+        r.get('/things/:id/lazy', (c) => c.text(`lazy ${c.req.param('id')}`));
+        r.get('/stuff/a', (c) => c.text('stuff a'));
+        return r;
+      }),
+    );
+    expect(await (await outer.request('/things/7/eager')).text()).toBe('eager 7');
+    expect((await outer.request('/things/7/other')).status).toBe(404);
+    expect(loads).toBe(0);
+    expect(await (await outer.request('/things/7/lazy')).text()).toBe('lazy 7');
+    expect(await (await outer.request('/stuff/a')).text()).toBe('stuff a');
+    expect(loads).toBe(1);
+    // The routes served, the lazy ones in place of their entry points.
+    expect(await servedRoutes(outer)).toEqual([
+      { method: 'GET', path: '/things/:id/eager', lazy: false },
+      { method: 'GET', path: '/things/:id/lazy', lazy: true },
+      { method: 'GET', path: '/stuff/a', lazy: true },
+    ]);
   });
 });
