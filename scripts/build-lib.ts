@@ -69,6 +69,31 @@ export const unusedPartsPlugin: Plugin = {
   },
 };
 
+const PG_CORE_SHIM = resolve('scripts/scf-shims/drizzle-pg-core.cjs');
+
+/**
+ * drizzle-orm's dialect-neutral code that imports PostgreSQL pieces (sql/sql.js: `isPgEnum`;
+ * relations.js: `PrimaryKeyBuilder`), each resolved to scripts/scf-shims/drizzle-pg-core.cjs,
+ * which answers the same for every value: pg-core's classes are otherwise parsed at every cold
+ * start that opens the database.
+ */
+const PG_CORE_PARTS: { importer: RegExp; path: string }[] = [
+  { importer: /drizzle-orm[\\/]sql[\\/]sql\.js$/, path: '../pg-core/columns/enum.js' },
+  { importer: /drizzle-orm[\\/]relations\.js$/, path: './pg-core/primary-keys.js' },
+];
+
+/** Resolves each of {@link PG_CORE_PARTS} to its stand-in. */
+export const pgCorePlugin: Plugin = {
+  name: 'wxhub-drizzle-pg-core',
+  setup(b) {
+    b.onResolve({ filter: /pg-core/ }, (args) =>
+      PG_CORE_PARTS.some((p) => p.importer.test(args.importer) && p.path === args.path)
+        ? { path: PG_CORE_SHIM }
+        : undefined,
+    );
+  },
+};
+
 // CommonJS has `__dirname`: the migrations shipped beside the bundle are found wherever SCF runs
 // it from (an operator's WXHUB_MIGRATIONS_DIR still wins).
 const BANNER =
@@ -204,7 +229,7 @@ async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> 
       outfile: join(dir, `${dialect}.js`),
       sourcemap: 'external',
       legalComments: 'linked',
-      plugins: [betterSqlite3Plugin, mysql2ErrorsPlugin, unusedPartsPlugin],
+      plugins: [betterSqlite3Plugin, mysql2ErrorsPlugin, unusedPartsPlugin, pgCorePlugin],
     });
     bytes[dialect] = statSync(join(dir, `${dialect}.js`)).size;
   }

@@ -109,6 +109,11 @@ describe('per-function SCF bundles', () => {
       expect(sqlite).not.toMatch(
         /better-sqlite3\/lib\/methods\/(backup|serialize|function|aggregate|table)|node_modules\/bindings\//,
       );
+      // drizzle's PostgreSQL classes, which its dialect-neutral code imports, in neither dialect.
+      for (const dialect of [sqlite, sources(join(pkgDir, 'mysql.js'))]) {
+        expect(dialect).toMatch(/scf-shims\/drizzle-pg-core\.cjs/);
+        expect(dialect).not.toMatch(/pg-core\//);
+      }
     }
   });
 

@@ -78,3 +78,38 @@ describe('better-sqlite3 stand-in', () => {
     expect(() => new Shim(':memory:', { readonly: true })).toThrow(/cannot be readonly/);
   });
 });
+
+describe('drizzle pg-core stand-in', () => {
+  const shim = createRequire(import.meta.url)('./drizzle-pg-core.cjs') as {
+    isPgEnum(obj: unknown): boolean;
+    PrimaryKeyBuilder: new () => unknown;
+  };
+
+  it("answers isPgEnum as drizzle's own does, PostgreSQL enums included", async () => {
+    const { pgEnum, isPgEnum } = await import('drizzle-orm/pg-core');
+    const mood = pgEnum('mood', ['happy', 'sad']);
+    const { mysqlTable, int } = await import('drizzle-orm/mysql-core');
+    const t = mysqlTable('t', { id: int('id') });
+    for (const value of [mood, t, t.id, () => undefined, {}, null, undefined, 'mood', 1]) {
+      expect(shim.isPgEnum(value)).toBe(isPgEnum(value));
+    }
+    expect(shim.isPgEnum(mood)).toBe(true);
+  });
+
+  it("stands for PrimaryKeyBuilder in drizzle's is(): the same answer for every value", async () => {
+    const { is } = await import('drizzle-orm');
+    const { primaryKey, pgTable, integer, PrimaryKeyBuilder } = await import('drizzle-orm/pg-core');
+    const {
+      sqliteTable,
+      integer: sqliteInt,
+      primaryKey: sqlitePk,
+    } = await import('drizzle-orm/sqlite-core');
+    const pgPk = primaryKey({ columns: [pgTable('p', { a: integer('a') }).a] });
+    const liteCol = sqliteTable('s', { a: sqliteInt('a') }).a;
+    const litePk = sqlitePk({ columns: [liteCol] });
+    for (const value of [pgPk, litePk, liteCol, {}, null]) {
+      expect(is(value, shim.PrimaryKeyBuilder)).toBe(is(value, PrimaryKeyBuilder));
+    }
+    expect(() => new shim.PrimaryKeyBuilder()).toThrow(/not in the wxhub SCF build/);
+  });
+});
