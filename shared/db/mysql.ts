@@ -29,7 +29,8 @@ export function openMysql(
     pool,
     replica: { db: drizzle({ client: replica }), pool: replica },
     close: async () => {
-      await Promise.all([pool.end(), replica.end()]);
+      // A replica that is down or went silent must not fail (or hold up) a shutdown.
+      await Promise.all([pool.end(), replica.end().catch(() => undefined)]);
     },
   };
 }

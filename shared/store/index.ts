@@ -23,7 +23,11 @@ export async function createStore(
 ): Promise<Store> {
   if (h.dialect === 'mysql') {
     const { createMysqlStore } = await import('./dialects/mysql');
-    return createMysqlStore(h, box, { log: opts.log, clock: opts.clock });
+    return createMysqlStore(h, box, {
+      log: opts.log,
+      clock: opts.clock,
+      timeoutMs: opts.replicaTimeoutMs,
+    });
   }
   const { createSqliteStore } = await import('./dialects/sqlite');
   return createSqliteStore(h, box, opts);
@@ -36,4 +40,6 @@ export interface StoreOptions {
   log?: Logger | undefined;
   /** The reader's clock (how long it leaves a failed replica alone). */
   clock?: Clock | undefined;
+  /** How long a replica read may take before the primary answers it (10 s). */
+  replicaTimeoutMs?: number | undefined;
 }

@@ -169,6 +169,34 @@ describe.each(mysql)('a read replica that fails, on $name', (target) => {
     expect(logs.about('read replica')).toHaveLength(2);
   });
 
+  it('falls back when the replica goes silent (connections open, no answer)', async () => {
+    if (target.config.dialect !== 'mysql') throw new Error('a MySQL target');
+    const silent = await startRelay(target.config.url);
+    const lines = collector();
+    const readUrl = new URL(target.config.url);
+    readUrl.hostname = '127.0.0.1';
+    readUrl.port = String(silent.port);
+    const other = await openTestStore(
+      { name: 'mysql', config: { ...target.config, readUrl: readUrl.toString() } },
+      { log: lines.log, clock, replicaTimeoutMs: 300 },
+    );
+    try {
+      // A pooled connection to the replica, then the host stops answering.
+      expect((await other.store.reader.messages.search({ app, limit: 10 })).length).toBeGreaterThan(
+        0,
+      );
+      silent.freeze();
+      expect((await other.store.reader.messages.search({ app, limit: 10 })).length).toBeGreaterThan(
+        0,
+      );
+      expect(lines.about('read replica')).toHaveLength(1);
+      expect(lines.about('read replica')[0]).toMatchObject({ level: 'warn', code: 'TIMEOUT' });
+    } finally {
+      await silent.close();
+      await other.store.close();
+    }
+  });
+
   it('falls back when the replica answers with an error, and never logs its URL or password', async () => {
     if (target.config.dialect !== 'mysql') throw new Error('a MySQL target');
     const lines = collector();

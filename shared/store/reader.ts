@@ -75,10 +75,37 @@ export interface ReplicaReaderOptions {
    * attempt per this long, not one per read.
    */
   retryMs?: number | undefined;
+  /**
+   * A replica read not answered within this long is answered from the primary (default
+   * {@link REPLICA_TIMEOUT_MS}): a replica host that went silent leaves pooled connections that
+   * would otherwise wait for TCP to give up, which takes minutes.
+   */
+  timeoutMs?: number | undefined;
 }
 
 /** Default of {@link ReplicaReaderOptions.retryMs}. */
 export const REPLICA_RETRY_MS = 30_000;
+/** Default of {@link ReplicaReaderOptions.timeoutMs}. */
+export const REPLICA_TIMEOUT_MS = 10_000;
+
+/** `p`, or a rejection with code `TIMEOUT` when it takes longer than `ms`. */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'TIMEOUT' }));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
 
 /** The error's code (`ECONNREFUSED`, `ER_NO_SUCH_TABLE`…), looking through wrappers' causes. */
 function errorCode(err: unknown): string {
@@ -91,7 +118,7 @@ function errorCode(err: unknown): string {
 
 /**
  * The reader of a store with a replica: each read goes to `replica`; when the replica fails it
- * (down, unreachable, missing a table, refusing the user), the same read goes to `primary`, and
+ * (down, unreachable, silent, missing a table, refusing the user), the same read goes to `primary`, and
  * one warning says so for the whole outage (the error's code only: never the URL, user or
  * password, nor the query, which may name rows). While it is down, reads go to the primary
  * without trying it, and the first that it answers again logs that it is back. An error of the
@@ -104,13 +131,14 @@ export function replicaReader(
 ): ReaderStore {
   const now = () => (opts.clock ?? Date).now();
   const retryMs = opts.retryMs ?? REPLICA_RETRY_MS;
+  const timeoutMs = opts.timeoutMs ?? REPLICA_TIMEOUT_MS;
   let down: { since: number; retryAt: number } | undefined;
   return readerWith((repo, method) => async (...args) => {
     const onPrimary = () => methodOf(primary, repo, method)(...args);
     if (down !== undefined && now() < down.retryAt) return onPrimary();
     let value: unknown;
     try {
-      value = await methodOf(replica, repo, method)(...args);
+      value = await within(methodOf(replica, repo, method)(...args), timeoutMs);
     } catch (err) {
       const t = now();
       if (down === undefined) {

@@ -146,8 +146,10 @@ export interface Relay {
   readonly connections: number;
   /** Closes every relayed connection and stops listening: connecting is refused. */
   cut(): Promise<void>;
-  /** Listens again on the same port. */
+  /** Listens again on the same port (and thaws). */
   restore(): Promise<void>;
+  /** Keeps every connection open but passes nothing on: a host that went silent. */
+  freeze(): void;
   close(): Promise<void>;
 }
 
@@ -158,6 +160,7 @@ export async function startRelay(url: string): Promise<Relay> {
   const port = Number(target.port || '3306');
   const sockets = new Set<Socket>();
   let connections = 0;
+  let frozen = false;
   const track = (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -170,7 +173,15 @@ export async function startRelay(url: string): Promise<Relay> {
         const upstream = connect(port, host);
         track(client);
         track(upstream);
-        client.pipe(upstream).pipe(client);
+        // While frozen, bytes are dropped both ways: a server that stopped answering.
+        client.on('data', (d: Buffer) => {
+          if (!frozen) upstream.write(d);
+        });
+        upstream.on('data', (d: Buffer) => {
+          if (!frozen) client.write(d);
+        });
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
         client.on('error', () => upstream.destroy());
         upstream.on('error', () => client.destroy());
       });
@@ -195,7 +206,11 @@ export async function startRelay(url: string): Promise<Relay> {
     },
     cut,
     async restore() {
+      frozen = false;
       if (server === undefined) await listen(relayPort);
+    },
+    freeze() {
+      frozen = true;
     },
     close: cut,
   };

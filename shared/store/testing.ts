@@ -94,6 +94,7 @@ export async function openTestStore(
     /** Where the store's reader logs (a read replica failing, then back). */
     log?: Logger;
     clock?: Clock;
+    replicaTimeoutMs?: number;
   } = {},
 ): Promise<OpenedStore> {
   if (target.config.dialect === 'mysql') await ensureDatabase(target.config.url);
@@ -104,6 +105,7 @@ export async function openTestStore(
     ...(opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs }),
     log: opts.log,
     clock: opts.clock,
+    replicaTimeoutMs: opts.replicaTimeoutMs,
   };
   return { store: await createStore(handle, box, storeOpts), handle };
 }
