@@ -205,15 +205,7 @@ describe.each(pairs)('a hub with a real read replica', (p) => {
   it('falls back to the primary while the replica is down, with one log line, then goes back', async () => {
     const relay = await startRelay(p.replica);
     const lines = collector();
-    const target = {
-      ...db.target,
-      config: {
-        dialect: 'mysql' as const,
-        url: db.target.config.dialect === 'mysql' ? db.target.config.url : '',
-        readUrl: db.readUrlVia(relay.port),
-      },
-    };
-    const down = await createTestHub(target, { sim, env, log: lines.log });
+    const down = await createTestHub(db.targetVia(relay.port), { sim, env, log: lines.log });
     try {
       const get = await consoleOf(down);
       const names = async () =>

@@ -34,8 +34,8 @@ export function replicationPair(): ReplicationPair | undefined {
 export interface ReplicatedDatabase {
   /** MySQL on the primary, `readUrl` on the replica as a user that may only SELECT. */
   target: TestTarget;
-  /** The replica's URL (the reader's user) on another local port, e.g. a {@link Relay}'s. */
-  readUrlVia(port: number): string;
+  /** {@link target} with the replica reached on another local port, e.g. a {@link Relay}'s. */
+  targetVia(port: number): TestTarget;
   /** Waits until the replica has applied everything the primary has written so far. */
   caughtUp(): Promise<void>;
   /** SELECT statements the reader's user has run on the replica (MariaDB's USER_STATISTICS). */
@@ -98,11 +98,14 @@ export async function replicatedDatabase(pair: ReplicationPair): Promise<Replica
       name: 'mysql',
       config: { dialect: 'mysql', url: url(pair.primary).toString(), readUrl: readUrl.toString() },
     },
-    readUrlVia(port) {
+    targetVia(port) {
       const via = new URL(readUrl);
       via.hostname = '127.0.0.1';
       via.port = String(port);
-      return via.toString();
+      return {
+        name: 'mysql',
+        config: { dialect: 'mysql', url: url(pair.primary).toString(), readUrl: via.toString() },
+      };
     },
     caughtUp,
     async replicaSelects() {
