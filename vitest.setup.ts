@@ -11,6 +11,12 @@ export function setup(): () => Promise<void> {
   const url = process.env.TEST_MYSQL_URL;
   const run = randomBytes(4).toString('hex');
   process.env.WXHUB_TEST_RUN = run;
+  if (!process.env.TEST_MYSQL_PRIMARY_URL || !process.env.TEST_MYSQL_REPLICA_URL) {
+    process.stdout.write(
+      '\n[wxhub] TEST_MYSQL_PRIMARY_URL / TEST_MYSQL_REPLICA_URL are not set: the read-replica ' +
+        'tests are NOT run (on CI they fail). Start a pair with `bash .ci/mariadb-replica.sh`.\n',
+    );
+  }
   if (url === undefined || url === '') {
     process.stdout.write(
       '\n[wxhub] TEST_MYSQL_URL is not set: the MySQL half of the suite is NOT run, only SQLite.\n' +

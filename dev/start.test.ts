@@ -9,6 +9,7 @@ import {
   DEMO_MERCHANT,
   DEV_API_KEY,
   DEV_DATABASE_URL,
+  databaseLines,
   devAdminPassword,
   devDatabaseUrl,
   startDev,
@@ -237,6 +238,22 @@ describe('npm run dev', () => {
     expect(devDatabaseUrl({ DATABASE_URL: '' })).toBe(DEV_DATABASE_URL);
     expect(devDatabaseUrl({ DATABASE_URL: 'file:/tmp/x.db' })).toBe('file:/tmp/x.db');
     expect(devDatabaseUrl({ MYSQL_ADDRESS: '10.0.0.1:3306' })).toBeUndefined();
+  });
+
+  it('names its database, and the read replica of DATABASE_READ_URL, without passwords', () => {
+    expect(databaseLines({ dialect: 'sqlite', path: '.data/dev.db' })).toEqual([
+      'database: sqlite (.data/dev.db)',
+    ]);
+    const lines = databaseLines({
+      dialect: 'mysql',
+      url: 'mysql://hub:PRIMARY-PW@10.0.0.12:3306/wxhub',
+      readUrl: 'mysql://reader:REPLICA-PW@10.0.0.13:3306/wxhub',
+    });
+    expect(lines).toEqual([
+      'database: mysql (MySQL 10.0.0.12:3306/wxhub)',
+      "read replica: MySQL 10.0.0.13:3306/wxhub, read by the console's lists and dashboard (falls back to the primary while it fails)",
+    ]);
+    expect(lines.join('\n')).not.toMatch(/PRIMARY-PW|REPLICA-PW/);
   });
 
   it('prints no key, secret or app secret it was given in the environment', async () => {

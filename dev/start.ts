@@ -2,7 +2,13 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createHubApp, refreshNow } from '../functions/index';
-import { type AppConfig, type AppsFile, parseAppsFile } from '../shared/config';
+import {
+  type AppConfig,
+  type AppsFile,
+  type DatabaseConfig,
+  parseAppsFile,
+} from '../shared/config';
+import { describeDatabase } from '../shared/db/client';
 import type { Logger } from '../shared/http/log';
 import { type Hub, startHub } from '../shared/platform/main';
 import { capabilityLines } from './capability-lines';
@@ -25,6 +31,22 @@ const EXAMPLE_TARGET = 'http://127.0.0.1:3002';
 export function devDatabaseUrl(env: Record<string, string | undefined>): string | undefined {
   const set = (k: string) => env[k] !== undefined && env[k] !== '';
   return set('DATABASE_URL') || set('MYSQL_ADDRESS') ? env.DATABASE_URL : DEV_DATABASE_URL;
+}
+
+/**
+ * The banner's database lines: the database, and the read replica the console's lists and
+ * dashboard read when `DATABASE_READ_URL` is set (never a password).
+ */
+export function databaseLines(db: DatabaseConfig): string[] {
+  if (db.dialect === 'sqlite') return [`database: sqlite (${db.path})`];
+  const lines = [`database: mysql (${describeDatabase(db)})`];
+  if (db.readUrl !== undefined) {
+    const replica = describeDatabase({ dialect: 'mysql', url: db.readUrl });
+    lines.push(
+      `read replica: ${replica}, read by the console's lists and dashboard (falls back to the primary while it fails)`,
+    );
+  }
+  return lines;
 }
 
 /** The demo component's two authorized accounts (example apps file only). */
@@ -271,7 +293,7 @@ export async function startDev(
       '',
       `wxhub dev: hub on ${base}, WeChat simulator on ${sim.url}`,
       `forward target on ${target.url}: logs each delivery, answers a passive reply`,
-      `database: ${db.dialect} (${db.dialect === 'sqlite' ? db.path : 'mysql'})`,
+      ...databaseLines(db),
       // A password from the environment is the operator's secret: never printed.
       devAdmin === undefined
         ? `console: ${base}/admin/ (user and password from WXHUB_ADMIN_USER / WXHUB_ADMIN_PASSWORD)`

@@ -70,6 +70,8 @@ export async function createTestHub(
     poolSize: opts.poolSize ?? 4,
     ...(opts.secretKeys === undefined ? {} : { secretKeys: opts.secretKeys }),
     ...(opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs }),
+    ...(opts.log === undefined ? {} : { log: opts.log }),
+    clock: sim.sim.clock,
   });
   const config = parseConfig({
     WECHAT_API_BASE: sim.url,

@@ -232,7 +232,7 @@ function sessionRoutes(deps: GuardDeps): Hono<SessionEnv> {
     const raw = c.req.query('limit') ?? '100';
     if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000)
       throw new AppError('BAD_REQUEST', 'limit must be between 1 and 1000');
-    const entries = await deps.store.admin.listAudit(Number(raw));
+    const entries = await deps.store.reader.admin.listAudit(Number(raw));
     return c.json({
       entries: entries.map((e) => ({
         id: e.id,

@@ -70,7 +70,9 @@ function optionalText(body: Record<string, unknown>, name: string): string | und
 /**
  * The console's data routes (docs/api.md, "Admin API"), mounted behind the session layer, which
  * sets `admin` and checks CSRF: every write is audited through `guard` once it succeeded. No
- * answer carries a secret or a full credential value.
+ * answer carries a secret or a full credential value. Lists, searches and detail pages read
+ * through `store.reader` (the read replica when configured: they may lag a write by the
+ * replica's delay); writes, and the reads a write decides on, use the primary.
  */
 export function createAdminDataRoutes(deps: Deps, guard: AdminGuard): Hono<AdminEnv> {
   const r = new Hono<AdminEnv>();
@@ -79,7 +81,7 @@ export function createAdminDataRoutes(deps: Deps, guard: AdminGuard): Hono<Admin
 
   // Apps and merchants.
   r.get('/admin/api/apps', async (c) => {
-    const apps = await deps.store.apps.list();
+    const apps = await deps.store.reader.apps.list();
     return c.json({ apps: apps.map(appView) });
   });
   r.post('/admin/api/apps', async (c) => {
@@ -97,7 +99,7 @@ export function createAdminDataRoutes(deps: Deps, guard: AdminGuard): Hono<Admin
     return c.json({ app: view });
   });
   r.get('/admin/api/merchants', async (c) => {
-    const merchants = await deps.store.merchants.list();
+    const merchants = await deps.store.reader.merchants.list();
     return c.json({ merchants: merchants.map(merchantView) });
   });
   r.post('/admin/api/merchants', async (c) => {
@@ -119,7 +121,7 @@ export function createAdminDataRoutes(deps: Deps, guard: AdminGuard): Hono<Admin
   r.get('/admin/api/credentials', async (c) => {
     const owner = text(c.req.query('owner'), 'owner', 191);
     const kind = text(c.req.query('kind'), 'kind', 48);
-    const rows = await deps.store.credentials.list({
+    const rows = await deps.store.reader.credentials.list({
       owner,
       kinds: kind === undefined ? undefined : [kind],
       limit: CREDENTIALS_MAX,
@@ -142,7 +144,7 @@ export function createAdminDataRoutes(deps: Deps, guard: AdminGuard): Hono<Admin
   r.get('/admin/api/messages', async (c) => {
     const q = (n: string) => c.req.query(n);
     const p = page({ limit: q('limit'), before: q('before') });
-    const rows = await deps.store.messages.search({
+    const rows = await deps.store.reader.messages.search({
       app: text(q('app'), 'app', 64),
       msgType: text(q('type'), 'type', 64),
       event: text(q('event'), 'event', 128),
@@ -155,15 +157,15 @@ export function createAdminDataRoutes(deps: Deps, guard: AdminGuard): Hono<Admin
   });
   r.get('/admin/api/messages/:id', async (c) => {
     const id = rowId(c.req.param('id'), 'message');
-    const m = await deps.store.messages.byId(id);
+    const m = await deps.store.reader.messages.byId(id);
     if (m === undefined) throw new AppError('NOT_FOUND', `no message ${id}`);
-    const deliveries = await deps.store.outbox.forSource('message', id);
+    const deliveries = await deps.store.reader.outbox.forSource('message', id);
     return c.json({ message: messageDetail(m), deliveries: deliveries.map(deliveryView) });
   });
   r.get('/admin/api/pay-notifications', async (c) => {
     const q = (n: string) => c.req.query(n);
     const p = page({ limit: q('limit'), before: q('before') });
-    const rows = await deps.store.payNotifications.search({
+    const rows = await deps.store.reader.payNotifications.search({
       merchant: text(q('merchant'), 'merchant', 64),
       eventType: text(q('type'), 'type', 64),
       from: time(q('from'), 'from'),
@@ -174,9 +176,9 @@ export function createAdminDataRoutes(deps: Deps, guard: AdminGuard): Hono<Admin
   });
   r.get('/admin/api/pay-notifications/:id', async (c) => {
     const id = rowId(c.req.param('id'), 'pay notification');
-    const n = await deps.store.payNotifications.byId(id);
+    const n = await deps.store.reader.payNotifications.byId(id);
     if (n === undefined) throw new AppError('NOT_FOUND', `no pay notification ${id}`);
-    const deliveries = await deps.store.outbox.forSource('pay', id);
+    const deliveries = await deps.store.reader.outbox.forSource('pay', id);
     return c.json({ notification: payDetail(n), deliveries: deliveries.map(deliveryView) });
   });
 
@@ -188,7 +190,7 @@ export function createAdminDataRoutes(deps: Deps, guard: AdminGuard): Hono<Admin
     }
     const owner = text(c.req.query('owner'), 'owner', 64);
     const newest = whole(c.req.query('limit'), 'limit', 1, OUTBOX_MAX, OUTBOX_DEFAULT);
-    const rows = await deps.store.outbox.list({
+    const rows = await deps.store.reader.outbox.list({
       status,
       ...(owner === undefined ? {} : { owner }),
       ...(newest === undefined ? {} : { newest }),
@@ -234,7 +236,10 @@ export function createAdminDataRoutes(deps: Deps, guard: AdminGuard): Hono<Admin
       limit: c.req.query('limit'),
     });
     const app = await deps.apps.require(name);
-    return c.json({ app: app.name, ...(await listAuthorizers(deps, app, q)) });
+    return c.json({
+      app: app.name,
+      ...(await listAuthorizers(deps, app, q, deps.store.reader.authorizers)),
+    });
   });
   r.post('/admin/api/components/:app/auth-link', async (c) => {
     const body = await jsonBody(c);

@@ -13,7 +13,8 @@ export const DASHBOARD_CREDENTIALS = 500;
  * What the console's dashboard shows: each served credential's freshness, the last 24 hours of
  * pushes, pay notifications and refreshes per hour (the current hour last), and the outbox's
  * pending and dead counts. Counts come from indexed ranges (`received_at`, the counters' key,
- * `outbox.status`), never from reading the rows.
+ * `outbox.status`), never from reading the rows, and through `store.reader` (the read replica
+ * when configured).
  */
 export async function dashboard(deps: Deps) {
   const now = deps.clock.now();
@@ -21,17 +22,17 @@ export async function dashboard(deps: Deps) {
   const starts = Array.from({ length: ACTIVITY_BUCKETS }, (_, i) => from + i * COUNTER_BUCKET_MS);
   const perBucket = (count: (start: number, end: number) => Promise<number>) =>
     Promise.all(starts.map((s) => count(s, s + COUNTER_BUCKET_MS)));
-  const credentials = await deps.store.credentials.list({
+  const credentials = await deps.store.reader.credentials.list({
     kinds: SERVED_KINDS,
     limit: DASHBOARD_CREDENTIALS,
   });
-  const pushes = await perBucket((s, e) => deps.store.messages.countReceived(s, e));
+  const pushes = await perBucket((s, e) => deps.store.reader.messages.countReceived(s, e));
   const payNotifications = await perBucket((s, e) =>
-    deps.store.payNotifications.countReceived(s, e),
+    deps.store.reader.payNotifications.countReceived(s, e),
   );
   const refreshes = starts.map(() => 0);
   const end = from + ACTIVITY_BUCKETS * COUNTER_BUCKET_MS;
-  for (const b of await deps.store.counters.list(REFRESH_COUNTER, from, end)) {
+  for (const b of await deps.store.reader.counters.list(REFRESH_COUNTER, from, end)) {
     const i = Math.floor((b.bucketStart - from) / COUNTER_BUCKET_MS);
     refreshes[i] = (refreshes[i] ?? 0) + b.count;
   }
@@ -45,8 +46,8 @@ export async function dashboard(deps: Deps) {
       refreshes,
     },
     outbox: {
-      pending: await deps.store.outbox.countStatus('pending'),
-      dead: await deps.store.outbox.countStatus('dead'),
+      pending: await deps.store.reader.outbox.countStatus('pending'),
+      dead: await deps.store.reader.outbox.countStatus('dead'),
     },
   };
 }

@@ -1,6 +1,6 @@
 import { AppError } from '../http/errors';
 import type { Logger } from '../http/log';
-import type { AppRecord, AuthorizerRecord, AuthorizerStatus } from '../store';
+import type { AppRecord, AuthorizerRecord, AuthorizerStatus, AuthorizersRepo } from '../store';
 import type { TokenManager } from '../tokens/manager';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
 import {
@@ -220,14 +220,18 @@ export function listQuery(given: {
   };
 }
 
-/** One page of a component's directory. */
+/**
+ * One page of a component's directory, from `from` (the primary's repository unless the caller
+ * passes another, e.g. the console its lagging reader).
+ */
 export async function listAuthorizers(
   deps: ComponentDeps,
   app: AppRecord,
   q: { status: AuthorizerStatus | undefined; offset: number; limit: number },
+  from: Pick<AuthorizersRepo, 'list'> = deps.store.authorizers,
 ) {
   requireComponent(app);
-  const page = await deps.store.authorizers.list(app.name, q);
+  const page = await from.list(app.name, q);
   return { authorizers: page.authorizers.map(authorizerView), total: page.total };
 }
 

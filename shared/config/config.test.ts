@@ -204,6 +204,44 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('reads DATABASE_READ_URL as a replica of a MySQL primary, and refuses it otherwise', () => {
+    const replica = 'mysql://reader:s3cret-pw@replica:3306/hub';
+    const c = parseConfig({
+      DATABASE_URL: 'mysql://u:p@db:3306/hub',
+      DATABASE_READ_URL: replica,
+      WXHUB_SECRET_KEY: KEY,
+    });
+    expect(c.database).toEqual({
+      dialect: 'mysql',
+      url: 'mysql://u:p@db:3306/hub',
+      readUrl: replica,
+    });
+    const cloudRun = parseConfig({
+      MYSQL_ADDRESS: '10.0.0.5:3306',
+      MYSQL_USERNAME: 'root',
+      DATABASE_READ_URL: replica,
+      WXHUB_SECRET_KEY: KEY,
+    });
+    expect(cloudRun.database).toMatchObject({ dialect: 'mysql', readUrl: replica });
+    expect(
+      parseConfig({ DATABASE_URL: 'mysql://u:p@db/hub', WXHUB_SECRET_KEY: KEY }).database,
+    ).not.toHaveProperty('readUrl');
+
+    const onSqlite = problems({ DATABASE_READ_URL: replica });
+    expect(onSqlite).toEqual([
+      'DATABASE_READ_URL: a read replica needs a MySQL primary (DATABASE_URL=mysql://… or ' +
+        'MYSQL_ADDRESS); the embedded SQLite database has none',
+    ]);
+    const notMysql = problems({
+      DATABASE_URL: 'mysql://u:p@db/hub',
+      DATABASE_READ_URL: 'postgres://reader:s3cret-pw@replica/hub',
+      WXHUB_SECRET_KEY: KEY,
+    });
+    expect(notMysql).toEqual(['DATABASE_READ_URL: must be mysql://user:pass@host:port/db']);
+    // Never a value, so never the replica's password.
+    expect(JSON.stringify([onSqlite, notMysql])).not.toContain('s3cret-pw');
+  });
+
   it('accepts several secret keys for rotation, the first one current', () => {
     const k2 = randomBytes(32).toString('base64');
     expect(

@@ -5,7 +5,15 @@ import { parseSecretKeys } from './secret-keys';
 import { validate } from './validate';
 
 export type DatabaseConfig =
-  | { dialect: 'mysql'; url: string }
+  | {
+      dialect: 'mysql';
+      url: string;
+      /**
+       * A replica of the same database (`DATABASE_READ_URL`) that serves the reads that may lag
+       * (the store's `reader`); everything else stays on `url`.
+       */
+      readUrl?: string | undefined;
+    }
   | { dialect: 'sqlite'; path: string };
 
 export type AppsSource = { kind: 'inline'; text: string } | { kind: 'file'; path: string };
@@ -91,11 +99,20 @@ function mysqlFromCloudRun(env: Record<string, string | undefined>, problems: st
 
 function databaseConfig(
   url: string | undefined,
+  readUrl: string | undefined,
   env: Record<string, string | undefined>,
   problems: string[],
 ): DatabaseConfig {
   const resolved = url ?? mysqlFromCloudRun(env, problems) ?? 'file:.data/wxhub.db';
-  if (resolved.startsWith('mysql://')) return { dialect: 'mysql', url: resolved };
+  if (resolved.startsWith('mysql://')) {
+    return { dialect: 'mysql', url: resolved, ...(readUrl === undefined ? {} : { readUrl }) };
+  }
+  if (readUrl !== undefined) {
+    problems.push(
+      'DATABASE_READ_URL: a read replica needs a MySQL primary (DATABASE_URL=mysql://… or ' +
+        'MYSQL_ADDRESS); the embedded SQLite database has none',
+    );
+  }
   return { dialect: 'sqlite', path: resolved.slice('file:'.length) };
 }
 
@@ -118,6 +135,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
   // Checks below read the raw values too, so one start reports every bad key at once.
   const database = databaseConfig(
     parsed.ok ? parsed.value.DATABASE_URL : env.DATABASE_URL,
+    parsed.ok ? parsed.value.DATABASE_READ_URL : env.DATABASE_READ_URL,
     env,
     problems,
   );

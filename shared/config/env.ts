@@ -52,6 +52,10 @@ export const ENV_SHAPE = {
       ),
     ),
   ),
+  // A MySQL replica for reads that may lag (config.ts checks that the primary is MySQL).
+  DATABASE_READ_URL: optional(
+    str(refine((v) => /^mysql:\/\/[^\s]+$/.test(v), 'must be mysql://user:pass@host:port/db')),
+  ),
   MYSQL_ADDRESS: optional(str(matches(/^[^\s:]+(:\d{1,5})?$/, 'must be host:port'))),
   MYSQL_USERNAME: optional(str(minLength(1))),
   MYSQL_PASSWORD: optional(str()),

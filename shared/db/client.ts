@@ -12,6 +12,12 @@ export type MysqlHandle = {
   dialect: 'mysql';
   db: MySql2Database;
   pool: Pool;
+  /**
+   * The read replica (`DATABASE_READ_URL`), when configured: its own pool (nothing connects until
+   * the store's reader first reads). Only the store's `reader` queries it.
+   */
+  replica?: { db: MySql2Database; pool: Pool } | undefined;
+  /** Ends the pool (and the replica's). */
   close(): Promise<void>;
 };
 export type SqliteHandle = {
@@ -24,7 +30,7 @@ export type SqliteHandle = {
 export type DatabaseHandle = MysqlHandle | SqliteHandle;
 
 export interface OpenOptions {
-  /** MySQL pool size (default 10). */
+  /** MySQL pool size (default 10; the replica's pool gets as many). */
   poolSize?: number;
 }
 
@@ -48,7 +54,10 @@ export async function openDatabase(
   cfg: DatabaseConfig,
   opts: OpenOptions = {},
 ): Promise<DatabaseHandle> {
-  if (cfg.dialect === 'mysql') return (await import('./mysql')).openMysql(cfg.url, opts);
+  if (cfg.dialect === 'mysql') {
+    const { openMysql } = await import('./mysql');
+    return openMysql(cfg.url, { ...opts, readUrl: cfg.readUrl });
+  }
   return (await import('./sqlite')).openSqlite(cfg.path);
 }
 

@@ -1,23 +1,49 @@
 import { drizzle } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
-import { createPool } from 'mysql2/promise';
+import { createPool, type Pool } from 'mysql2/promise';
 import type { MysqlHandle, OpenOptions } from './client';
 import { isCurrent } from './migrations';
 
 // Everything that needs the MySQL driver: loaded only when a MySQL database is opened (an SCF
 // bundle ships it as a file of its own, required on first use).
 
-/** Opens a MySQL pool (nothing connects until the first query). */
-export function openMysql(url: string, opts: OpenOptions = {}): MysqlHandle {
-  const pool = createPool({
-    uri: url,
-    connectionLimit: opts.poolSize ?? 10,
+/** How long the replica's pool waits for a connection: a replica that is down costs little. */
+export const REPLICA_CONNECT_TIMEOUT_MS = 2_000;
+
+/**
+ * Opens a MySQL pool (nothing connects until the first query), and one to the read replica when
+ * `opts.readUrl` names one.
+ */
+export function openMysql(
+  url: string,
+  opts: OpenOptions & { readUrl?: string | undefined } = {},
+): MysqlHandle {
+  const pool = openPool(url, opts.poolSize ?? 10, 5_000);
+  if (opts.readUrl === undefined) {
+    return { dialect: 'mysql', db: drizzle({ client: pool }), pool, close: () => pool.end() };
+  }
+  const replica = openPool(opts.readUrl, opts.poolSize ?? 10, REPLICA_CONNECT_TIMEOUT_MS);
+  return {
+    dialect: 'mysql',
+    db: drizzle({ client: pool }),
+    pool,
+    replica: { db: drizzle({ client: replica }), pool: replica },
+    close: async () => {
+      // A replica that is down or went silent must not fail (or hold up) a shutdown.
+      await Promise.all([pool.end(), replica.end().catch(() => undefined)]);
+    },
+  };
+}
+
+function openPool(uri: string, connectionLimit: number, connectTimeout: number): Pool {
+  return createPool({
+    uri,
+    connectionLimit,
     waitForConnections: true,
-    connectTimeout: 5_000,
+    connectTimeout,
     enableKeepAlive: true,
     charset: 'utf8mb4',
   });
-  return { dialect: 'mysql', db: drizzle({ client: pool }), pool, close: () => pool.end() };
 }
 
 /**

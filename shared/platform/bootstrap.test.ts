@@ -99,6 +99,38 @@ describe('bootstrap', () => {
   });
 });
 
+describe.each(testTargets().filter((t) => t.config.dialect === 'mysql'))(
+  'a start with a read replica, on $name',
+  (target) => {
+    it('starts while the replica is down, names it without its password, and reads fall back', async () => {
+      if (target.config.dialect !== 'mysql') throw new Error('a MySQL target');
+      await (await openTestStore(target)).store.close();
+      const lines: Record<string, unknown>[] = [];
+      const log = createLogger('info', { write: (l: string) => lines.push(JSON.parse(l)) });
+      const deps = await bootstrap(
+        {
+          DATABASE_URL: target.config.url,
+          DATABASE_READ_URL: 'mysql://reader:READ-PASSWORD-XYZ@127.0.0.1:1/wxhub_replica',
+          WXHUB_SECRET_KEY: randomBytes(32).toString('base64'),
+          WXHUB_APPS: JSON.stringify({ apps: [app(uniqueName('rr').replace(/-/g, ''))] }),
+        },
+        { log, migrationsDir: quiet.migrationsDir },
+      );
+      try {
+        const ready = lines.find((l) => l.msg === 'wxhub ready');
+        expect(ready).toMatchObject({ readReplica: 'MySQL 127.0.0.1:1/wxhub_replica' });
+        expect((await deps.store.reader.apps.list()).length).toBeGreaterThan(0);
+        const warned = lines.filter((l) => String(l.msg).startsWith('read replica'));
+        expect(warned).toHaveLength(1);
+        expect(warned[0]).toMatchObject({ level: 'warn', code: 'ECONNREFUSED' });
+        expect(JSON.stringify(lines)).not.toContain('READ-PASSWORD-XYZ');
+      } finally {
+        await deps.store.close();
+      }
+    });
+  },
+);
+
 function run(env: Record<string, string>, until?: RegExp) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'functions/server.ts')], {
     cwd: ROOT,

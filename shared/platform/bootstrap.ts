@@ -107,7 +107,10 @@ export async function bootstrap(
     keys = [local.key];
   }
   if (keys === undefined) throw new StartError('WXHUB_SECRET_KEY: required');
-  const store = await createStore(handle, createSecretBox(keys));
+  const store = await createStore(handle, createSecretBox(keys), {
+    log,
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+  });
   const deps = createDeps({
     config,
     store,
@@ -134,7 +137,11 @@ export async function bootstrap(
     });
     await runStartupChecks(deps);
   }
-  log.info({ database: where, instance: deps.instanceId }, 'wxhub ready');
+  const replica =
+    config.database.dialect === 'mysql' && config.database.readUrl !== undefined
+      ? { readReplica: describeDatabase({ dialect: 'mysql', url: config.database.readUrl }) }
+      : {};
+  log.info({ database: where, ...replica, instance: deps.instanceId }, 'wxhub ready');
   return deps;
 }
 

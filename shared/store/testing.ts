@@ -4,10 +4,12 @@ import { join, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll } from 'vitest';
+import type { Clock } from '../clock';
 import type { DatabaseConfig } from '../config';
 import { createSecretBox } from '../crypto/secret-box';
 import type { DatabaseHandle } from '../db/client';
 import { migrateDatabase, openDatabase } from '../db/client';
+import type { Logger } from '../http/log';
 import type { Db } from './dialect';
 import { createStore } from './index';
 import type { Store } from './types';
@@ -85,13 +87,26 @@ export interface OpenedStore {
 /** Opens, migrates and wraps a database; close with `store.close()`. */
 export async function openTestStore(
   target: TestTarget,
-  opts: { poolSize?: number; secretKeys?: Buffer[]; busyBudgetMs?: number } = {},
+  opts: {
+    poolSize?: number;
+    secretKeys?: Buffer[];
+    busyBudgetMs?: number;
+    /** Where the store's reader logs (a read replica failing, then back). */
+    log?: Logger;
+    clock?: Clock;
+    replicaTimeoutMs?: number;
+  } = {},
 ): Promise<OpenedStore> {
   if (target.config.dialect === 'mysql') await ensureDatabase(target.config.url);
   const handle = await openDatabase(target.config, opts);
   await migrateDatabase(handle, MIGRATIONS_DIR);
   const box = createSecretBox(opts.secretKeys ?? [TEST_SECRET_KEY]);
-  const storeOpts = opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs };
+  const storeOpts = {
+    ...(opts.busyBudgetMs === undefined ? {} : { busyBudgetMs: opts.busyBudgetMs }),
+    log: opts.log,
+    clock: opts.clock,
+    replicaTimeoutMs: opts.replicaTimeoutMs,
+  };
   return { store: await createStore(handle, box, storeOpts), handle };
 }
 

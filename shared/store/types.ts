@@ -7,6 +7,7 @@ import type {
   TokenMode,
 } from '../config';
 import type { AdminRepo } from './admin';
+import type { ReaderStore } from './reader';
 import type { LoginSessionsRepo, SigningKeysRepo } from './sessions';
 import type { WxacodesRepo } from './wxacodes';
 
@@ -586,6 +587,12 @@ export interface Store {
   loginSessions: LoginSessionsRepo;
   /** The keys that sign the hub's session JWTs (`GET /.well-known/jwks.json`). */
   signingKeys: SigningKeysRepo;
+  /**
+   * The reads that may lag (console lists, searches, dashboard counts, metrics): on the read
+   * replica when `DATABASE_READ_URL` names one (falling back to the primary while it fails), else
+   * on the primary. Every repository above always queries the primary.
+   */
+  reader: ReaderStore;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

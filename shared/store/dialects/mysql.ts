@@ -7,14 +7,27 @@ import type { MysqlHandle } from '../../db/client';
 import * as schema from '../../db/schema/mysql';
 import { createCodec } from '../codec';
 import { type Db, orderings, pick, type Row, type TableName, type Tables } from '../dialect';
+import { primaryReader, type ReplicaReaderOptions, replicaReader } from '../reader';
 import { repositories } from '../repositories';
 import type { Store } from '../types';
 
 /** The {@link Store} over MySQL 5.7/8.0 or MariaDB ≥10.6. */
-export function createMysqlStore(h: MysqlHandle, box: SecretBox): Store {
+export function createMysqlStore(
+  h: MysqlHandle,
+  box: SecretBox,
+  opts: ReplicaReaderOptions = {},
+): Store {
+  const codec = createCodec(box);
+  const repos = repositories(mysqlDb(h.db), codec);
+  // The replica is reached through the reader only: the repositories above are the primary's.
+  const reader =
+    h.replica === undefined
+      ? primaryReader(repos)
+      : replicaReader(repos, repositories(mysqlDb(h.replica.db), codec), opts);
   return {
     dialect: 'mysql',
-    ...repositories(mysqlDb(h.db), createCodec(box)),
+    ...repos,
+    reader,
     async ping() {
       await h.pool.query('SELECT 1');
     },

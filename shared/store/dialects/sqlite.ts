@@ -19,6 +19,7 @@ import {
   type TableName,
   type Tables,
 } from '../dialect';
+import { primaryReader, type ReaderStore } from '../reader';
 import { repositories } from '../repositories';
 import type { Store } from '../types';
 
@@ -41,8 +42,14 @@ export function createSqliteStore(
   h.sqlite.pragma('busy_timeout = 0');
   const budget = opts.busyBudgetMs ?? DEFAULT_BUSY_BUDGET_MS;
   const repos = repositories(sqliteDb(h), createCodec(box), (repo) => retryingRepo(repo, budget));
-  const base: Pick<Store, 'dialect' | 'ping' | 'close'> = {
+  let reader: ReaderStore | undefined;
+  const base: Pick<Store, 'dialect' | 'ping' | 'close' | 'reader'> = {
     dialect: 'sqlite',
+    // SQLite has no replica: the reads that may lag are the repositories' own.
+    get reader() {
+      reader ??= primaryReader(repos);
+      return reader;
+    },
     async ping() {
       h.sqlite.prepare('SELECT 1').get();
     },
