@@ -162,13 +162,13 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
   mountOAuthSimulator(sim.app, ctx, inner.counters);
-  sim.app.route('/__sim', createOpenDataRoutes(ctx));
-  sim.app.route('/__sim', createControlRoutes(sim));
   mountWecom(sim.app, {
     book: inner.wecom,
     ...inner,
     ipOf: (c) => callerIp(c.req.header('x-forwarded-for'), inner.egressIp),
   });
+  sim.app.route('/__sim', createOpenDataRoutes(ctx));
+  sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.all('*', (c) => dispatch(c, inner));
   return sim;

@@ -80,4 +80,20 @@ describe('WeCom simulator (/qyapi)', () => {
     expect((await get(gettoken(CORP, SECRET))).body.access_token).toBeDefined();
     expect((await get('/cgi-bin/not/simulated')).status).toBe(404);
   });
+
+  it('control routes add an app and refuse a bad one (400)', async () => {
+    const sim = createSimulator();
+    const post = (path: string, body: unknown) =>
+      sim.app.request(path, { method: 'POST', body: JSON.stringify(body) });
+    const added = await post('/__sim/wecom/apps', { corpId: 'wwcontrol0001', corpSecret: 's' });
+    expect(added.status).toBe(200);
+    const res = await sim.app.request('/qyapi/cgi-bin/gettoken?corpid=wwcontrol0001&corpsecret=s');
+    expect(await res.json()).toHaveProperty('access_token');
+    expect((await post('/__sim/wecom/apps', { corpId: 'x y', corpSecret: '' })).status).toBe(400);
+    const noSettings = await post('/__sim/wecom/push', {
+      corpId: 'wwcontrol0001',
+      url: 'http://127.0.0.1:9/wx/x/callback',
+    });
+    expect(noSettings.status).toBe(400);
+  });
 });

@@ -5,8 +5,10 @@
 // independently of the hub's code. The suite half (wecom-suite.ts) reuses the exports below.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Context, Hono } from 'hono';
+import { z } from 'zod';
 import type { SimClock } from './clock';
 import { encryptForPush } from './component';
+import { readBody } from './control-io';
 import type { CallCounters, FaultBook, SimFault } from './faults';
 import { waitFaultDelay } from './faults';
 
@@ -343,11 +345,71 @@ export function mountWecom(app: Hono, deps: WecomRouteDeps): void {
       return api.handle(c, owner, ip, book);
     });
   }
+  mountWecomControl(app, book);
   app.all(`${WECOM_PREFIX}/*`, async (c) => {
     await begin(c, undefined);
     return c.json(
       wecomError(-1, { errmsg: `wxhub simulator: ${c.req.path} is not a simulated WeCom API` }),
       404,
     );
+  });
+}
+
+const appSchema = z.strictObject({
+  corpId: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/),
+  corpSecret: z.string().min(1),
+  agentId: z.number().int().positive().optional(),
+  token: z.string().min(1).optional(),
+  encodingAesKey: z.string().length(43).optional(),
+  users: z.array(z.string().min(1)).optional(),
+});
+const urlSchema = z.url({ protocol: /^https?$/ });
+
+/**
+ * Control routes (`npm run dev`, curl): `POST /__sim/wecom/apps` adds an app, `POST
+ * /__sim/wecom/verify-url` `{corpId, url}` plays the admin saving the callback URL, `POST
+ * /__sim/wecom/push` `{corpId, url, content?, fromUser?}` sends a text message push.
+ */
+function mountWecomControl(app: Hono, book: WecomBook): void {
+  app.post('/__sim/wecom/apps', async (c) => {
+    const body = await readBody(c, appSchema);
+    if (!body.ok) return body.response;
+    const { agentId, token, encodingAesKey, users, ...rest } = body.value;
+    book.register({
+      ...rest,
+      ...(agentId === undefined ? {} : { agentId }),
+      ...(token === undefined ? {} : { token }),
+      ...(encodingAesKey === undefined ? {} : { encodingAesKey }),
+      ...(users === undefined ? {} : { users }),
+    });
+    return c.json({ ok: true });
+  });
+  app.post('/__sim/wecom/verify-url', async (c) => {
+    const body = await readBody(c, z.strictObject({ corpId: z.string(), url: urlSchema }));
+    if (!body.ok) return body.response;
+    try {
+      return c.json(await book.verifyUrl(body.value.corpId, body.value.url));
+    } catch (err) {
+      return c.json({ error: err instanceof Error ? err.message : String(err) }, 400);
+    }
+  });
+  app.post('/__sim/wecom/push', async (c) => {
+    const schema = z.strictObject({
+      corpId: z.string(),
+      url: urlSchema,
+      content: z.string().default('hello'),
+      fromUser: z.string().default('zhangsan'),
+    });
+    const body = await readBody(c, schema);
+    if (!body.ok) return body.response;
+    const { corpId, url, content, fromUser } = body.value;
+    const now = Math.floor(book.clock.now() / 1000);
+    const msgId = `${now}${String(randomBytes(4).readUInt32BE(0)).padStart(10, '0')}`;
+    const message = `<xml><ToUserName><![CDATA[${corpId}]]></ToUserName><FromUserName><![CDATA[${fromUser}]]></FromUserName><CreateTime>${now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content><MsgId>${msgId}</MsgId></xml>`;
+    try {
+      return c.json(await book.push(corpId, url, message));
+    } catch (err) {
+      return c.json({ error: err instanceof Error ? err.message : String(err) }, 400);
+    }
   });
 }
