@@ -19,7 +19,7 @@ export const WECOM_PREFIX = '/qyapi';
 export const WECOM_TOKEN_TTL_MS = 7_200_000;
 
 /**
- * WeCom's errmsg per errcode (global table https://developer.work.weixin.qq.com/document/path/90313);
+ * WeCom's errmsg per errcode (global table https://developer.work.weixin.qq.com/document/path/90455);
  * the suite codes are there for wecom-suite.ts.
  */
 const WECOM_ERRMSG: Readonly<Record<number, string>> = {
@@ -46,7 +46,7 @@ const WECOM_ERRMSG: Readonly<Record<number, string>> = {
 
 /**
  * A WeCom error answer as WeCom words it: `errmsg` with its hint, the caller's IP and the
- * look-up link (path/90313: "rely on errcode, never errmsg").
+ * look-up link (path/90455: "rely on errcode, never errmsg").
  */
 export function wecomError(errcode: number, opts: { errmsg?: string; ip?: string } = {}) {
   const text = opts.errmsg ?? WECOM_ERRMSG[errcode] ?? 'error';

@@ -12,8 +12,9 @@ import { parseXml } from '../../shared/wechat/xml';
 import { createTestHub, type TestHub, testWecomApp } from '../testing';
 import { startTarget } from './testing';
 
-// WeCom's published callback example (the official WXBizMsgCrypt samples' Sample.cs / sample.py,
-// https://developer.work.weixin.qq.com/document/path/90307): URL verification and one push.
+// WeCom's published callback example: the samples (Sample.cs, sample.py, …) of WeCom's official
+// WXBizMsgCrypt library, linked from https://developer.work.weixin.qq.com/document/path/91144:
+// URL verification and one push.
 const VECTOR = {
   token: 'QDG6eK',
   corpId: 'wx5823bf96d3bd56c7',

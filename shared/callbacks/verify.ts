@@ -96,7 +96,7 @@ function checkSignature(
 
 /**
  * WeCom sends every push encrypted, with `msg_signature` only and no `encrypt_type`
- * (https://developer.work.weixin.qq.com/document/path/90930): message modes do not apply.
+ * (https://developer.work.weixin.qq.com/document/path/91144): message modes do not apply.
  */
 export const alwaysEncrypted = (app: AppRecord): boolean => app.kind === 'wecom';
 
@@ -125,7 +125,7 @@ function openEncrypt(aesKey: Buffer, encrypt: string, app: AppRecord, what: stri
  * Server verification (GET): answers `echostr` verbatim when `signature` matches the app's
  * callback token; throws 401 otherwise. A WeCom app's `echostr` is encrypted: `msg_signature`
  * covers it too, and the answer is its decrypted plaintext, whose ReceiveId must be the corp id
- * (https://developer.work.weixin.qq.com/document/path/90930).
+ * (https://developer.work.weixin.qq.com/document/path/91144).
  */
 export function verifyServer(deps: VerifyDeps, app: AppRecord, q: CallbackQuery): string {
   const token = callbackToken(app);

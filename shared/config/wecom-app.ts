@@ -1,7 +1,7 @@
 import { INVALID, type Issue, type Path } from './validate';
 
 /**
- * A WeCom self-built app's own field names (https://developer.work.weixin.qq.com/document/path/90665)
+ * A WeCom self-built app's own field names (https://developer.work.weixin.qq.com/document/path/91039)
  * and the app entry's field each one is stored as: the corp's id is the app's id (and the
  * ReceiveId of its callbacks), the app's secret its secret.
  */

@@ -16,7 +16,7 @@ export const GETTOKEN_PATH = '/cgi-bin/gettoken';
 
 /**
  * Errcodes of a proxied WeCom call that mean "this access token is dead": 40014 (invalid) and
- * 42001 (expired) (https://developer.work.weixin.qq.com/document/path/90313). WeCom's 40001 is
+ * 42001 (expired) (https://developer.work.weixin.qq.com/document/path/90455). WeCom's 40001 is
  * an invalid *secret*, which a new token cannot fix: no retry on it.
  */
 export const WECOM_TOKEN_ERRCODES: ReadonlySet<number> = new Set([40014, 42001]);
