@@ -186,3 +186,26 @@ describe.each(testTargets())('WeCom callbacks from the simulator over HTTP on $n
     expect(await hub.deps.store.messages.count(app.name)).toBe(1);
   });
 });
+
+describe.each(testTargets())('WeCom callbacks behind a trusted x-wx-source on $name', (target) => {
+  it('a WeCom app still needs its signature: CloudRun delivers WeChat pushes only', async () => {
+    const app = testWecomApp({ token: 'WecomToken2', encodingAesKey: 'F'.repeat(43) });
+    const hub = await createTestHub(target, {
+      apps: [app],
+      env: { WXHUB_TRUST_WX_SOURCE: '1' },
+    });
+    try {
+      const now = Math.floor(hub.sim.sim.clock.now() / 1000);
+      const plain = `<xml><ToUserName><![CDATA[${app.appId}]]></ToUserName><FromUserName><![CDATA[u]]></FromUserName><CreateTime>${now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[x]]></Content><MsgId>1</MsgId></xml>`;
+      const res = await hub.app.request(`/wx/${app.name}/callback`, {
+        method: 'POST',
+        body: plain,
+        headers: { 'x-wx-source': 'wx-cloudrun' },
+      });
+      expect(res.status).toBe(401);
+      expect(await hub.deps.store.messages.count(app.name)).toBe(0);
+    } finally {
+      await hub.close();
+    }
+  });
+});
