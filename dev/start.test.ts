@@ -140,6 +140,30 @@ describe('npm run dev', () => {
     }
   });
 
+  it('runs the demo WeCom app from its banner lines: token, proxied call, URL check and a push', async () => {
+    const { dev, banner } = await startDevBanner(devEnv());
+    try {
+      const lines = banner().filter((l) => l.includes('demo-wecom') || l.includes('/__sim/wecom/'));
+      expect(lines).toHaveLength(4);
+      const get = async (line: string) => {
+        const url = (line.split(' ').at(-1) ?? '').replaceAll("'", '');
+        return fetch(url, { headers: { authorization: `Bearer ${DEV_API_KEY}` } });
+      };
+      const token = (await (await get(lines[0] ?? '')).json()) as { appId: string };
+      expect(token.appId).toBe('wwd0e0d0000000000d');
+      expect(await (await get(lines[1] ?? '')).json()).toMatchObject({ errcode: 0 });
+      const post = async (line: string) => {
+        const [, path, body] = /(http\S+) -d '(.*)'$/.exec(line) ?? [];
+        return (await fetch(path ?? '', { method: 'POST', body })).json();
+      };
+      expect(await post(lines[2] ?? '')).toMatchObject({ ok: true });
+      expect(await post(lines[3] ?? '')).toMatchObject({ status: 200 });
+      expect(await dev.hub.deps.store.messages.count('demo-wecom')).toBe(1);
+    } finally {
+      await dev.stop();
+    }
+  });
+
   it('logs the demo Mini Program user in and decrypts its open data from its banner lines', async () => {
     const { dev, banner } = await startDevBanner(devEnv());
     try {

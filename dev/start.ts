@@ -234,8 +234,9 @@ export async function startDev(
       demoPay = addDemoMerchant(file, sim, target);
     }
     for (const app of file.apps) {
-      if (app.appSecret !== undefined)
-        sim.sim.registerApp({ appId: app.appId, secret: app.appSecret });
+      if (app.appSecret === undefined) continue;
+      if (app.kind === 'wecom') sim.sim.wecom.register(wecomSimApp(app, app.appSecret));
+      else sim.sim.registerApp({ appId: app.appId, secret: app.appSecret });
     }
     hub = await startHub(
       {
@@ -243,6 +244,7 @@ export async function startDev(
         DATABASE_URL: devDatabaseUrl(env),
         WECHAT_API_BASE: env.WECHAT_API_BASE ?? sim.url,
         WECHATPAY_API_BASE: env.WECHATPAY_API_BASE ?? sim.url,
+        WECOM_API_BASE: env.WECOM_API_BASE ?? `${sim.url}/qyapi`,
         // The simulator plays WeChat's authorization pages too.
         WECHAT_MP_BASE: env.WECHAT_MP_BASE ?? sim.url,
         WECHAT_OPEN_BASE: env.WECHAT_OPEN_BASE ?? sim.url,
@@ -325,6 +327,7 @@ export async function startDev(
         app: file.apps.find((a) => a.kind === 'miniprogram'),
       }),
       ...loginLines(file.apps, { base, sim: sim.url, auth }),
+      ...wecomLines(file.apps, { base, sim: sim.url, auth }),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined
@@ -367,5 +370,36 @@ function loginLines(
     `  curl -s -X POST ${at.sim}/__sim/open-data -d '${user}'`,
     `  curl -s -X POST ${json} ${at.base}/v1/apps/${mp.name}/decrypt -d '{"openid":"o-demo","encryptedData":"<above>","iv":"<above>"}'`,
     `  curl -s ${at.base}/.well-known/jwks.json`,
+  ];
+}
+
+/** The simulator's side of a `kind: wecom` app of the apps file (its corp, secret, callback keys). */
+function wecomSimApp(app: AppConfig, corpSecret: string) {
+  return {
+    corpId: app.appId,
+    corpSecret,
+    ...(app.agentId === undefined ? {} : { agentId: app.agentId }),
+    ...(app.token === undefined ? {} : { token: app.token }),
+    ...(app.encodingAesKey === undefined ? {} : { encodingAesKey: app.encodingAesKey }),
+  };
+}
+
+/** Demo lines of the first `kind: wecom` app: its token, a proxied call, URL check and a push. */
+export function wecomLines(
+  apps: AppConfig[],
+  at: { base: string; sim: string; auth: string },
+): string[] {
+  const app = apps.find((a) => a.kind === 'wecom' && a.appSecret !== undefined);
+  if (app === undefined) return [];
+  const url = `${at.base}/wx/${app.name}/callback`;
+  const lines = [
+    `  curl -s ${at.auth} ${at.base}/v1/apps/${app.name}/token`,
+    `  curl -s ${at.auth} '${at.base}/v1/proxy/${app.name}/cgi-bin/user/get?userid=zhangsan'`,
+  ];
+  if (app.token === undefined || app.encodingAesKey === undefined) return lines;
+  return [
+    ...lines,
+    `  curl -s -X POST ${at.sim}/__sim/wecom/verify-url -d '{"corpId":"${app.appId}","url":"${url}"}'`,
+    `  curl -s -X POST ${at.sim}/__sim/wecom/push -d '{"corpId":"${app.appId}","url":"${url}","content":"hello"}'`,
   ];
 }

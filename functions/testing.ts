@@ -57,6 +57,21 @@ export function testApp(over: Partial<AppConfig> = {}): AppConfig {
   };
 }
 
+/** A test `kind: wecom` app (its corp id is `appId`, its corpSecret `appSecret`). */
+export function testWecomApp(over: Partial<AppConfig> = {}): AppConfig {
+  const name = uniqueName('wecom');
+  return {
+    name,
+    kind: 'wecom',
+    appId: `ww${name.replace(/[^a-z0-9]/g, '').slice(-16)}`,
+    appSecret: `corp-secret-${name}`,
+    agentId: 1000002,
+    tokenMode: 'stable',
+    forward: [],
+    ...over,
+  };
+}
+
 /**
  * A hub over a fresh store on `target`, talking to the simulator over real HTTP and sharing its
  * clock, with `apps` synced and registered in the simulator.
@@ -76,6 +91,7 @@ export async function createTestHub(
   const config = parseConfig({
     WECHAT_API_BASE: sim.url,
     WECHATPAY_API_BASE: sim.url,
+    WECOM_API_BASE: `${sim.url}/qyapi`,
     WXHUB_API_KEYS: TEST_API_KEY,
     LOG_LEVEL: 'silent',
     // Hubs of one test file share its database and their clocks may differ: a refresh pass of one
@@ -85,8 +101,17 @@ export async function createTestHub(
   });
   const store = opened.store;
   const apps = opts.apps ?? [];
-  for (const a of apps)
-    if (a.appSecret) sim.sim.registerApp({ appId: a.appId, secret: a.appSecret });
+  for (const a of apps) {
+    if (a.kind === 'wecom' && a.appSecret) {
+      sim.sim.wecom.register({
+        corpId: a.appId,
+        corpSecret: a.appSecret,
+        ...(a.agentId === undefined ? {} : { agentId: a.agentId }),
+        ...(a.token === undefined ? {} : { token: a.token }),
+        ...(a.encodingAesKey === undefined ? {} : { encodingAesKey: a.encodingAesKey }),
+      });
+    } else if (a.appSecret) sim.sim.registerApp({ appId: a.appId, secret: a.appSecret });
+  }
   // Upsert only: hubs of other tests share the database, and a full sync would disable their apps.
   for (const a of apps) await store.apps.upsert(a, 'file', sim.sim.clock.now());
   const deps = createDeps({

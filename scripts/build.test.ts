@@ -305,6 +305,14 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
     for (const other of ['proxy', 'refresh', 'pay']) {
       expect(existsSync(join(dir, 'scf', other, 'openapi.js'))).toBe(false);
     }
+    // WeCom's code ships beside the functions that serve WeCom apps, loaded on the first WeCom
+    // request: the WeChat paths never parse it at a cold start.
+    for (const fn of ['token', 'proxy', 'refresh']) {
+      const fnDir = join(dir, 'scf', fn);
+      expect(readFileSync(join(fnDir, 'index.js'), 'utf8')).toContain('require("./wecom.js")');
+      expect(sources(join(fnDir, 'wecom.js')).join('\n')).toMatch(/shared\/wecom\/tokens\.ts/);
+      expect(sources(join(fnDir, 'index.js')).join('\n')).not.toMatch(/shared\/wecom\//);
+    }
     const bundle = join(pkgDir, 'index.js');
     const denied = await runBundle(runner, bundle, apigwGet('/openapi.json'), env('openapi'));
     expect(denied.result).toMatchObject({ statusCode: 401 });
@@ -581,6 +589,8 @@ describe('npm run build -- <function>…', () => {
         'sqlite.js.map',
         'token-extras.js',
         'token-extras.js.map',
+        'wecom.js',
+        'wecom.js.map',
       ]);
     } finally {
       rmSync(out, { recursive: true, force: true });

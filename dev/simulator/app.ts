@@ -27,6 +27,7 @@ import type { SimAppConfig } from './state';
 import { TokenBook } from './state';
 import type { WxContext, WxReply, WxRequest } from './wechat';
 import { ENDPOINTS, errJson } from './wechat';
+import { mountWecom, WecomBook } from './wecom';
 
 /** Caller IP used when a request carries no `x-forwarded-for` (TEST-NET-3 address). */
 export const DEFAULT_EGRESS_IP = '203.0.113.7';
@@ -40,6 +41,8 @@ export interface Simulator {
   pay: SimPay;
   /** Phone-number codes, subscriptions, subscribe messages sent, the limited-code quota. */
   capabilities: CapabilityBook;
+  /** WeCom (`qyapi.weixin.qq.com`, under `/qyapi`): self-built apps, their tokens and callbacks. */
+  wecom: WecomBook;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
@@ -132,6 +135,7 @@ interface Internals {
   pay: PaySimulator;
   /** `authorized` pushes started by the authorization pages, awaited by {@link Simulator.pagePushes}. */
   pagePushes: Promise<AuthPush>[];
+  wecom: WecomBook;
 }
 
 /** Create a simulator with its own state; `opts.apps` are registered up front. */
@@ -153,10 +157,16 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     egressIp: opts.egressIp ?? DEFAULT_EGRESS_IP,
     pay: createPaySimulator(clock, send),
     pagePushes: [],
+    wecom: new WecomBook(clock, send),
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
   mountOAuthSimulator(sim.app, ctx, inner.counters);
+  mountWecom(sim.app, {
+    book: inner.wecom,
+    ...inner,
+    ipOf: (c) => callerIp(c.req.header('x-forwarded-for'), inner.egressIp),
+  });
   sim.app.route('/__sim', createOpenDataRoutes(ctx));
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
@@ -171,6 +181,7 @@ function buildSimulator(inner: Internals): Simulator {
     clock: ctx.clock,
     pay: inner.pay.api,
     capabilities: ctx.capabilities,
+    wecom: inner.wecom,
     registerApp(cfg) {
       const parsed = simAppConfigSchema.parse(cfg);
       ctx.apps.set(parsed.appId, { ...parsed, ipWhitelist: parsed.ipWhitelist?.slice() });
@@ -220,6 +231,7 @@ function buildSimulator(inner: Internals): Simulator {
       faults.clear();
       counters.reset();
       inner.pay.reset();
+      inner.wecom.reset();
     },
   };
 }

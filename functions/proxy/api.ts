@@ -35,7 +35,8 @@ export const appProxy = declareRoute({
   summary: "Call a WeChat API with the app's access token",
   description:
     'Forwards to `WECHAT_API_BASE/{path}` with query, method, body and content type, adding ' +
-    '`access_token`. 403 for paths that mint a credential the hub serves.',
+    '`access_token`. 403 for paths that mint a credential the hub serves. A `wecom` app calls ' +
+    '`WECOM_API_BASE` with its WeCom token, retried once after errcode 40014 or 42001 only.',
   params: v.object({ app: appParam, path: proxyPathParam }),
   rawBody: RAW_BODY,
   responses: { 200: ANSWER },

@@ -10,9 +10,10 @@ import { hangUpOf } from '../../shared/http/headers';
 import { mount } from '../../shared/http/routes';
 import type { Deps } from '../../shared/platform/deps';
 import {
-  appAccessToken,
   type InvalidateResult,
-  invalidateAccessToken,
+  invalidateServedToken,
+  loadWecom,
+  servedAccessToken,
 } from '../../shared/tokens/app-tokens';
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { proxyWechat } from '../../shared/wechat/proxy';
@@ -28,6 +29,10 @@ interface TokenSource {
   tokenParams?: readonly string[];
   /** Routes to name, instead of the defaults, when a minting path is refused. */
   instead?: Readonly<Record<string, string>>;
+  /** The API the call goes to; WeChat's (`WECHAT_API_BASE`) when absent. */
+  baseUrl?: string;
+  /** Errcodes that mean a dead token (one retry); WeChat's 40001/40014/42001 when absent. */
+  tokenErrcodes?: ReadonlySet<number>;
 }
 
 /**
@@ -49,7 +54,7 @@ async function proxyWith(
   const hangUp = hangUpOf(c);
   return proxyWechat(
     {
-      baseUrl: deps.wechat.baseUrl,
+      baseUrl: source.baseUrl ?? deps.wechat.baseUrl,
       fetch: deps.fetch,
       timeoutMs: deps.config.proxyTimeoutMs,
       maxBytes: deps.config.proxyMaxBytes,
@@ -64,6 +69,7 @@ async function proxyWith(
           'proxy: answer cut off',
         ),
       ...(source.tokenParams === undefined ? {} : { tokenParams: source.tokenParams }),
+      ...(source.tokenErrcodes === undefined ? {} : { tokenErrcodes: source.tokenErrcodes }),
       ...(hangUp === undefined ? {} : { hangUp }),
     },
     {
@@ -89,8 +95,12 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     const app = await deps.apps.require(params.app);
     const source: TokenSource = {
       label: { app: app.name },
-      token: () => appAccessToken(deps.tokens, deps.wechat, app),
-      invalidate: (dead) => invalidateAccessToken(deps, app, dead),
+      token: () => servedAccessToken(deps, app),
+      invalidate: (dead) => invalidateServedToken(deps, app, dead),
+      // A WeCom app's calls go to WeCom, retried on WeCom's dead-token errcodes.
+      ...(app.kind === 'wecom'
+        ? { baseUrl: deps.wecom.baseUrl, tokenErrcodes: (await loadWecom()).WECOM_TOKEN_ERRCODES }
+        : {}),
     };
     return proxyWith(deps, c, app.name, source, params.path);
   });

@@ -32,6 +32,7 @@ export async function refreshNow(deps: Deps) {
       wechat: deps.wechat,
       instanceId: deps.instanceId,
       pay: deps.pay,
+      wecom: deps.wecom,
       refreshAheadSeconds: deps.config.refreshAheadSeconds,
     }),
   );

@@ -40,7 +40,9 @@ export const appToken = declareRoute({
   path: '/v1/apps/{app}/token',
   tag: 'tokens',
   summary: "An app's access token",
-  description: 'Refreshes under the lease when none is valid.',
+  description:
+    'Refreshes under the lease when none is valid. For a `wecom` app, its WeCom `gettoken` ' +
+    'token (`appId` is the corp id).',
   params: AppParams,
   responses: { 200: { description: 'the current token', schema: TokenAnswer } },
   errors: APP_ERRORS,

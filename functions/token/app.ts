@@ -6,10 +6,10 @@ import type { Deps } from '../../shared/platform/deps';
 import { miniProgramSecret } from '../../shared/sessions/mini-program';
 import type { AppRecord } from '../../shared/store';
 import {
-  appAccessToken,
   appTicket,
   cachedAccessToken,
-  invalidateAccessToken,
+  invalidateServedToken,
+  servedAccessToken,
 } from '../../shared/tokens/app-tokens';
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
@@ -41,14 +41,14 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     if (app !== undefined && token !== undefined) return answerJson(c, tokenBody(app, token));
     return (async () => {
       const app = await deps.apps.require(params.app);
-      const token = await appAccessToken(deps.tokens, deps.wechat, app);
+      const token = await servedAccessToken(deps, app);
       return answerJson(c, tokenBody(app, token));
     })();
   });
 
   mount(r, api.appInvalidate, async (c, { params, body }) => {
     const app = await deps.apps.require(params.app);
-    const r = await invalidateAccessToken(deps, app, body.accessToken);
+    const r = await invalidateServedToken(deps, app, body.accessToken);
     return c.json(invalidated(app.appId, r));
   });
 

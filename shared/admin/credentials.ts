@@ -11,6 +11,7 @@ import type { Deps } from '../platform/deps';
 import type { CredentialKey, CredentialRecord } from '../store';
 import {
   accessTokenFetcher,
+  loadWecom,
   TICKET_TYPES,
   TOKEN_KINDS,
   ticketFetcher,
@@ -59,6 +60,15 @@ async function fetcherFor(deps: Deps, k: CredentialKey): Promise<Fetcher> {
   const app = await deps.apps.require(name);
   if (app.kind === 'component' && k.kind === COMPONENT_TOKEN_KIND) {
     return componentTokenFetcher(deps, app);
+  }
+  if (app.kind === 'wecom') {
+    const plan = (await loadWecom()).wecomRefreshPlan(
+      { wecom: deps.wecom, refreshAheadSeconds: undefined },
+      app,
+      k.kind,
+    );
+    if (plan === undefined) throw notRefreshable(k);
+    return plan.fetcher;
   }
   if (!TOKEN_KINDS.has(app.kind)) throw notRefreshable(k);
   if (k.kind === 'access_token') return accessTokenFetcher(deps.wechat, app);

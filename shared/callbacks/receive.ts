@@ -14,6 +14,7 @@ import {
 import { authorizerDedupKey, dedupKey, type PushSummary, summarize } from './message';
 import { answerType, encryptReply, renderReply, replyOf } from './reply';
 import {
+  alwaysEncrypted,
   type CallbackQuery,
   type OpenedPush,
   openCloudRunPush,
@@ -112,7 +113,8 @@ export async function receivePush(
   const receivedAt = deps.clock.now();
   const deadline = receivedAt + deps.config.forwardBudgetMs;
   let opened: OpenedPush;
-  if (wxSource !== undefined && deps.config.trustWxSource) {
+  // CloudRun delivers WeChat's pushes only: a WeCom push is always signed and encrypted.
+  if (wxSource !== undefined && deps.config.trustWxSource && !alwaysEncrypted(app)) {
     requireCallbackKind(app, route);
     opened = openCloudRunPush(body);
     if (opened.inner.fields.action === 'CheckContainerPath') return SUCCESS;

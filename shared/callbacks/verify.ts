@@ -38,8 +38,8 @@ export type PushRoute = 'callback' | 'component-event' | 'component-message';
 
 const ROUTE_KINDS: Record<PushRoute, { kinds: ReadonlySet<string>; text: string }> = {
   callback: {
-    kinds: new Set(['official', 'miniprogram']),
-    text: '/wx/{app}/callback is for official and miniprogram apps',
+    kinds: new Set(['official', 'miniprogram', 'wecom']),
+    text: '/wx/{app}/callback is for official, miniprogram and wecom apps',
   },
   'component-event': {
     kinds: new Set(['component']),
@@ -95,11 +95,49 @@ function checkSignature(
 }
 
 /**
+ * WeCom sends every push encrypted, with `msg_signature` only and no `encrypt_type`
+ * (https://developer.work.weixin.qq.com/document/path/91144): message modes do not apply.
+ */
+export const alwaysEncrypted = (app: AppRecord): boolean => app.kind === 'wecom';
+
+/** The AES key of an app that decrypts pushes: 503 when it does not open, 409 when missing. */
+function aesKeyOfApp(app: AppRecord): Buffer {
+  assertReadable(app, 'apps.encoding_aes_key');
+  if (app.encodingAesKey === undefined) {
+    throw new AppError('CONFLICT', `app "${app.name}" has no encodingAesKey configured`);
+  }
+  return aesKeyOf(app.encodingAesKey);
+}
+
+/** `decryptMessage` for the app (its appId, or a WeCom app's corpId, as ReceiveId); 400 on failure. */
+function openEncrypt(aesKey: Buffer, encrypt: string, app: AppRecord, what: string): string {
+  try {
+    return decryptMessage(aesKey, encrypt, app.appId);
+  } catch (err) {
+    if (err instanceof MessageCryptoError) {
+      throw new AppError('BAD_REQUEST', `cannot decrypt ${what}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/**
  * Server verification (GET): answers `echostr` verbatim when `signature` matches the app's
- * callback token; throws 401 otherwise.
+ * callback token; throws 401 otherwise. A WeCom app's `echostr` is encrypted: `msg_signature`
+ * covers it too, and the answer is its decrypted plaintext, whose ReceiveId must be the corp id
+ * (https://developer.work.weixin.qq.com/document/path/91144).
  */
 export function verifyServer(deps: VerifyDeps, app: AppRecord, q: CallbackQuery): string {
   const token = callbackToken(app);
+  if (alwaysEncrypted(app)) {
+    // A `+` sent unescaped arrives as a space; base64 has no spaces.
+    const echostr = q.echostr?.replaceAll(' ', '+');
+    checkSignature(deps, token, q, q.msg_signature, [echostr ?? ''], 'msg_signature');
+    if (echostr === undefined || echostr === '') {
+      throw new AppError('BAD_REQUEST', 'echostr is missing');
+    }
+    return openEncrypt(aesKeyOfApp(app), echostr, app, 'echostr');
+  }
   checkSignature(deps, token, q, q.signature, [], 'signature');
   if (q.echostr === undefined || q.echostr === '') {
     throw new AppError('BAD_REQUEST', 'echostr is missing');
@@ -155,7 +193,8 @@ export function openSignedPush(
   route: PushRoute = 'callback',
 ): OpenedPush {
   const token = callbackToken(app, route);
-  if (q.encrypt_type === undefined || q.encrypt_type === '' || q.encrypt_type === 'raw') {
+  const plain = q.encrypt_type === undefined || q.encrypt_type === '' || q.encrypt_type === 'raw';
+  if (plain && !alwaysEncrypted(app)) {
     if (app.messageMode === 'safe') {
       // WeChat sends a safe-mode app's pushes encrypted: a plaintext one is a downgrade.
       throw new AppError(
@@ -173,13 +212,13 @@ export function openSignedPush(
       replayKey: replayKeyOf(token, q),
     };
   }
-  if (q.encrypt_type !== 'aes') {
-    throw new AppError('BAD_REQUEST', `encrypt_type "${q.encrypt_type.slice(0, 16)}" is not aes`);
+  if (!alwaysEncrypted(app) && q.encrypt_type !== 'aes') {
+    throw new AppError(
+      'BAD_REQUEST',
+      `encrypt_type "${(q.encrypt_type ?? '').slice(0, 16)}" is not aes`,
+    );
   }
-  assertReadable(app, 'apps.encoding_aes_key');
-  if (app.encodingAesKey === undefined) {
-    throw new AppError('CONFLICT', `app "${app.name}" has no encodingAesKey configured`);
-  }
+  const aesKey = aesKeyOfApp(app);
   const encrypt = encryptValueOf(body);
   if (encrypt === undefined || encrypt === '') {
     throw new AppError('BAD_REQUEST', 'safe-mode body has no Encrypt field');
@@ -190,16 +229,7 @@ export function openSignedPush(
     // Two Encrypt fields, or one the quick look read differently: never open the other one.
     throw new AppError('BAD_REQUEST', 'safe-mode body must have exactly one Encrypt field');
   }
-  const aesKey = aesKeyOf(app.encodingAesKey);
-  let message: string;
-  try {
-    message = decryptMessage(aesKey, encrypt, app.appId);
-  } catch (err) {
-    if (err instanceof MessageCryptoError) {
-      throw new AppError('BAD_REQUEST', `cannot decrypt Encrypt: ${err.message}`);
-    }
-    throw err;
-  }
+  const message = openEncrypt(aesKey, encrypt, app, 'Encrypt');
   const inner = parsePushBody(message, 'decrypted message');
   return {
     outer,

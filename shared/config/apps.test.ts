@@ -40,6 +40,69 @@ describe('parseAppsFile', () => {
     expect(f).toEqual({ apps: [{ ...good, tokenMode: 'stable', forward: [] }], merchants: [] });
   });
 
+  it('reads a wecom app by its WeCom names: corpId, corpSecret and agentId', () => {
+    const wecom = {
+      name: 'hr-wecom',
+      kind: 'wecom',
+      corpId: 'ww1234567890abcdef',
+      corpSecret: 'CORP-SECRET-VALUE',
+      agentId: 1000002,
+      token: 'WecomToken1',
+      encodingAesKey: 'E'.repeat(43),
+    };
+    const f = parseAppsFile(JSON.stringify({ apps: [wecom] }));
+    expect(f.apps[0]).toEqual({
+      name: 'hr-wecom',
+      kind: 'wecom',
+      appId: 'ww1234567890abcdef',
+      appSecret: 'CORP-SECRET-VALUE',
+      agentId: 1000002,
+      token: 'WecomToken1',
+      encodingAesKey: 'E'.repeat(43),
+      tokenMode: 'stable',
+      forward: [],
+    });
+    // The console writes the common names back: taken too, and the agentId as digits.
+    const { corpId: _c, corpSecret: _s, ...rest } = wecom;
+    const written = {
+      ...rest,
+      appId: wecom.corpId,
+      appSecret: wecom.corpSecret,
+      agentId: '1000002',
+    };
+    expect(parseAppsFile(JSON.stringify({ apps: [written] })).apps[0]?.agentId).toBe(1000002);
+  });
+
+  it('refuses bad wecom entries naming the WeCom field, never a value', () => {
+    const base = { name: 'hr-wecom', kind: 'wecom', corpId: 'ww1234567890abcdef' };
+    expect(problems({ apps: [{ ...base, corpId: 'no spaces allowed' }] })).toEqual([
+      'apps[0] "hr-wecom" corpId: must be a corp id such as ww… (4 to 64 letters, digits, _ or -)',
+    ]);
+    expect(problems({ apps: [{ name: 'hr-wecom', kind: 'wecom' }] })).toEqual([
+      'apps[0] "hr-wecom" corpId: is required for wecom apps',
+    ]);
+    expect(problems({ apps: [{ ...base, corpSecret: '' }] })).toEqual([
+      'apps[0] "hr-wecom" corpSecret: must not be empty',
+    ]);
+    expect(problems({ apps: [{ ...base, appId: 'ww1' }] })[0]).toContain(
+      'corpId: and appId name the same field',
+    );
+    for (const agentId of [0, -1, 1.5, 'abc', 2 ** 31]) {
+      expect(problems({ apps: [{ ...base, agentId }] })).toEqual([
+        'apps[0] "hr-wecom" agentId: must be the app\'s AgentId (a positive integer)',
+      ]);
+    }
+    expect(problems({ apps: [{ ...good, agentId: 1 }] })).toEqual([
+      'apps[0] "shop-mp" agentId: applies to wecom apps only',
+    ]);
+    expect(problems({ apps: [{ ...base, messageMode: 'safe' }] })[0]).toContain(
+      'messageMode: applies to official, miniprogram, component apps only',
+    );
+    const secret = problems({ apps: [{ ...base, corpSecret: 123456789 }] }).join(' ');
+    expect(secret).toContain('corpSecret');
+    expect(secret).not.toContain('123456789');
+  });
+
   it('checks messageMode: a known mode, an AES key unless plain, and a kind that gets pushes', () => {
     const key = 'A'.repeat(43);
     const f = parseAppsFile(

@@ -22,6 +22,7 @@ import {
   where,
   withDefault,
 } from './validate';
+import { wecomEntry, wecomIssue } from './wecom-app';
 
 export { MESSAGE_MODES, type MessageMode, messageModeOf } from './message-mode';
 
@@ -119,6 +120,8 @@ export interface AppConfig {
    * then runs on the platform's behalf (`component_appid`), and the account needs no appSecret.
    */
   oauthComponent?: string;
+  /** WeCom apps only: the app's AgentId (`agentId`); `appId` is then the corp id. */
+  agentId?: number;
   /** `false` disables the app at the next sync; absent means enabled. */
   enabled?: boolean;
 }
@@ -156,13 +159,35 @@ const appFields: Check<AppConfig> = object(
       ),
     ),
     oauthComponent: optional(name),
+    agentId: optional(int(1, 2 ** 31 - 1)),
     enabled: optional(bool()),
   },
   { strict: true },
 );
 
+const isEntry = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The common checks, after a WeCom entry's own names were turned into the common ones. */
+const kindFields: Check<AppConfig> = (value, path, issues) => {
+  if (!isEntry(value) || value.kind !== 'wecom') {
+    const app = appFields(value, path, issues);
+    if (app !== INVALID && app.agentId !== undefined) {
+      issues.push({ path: [...path, 'agentId'], message: 'applies to wecom apps only' });
+      return INVALID;
+    }
+    return app;
+  }
+  const converted = wecomEntry(value, path, issues);
+  if (converted === INVALID) return INVALID;
+  const found: Issue[] = [];
+  const app = appFields(converted, path, found);
+  issues.push(...found.map((i) => wecomIssue(value, path.length, i)));
+  return app;
+};
+
 const appSchema: Check<AppConfig> = (value, path, issues) => {
-  const app = appFields(value, path, issues);
+  const app = kindFields(value, path, issues);
   if (app !== INVALID && app.authRedirectUrl !== undefined && app.kind !== 'component') {
     issues.push({ path: [...path, 'authRedirectUrl'], message: 'applies to component apps only' });
     return INVALID;

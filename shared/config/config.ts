@@ -34,6 +34,8 @@ export interface Config {
   wechatMpBase: string;
   /** Where WeChat's OAuth2 page `connect/oauth2/authorize` is (`WECHAT_OPEN_BASE`). */
   wechatOpenBase: string;
+  /** WeCom's API (`WECOM_API_BASE`): `kind: wecom` apps' tokens and proxy. */
+  wecomApiBase: string;
   /**
    * Where WeChat reaches this hub from outside (no trailing slash), e.g. `https://hub.example.com`:
    * the default pay `notify_url` is `{publicUrl}/pay/{merchant}/notify`.
@@ -179,6 +181,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     wechatMpBase: e.WECHAT_MP_BASE,
     wechatOpenBase: e.WECHAT_OPEN_BASE,
     wechatPayApiBase: e.WECHATPAY_API_BASE,
+    wecomApiBase: e.WECOM_API_BASE,
     publicUrl: e.WXHUB_PUBLIC_URL,
     refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,
     refreshIntervalSeconds: e.WXHUB_REFRESH_INTERVAL_SECONDS,

@@ -27,6 +27,8 @@ export interface Deps {
   wechat: WechatHttp;
   /** WeChat Pay API v3 (`WECHATPAY_API_BASE`). */
   pay: WechatHttp;
+  /** WeCom's API (`WECOM_API_BASE`): `kind: wecom` apps. */
+  wecom: WechatHttp;
 }
 
 export interface DepsParts {
@@ -82,6 +84,11 @@ export function createDeps(parts: DepsParts): Deps {
       baseUrl: parts.config.wechatPayApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+    },
+    wecom: {
+      baseUrl: parts.config.wecomApiBase,
+      fetch: f,
+      timeoutMs: parts.wechatTimeoutMs ?? 5_000,
     },
   };
 }

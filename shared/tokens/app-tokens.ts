@@ -17,6 +17,15 @@ import type { Fetcher, ServedCredential, TokenManager } from './manager';
 /** Kinds of app that fetch an access token with appId + appSecret. */
 export const TOKEN_KINDS = new Set<AppRecord['kind']>(['official', 'miniprogram']);
 
+/** Kinds whose access token is served at `GET /v1/apps/{app}/token`: WeChat's and WeCom's. */
+export const SERVED_TOKEN_KINDS = new Set<AppRecord['kind']>([...TOKEN_KINDS, 'wecom']);
+
+/**
+ * WeCom's code (`kind: wecom`), loaded on the first WeCom request: the WeChat paths never load
+ * it at a cold start (the SCF build ships it as a file of its own, LAZY_FILES).
+ */
+export const loadWecom = () => import('../wecom/tokens');
+
 /** The owner column of an app's credentials. */
 export const appOwner = (app: Pick<AppRecord, 'name'>) => `app:${app.name}`;
 
@@ -74,8 +83,39 @@ export function cachedAccessToken(
   tokens: TokenManager,
   app: AppRecord,
 ): ServedCredential | undefined {
-  if (!TOKEN_KINDS.has(app.kind) || app.appSecret === undefined) return undefined;
+  if (!SERVED_TOKEN_KINDS.has(app.kind) || app.appSecret === undefined) return undefined;
   return tokens.cached({ owner: appOwner(app), kind: 'access_token' });
+}
+
+/** What serving or invalidating an app's token of any kind needs. */
+export interface AppTokenDeps {
+  tokens: TokenManager;
+  wechat: WechatHttp;
+  wecom: WechatHttp;
+  store: Store;
+  clock: Clock;
+}
+
+/**
+ * The access token of any app that has one (`GET /v1/apps/{app}/token`, the proxy): WeChat's
+ * for official accounts and mini programs, WeCom's `gettoken` for wecom apps; a 400 for others.
+ */
+export async function servedAccessToken(
+  deps: AppTokenDeps,
+  app: AppRecord,
+): Promise<ServedCredential> {
+  if (app.kind === 'wecom') return (await loadWecom()).wecomAccessToken(deps, app);
+  return appAccessToken(deps.tokens, deps.wechat, app);
+}
+
+/** {@link invalidateAccessToken} for any app that has a token (see {@link servedAccessToken}). */
+export async function invalidateServedToken(
+  deps: AppTokenDeps,
+  app: AppRecord,
+  presented: string,
+): Promise<InvalidateResult> {
+  if (app.kind === 'wecom') return (await loadWecom()).invalidateWecomToken(deps, app, presented);
+  return invalidateAccessToken(deps, app, presented);
 }
 
 export const TICKET_TYPES = ['jsapi', 'wx_card'] as const;

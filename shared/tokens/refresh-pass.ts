@@ -42,6 +42,8 @@ import {
   accessTokenAheadMs,
   accessTokenFetcher,
   appOwner,
+  loadWecom,
+  SERVED_TOKEN_KINDS,
   TICKET_AHEAD_MS,
   TICKET_TYPES,
   TOKEN_KINDS,
@@ -67,6 +69,8 @@ export interface RefreshPassDeps {
   instanceId: string;
   /** WeChat Pay API: platform certificates of merchants that use them. */
   pay: WechatHttp;
+  /** WeCom's API: `kind: wecom` apps' tokens. */
+  wecom: WechatHttp;
   refreshAheadSeconds: number | undefined;
   concurrency?: number;
   /** Authorizer tokens renewed per pass beyond the urgent ones (default {@link AUTHORIZERS_PER_PASS}). */
@@ -232,12 +236,12 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     apps.set(appOwner(app), app);
     const owner = appOwner(app);
     const bad = app.unreadable?.find((u) => u.column === 'apps.app_secret');
-    if (bad !== undefined && TOKEN_KINDS.has(app.kind)) {
+    if (bad !== undefined && SERVED_TOKEN_KINDS.has(app.kind)) {
       failed.push({ app: app.name, credential: 'access_token', error: bad.message });
       continue;
     }
     if (
-      TOKEN_KINDS.has(app.kind) &&
+      SERVED_TOKEN_KINDS.has(app.kind) &&
       app.appSecret !== undefined &&
       !ensured(deps.store).has(owner)
     ) {
@@ -271,6 +275,8 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     }
   }
   const summary: RefreshSummary = { checked: 0, refreshed: 0, failed };
+  // WeCom's code is loaded only by a pass that has a WeCom app to renew.
+  const wecom = [...apps.values()].some((a) => a.kind === 'wecom') ? await loadWecom() : undefined;
   const stale = await reportStaleTickets(deps, apps, now, summary);
   const concurrency = deps.concurrency ?? 16;
   /** Upstream calls of authorizer batches: `concurrency` at once across the batches in flight. */
@@ -306,8 +312,10 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       if (!stale.has(app.name)) await refreshComponentToken(deps, summary, app, row, now);
       return;
     }
-    if (app === undefined || !TOKEN_KINDS.has(app.kind) || app.appSecret === undefined) return;
-    const plan = planFor(deps, app, row.kind);
+    if (app === undefined || app.appSecret === undefined) return;
+    const plan = TOKEN_KINDS.has(app.kind)
+      ? planFor(deps, app, row.kind)
+      : wecom?.wecomRefreshPlan(deps, app, row.kind);
     if (plan === undefined) return;
     // Outside its own window: nothing to do, and no lease to take.
     if (row.expiresAt !== undefined && row.expiresAt - now > plan.aheadMs) return;

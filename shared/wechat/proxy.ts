@@ -41,6 +41,8 @@ export interface ProxyDeps {
   /** JSON and text answers longer than this are refused (502), or cut off once streaming. */
   maxBytes: number;
   token(): Promise<string>;
+  /** Errcodes meaning a dead token (invalidate, retry once); {@link TOKEN_ERRCODES} by default. */
+  tokenErrcodes?: ReadonlySet<number>;
   /** Query parameters the token is sent in (a caller's own values dropped); `access_token`. */
   tokenParams?: readonly string[];
   /**
@@ -282,8 +284,12 @@ function answer(
   return new Response(body, { status: res.status, headers });
 }
 
-/** WeChat's errcode in a small JSON body, if it is one of {@link TOKEN_ERRCODES}. */
-function tokenErrcode(res: Response, head: Head): number | undefined {
+/** The errcode in a small JSON body, if it is one of `codes` (a dead token's). */
+function tokenErrcode(
+  res: Response,
+  head: Head,
+  codes: ReadonlySet<number> = TOKEN_ERRCODES,
+): number | undefined {
   if (!head.done || head.bytes > JSON_SNIFF_LIMIT || !isCapped(res)) return undefined;
   try {
     const body: unknown = JSON.parse(new TextDecoder().decode(concat(head.chunks, head.bytes)));
@@ -291,7 +297,7 @@ function tokenErrcode(res: Response, head: Head): number | undefined {
       typeof body === 'object' && body !== null
         ? (body as { errcode?: unknown }).errcode
         : undefined;
-    return typeof code === 'number' && TOKEN_ERRCODES.has(code) ? code : undefined;
+    return typeof code === 'number' && codes.has(code) ? code : undefined;
   } catch {
     return undefined;
   }
@@ -307,7 +313,7 @@ async function forward(
   const up = await send(deps, req, token);
   const reader = up.res.body?.getReader();
   const head = await readHead(deps, up, reader);
-  if (retry !== undefined && tokenErrcode(up.res, head) !== undefined) {
+  if (retry !== undefined && tokenErrcode(up.res, head, deps.tokenErrcodes) !== undefined) {
     const again = await retry();
     if (again !== undefined) return again;
   }

@@ -70,7 +70,7 @@ export interface paths {
         };
         /**
          * An app's access token
-         * @description Refreshes under the lease when none is valid.
+         * @description Refreshes under the lease when none is valid. For a `wecom` app, its WeCom `gettoken` token (`appId` is the corp id).
          */
         get: operations["getV1AppsAppToken"];
         put?: never;
@@ -482,13 +482,13 @@ export interface paths {
         };
         /**
          * Call a WeChat API with the app's access token
-         * @description Forwards to `WECHAT_API_BASE/{path}` with query, method, body and content type, adding `access_token`. 403 for paths that mint a credential the hub serves.
+         * @description Forwards to `WECHAT_API_BASE/{path}` with query, method, body and content type, adding `access_token`. 403 for paths that mint a credential the hub serves. A `wecom` app calls `WECOM_API_BASE` with its WeCom token, retried once after errcode 40014 or 42001 only.
          */
         get: operations["getV1ProxyAppPath"];
         put?: never;
         /**
          * Call a WeChat API with the app's access token
-         * @description Forwards to `WECHAT_API_BASE/{path}` with query, method, body and content type, adding `access_token`. 403 for paths that mint a credential the hub serves.
+         * @description Forwards to `WECHAT_API_BASE/{path}` with query, method, body and content type, adding `access_token`. 403 for paths that mint a credential the hub serves. A `wecom` app calls `WECOM_API_BASE` with its WeCom token, retried once after errcode 40014 or 42001 only.
          */
         post: operations["postV1ProxyAppPath"];
         delete?: never;
