@@ -3,6 +3,7 @@ import type { DatabaseHandle } from '../db/client';
 import type { Store } from './types';
 
 export type * from './admin';
+export type * from './platform-merchants';
 export type * from './sessions';
 export type * from './types';
 export { COUNTER_BUCKET_MS, SignatureReplayError } from './types';
