@@ -111,12 +111,15 @@ export type Dialect = keyof typeof DIALECTS;
  * of their own beside `index.js`, so that a cold start does not even parse them: the OpenAPI
  * document and the API reference page (`GET /openapi.json`, `GET /docs`: token function), the
  * console's data routes (admin function, everything under `/admin/api/` but the session layer),
- * jose (token function: login sessions' signing keys and tokens).
+ * jose (token function: login sessions' signing keys and tokens), the delivery platforms' routes
+ * (token and wx-callback functions) and their refresh (refresh function).
  */
 export const LAZY_FILES = {
   openapi: 'functions/openapi-document.ts',
   'admin-data': 'functions/admin/data.ts',
   jose: 'shared/sessions/jose.ts',
+  delivery: 'functions/delivery/app.ts',
+  'delivery-refresh': 'shared/delivery/refresh.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;

@@ -32,6 +32,8 @@ export async function refreshNow(deps: Deps) {
       wechat: deps.wechat,
       instanceId: deps.instanceId,
       pay: deps.pay,
+      fengniao: deps.fengniao,
+      shansong: deps.shansong,
       refreshAheadSeconds: deps.config.refreshAheadSeconds,
     }),
   );

@@ -28,6 +28,7 @@ import {
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
+import { mountDeliveryApi } from '../delivery/lazy';
 import { mountOpenApi } from '../openapi';
 import { mountComponentProxies } from '../proxy/app';
 import * as api from './api';
@@ -158,6 +159,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   mount(r, oauthRedeem, async (c, { body }) => c.json(await redeemTicket(deps, body.ticket)));
   mountCapabilities(r, deps);
   mountComponentProxies(r, deps);
+  mountDeliveryApi(r, deps);
   mountOpenApi(r, () => deps.config.publicUrl);
   return r;
 }

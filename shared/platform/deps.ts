@@ -5,6 +5,7 @@ import { createAppRegistry, createMerchantRegistry } from '../apps/registry';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { Config } from '../config';
+import type { PlatformHttp } from '../delivery/http';
 import type { Logger } from '../http/log';
 import type { Store } from '../store';
 import { TICKET_TYPES, ticketKind } from '../tokens/app-tokens';
@@ -27,6 +28,9 @@ export interface Deps {
   wechat: WechatHttp;
   /** WeChat Pay API v3 (`WECHATPAY_API_BASE`). */
   pay: WechatHttp;
+  /** The delivery platforms' open APIs (`FENGNIAO_API_BASE`, `SHANSONG_API_BASE`). */
+  fengniao: PlatformHttp;
+  shansong: PlatformHttp;
 }
 
 export interface DepsParts {
@@ -80,6 +84,18 @@ export function createDeps(parts: DepsParts): Deps {
     },
     pay: {
       baseUrl: parts.config.wechatPayApiBase,
+      fetch: f,
+      timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+    },
+    fengniao: {
+      platform: 'Fengniao',
+      baseUrl: parts.config.fengniaoApiBase,
+      fetch: f,
+      timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+    },
+    shansong: {
+      platform: 'Shansong',
+      baseUrl: parts.config.shansongApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 10_000,
     },

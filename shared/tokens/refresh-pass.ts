@@ -22,6 +22,8 @@ import {
   TICKET_KIND,
 } from '../component/component';
 import { authorizerTicketFetcher } from '../component/credentials';
+import type { PlatformHttp } from '../delivery/http';
+import { parseMerchantOwner } from '../delivery/owners';
 import type { Logger } from '../http/log';
 import {
   CERTIFICATES_KIND,
@@ -67,6 +69,9 @@ export interface RefreshPassDeps {
   instanceId: string;
   /** WeChat Pay API: platform certificates of merchants that use them. */
   pay: WechatHttp;
+  /** The delivery platforms' APIs: their merchants' tokens (none given: those are left alone). */
+  fengniao?: PlatformHttp;
+  shansong?: PlatformHttp;
   refreshAheadSeconds: number | undefined;
   concurrency?: number;
   /** Authorizer tokens renewed per pass beyond the urgent ones (default {@link AUTHORIZERS_PER_PASS}). */
@@ -127,6 +132,9 @@ function planFor(
     aheadMs: (deps.refreshAheadSeconds ?? TICKET_AHEAD_MS / 1000) * 1000,
   };
 }
+
+/** Delivery platforms' merchant tokens (days or a year long) are refreshed this long ahead. */
+const DELIVERY_AHEAD_MS = 10 * 60_000;
 
 /** Downloaded platform certificates are fetched again this long before their 12 h are up. */
 const CERTIFICATES_AHEAD_MS = 10 * 60_000;
@@ -298,6 +306,19 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
         fetcher: authorizerTicketFetcher(deps, component, authorizer.authorizerAppId, type),
         aheadMs: (deps.refreshAheadSeconds ?? TICKET_AHEAD_MS / 1000) * 1000,
       });
+      return;
+    }
+    const platformMerchant = parseMerchantOwner(row.owner);
+    if (platformMerchant !== undefined) {
+      // A delivery platform's merchant token: its code loads only when one is due.
+      const owner = apps.get(`app:${platformMerchant.app}`);
+      if (owner === undefined) return;
+      const aheadMs = (deps.refreshAheadSeconds ?? DELIVERY_AHEAD_MS / 1000) * 1000;
+      if (row.expiresAt !== undefined && row.expiresAt - now > aheadMs) return;
+      const { merchantRefreshPlan } = await import('../delivery/refresh');
+      const fetcher = await merchantRefreshPlan(deps, owner, platformMerchant, row.kind);
+      if (fetcher !== undefined)
+        await refreshOne(deps, summary, owner.name, row, { fetcher, aheadMs });
       return;
     }
     const app = apps.get(row.owner);
