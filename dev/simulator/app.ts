@@ -18,11 +18,13 @@ import { createControlRoutes, simAppConfigSchema, simComponentConfigSchema } fro
 import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
 import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
+import { createFengniaoSimulator, type SimFengniao } from './fengniao';
 import { GrantBook } from './grants';
 import { mountOAuthSimulator, OAUTH_ENDPOINTS, resetOAuth } from './oauth';
 import { createOpenDataRoutes } from './open-data';
 import type { PaySimulator, SimPay } from './pay';
 import { createPaySimulator } from './pay';
+import { createShansongSimulator, type SimShansong } from './shansong';
 import type { SimAppConfig } from './state';
 import { TokenBook } from './state';
 import type { WxContext, WxReply, WxRequest } from './wechat';
@@ -40,6 +42,10 @@ export interface Simulator {
   pay: SimPay;
   /** Phone-number codes, subscriptions, subscribe messages sent, the limited-code quota. */
   capabilities: CapabilityBook;
+  /** Fengniao (`/fengniao`): apps, merchant authorization, callbacks, business calls. */
+  fengniao: SimFengniao;
+  /** Shansong (`/shansong`): apps, the authorization page, callbacks, API calls. */
+  shansong: SimShansong;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
@@ -132,6 +138,8 @@ interface Internals {
   pay: PaySimulator;
   /** `authorized` pushes started by the authorization pages, awaited by {@link Simulator.pagePushes}. */
   pagePushes: Promise<AuthPush>[];
+  fengniao: ReturnType<typeof createFengniaoSimulator>;
+  shansong: ReturnType<typeof createShansongSimulator>;
 }
 
 /** Create a simulator with its own state; `opts.apps` are registered up front. */
@@ -146,13 +154,17 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     clock,
     capabilities: new CapabilityBook(clock),
   };
+  const faults = new FaultBook();
+  const counters = new CallCounters();
   const inner: Internals = {
     ctx,
-    faults: new FaultBook(),
-    counters: new CallCounters(),
+    faults,
+    counters,
     egressIp: opts.egressIp ?? DEFAULT_EGRESS_IP,
     pay: createPaySimulator(clock, send),
     pagePushes: [],
+    fengniao: createFengniaoSimulator(clock, { faults, counters }, send),
+    shansong: createShansongSimulator(clock, { faults, counters }, send),
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
@@ -160,6 +172,8 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   sim.app.route('/__sim', createOpenDataRoutes(ctx));
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
+  sim.app.route('/fengniao', inner.fengniao.routes);
+  sim.app.route('/shansong', inner.shansong.routes);
   sim.app.all('*', (c) => dispatch(c, inner));
   return sim;
 }
@@ -171,6 +185,8 @@ function buildSimulator(inner: Internals): Simulator {
     clock: ctx.clock,
     pay: inner.pay.api,
     capabilities: ctx.capabilities,
+    fengniao: inner.fengniao.api,
+    shansong: inner.shansong.api,
     registerApp(cfg) {
       const parsed = simAppConfigSchema.parse(cfg);
       ctx.apps.set(parsed.appId, { ...parsed, ipWhitelist: parsed.ipWhitelist?.slice() });
@@ -220,6 +236,8 @@ function buildSimulator(inner: Internals): Simulator {
       faults.clear();
       counters.reset();
       inner.pay.reset();
+      inner.fengniao.api.reset();
+      inner.shansong.api.reset();
     },
   };
 }
