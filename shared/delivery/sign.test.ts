@@ -18,7 +18,13 @@ import { fengniaoSignature, sameSignature, shansongSign } from './sign';
 const FN_SECRET = 'fn-secret-123';
 const SS_SECRET = 'ss-secret';
 
-const FENGNIAO = [
+interface Example {
+  what: string;
+  params: Record<string, string>;
+  expected: string;
+}
+
+const FENGNIAO: Example[] = [
   {
     what: 'code → token',
     params: {
@@ -65,7 +71,7 @@ const FENGNIAO = [
   },
 ];
 
-const SHANSONG = [
+const SHANSONG: Example[] = [
   {
     what: 'developer family (accessToken, data with UTF-8)',
     params: {
