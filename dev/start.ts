@@ -212,8 +212,12 @@ export async function startDev(
       demoPay = addDemoMerchant(file, sim, target);
     }
     for (const app of file.apps) {
-      if (app.appSecret !== undefined)
-        sim.sim.registerApp({ appId: app.appId, secret: app.appSecret });
+      if (app.appSecret === undefined) continue;
+      if (app.kind === 'fengniao') {
+        sim.sim.fengniao.registerApp({ appId: app.appId, secret: app.appSecret });
+      } else if (app.kind === 'shansong') {
+        sim.sim.shansong.registerApp({ clientId: app.appId, secret: app.appSecret });
+      } else sim.sim.registerApp({ appId: app.appId, secret: app.appSecret });
     }
     hub = await startHub(
       {
@@ -221,6 +225,8 @@ export async function startDev(
         DATABASE_URL: devDatabaseUrl(env),
         WECHAT_API_BASE: env.WECHAT_API_BASE ?? sim.url,
         WECHATPAY_API_BASE: env.WECHATPAY_API_BASE ?? sim.url,
+        FENGNIAO_API_BASE: env.FENGNIAO_API_BASE ?? `${sim.url}/fengniao`,
+        SHANSONG_API_BASE: env.SHANSONG_API_BASE ?? `${sim.url}/shansong`,
         // The simulator plays WeChat's authorization pages too.
         WECHAT_MP_BASE: env.WECHAT_MP_BASE ?? sim.url,
         WECHAT_OPEN_BASE: env.WECHAT_OPEN_BASE ?? sim.url,
@@ -303,6 +309,7 @@ export async function startDev(
         app: file.apps.find((a) => a.kind === 'miniprogram'),
       }),
       ...loginLines(file.apps, { base, sim: sim.url, auth }),
+      ...deliveryLines(file.apps, { base, sim: sim.url, auth }),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined
@@ -346,4 +353,38 @@ function loginLines(
     `  curl -s -X POST ${json} ${at.base}/v1/apps/${mp.name}/decrypt -d '{"openid":"o-demo","encryptedData":"<above>","iv":"<above>"}'`,
     `  curl -s ${at.base}/.well-known/jwks.json`,
   ];
+}
+
+/**
+ * Banner lines for the delivery platforms: a Fengniao merchant authorizing (the simulator posts the
+ * code to the hub), its token, a signed business call and a signed callback; a Shansong merchant's
+ * OAuth trip (curl follows the hub, the simulator's page and back), its token, a signed call and
+ * an order callback on the app's secret callback URL.
+ */
+function deliveryLines(
+  apps: AppsFile['apps'],
+  at: { base: string; sim: string; auth: string },
+): string[] {
+  const json = `${at.auth} -H 'content-type: application/json'`;
+  const fn = apps.find((a) => a.kind === 'fengniao');
+  const ss = apps.find((a) => a.kind === 'shansong');
+  const lines: string[] = [];
+  if (fn !== undefined) {
+    lines.push(
+      `  curl -s -X POST ${at.sim}/__sim/fengniao/authorize -d '{"appId":"${fn.appId}","merchantId":"51659","url":"${at.base}/fengniao/${fn.name}/auth-callback"}'`,
+      `  curl -s ${at.auth} ${at.base}/v1/fengniao/${fn.name}/merchants/51659/token`,
+      `  curl -s -X POST ${json} ${at.base}/v1/fengniao/${fn.name}/merchants/51659/proxy/preCreateOrder -d '{"partner_order_code":"DEMO1","order_type":1}'`,
+      `  curl -s -X POST ${at.sim}/__sim/fengniao/callback -d '{"appId":"${fn.appId}","url":"${at.base}/fengniao/${fn.name}/callback","businessData":{"callback_business_type":"orderStatusNotify","param":{"order_id":300000123456789012,"order_status":2}}}'`,
+    );
+  }
+  if (ss !== undefined) {
+    lines.push(
+      `  curl -s -L '${at.base}/shansong/${ss.name}/authorize?merchant=demo-shop'`,
+      `  curl -s ${at.auth} ${at.base}/v1/shansong/${ss.name}/merchants/demo-shop/token`,
+      `  curl -s -X POST ${json} ${at.base}/v1/shansong/${ss.name}/merchants/demo-shop/proxy/developer/orderCalculate -d '{"cityName":"北京市","sender":{"fromAddress":"demo"}}'`,
+      `  curl -s ${at.auth} ${at.base}/v1/shansong/${ss.name}/callback-url`,
+      `  curl -s -X POST ${at.sim}/__sim/shansong/callback -d '{"url":"<the callback-url above>","body":{"issOrderNo":"TDH001","orderNo":"DEMO1","status":30}}'`,
+    );
+  }
+  return lines;
 }

@@ -169,6 +169,8 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
   mountOAuthSimulator(sim.app, ctx, inner.counters);
+  sim.app.route('/__sim/fengniao', inner.fengniao.control);
+  sim.app.route('/__sim/shansong', inner.shansong.control);
   sim.app.route('/__sim', createOpenDataRoutes(ctx));
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));

@@ -103,7 +103,7 @@ export function createFengniaoSimulator(
   clock: SimClock,
   books: { faults: FaultBook; counters: CallCounters },
   send: typeof fetch,
-): { routes: Hono; api: SimFengniao } {
+): { routes: Hono; control: Hono; api: SimFengniao } {
   const apps = new Map<string, string>();
   const codes = new Map<string, { appId: string; merchantId: string; expiresAt: number }>();
   const byAccess = new Map<string, Pair>();
@@ -301,5 +301,28 @@ export function createFengniaoSimulator(
       invokes.length = 0;
     },
   };
-  return { routes, api };
+  // Control (`/__sim/fengniao/…`): what the merchant and the platform do, for demos and curl.
+  const control = new Hono();
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  control.post('/authorize', async (c) => {
+    const b = (await c.req.json()) as Record<string, unknown>;
+    try {
+      return c.json(await api.authorize(str(b.appId), str(b.merchantId), str(b.url)));
+    } catch (err) {
+      return c.json({ error: err instanceof Error ? err.message : 'failed' }, 400);
+    }
+  });
+  control.post('/callback', async (c) => {
+    const b = (await c.req.json()) as Record<string, unknown>;
+    const data =
+      typeof b.businessData === 'string' ? b.businessData : JSON.stringify(b.businessData);
+    try {
+      return c.json(
+        await api.callback(str(b.appId), str(b.url), data, { tamper: b.tamper === true }),
+      );
+    } catch (err) {
+      return c.json({ error: err instanceof Error ? err.message : 'failed' }, 400);
+    }
+  });
+  return { routes, control, api };
 }

@@ -70,7 +70,7 @@ export function createShansongSimulator(
   clock: SimClock,
   books: { faults: FaultBook; counters: CallCounters },
   send: typeof fetch,
-): { routes: Hono; api: SimShansong } {
+): { routes: Hono; control: Hono; api: SimShansong } {
   const apps = new Map<string, string>();
   const codes = new Map<string, { clientId: string; shopId: string; expiresAt: number }>();
   const byAccess = new Map<string, Grant>();
@@ -249,5 +249,14 @@ export function createShansongSimulator(
       shops.length = 0;
     },
   };
-  return { routes, api };
+  // Control (`/__sim/shansong/callback`): an order-status callback, for demos and curl.
+  const control = new Hono();
+  control.post('/callback', async (c) => {
+    const b = (await c.req.json()) as { url?: unknown; body?: unknown };
+    if (typeof b.url !== 'string' || typeof b.body !== 'object' || b.body === null) {
+      return c.json({ error: 'url (string) and body (object) are required' }, 400);
+    }
+    return c.json(await api.callback(b.url, b.body as Record<string, unknown>));
+  });
+  return { routes, control, api };
 }
