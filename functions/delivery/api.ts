@@ -9,7 +9,6 @@ const ERRORS: readonly ErrorCode[] = [
   'NOT_FOUND',
   'BAD_REQUEST',
   'CONFLICT',
-  'REVOKED',
   ...SECRET_ERRORS,
   ...WECHAT_ERRORS,
 ];
@@ -28,7 +27,7 @@ export const fengniaoToken = declareRoute({
   summary: "A Fengniao merchant's access token",
   description:
     'Refreshed with the refresh token under the lease ahead of expiry (never twice within ' +
-    "Fengniao's 10-minute idempotent refresh window). 404 before the merchant authorized, 410 after it was revoked.",
+    "Fengniao's 10-minute idempotent refresh window). 404 before the merchant authorized.",
   params: v.object({ app: appParam, merchantId: merchantIdParam }),
   responses: {
     200: {

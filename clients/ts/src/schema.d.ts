@@ -693,7 +693,7 @@ export interface paths {
         };
         /**
          * A Fengniao merchant's access token
-         * @description Refreshed with the refresh token under the lease ahead of expiry (never twice within Fengniao's 10-minute idempotent refresh window). 404 before the merchant authorized, 410 after it was revoked.
+         * @description Refreshed with the refresh token under the lease ahead of expiry (never twice within Fengniao's 10-minute idempotent refresh window). 404 before the merchant authorized.
          */
         get: operations["getV1FengniaoAppMerchantsMerchantIdToken"];
         put?: never;
@@ -5574,15 +5574,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `REVOKED` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description `INTERNAL` */
             500: {
                 headers: {
@@ -5680,15 +5671,6 @@ export interface operations {
             };
             /** @description `CONFLICT` */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `REVOKED` */
-            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5812,15 +5794,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `REVOKED` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description `INTERNAL` */
             500: {
                 headers: {
@@ -5920,15 +5893,6 @@ export interface operations {
             };
             /** @description `CONFLICT` */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `REVOKED` */
-            410: {
                 headers: {
                     [name: string]: unknown;
                 };
