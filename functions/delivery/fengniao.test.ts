@@ -108,6 +108,33 @@ describe.each(testTargets())('Fengniao apps on $name', (target) => {
     });
   });
 
+  it('answers 504 when Fengniao does not answer in time (fault injected), its error page as it is', async () => {
+    const slow = await createTestHub(target, {
+      apps: [app],
+      sim,
+      instanceId: 'fn-slow',
+      wechatTimeoutMs: 300,
+    });
+    const call = () =>
+      slow.app.request(`/v1/fengniao/${app.name}/merchants/${merchantId}/proxy/getOrderDetail`, {
+        method: 'POST',
+        headers: AUTH,
+        body: '{"partner_order_code":"A1"}',
+      });
+    try {
+      sim.sim.injectFault({ path: '/fengniao/v3/invoke/getOrderDetail', delayMs: 1000 });
+      const res = await call();
+      expect(res.status).toBe(504);
+      expect(await res.json()).toMatchObject({ error: { code: 'UPSTREAM_TIMEOUT' } });
+      sim.sim.injectFault({ path: '/fengniao/v3/invoke/getOrderDetail', status: 503 });
+      const page = await call();
+      expect(page.status).toBe(503);
+      expect(page.headers.get('content-type')).toContain('text/html');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('refuses a proxy body that is not a JSON object, calling nothing', async () => {
     const before = sim.sim.calls('/fengniao/v3/invoke/createOrder');
     const res = await hub().app.request(
