@@ -62,6 +62,18 @@ describe.each(testTargets())('Fengniao apps on $name', (target) => {
     expect(to.searchParams.get('dev_id')).toBe('8899');
   });
 
+  it('takes an API key on its /v1 routes (401 without), and 400 for an app of another kind', async () => {
+    const res = await hub().app.request(`/v1/fengniao/${app.name}/merchants/${merchantId}/token`);
+    expect(res.status).toBe(401);
+    const other = await hub().app.request(
+      `/v1/shansong/${app.name}/merchants/${merchantId}/token`,
+      {
+        headers: AUTH,
+      },
+    );
+    expect(other.status).toBe(400);
+  });
+
   it('answers 404 for a merchant that has not authorized', async () => {
     const res = await hub().app.request(`/v1/fengniao/${app.name}/merchants/777/token`, {
       headers: AUTH,
