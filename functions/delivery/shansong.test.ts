@@ -219,5 +219,15 @@ describe.each(testTargets())('Shansong apps on $name', (target) => {
     expect(res.status).toBe(502);
     expect(await res.text()).toContain('answered code 500');
     expect((await hub().deps.store.credentials.get(key))?.lastError).toContain('Shansong');
+    // While it backs off, the refresh pass still names it.
+    const pass = await hub(1).app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+    const summary = (await pass.json()) as {
+      failed: { app: string; credential: string; error: string }[];
+    };
+    expect(summary.failed).toContainEqual({
+      app: app.name,
+      credential: 'merchant_access_token',
+      error: expect.stringMatching(/Shansong .*answered code 500.*next attempt/),
+    });
   });
 });

@@ -416,7 +416,11 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
   // Credentials held back by a recorded failure (e.g. 40164) stay visible until fixed.
   const reported = new Set(summary.failed.map((f) => `${f.app}/${f.credential}`));
   for (const row of await deps.store.credentials.listFailing(now, 1000)) {
-    const app = apps.get(row.owner) ?? merchants.get(row.owner);
+    const platformMerchant = parseMerchantOwner(row.owner);
+    const app =
+      apps.get(row.owner) ??
+      merchants.get(row.owner) ??
+      (platformMerchant === undefined ? undefined : apps.get(`app:${platformMerchant.app}`));
     if (app === undefined || reported.has(`${app.name}/${row.kind}`)) continue;
     const retry = new Date(row.nextAttemptAt ?? now).toISOString();
     summary.failed.push({
