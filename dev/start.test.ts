@@ -201,6 +201,54 @@ describe('npm run dev', () => {
     }
   });
 
+  it('runs the Fengniao and Shansong lines of its banner: authorization, token, signed calls, callbacks', async () => {
+    const { dev, banner } = await startDevBanner(devEnv());
+    try {
+      const lines = banner();
+      const line = (part: string) => lines.find((l) => l.includes(part)) ?? '';
+      const run = async (l: string, fill: Record<string, string> = {}) => {
+        const url = /'?(http:\/\/[^\s']+)'?/.exec(l)?.[1] ?? '';
+        let body = /-d '(.*)'$/.exec(l)?.[1];
+        for (const [k, v] of Object.entries(fill)) body = body?.replace(k, v);
+        const res = await fetch(url, {
+          method: body === undefined ? 'GET' : 'POST',
+          headers: { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body }),
+        });
+        expect(res.status, l).toBe(200);
+        return (await res.json()) as Record<string, unknown>;
+      };
+      expect(await run(line('/__sim/fengniao/authorize'))).toMatchObject({ status: 200 });
+      expect(await run(line('/v1/fengniao/demo-fengniao/merchants/51659/token'))).toMatchObject({
+        merchantId: '51659',
+      });
+      expect(await run(line('/proxy/preCreateOrder'))).toMatchObject({ code: '200' });
+      expect(await run(line('/__sim/fengniao/callback'))).toMatchObject({ status: 200 });
+
+      // The OAuth trip, as curl -L would (PORT=0: the redirect is sent to the hub's real port).
+      const start = /'(http[^']+\/shansong\/demo-shansong\/authorize[^']+)'/.exec(
+        line('/shansong/demo-shansong/authorize'),
+      )?.[1];
+      const page = (await fetch(start ?? '', { redirect: 'manual' })).headers.get('location');
+      const back = new URL(
+        (await fetch(page ?? '', { redirect: 'manual' })).headers.get('location') ?? '',
+      );
+      const landed = await fetch(`${dev.hub.server.url}${back.pathname}${back.search}`);
+      expect(landed.status).toBe(200);
+      expect(await run(line('/merchants/demo-shop/token'))).toMatchObject({
+        merchant: 'demo-shop',
+      });
+      expect(await run(line('/proxy/developer/orderCalculate'))).toMatchObject({ status: 200 });
+      const { url = '' } = (await run(line('/callback-url'))) as { url?: string };
+      const real = `${dev.hub.server.url}${new URL(url).pathname}`;
+      expect(
+        await run(line('/__sim/shansong/callback'), { '<the callback-url above>': real }),
+      ).toMatchObject({ status: 200 });
+    } finally {
+      await dev.stop();
+    }
+  });
+
   it('signs a demo user in with the OAuth lines of its banner and redeems the ticket', async () => {
     const { dev, banner } = await startDevBanner(devEnv());
     try {

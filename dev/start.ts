@@ -236,7 +236,11 @@ export async function startDev(
     for (const app of file.apps) {
       if (app.appSecret === undefined) continue;
       if (app.kind === 'wecom') sim.sim.wecom.register(wecomSimApp(app, app.appSecret));
-      else sim.sim.registerApp({ appId: app.appId, secret: app.appSecret });
+      else if (app.kind === 'fengniao') {
+        sim.sim.fengniao.registerApp({ appId: app.appId, secret: app.appSecret });
+      } else if (app.kind === 'shansong') {
+        sim.sim.shansong.registerApp({ clientId: app.appId, secret: app.appSecret });
+      } else sim.sim.registerApp({ appId: app.appId, secret: app.appSecret });
     }
     hub = await startHub(
       {
@@ -245,6 +249,8 @@ export async function startDev(
         WECHAT_API_BASE: env.WECHAT_API_BASE ?? sim.url,
         WECHATPAY_API_BASE: env.WECHATPAY_API_BASE ?? sim.url,
         WECOM_API_BASE: env.WECOM_API_BASE ?? `${sim.url}/qyapi`,
+        FENGNIAO_API_BASE: env.FENGNIAO_API_BASE ?? `${sim.url}/fengniao`,
+        SHANSONG_API_BASE: env.SHANSONG_API_BASE ?? `${sim.url}/shansong`,
         // The simulator plays WeChat's authorization pages too.
         WECHAT_MP_BASE: env.WECHAT_MP_BASE ?? sim.url,
         WECHAT_OPEN_BASE: env.WECHAT_OPEN_BASE ?? sim.url,
@@ -328,6 +334,7 @@ export async function startDev(
       }),
       ...loginLines(file.apps, { base, sim: sim.url, auth }),
       ...wecomLines(file.apps, { base, sim: sim.url, auth }),
+      ...deliveryLines(file.apps, { base, sim: sim.url, auth }),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined
@@ -402,4 +409,38 @@ export function wecomLines(
     `  curl -s -X POST ${at.sim}/__sim/wecom/verify-url -d '{"corpId":"${app.appId}","url":"${url}"}'`,
     `  curl -s -X POST ${at.sim}/__sim/wecom/push -d '{"corpId":"${app.appId}","url":"${url}","content":"hello"}'`,
   ];
+}
+
+/**
+ * Banner lines for the delivery platforms: a Fengniao merchant authorizing (the simulator posts the
+ * code to the hub), its token, a signed business call and a signed callback; a Shansong merchant's
+ * OAuth trip (curl follows the hub, the simulator's page and back), its token, a signed call and
+ * an order callback on the app's secret callback URL.
+ */
+function deliveryLines(
+  apps: AppsFile['apps'],
+  at: { base: string; sim: string; auth: string },
+): string[] {
+  const json = `${at.auth} -H 'content-type: application/json'`;
+  const fn = apps.find((a) => a.kind === 'fengniao');
+  const ss = apps.find((a) => a.kind === 'shansong');
+  const lines: string[] = [];
+  if (fn !== undefined) {
+    lines.push(
+      `  curl -s -X POST ${at.sim}/__sim/fengniao/authorize -d '{"appId":"${fn.appId}","merchantId":"51659","url":"${at.base}/fengniao/${fn.name}/auth-callback"}'`,
+      `  curl -s ${at.auth} ${at.base}/v1/fengniao/${fn.name}/merchants/51659/token`,
+      `  curl -s -X POST ${json} ${at.base}/v1/fengniao/${fn.name}/merchants/51659/proxy/preCreateOrder -d '{"partner_order_code":"DEMO1","order_type":1}'`,
+      `  curl -s -X POST ${at.sim}/__sim/fengniao/callback -d '{"appId":"${fn.appId}","url":"${at.base}/fengniao/${fn.name}/callback","businessData":{"callback_business_type":"orderStatusNotify","param":{"order_id":300000123456789012,"order_status":2}}}'`,
+    );
+  }
+  if (ss !== undefined) {
+    lines.push(
+      `  curl -s -L '${at.base}/shansong/${ss.name}/authorize?merchant=demo-shop'`,
+      `  curl -s ${at.auth} ${at.base}/v1/shansong/${ss.name}/merchants/demo-shop/token`,
+      `  curl -s -X POST ${json} ${at.base}/v1/shansong/${ss.name}/merchants/demo-shop/proxy/developer/orderCalculate -d '{"cityName":"北京市","sender":{"fromAddress":"demo"}}'`,
+      `  curl -s ${at.auth} ${at.base}/v1/shansong/${ss.name}/callback-url`,
+      `  curl -s -X POST ${at.sim}/__sim/shansong/callback -d '{"url":"<the callback-url above>","body":{"issOrderNo":"TDH001","orderNo":"DEMO1","status":30}}'`,
+    );
+  }
+  return lines;
 }

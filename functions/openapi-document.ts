@@ -1,6 +1,7 @@
 import { renderDocs } from '../shared/http/docs-page';
 import { buildOpenApi } from '../shared/http/openapi';
 import type { RouteDecl } from '../shared/http/routes';
+import { DELIVERY_ROUTES } from './delivery/api';
 import { PAY_ROUTES } from './pay/api';
 import { COMPONENT_PROXY_ROUTES, PROXY_ROUTES } from './proxy/api';
 import { REFRESH_ROUTES } from './refresh/api';
@@ -31,6 +32,7 @@ export const ALL_ROUTES: readonly RouteDecl[] = [
   ...REFRESH_ROUTES,
   ...PAY_ROUTES,
   ...OAUTH_ROUTES,
+  ...DELIVERY_ROUTES,
 ];
 
 const TAGS = [
@@ -42,6 +44,7 @@ const TAGS = [
   { name: 'pay', description: 'WeChat Pay v3: orders, refunds, a signing proxy' },
   { name: 'operations', description: 'The refresh pass and the delivery outbox' },
   { name: 'oauth', description: 'OAuth2 web authorization of official accounts: tickets' },
+  { name: 'delivery', description: 'Fengniao and Shansong: merchant tokens, signing proxies' },
 ];
 
 /** The OpenAPI document; `publicUrl` (WXHUB_PUBLIC_URL) is named as a server when set. */

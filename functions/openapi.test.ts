@@ -63,6 +63,7 @@ describe.each(testTargets())('GET /openapi.json and /docs on $name', (target) =>
     const routes = await servedRoutes(hub.app);
     expect(routes.filter((r) => r.path.startsWith('/v1/')).length).toBeGreaterThan(25);
     expect(routes.some((r) => r.lazy && r.path.startsWith('/v1/components/'))).toBe(true);
+    expect(routes.some((r) => r.lazy && r.path.startsWith('/v1/fengniao/'))).toBe(true);
     expect(mismatches(routes, doc)).toEqual({ undocumented: [], unmounted: [] });
   });
 

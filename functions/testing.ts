@@ -92,6 +92,8 @@ export async function createTestHub(
     WECHAT_API_BASE: sim.url,
     WECHATPAY_API_BASE: sim.url,
     WECOM_API_BASE: `${sim.url}/qyapi`,
+    FENGNIAO_API_BASE: `${sim.url}/fengniao`,
+    SHANSONG_API_BASE: `${sim.url}/shansong`,
     WXHUB_API_KEYS: TEST_API_KEY,
     LOG_LEVEL: 'silent',
     // Hubs of one test file share its database and their clocks may differ: a refresh pass of one
@@ -102,7 +104,8 @@ export async function createTestHub(
   const store = opened.store;
   const apps = opts.apps ?? [];
   for (const a of apps) {
-    if (a.kind === 'wecom' && a.appSecret) {
+    if (!a.appSecret) continue;
+    if (a.kind === 'wecom') {
       sim.sim.wecom.register({
         corpId: a.appId,
         corpSecret: a.appSecret,
@@ -110,7 +113,11 @@ export async function createTestHub(
         ...(a.token === undefined ? {} : { token: a.token }),
         ...(a.encodingAesKey === undefined ? {} : { encodingAesKey: a.encodingAesKey }),
       });
-    } else if (a.appSecret) sim.sim.registerApp({ appId: a.appId, secret: a.appSecret });
+    } else if (a.kind === 'fengniao') {
+      sim.sim.fengniao.registerApp({ appId: a.appId, secret: a.appSecret });
+    } else if (a.kind === 'shansong') {
+      sim.sim.shansong.registerApp({ clientId: a.appId, secret: a.appSecret });
+    } else sim.sim.registerApp({ appId: a.appId, secret: a.appSecret });
   }
   // Upsert only: hubs of other tests share the database, and a full sync would disable their apps.
   for (const a of apps) await store.apps.upsert(a, 'file', sim.sim.clock.now());

@@ -136,8 +136,11 @@ export type Dialect = keyof typeof DIALECTS;
  * of their own beside `index.js`, so that a cold start does not even parse them: the OpenAPI
  * document and the API reference page (`GET /openapi.json`, `GET /docs`: token function), the
  * console's data routes (admin function, everything under `/admin/api/` but the session layer),
- * jose (token function: login sessions' signing keys and tokens), WeCom's code (token, proxy,
- * refresh and admin functions: `kind: wecom` apps, loaded on the first WeCom request).
+ * jose (token function: login sessions' signing keys and tokens), the token function's routes
+ * beyond app tokens (`token-extras`: the third-party platform, sessions, OAuth redeem,
+ * capabilities), WeCom's code (token, proxy, refresh and admin functions: `kind: wecom` apps,
+ * loaded on the first WeCom request), the delivery platforms' routes (token and wx-callback
+ * functions) and their refresh (refresh function).
  */
 export const LAZY_FILES = {
   openapi: 'functions/openapi-document.ts',
@@ -145,6 +148,8 @@ export const LAZY_FILES = {
   jose: 'shared/sessions/jose.ts',
   'token-extras': 'functions/token/extras.ts',
   wecom: 'shared/wecom/tokens.ts',
+  delivery: 'functions/delivery/app.ts',
+  'delivery-refresh': 'shared/delivery/refresh.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;

@@ -285,6 +285,28 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
     expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: 'NOT_FOUND' } });
   }, 60_000);
 
+  it("ships the delivery platforms' code as files of their own, never parsed at a cold start", () => {
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources.join('\n');
+    const platformCode =
+      /shared\/delivery\/(fengniao|shansong|callbacks|merchants|sign)|functions\/delivery\/app/;
+    for (const fn of ['token', 'wx-callback']) {
+      const pkgDir = join(dir, 'scf', fn);
+      expect(readFileSync(join(pkgDir, 'index.js'), 'utf8')).toContain('require("./delivery.js")');
+      expect(sources(join(pkgDir, 'index.js')), fn).not.toMatch(platformCode);
+      expect(sources(join(pkgDir, 'delivery.js'))).toMatch(/functions\/delivery\/app\.ts/);
+    }
+    const refresh = join(dir, 'scf', 'refresh');
+    expect(readFileSync(join(refresh, 'index.js'), 'utf8')).toContain(
+      'require("./delivery-refresh.js")',
+    );
+    expect(sources(join(refresh, 'index.js'))).not.toMatch(platformCode);
+    expect(sources(join(refresh, 'delivery-refresh.js'))).toMatch(/shared\/delivery\/fengniao/);
+    for (const other of ['proxy', 'pay', 'admin']) {
+      expect(existsSync(join(dir, 'scf', other, 'delivery.js'))).toBe(false);
+    }
+  });
+
   it('ships the OpenAPI document as a file of its own, loaded on its first request', async () => {
     const pkgDir = join(dir, 'scf', 'token');
     const main = readFileSync(join(pkgDir, 'index.js'), 'utf8');
@@ -574,6 +596,8 @@ describe('npm run build -- <function>…', () => {
       expect(b?.[0]?.file).toBe(join(out, 'token', 'index.js'));
       expect(readdirSync(out)).toEqual(['token']);
       expect(readdirSync(join(out, 'token')).sort()).toEqual([
+        'delivery.js',
+        'delivery.js.map',
         'drizzle',
         'index.js',
         'index.js.map',

@@ -18,11 +18,13 @@ import { createControlRoutes, simAppConfigSchema, simComponentConfigSchema } fro
 import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
 import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
+import { createFengniaoSimulator, type SimFengniao } from './fengniao';
 import { GrantBook } from './grants';
 import { mountOAuthSimulator, OAUTH_ENDPOINTS, resetOAuth } from './oauth';
 import { createOpenDataRoutes } from './open-data';
 import type { PaySimulator, SimPay } from './pay';
 import { createPaySimulator } from './pay';
+import { createShansongSimulator, type SimShansong } from './shansong';
 import type { SimAppConfig } from './state';
 import { TokenBook } from './state';
 import type { WxContext, WxReply, WxRequest } from './wechat';
@@ -43,6 +45,10 @@ export interface Simulator {
   capabilities: CapabilityBook;
   /** WeCom (`qyapi.weixin.qq.com`, under `/qyapi`): self-built apps, their tokens and callbacks. */
   wecom: WecomBook;
+  /** Fengniao (`/fengniao`): apps, merchant authorization, callbacks, business calls. */
+  fengniao: SimFengniao;
+  /** Shansong (`/shansong`): apps, the authorization page, callbacks, API calls. */
+  shansong: SimShansong;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
@@ -136,6 +142,8 @@ interface Internals {
   /** `authorized` pushes started by the authorization pages, awaited by {@link Simulator.pagePushes}. */
   pagePushes: Promise<AuthPush>[];
   wecom: WecomBook;
+  fengniao: ReturnType<typeof createFengniaoSimulator>;
+  shansong: ReturnType<typeof createShansongSimulator>;
 }
 
 /** Create a simulator with its own state; `opts.apps` are registered up front. */
@@ -150,14 +158,18 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     clock,
     capabilities: new CapabilityBook(clock),
   };
+  const faults = new FaultBook();
+  const counters = new CallCounters();
   const inner: Internals = {
     ctx,
-    faults: new FaultBook(),
-    counters: new CallCounters(),
+    faults,
+    counters,
     egressIp: opts.egressIp ?? DEFAULT_EGRESS_IP,
     pay: createPaySimulator(clock, send),
     pagePushes: [],
     wecom: new WecomBook(clock, send),
+    fengniao: createFengniaoSimulator(clock, { faults, counters }, send),
+    shansong: createShansongSimulator(clock, { faults, counters }, send),
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
@@ -167,9 +179,13 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     ...inner,
     ipOf: (c) => callerIp(c.req.header('x-forwarded-for'), inner.egressIp),
   });
+  sim.app.route('/__sim/fengniao', inner.fengniao.control);
+  sim.app.route('/__sim/shansong', inner.shansong.control);
   sim.app.route('/__sim', createOpenDataRoutes(ctx));
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
+  sim.app.route('/fengniao', inner.fengniao.routes);
+  sim.app.route('/shansong', inner.shansong.routes);
   sim.app.all('*', (c) => dispatch(c, inner));
   return sim;
 }
@@ -182,6 +198,8 @@ function buildSimulator(inner: Internals): Simulator {
     pay: inner.pay.api,
     capabilities: ctx.capabilities,
     wecom: inner.wecom,
+    fengniao: inner.fengniao.api,
+    shansong: inner.shansong.api,
     registerApp(cfg) {
       const parsed = simAppConfigSchema.parse(cfg);
       ctx.apps.set(parsed.appId, { ...parsed, ipWhitelist: parsed.ipWhitelist?.slice() });
@@ -232,6 +250,8 @@ function buildSimulator(inner: Internals): Simulator {
       counters.reset();
       inner.pay.reset();
       inner.wecom.reset();
+      inner.fengniao.api.reset();
+      inner.shansong.api.reset();
     },
   };
 }

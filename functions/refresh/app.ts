@@ -33,6 +33,8 @@ export async function refreshNow(deps: Deps) {
       instanceId: deps.instanceId,
       pay: deps.pay,
       wecom: deps.wecom,
+      fengniao: deps.fengniao,
+      shansong: deps.shansong,
       refreshAheadSeconds: deps.config.refreshAheadSeconds,
     }),
   );

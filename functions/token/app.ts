@@ -14,6 +14,7 @@ import {
 import type { ServedCredential } from '../../shared/tokens/manager';
 import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
+import { mountDeliveryApi } from '../delivery/lazy';
 import { mountOpenApi } from '../openapi';
 import { invalidated, tokenAnswer } from './answers';
 import * as api from './api';
@@ -74,6 +75,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       expiresAt: new Date(ticket.expiresAt).toISOString(),
     });
   });
+  mountDeliveryApi(r, deps);
   mountOpenApi(r, () => deps.config.publicUrl);
   // The third-party platform, login sessions, OAuth redeem and the capabilities: loaded on their
   // first request (./extras.ts).

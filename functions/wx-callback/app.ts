@@ -22,6 +22,7 @@ import { requestText } from '../../shared/http/body';
 import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
 import { wxSourceHeader } from '../../shared/http/headers';
 import type { Deps } from '../../shared/platform/deps';
+import { mountDeliveryPublic } from '../delivery/lazy';
 import { mountOAuthPages } from './oauth';
 import { browserFacing, escapeHtml, page } from './pages';
 
@@ -169,6 +170,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     }),
   );
   mountOAuthPages(r, deps);
+  mountDeliveryPublic(r, deps);
   return r;
 }
 

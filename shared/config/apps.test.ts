@@ -122,6 +122,27 @@ describe('parseAppsFile', () => {
     ]);
   });
 
+  it('checks the delivery kinds: appSecret required, devId for fengniao only, no push fields', () => {
+    const fn = { name: 'fn', kind: 'fengniao', appId: '6236', appSecret: 's', devId: '8899' };
+    expect(parseAppsFile(JSON.stringify({ apps: [fn] })).apps[0]).toMatchObject({ devId: '8899' });
+    const ss = { name: 'ss', kind: 'shansong', appId: 'ss123', appSecret: 's' };
+    expect(parseAppsFile(JSON.stringify({ apps: [ss] })).apps[0]).toMatchObject({
+      kind: 'shansong',
+    });
+    expect(problems({ apps: [{ ...ss, appSecret: undefined }] })).toEqual([
+      'apps[0] "ss" appSecret: is required for shansong apps',
+    ]);
+    expect(problems({ apps: [{ ...ss, devId: '1' }] })).toEqual([
+      'apps[0] "ss" devId: applies to fengniao apps only',
+    ]);
+    expect(problems({ apps: [{ ...fn, token: 'abc' }] })).toEqual([
+      'apps[0] "fn" token: applies to WeChat apps only, not fengniao',
+    ]);
+    expect(problems({ apps: [{ ...fn, devId: 'has space' }] })).toEqual([
+      'apps[0] "fn" devId: must be the developer id (digits)',
+    ]);
+  });
+
   it('checks authRedirectUrl: https (http only for localhost), components only', () => {
     const comp = { ...good, kind: 'component' };
     for (const url of ['https://shop.example.com/done?x=1', 'http://localhost:8080/done']) {
@@ -185,7 +206,7 @@ describe('parseAppsFile', () => {
 
   it('names the entry and field of an unknown kind, a bad name and a bad AES key', () => {
     expect(problems({ apps: [{ ...good, kind: 'weibo' }] })).toEqual([
-      'apps[0] "shop-mp" kind: must be one of official, miniprogram, component, wecom, douyin',
+      'apps[0] "shop-mp" kind: must be one of official, miniprogram, component, wecom, douyin, fengniao, shansong',
     ]);
     expect(problems({ apps: [{ ...good, name: 'Shop MP!' }] })).toEqual([
       'apps[0] name: must match [a-z0-9][a-z0-9_-]{0,63} (lower case, digits, _ and -)',

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { redirectEntryProblem } from '../oauth/redirects';
+import { deliveryAppProblem } from './delivery-apps';
 import { MESSAGE_MODES, type MessageMode } from './message-mode';
 import {
   array,
@@ -27,7 +28,15 @@ import { wecomEntry, wecomIssue } from './wecom-app';
 export { MESSAGE_MODES, type MessageMode, messageModeOf } from './message-mode';
 
 /** Account kinds wxhub knows (docs/api.md). */
-export const APP_KINDS = ['official', 'miniprogram', 'component', 'wecom', 'douyin'] as const;
+export const APP_KINDS = [
+  'official',
+  'miniprogram',
+  'component',
+  'wecom',
+  'douyin',
+  'fengniao',
+  'shansong',
+] as const;
 export type AppKind = (typeof APP_KINDS)[number];
 
 export const TOKEN_MODES = ['stable', 'classic'] as const;
@@ -122,6 +131,8 @@ export interface AppConfig {
   oauthComponent?: string;
   /** WeCom apps only: the app's AgentId (`agentId`); `appId` is then the corp id. */
   agentId?: number;
+  /** Fengniao apps only: the developer id (`dev_id`) of the merchant authorization page. */
+  devId?: string;
   /** `false` disables the app at the next sync; absent means enabled. */
   enabled?: boolean;
 }
@@ -160,6 +171,7 @@ const appFields: Check<AppConfig> = object(
     ),
     oauthComponent: optional(name),
     agentId: optional(int(1, 2 ** 31 - 1)),
+    devId: optional(str(matches(/^[A-Za-z0-9_-]{1,64}$/, 'must be the developer id (digits)'))),
     enabled: optional(bool()),
   },
   { strict: true },
@@ -190,6 +202,15 @@ const appSchema: Check<AppConfig> = (value, path, issues) => {
   const app = kindFields(value, path, issues);
   if (app !== INVALID && app.authRedirectUrl !== undefined && app.kind !== 'component') {
     issues.push({ path: [...path, 'authRedirectUrl'], message: 'applies to component apps only' });
+    return INVALID;
+  }
+  if (app !== INVALID && app.devId !== undefined && app.kind !== 'fengniao') {
+    issues.push({ path: [...path, 'devId'], message: 'applies to fengniao apps only' });
+    return INVALID;
+  }
+  const platformProblem = app === INVALID ? undefined : deliveryAppProblem(app);
+  if (platformProblem !== undefined) {
+    issues.push({ path: [...path, platformProblem.field], message: platformProblem.message });
     return INVALID;
   }
   if (app !== INVALID && app.kind !== 'official') {

@@ -30,6 +30,9 @@ export interface Config {
   secretKeys: Buffer[] | undefined;
   wechatApiBase: string;
   wechatPayApiBase: string;
+  /** Fengniao's open API (`FENGNIAO_API_BASE`) and Shansong's (`SHANSONG_API_BASE`). */
+  fengniaoApiBase: string;
+  shansongApiBase: string;
   /** Where WeChat's authorization pages are (`WECHAT_MP_BASE`; the simulator in tests and demos). */
   wechatMpBase: string;
   /** Where WeChat's OAuth2 page `connect/oauth2/authorize` is (`WECHAT_OPEN_BASE`). */
@@ -182,6 +185,8 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     wechatOpenBase: e.WECHAT_OPEN_BASE,
     wechatPayApiBase: e.WECHATPAY_API_BASE,
     wecomApiBase: e.WECOM_API_BASE,
+    fengniaoApiBase: e.FENGNIAO_API_BASE,
+    shansongApiBase: e.SHANSONG_API_BASE,
     publicUrl: e.WXHUB_PUBLIC_URL,
     refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,
     refreshIntervalSeconds: e.WXHUB_REFRESH_INTERVAL_SECONDS,

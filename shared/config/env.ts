@@ -78,6 +78,9 @@ export const ENV_SHAPE = {
   WECHAT_MP_BASE: withDefault(urlBase, 'https://mp.weixin.qq.com'),
   WECHAT_OPEN_BASE: withDefault(urlBase, 'https://open.weixin.qq.com'),
   WECOM_API_BASE: withDefault(urlBase, 'https://qyapi.weixin.qq.com'),
+  // Delivery platforms (docs/api.md, "WeCom, Douyin, Fengniao, Shansong").
+  FENGNIAO_API_BASE: withDefault(urlBase, 'https://open-anubis.ele.me/anubis-webapi'),
+  SHANSONG_API_BASE: withDefault(urlBase, 'https://open.ishansong.com'),
   WXHUB_PUBLIC_URL: optional(urlBase),
   WXHUB_REFRESH_AHEAD_SECONDS: optional(positiveInt(6000)),
   WXHUB_REFRESH_INTERVAL_SECONDS: withDefault(positiveInt(3600), 60),

@@ -5,6 +5,7 @@ import { createAppRegistry, createMerchantRegistry } from '../apps/registry';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { Config } from '../config';
+import type { PlatformHttp } from '../delivery/http';
 import type { Logger } from '../http/log';
 import type { Store } from '../store';
 import { TICKET_TYPES, ticketKind } from '../tokens/app-tokens';
@@ -29,6 +30,9 @@ export interface Deps {
   pay: WechatHttp;
   /** WeCom's API (`WECOM_API_BASE`): `kind: wecom` apps. */
   wecom: WechatHttp;
+  /** The delivery platforms' open APIs (`FENGNIAO_API_BASE`, `SHANSONG_API_BASE`). */
+  fengniao: PlatformHttp;
+  shansong: PlatformHttp;
 }
 
 export interface DepsParts {
@@ -89,6 +93,18 @@ export function createDeps(parts: DepsParts): Deps {
       baseUrl: parts.config.wecomApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 5_000,
+    },
+    fengniao: {
+      platform: 'Fengniao',
+      baseUrl: parts.config.fengniaoApiBase,
+      fetch: f,
+      timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+    },
+    shansong: {
+      platform: 'Shansong',
+      baseUrl: parts.config.shansongApiBase,
+      fetch: f,
+      timeoutMs: parts.wechatTimeoutMs ?? 10_000,
     },
   };
 }

@@ -36,6 +36,7 @@ const appRow = (appSecret: string) => ({
   authRedirectUrl: null,
   oauthRedirects: null,
   oauthComponent: null,
+  devId: null,
   forward: '[]',
   source: 'file',
   enabled: true,

@@ -5,6 +5,7 @@ import type { Logger } from '../http/log';
 import type { Store } from './types';
 
 export type * from './admin';
+export type * from './platform-merchants';
 export type { ReaderStore } from './reader';
 export type * from './sessions';
 export type * from './types';

@@ -9,6 +9,7 @@ import { messagesRepo } from './messages';
 import { oauthRepo } from './oauth';
 import { outboxRepo } from './outbox';
 import { payNotificationsRepo } from './pay-notifications';
+import { platformMerchantsRepo } from './platform-merchants';
 import { loginSessionsRepo, signingKeysRepo } from './sessions';
 import type { Store } from './types';
 import { wxacodesRepo } from './wxacodes';
@@ -39,6 +40,7 @@ export function repositories(
     counters: () => wrap(countersRepo(db)),
     oauth: () => wrap(oauthRepo(db)),
     wxacodes: () => wrap(wxacodesRepo(db)),
+    platformMerchants: () => wrap(platformMerchantsRepo(db)),
     loginSessions: () => wrap(loginSessionsRepo(db, codec)),
     signingKeys: () => wrap(signingKeysRepo(db, codec)),
   });

@@ -7,6 +7,7 @@ import type {
   TokenMode,
 } from '../config';
 import type { AdminRepo } from './admin';
+import type { PlatformMerchantsRepo } from './platform-merchants';
 import type { ReaderStore } from './reader';
 import type { LoginSessionsRepo, SigningKeysRepo } from './sessions';
 import type { WxacodesRepo } from './wxacodes';
@@ -49,6 +50,8 @@ export interface AppRecord {
   oauthRedirects?: string[] | undefined;
   /** An official account's `oauthComponent` (the component app its OAuth runs through). */
   oauthComponent?: string | undefined;
+  /** A Fengniao app's developer id (`devId`). */
+  devId?: string | undefined;
   /** `messageMode` as written (undefined: the default applies), for writing the entry back. */
   configuredMessageMode?: MessageMode | undefined;
   source: Source;
@@ -583,6 +586,7 @@ export interface Store {
   oauth: OAuthRepo;
   /** Stored mini program codes of the kinds with a lifetime quota. */
   wxacodes: WxacodesRepo;
+  platformMerchants: PlatformMerchantsRepo;
   /** Mini Program users' session keys, sealed (`POST /v1/apps/{app}/login`). */
   loginSessions: LoginSessionsRepo;
   /** The keys that sign the hub's session JWTs (`GET /.well-known/jwks.json`). */

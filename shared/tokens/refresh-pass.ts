@@ -22,6 +22,8 @@ import {
   TICKET_KIND,
 } from '../component/component';
 import { authorizerTicketFetcher } from '../component/credentials';
+import type { PlatformHttp } from '../delivery/http';
+import { parseMerchantOwner } from '../delivery/owners';
 import type { Logger } from '../http/log';
 import {
   CERTIFICATES_KIND,
@@ -71,6 +73,9 @@ export interface RefreshPassDeps {
   pay: WechatHttp;
   /** WeCom's API: `kind: wecom` apps' tokens. */
   wecom: WechatHttp;
+  /** The delivery platforms' APIs: their merchants' tokens (none given: those are left alone). */
+  fengniao?: PlatformHttp;
+  shansong?: PlatformHttp;
   refreshAheadSeconds: number | undefined;
   concurrency?: number;
   /** Authorizer tokens renewed per pass beyond the urgent ones (default {@link AUTHORIZERS_PER_PASS}). */
@@ -131,6 +136,9 @@ function planFor(
     aheadMs: (deps.refreshAheadSeconds ?? TICKET_AHEAD_MS / 1000) * 1000,
   };
 }
+
+/** Delivery platforms' merchant tokens (days or a year long) are refreshed this long ahead. */
+const DELIVERY_AHEAD_MS = 10 * 60_000;
 
 /** Downloaded platform certificates are fetched again this long before their 12 h are up. */
 const CERTIFICATES_AHEAD_MS = 10 * 60_000;
@@ -306,6 +314,19 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       });
       return;
     }
+    const platformMerchant = parseMerchantOwner(row.owner);
+    if (platformMerchant !== undefined) {
+      // A delivery platform's merchant token: its code loads only when one is due.
+      const owner = apps.get(`app:${platformMerchant.app}`);
+      if (owner === undefined) return;
+      const aheadMs = (deps.refreshAheadSeconds ?? DELIVERY_AHEAD_MS / 1000) * 1000;
+      if (row.expiresAt !== undefined && row.expiresAt - now > aheadMs) return;
+      const { merchantRefreshPlan } = await import('../delivery/refresh');
+      const fetcher = await merchantRefreshPlan(deps, owner, platformMerchant, row.kind);
+      if (fetcher !== undefined)
+        await refreshOne(deps, summary, owner.name, row, { fetcher, aheadMs });
+      return;
+    }
     const app = apps.get(row.owner);
     if (app?.kind === 'component') {
       // A stale ticket was reported once above; its token is not asked for with it.
@@ -403,7 +424,11 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
   // Credentials held back by a recorded failure (e.g. 40164) stay visible until fixed.
   const reported = new Set(summary.failed.map((f) => `${f.app}/${f.credential}`));
   for (const row of await deps.store.credentials.listFailing(now, 1000)) {
-    const app = apps.get(row.owner) ?? merchants.get(row.owner);
+    const platformMerchant = parseMerchantOwner(row.owner);
+    const app =
+      apps.get(row.owner) ??
+      merchants.get(row.owner) ??
+      (platformMerchant === undefined ? undefined : apps.get(`app:${platformMerchant.app}`));
     if (app === undefined || reported.has(`${app.name}/${row.kind}`)) continue;
     const retry = new Date(row.nextAttemptAt ?? now).toISOString();
     summary.failed.push({

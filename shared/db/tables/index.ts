@@ -11,5 +11,6 @@ export { merchants } from './merchants';
 export { oauthStates, oauthTickets } from './oauth';
 export { outbox } from './outbox';
 export { payNotifications } from './pay-notifications';
+export { platformMerchants } from './platform-merchants';
 export { loginSessions, signingKeys } from './sessions';
 export { wxacodes } from './wxacodes';
