@@ -275,9 +275,11 @@ describe.each(testTargets())(
       // Disabled from the list, and the write is in the audit log (names, never the secret).
       await row.locator('button', { hasText: 'Disable' }).click();
       await page.waitForSelector('text=App coffee-kiosk disabled.');
-      expect(
-        await page.locator('main tbody tr', { hasText: 'coffee-kiosk' }).textContent(),
-      ).toContain('disabled');
+      // The list reloads after the message: its row then says so (fails when it never does).
+      await page
+        .locator('main tbody tr', { hasText: 'coffee-kiosk' })
+        .filter({ hasText: 'disabled' })
+        .waitFor({ timeout: 10_000 });
       await open(page, 'audit');
       const audit = await page.locator('main tbody').textContent();
       expect(audit).toContain('apps.create');
