@@ -149,6 +149,19 @@ export interface DevHub {
   stop(): Promise<void>;
 }
 
+/** A Douyin app's token, a `tt.login` code made by the simulator, its exchange, a proxied call. */
+function douyinLines(apps: AppConfig[], at: { base: string; sim: string; auth: string }): string[] {
+  const app = apps.find((a) => a.kind === 'douyin');
+  if (app === undefined) return [];
+  const json = `${at.auth} -H 'content-type: application/json'`;
+  return [
+    `  curl -s ${at.auth} ${at.base}/v1/apps/${app.name}/token`,
+    `  curl -s -X POST ${at.sim}/__sim/douyin/login-codes -d '{"appId":"${app.appId}","openid":"dy-demo"}'`,
+    `  curl -s -X POST ${json} ${at.base}/v1/apps/${app.name}/code2session -d '{"code":"<code above>"}'`,
+    `  curl -s -X POST ${json} ${at.base}/v1/proxy/${app.name}/api/apps/share_config -d '{"appid":"${app.appId}","uniq_id":"1","type":1}'`,
+  ];
+}
+
 /**
  * OAuth2 web authorization, as a browser inside WeChat would go (curl follows the hub, the
  * simulator's OAuth page and the callback to the page with the ticket), then the redeem.
@@ -221,6 +234,7 @@ export async function startDev(
         DATABASE_URL: devDatabaseUrl(env),
         WECHAT_API_BASE: env.WECHAT_API_BASE ?? sim.url,
         WECHATPAY_API_BASE: env.WECHATPAY_API_BASE ?? sim.url,
+        DOUYIN_API_BASE: env.DOUYIN_API_BASE ?? `${sim.url}/douyin`,
         // The simulator plays WeChat's authorization pages too.
         WECHAT_MP_BASE: env.WECHAT_MP_BASE ?? sim.url,
         WECHAT_OPEN_BASE: env.WECHAT_OPEN_BASE ?? sim.url,
@@ -303,6 +317,7 @@ export async function startDev(
         app: file.apps.find((a) => a.kind === 'miniprogram'),
       }),
       ...loginLines(file.apps, { base, sim: sim.url, auth }),
+      ...douyinLines(file.apps, { base, sim: sim.url, auth }),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined

@@ -117,6 +117,7 @@ export const LAZY_FILES = {
   openapi: 'functions/openapi-document.ts',
   'admin-data': 'functions/admin/data.ts',
   jose: 'shared/sessions/jose.ts',
+  douyin: 'shared/douyin/index.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;

@@ -298,6 +298,13 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
     for (const other of ['proxy', 'refresh', 'pay']) {
       expect(existsSync(join(dir, 'scf', other, 'openapi.js'))).toBe(false);
     }
+    // Douyin's code ships beside the functions that serve Douyin apps, loaded on its first use.
+    for (const fn of ['token', 'proxy', 'refresh']) {
+      const fnDir = join(dir, 'scf', fn);
+      expect(readFileSync(join(fnDir, 'index.js'), 'utf8')).toContain('require("./douyin.js")');
+      expect(sources(join(fnDir, 'index.js')).join('\n')).not.toMatch(/shared\/douyin\//);
+      expect(sources(join(fnDir, 'douyin.js')).join('\n')).toMatch(/shared\/douyin\/credentials/);
+    }
     const bundle = join(pkgDir, 'index.js');
     const denied = await runBundle(runner, bundle, apigwGet('/openapi.json'), env('openapi'));
     expect(denied.result).toMatchObject({ statusCode: 401 });
@@ -514,6 +521,8 @@ describe('npm run build -- <function>…', () => {
       expect(b?.[0]?.file).toBe(join(out, 'token', 'index.js'));
       expect(readdirSync(out)).toEqual(['token']);
       expect(readdirSync(join(out, 'token')).sort()).toEqual([
+        'douyin.js',
+        'douyin.js.map',
         'drizzle',
         'index.js',
         'index.js.map',

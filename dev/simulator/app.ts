@@ -15,6 +15,7 @@ import type {
 } from './component';
 import { ComponentBook } from './component';
 import { createControlRoutes, simAppConfigSchema, simComponentConfigSchema } from './control';
+import { DouyinSim, mountDouyinSimulator } from './douyin';
 import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
 import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
@@ -40,6 +41,8 @@ export interface Simulator {
   pay: SimPay;
   /** Phone-number codes, subscriptions, subscribe messages sent, the limited-code quota. */
   capabilities: CapabilityBook;
+  /** Douyin's APIs under `/douyin` (dev/simulator/douyin.ts): tokens, login codes, calls. */
+  douyin: DouyinSim;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
@@ -158,6 +161,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
   mountOAuthSimulator(sim.app, ctx, inner.counters);
   sim.app.route('/__sim', createOpenDataRoutes(ctx));
+  mountDouyinSimulator(sim.app, sim.douyin, inner.ctx.apps, inner.faults, inner.counters);
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.all('*', (c) => dispatch(c, inner));
@@ -166,11 +170,13 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
 
 function buildSimulator(inner: Internals): Simulator {
   const { ctx, faults, counters } = inner;
+  const douyin = new DouyinSim(ctx.clock);
   return {
     app: new Hono(),
     clock: ctx.clock,
     pay: inner.pay.api,
     capabilities: ctx.capabilities,
+    douyin,
     registerApp(cfg) {
       const parsed = simAppConfigSchema.parse(cfg);
       ctx.apps.set(parsed.appId, { ...parsed, ipWhitelist: parsed.ipWhitelist?.slice() });
@@ -220,6 +226,7 @@ function buildSimulator(inner: Internals): Simulator {
       faults.clear();
       counters.reset();
       inner.pay.reset();
+      douyin.reset();
     },
   };
 }

@@ -15,7 +15,7 @@ import {
   invalidateAccessToken,
 } from '../../shared/tokens/app-tokens';
 import type { ServedCredential } from '../../shared/tokens/manager';
-import { proxyWechat } from '../../shared/wechat/proxy';
+import { type ProxyDeps, proxyWechat } from '../../shared/wechat/proxy';
 import { assertNotMinting, proxySegments, upstreamPath } from '../../shared/wechat/proxy-path';
 import * as api from './api';
 
@@ -28,6 +28,8 @@ interface TokenSource {
   tokenParams?: readonly string[];
   /** Routes to name, instead of the defaults, when a minting path is refused. */
   instead?: Readonly<Record<string, string>>;
+  /** Another platform's API and token rules (Douyin); WeChat's by default. */
+  upstream?: Pick<ProxyDeps, 'baseUrl' | 'tokenHeader' | 'bodyWithToken' | 'isDeadToken'>;
 }
 
 /**
@@ -50,6 +52,7 @@ async function proxyWith(
   return proxyWechat(
     {
       baseUrl: deps.wechat.baseUrl,
+      ...source.upstream,
       fetch: deps.fetch,
       timeoutMs: deps.config.proxyTimeoutMs,
       maxBytes: deps.config.proxyMaxBytes,
@@ -77,6 +80,21 @@ async function proxyWith(
 }
 
 /**
+ * Douyin's server APIs (`DOUYIN_API_BASE`): the token goes in the `access-token` header, the
+ * `access_token` query parameter and a JSON body's `access_token`; its dead-token codes trigger
+ * the one retry. Loaded on the first Douyin call only (LAZY_FILES).
+ */
+async function douyinUpstream(deps: Deps): Promise<TokenSource['upstream']> {
+  const douyin = await import('../../shared/douyin');
+  return {
+    baseUrl: deps.douyin.baseUrl,
+    tokenHeader: douyin.DOUYIN_TOKEN_HEADER,
+    bodyWithToken: douyin.douyinBodyWithToken,
+    isDeadToken: douyin.isDeadDouyinToken,
+  };
+}
+
+/**
  * Component APIs take the component token as `component_access_token`; newer pages of WeChat's
  * docs name the same parameter `access_token`. Both are sent.
  */
@@ -89,8 +107,9 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     const app = await deps.apps.require(params.app);
     const source: TokenSource = {
       label: { app: app.name },
-      token: () => appAccessToken(deps.tokens, deps.wechat, app),
+      token: () => appAccessToken(deps.tokens, deps, app),
       invalidate: (dead) => invalidateAccessToken(deps, app, dead),
+      ...(app.kind === 'douyin' ? { upstream: await douyinUpstream(deps) } : {}),
     };
     return proxyWith(deps, c, app.name, source, params.path);
   });

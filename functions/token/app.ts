@@ -16,7 +16,7 @@ import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { mount } from '../../shared/http/routes';
 import { redeemTicket } from '../../shared/oauth/oauth';
 import type { Deps } from '../../shared/platform/deps';
-import { miniProgramSecret } from '../../shared/sessions/login';
+import { exchangeLoginCode } from '../../shared/sessions/login';
 import type { AppRecord } from '../../shared/store';
 import {
   appAccessToken,
@@ -26,7 +26,6 @@ import {
   invalidateAccessToken,
 } from '../../shared/tokens/app-tokens';
 import type { ServedCredential } from '../../shared/tokens/manager';
-import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
 import { mountOpenApi } from '../openapi';
 import { mountComponentProxies } from '../proxy/app';
@@ -63,7 +62,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     if (app !== undefined && token !== undefined) return answerJson(c, tokenBody(app, token));
     return (async () => {
       const app = await deps.apps.require(params.app);
-      const token = await appAccessToken(deps.tokens, deps.wechat, app);
+      const token = await appAccessToken(deps.tokens, deps, app);
       return answerJson(c, tokenBody(app, token));
     })();
   });
@@ -133,21 +132,20 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
 
   mount(r, api.appJssdk, async (c, { params, query }) => {
     const app = await deps.apps.require(params.app);
-    const ticket = await appTicket(deps.tokens, deps.wechat, app, 'jsapi');
+    const ticket = await appTicket(deps.tokens, deps, app, 'jsapi');
     const config = buildJssdkConfig(ticket.value, query.url, deps.clock.now());
     return c.json({ appId: app.appId, ...config });
   });
 
   mount(r, api.appCode2Session, async (c, { params, body }) => {
     const app = await deps.apps.require(params.app);
-    const secret = miniProgramSecret(app, 'code2session');
-    return c.json(await code2Session(deps.wechat, app.appId, secret, body.code));
+    return c.json(await exchangeLoginCode(deps, app, body.code));
   });
   mountSessions(r, deps);
 
   mount(r, api.appTicket, async (c, { params, query }) => {
     const app = await deps.apps.require(params.app);
-    const ticket = await appTicket(deps.tokens, deps.wechat, app, query.type);
+    const ticket = await appTicket(deps.tokens, deps, app, query.type);
     return c.json({
       appId: app.appId,
       ticket: ticket.value,

@@ -27,6 +27,7 @@ describe('parseConfig', () => {
       wechatPayApiBase: 'https://api.mch.weixin.qq.com',
       wechatMpBase: 'https://mp.weixin.qq.com',
       wechatOpenBase: 'https://open.weixin.qq.com',
+      douyinApiBase: 'https://developer.toutiao.com',
       publicUrl: undefined,
       refreshAheadSeconds: undefined,
       port: 3000,

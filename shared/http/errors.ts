@@ -87,7 +87,8 @@ export class AppError extends Error {
 
 /**
  * WeChat answered `errcode ≠ 0` (even on HTTP 200). `errmsg` is WeChat's text, kept for the
- * caller (40164 names the IP WeChat saw).
+ * caller (40164 names the IP WeChat saw). Other platforms' API errors use it too, with their own
+ * `label` (Douyin: `Douyin err_no`), so every route maps them the same way (502, `errcode`).
  */
 export class WechatApiError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -99,8 +100,10 @@ export class WechatApiError extends Error {
     readonly api: string,
     readonly errcode: number,
     readonly errmsg: string,
+    /** How the answer names its code, for messages: `WeChat errcode`, `Douyin err_no`. */
+    readonly label = 'WeChat errcode',
   ) {
-    super(`WeChat ${api} errcode ${errcode}: ${errmsg}`);
+    super(`${label.replace(' ', ` ${api} `)} ${errcode}: ${errmsg}`);
   }
 }
 

@@ -27,6 +27,8 @@ export interface Deps {
   wechat: WechatHttp;
   /** WeChat Pay API v3 (`WECHATPAY_API_BASE`). */
   pay: WechatHttp;
+  /** Douyin mini-program server APIs (`DOUYIN_API_BASE`). */
+  douyin: WechatHttp;
 }
 
 export interface DepsParts {
@@ -82,6 +84,11 @@ export function createDeps(parts: DepsParts): Deps {
       baseUrl: parts.config.wechatPayApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+    },
+    douyin: {
+      baseUrl: parts.config.douyinApiBase,
+      fetch: f,
+      timeoutMs: parts.wechatTimeoutMs ?? 5_000,
     },
   };
 }
