@@ -8,6 +8,7 @@ import { TOKEN_ROUTES } from './token/api';
 import { CAPABILITY_ROUTES } from './token/capabilities-api';
 import { OAUTH_ROUTES } from './token/oauth-api';
 import { SESSION_ROUTES } from './token/session-api';
+import { SIGNING_ROUTES } from './token/signing-api';
 
 export { DOCS_CSS } from '../shared/http/docs-page';
 
@@ -31,6 +32,7 @@ export const ALL_ROUTES: readonly RouteDecl[] = [
   ...REFRESH_ROUTES,
   ...PAY_ROUTES,
   ...OAUTH_ROUTES,
+  ...SIGNING_ROUTES,
 ];
 
 const TAGS = [
@@ -42,6 +44,7 @@ const TAGS = [
   { name: 'pay', description: 'WeChat Pay v3: orders, refunds, a signing proxy' },
   { name: 'operations', description: 'The refresh pass and the delivery outbox' },
   { name: 'oauth', description: 'OAuth2 web authorization of official accounts: tickets' },
+  { name: 'signing', description: 'SMS verification codes (Aliyun) and COS uploads (Tencent)' },
 ];
 
 /** The OpenAPI document; `publicUrl` (WXHUB_PUBLIC_URL) is named as a server when set. */

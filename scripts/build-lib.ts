@@ -118,6 +118,7 @@ export const LAZY_FILES = {
   'admin-data': 'functions/admin/data.ts',
   jose: 'shared/sessions/jose.ts',
   douyin: 'shared/douyin/index.ts',
+  signing: 'functions/token/signing.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;

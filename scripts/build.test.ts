@@ -305,6 +305,10 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
       expect(sources(join(fnDir, 'index.js')).join('\n')).not.toMatch(/shared\/douyin\//);
       expect(sources(join(fnDir, 'douyin.js')).join('\n')).toMatch(/shared\/douyin\/credentials/);
     }
+    // SMS codes and COS uploads too: the token function loads them on the first such request.
+    expect(main).toContain('require("./signing.js")');
+    expect(sources(join(pkgDir, 'index.js')).join('\n')).not.toMatch(/shared\/(sms|cos)\//);
+    expect(sources(join(pkgDir, 'signing.js')).join('\n')).toMatch(/shared\/sms\/codes/);
     const bundle = join(pkgDir, 'index.js');
     const denied = await runBundle(runner, bundle, apigwGet('/openapi.json'), env('openapi'));
     expect(denied.result).toMatchObject({ statusCode: 401 });
@@ -534,6 +538,8 @@ describe('npm run build -- <function>…', () => {
         'openapi.js',
         'openapi.js.map',
         'package.json',
+        'signing.js',
+        'signing.js.map',
         'sqlite.js',
         'sqlite.js.map',
       ]);

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { AliyunSmsSim, mountAliyunSmsSimulator } from './aliyun-sms';
 import { CAPABILITY_ENDPOINTS, CapabilityBook } from './capabilities';
 import type { SimClock } from './clock';
 import { createSimClock } from './clock';
@@ -15,6 +16,7 @@ import type {
 } from './component';
 import { ComponentBook } from './component';
 import { createControlRoutes, simAppConfigSchema, simComponentConfigSchema } from './control';
+import { CosSim, mountCosSimulator } from './cos';
 import { DouyinSim, mountDouyinSimulator } from './douyin';
 import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
@@ -43,6 +45,10 @@ export interface Simulator {
   capabilities: CapabilityBook;
   /** Douyin's APIs under `/douyin` (dev/simulator/douyin.ts): tokens, login codes, calls. */
   douyin: DouyinSim;
+  /** Aliyun SMS under `/aliyun-sms` (dev/simulator/aliyun-sms.ts): keys, messages sent. */
+  aliyunSms: AliyunSmsSim;
+  /** Tencent COS uploads under `/cos` (dev/simulator/cos.ts): keys, objects stored. */
+  cos: CosSim;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
@@ -162,6 +168,8 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   mountOAuthSimulator(sim.app, ctx, inner.counters);
   sim.app.route('/__sim', createOpenDataRoutes(ctx));
   mountDouyinSimulator(sim.app, sim.douyin, inner.ctx.apps, inner.faults, inner.counters);
+  mountAliyunSmsSimulator(sim.app, sim.aliyunSms, inner.faults, inner.counters);
+  mountCosSimulator(sim.app, sim.cos, inner.faults, inner.counters);
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.all('*', (c) => dispatch(c, inner));
@@ -171,12 +179,16 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
 function buildSimulator(inner: Internals): Simulator {
   const { ctx, faults, counters } = inner;
   const douyin = new DouyinSim(ctx.clock);
+  const aliyunSms = new AliyunSmsSim(ctx.clock);
+  const cos = new CosSim(ctx.clock);
   return {
     app: new Hono(),
     clock: ctx.clock,
     pay: inner.pay.api,
     capabilities: ctx.capabilities,
     douyin,
+    aliyunSms,
+    cos,
     registerApp(cfg) {
       const parsed = simAppConfigSchema.parse(cfg);
       ctx.apps.set(parsed.appId, { ...parsed, ipWhitelist: parsed.ipWhitelist?.slice() });
@@ -227,6 +239,8 @@ function buildSimulator(inner: Internals): Simulator {
       counters.reset();
       inner.pay.reset();
       douyin.reset();
+      aliyunSms.reset();
+      cos.reset();
     },
   };
 }

@@ -34,6 +34,7 @@ import { mountAuthorizerDirectory } from './authorizers';
 import { mountCapabilities } from './capabilities';
 import { oauthRedeem } from './oauth-api';
 import { mountSessions } from './sessions';
+import * as signingApi from './signing-api';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -156,8 +157,30 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   mount(r, oauthRedeem, async (c, { body }) => c.json(await redeemTicket(deps, body.ticket)));
   mountCapabilities(r, deps);
   mountComponentProxies(r, deps);
+  mountSigning(r, deps);
   mountOpenApi(r, () => deps.config.publicUrl);
   return r;
+}
+
+/** SMS codes and COS uploads: declared here, their code loaded on the first such request. */
+function mountSigning(r: Hono<HubEnv>, deps: Deps): void {
+  let loaded: Promise<ReturnType<typeof import('./signing')['createSigning']>> | undefined;
+  const signing = () => {
+    loaded ??= import('./signing').then((m) => m.createSigning(deps));
+    loaded.catch(() => {
+      loaded = undefined;
+    });
+    return loaded;
+  };
+  mount(r, signingApi.smsSendCode, async (c, { params, body }) =>
+    c.json(await (await signing()).sendCode(params.name, body)),
+  );
+  mount(r, signingApi.smsVerifyCode, async (c, { params, body }) =>
+    c.json(await (await signing()).verifyCode(params.name, body)),
+  );
+  mount(r, signingApi.cosUpload, async (c, { params, body }) =>
+    c.json(await (await signing()).upload(params.name, body)),
+  );
 }
 
 /** The answer to an invalidate report: the token to use now, and why it was not replaced. */

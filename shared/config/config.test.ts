@@ -28,6 +28,8 @@ describe('parseConfig', () => {
       wechatMpBase: 'https://mp.weixin.qq.com',
       wechatOpenBase: 'https://open.weixin.qq.com',
       douyinApiBase: 'https://developer.toutiao.com',
+      aliyunSmsEndpoint: 'https://dysmsapi.aliyuncs.com',
+      cosEndpoint: undefined,
       publicUrl: undefined,
       refreshAheadSeconds: undefined,
       port: 3000,

@@ -28,6 +28,13 @@ export interface Config {
   wechatOpenBase: string;
   /** Douyin (Toutiao) mini-program server APIs (`DOUYIN_API_BASE`). */
   douyinApiBase: string;
+  /** Aliyun SMS API (`ALIYUN_SMS_ENDPOINT`). */
+  aliyunSmsEndpoint: string;
+  /**
+   * Where signed COS upload URLs point (`COS_ENDPOINT`, e.g. the simulator's `/cos`); undefined:
+   * `https://{bucket}.cos.{region}.myqcloud.com`.
+   */
+  cosEndpoint: string | undefined;
   /**
    * Where WeChat reaches this hub from outside (no trailing slash), e.g. `https://hub.example.com`:
    * the default pay `notify_url` is `{publicUrl}/pay/{merchant}/notify`.
@@ -163,6 +170,8 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     wechatMpBase: e.WECHAT_MP_BASE,
     wechatOpenBase: e.WECHAT_OPEN_BASE,
     douyinApiBase: e.DOUYIN_API_BASE,
+    aliyunSmsEndpoint: e.ALIYUN_SMS_ENDPOINT,
+    cosEndpoint: e.COS_ENDPOINT,
     wechatPayApiBase: e.WECHATPAY_API_BASE,
     publicUrl: e.WXHUB_PUBLIC_URL,
     refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,

@@ -25,6 +25,8 @@ export const CODE_TO_STATUS = {
   SUBSCRIPTION_REFUSED: 409,
   /** A third-party platform's authorizer revoked its authorization (`unauthorized`). */
   REVOKED: 410,
+  /** An SMS verification code that is wrong, expired, used, replaced or out of tries. */
+  CODE_INVALID: 400,
   /** A single-use value (an OAuth `wxhub_ticket`) was used already or expired. */
   GONE: 410,
   PAYLOAD_TOO_LARGE: 413,

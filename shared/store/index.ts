@@ -4,6 +4,7 @@ import type { Store } from './types';
 
 export type * from './admin';
 export type * from './sessions';
+export type * from './sms';
 export type * from './types';
 export { COUNTER_BUCKET_MS, SignatureReplayError } from './types';
 export type * from './wxacodes';

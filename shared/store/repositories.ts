@@ -10,6 +10,7 @@ import { oauthRepo } from './oauth';
 import { outboxRepo } from './outbox';
 import { payNotificationsRepo } from './pay-notifications';
 import { loginSessionsRepo, signingKeysRepo } from './sessions';
+import { smsRepo } from './sms';
 import type { Store } from './types';
 import { wxacodesRepo } from './wxacodes';
 
@@ -41,6 +42,7 @@ export function repositories(
     wxacodes: () => wrap(wxacodesRepo(db)),
     loginSessions: () => wrap(loginSessionsRepo(db, codec)),
     signingKeys: () => wrap(signingKeysRepo(db, codec)),
+    sms: () => wrap(smsRepo(db)),
   });
 }
 

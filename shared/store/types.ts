@@ -8,6 +8,7 @@ import type {
 } from '../config';
 import type { AdminRepo } from './admin';
 import type { LoginSessionsRepo, SigningKeysRepo } from './sessions';
+import type { SmsRepo } from './sms';
 import type { WxacodesRepo } from './wxacodes';
 
 /** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
@@ -586,6 +587,8 @@ export interface Store {
   loginSessions: LoginSessionsRepo;
   /** The keys that sign the hub's session JWTs (`GET /.well-known/jwks.json`). */
   signingKeys: SigningKeysRepo;
+  /** SMS verification codes and the per-phone send locks (`/v1/sms/…`). */
+  sms: SmsRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -12,4 +12,5 @@ export { oauthStates, oauthTickets } from './oauth';
 export { outbox } from './outbox';
 export { payNotifications } from './pay-notifications';
 export { loginSessions, signingKeys } from './sessions';
+export { smsCodes, smsLocks } from './sms';
 export { wxacodes } from './wxacodes';
