@@ -90,6 +90,23 @@ describe.each(testTargets())('SMS verification codes on $name', (target) => {
     }
   });
 
+  it('the refresh pass deletes codes two days old', async () => {
+    const s = sender();
+    const hub = await createTestHub(target, { sms: [s], sim });
+    try {
+      const phone = newPhone();
+      expect((await post(hub, `/v1/sms/${s.name}/codes`, { phone, scene: 'login' })).status).toBe(
+        200,
+      );
+      expect(await rawTableText(hub.opened, 'sms_codes')).toContain(s.name);
+      sim.sim.clock.advance(2 * 86_400_000 + 1_000);
+      expect((await post(hub, '/v1/refresh', {})).status).toBe(200);
+      expect(await rawTableText(hub.opened, 'sms_codes')).not.toContain(s.name);
+    } finally {
+      await hub.close();
+    }
+  });
+
   it('kills a code after 5 wrong tries', async () => {
     const s = sender();
     const hub = await createTestHub(target, { sms: [s], sim });
