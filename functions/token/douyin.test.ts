@@ -104,6 +104,34 @@ describe.each(testTargets())('douyin apps on $name', (target) => {
     }
   });
 
+  it('invalidate refreshes once per 30 s per app; the replaced token keeps its 5 minutes', async () => {
+    const app = douyinApp();
+    const hub = await createTestHub(target, { apps: [app], sim });
+    try {
+      const first = await token(hub, app);
+      const invalidate = (accessToken: string) =>
+        post(hub, `/v1/apps/${app.name}/token/invalidate`, { accessToken });
+      const r1 = await invalidate(first.accessToken);
+      expect(r1.status).toBe(200);
+      const second = (await r1.json()) as TokenBody & { error?: unknown };
+      expect(second.accessToken).not.toBe(first.accessToken);
+      expect(second.error).toBeUndefined();
+      expect(sim.sim.douyin.isTokenValid(first.accessToken)).toBe(true);
+
+      const r2 = await invalidate(second.accessToken);
+      const held = (await r2.json()) as TokenBody & { error?: { code: string } };
+      expect(held.accessToken).toBe(second.accessToken);
+      expect(held.error?.code).toBe('RATE_LIMITED');
+      expect(sim.sim.calls(TOKEN_PATH, app.appId)).toBe(2);
+
+      sim.sim.clock.advance(5 * 60_000);
+      expect(sim.sim.douyin.isTokenValid(first.accessToken)).toBe(false);
+      expect(sim.sim.douyin.isTokenValid(second.accessToken)).toBe(true);
+    } finally {
+      await hub.close();
+    }
+  });
+
   it('exchanges a tt.login code once with code2session v2', async () => {
     const app = douyinApp();
     const hub = await createTestHub(target, { apps: [app], sim });
