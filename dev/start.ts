@@ -171,6 +171,41 @@ export interface DevHub {
   stop(): Promise<void>;
 }
 
+/** An SMS code sent, read back from the simulator ("the last code it sent"), verified; a COS upload. */
+function signingLines(file: AppsFile, at: { base: string; sim: string; auth: string }): string[] {
+  const json = `${at.auth} -H 'content-type: application/json'`;
+  const sms = file.sms?.[0];
+  const cos = file.cos?.[0];
+  return [
+    ...(sms === undefined
+      ? []
+      : [
+          `  curl -s -X POST ${json} ${at.base}/v1/sms/${sms.name}/codes -d '{"phone":"13800000000","scene":"login"}'`,
+          `  curl -s '${at.sim}/__sim/aliyun-sms/messages?phone=13800000000'  # the codes the simulator "sent"`,
+          `  curl -s -X POST ${json} ${at.base}/v1/sms/${sms.name}/codes/verify -d '{"phone":"13800000000","scene":"login","code":"<code above>"}'`,
+        ]),
+    ...(cos === undefined
+      ? []
+      : [
+          `  curl -s -X POST ${json} ${at.base}/v1/cos/${cos.name}/upload -d '{"key":"${cos.prefix}hello.txt","contentType":"text/plain"}'`,
+          `  curl -s -X PUT -H 'Content-Type: text/plain' --data-binary hello '<url above>'`,
+        ]),
+  ];
+}
+
+/** A Douyin app's token, a `tt.login` code made by the simulator, its exchange, a proxied call. */
+function douyinLines(apps: AppConfig[], at: { base: string; sim: string; auth: string }): string[] {
+  const app = apps.find((a) => a.kind === 'douyin');
+  if (app === undefined) return [];
+  const json = `${at.auth} -H 'content-type: application/json'`;
+  return [
+    `  curl -s ${at.auth} ${at.base}/v1/apps/${app.name}/token`,
+    `  curl -s -X POST ${at.sim}/__sim/douyin/login-codes -d '{"appId":"${app.appId}","openid":"dy-demo"}'`,
+    `  curl -s -X POST ${json} ${at.base}/v1/apps/${app.name}/code2session -d '{"code":"<code above>"}'`,
+    `  curl -s -X POST ${json} ${at.base}/v1/proxy/${app.name}/api/apps/share_config -d '{"appid":"${app.appId}","uniq_id":"1","type":1}'`,
+  ];
+}
+
 /**
  * OAuth2 web authorization, as a browser inside WeChat would go (curl follows the hub, the
  * simulator's OAuth page and the callback to the page with the ticket), then the redeem.
@@ -242,6 +277,8 @@ export async function startDev(
         sim.sim.shansong.registerApp({ clientId: app.appId, secret: app.appSecret });
       } else sim.sim.registerApp({ appId: app.appId, secret: app.appSecret });
     }
+    for (const s of file.sms ?? []) sim.sim.aliyunSms.registerKey(s.accessKeyId, s.accessKeySecret);
+    for (const b of file.cos ?? []) sim.sim.cos.registerKey(b.secretId, b.secretKey);
     hub = await startHub(
       {
         ...env,
@@ -251,6 +288,9 @@ export async function startDev(
         WECOM_API_BASE: env.WECOM_API_BASE ?? `${sim.url}/qyapi`,
         FENGNIAO_API_BASE: env.FENGNIAO_API_BASE ?? `${sim.url}/fengniao`,
         SHANSONG_API_BASE: env.SHANSONG_API_BASE ?? `${sim.url}/shansong`,
+        DOUYIN_API_BASE: env.DOUYIN_API_BASE ?? `${sim.url}/douyin`,
+        ALIYUN_SMS_ENDPOINT: env.ALIYUN_SMS_ENDPOINT ?? `${sim.url}/aliyun-sms`,
+        COS_ENDPOINT: env.COS_ENDPOINT ?? `${sim.url}/cos`,
         // The simulator plays WeChat's authorization pages too.
         WECHAT_MP_BASE: env.WECHAT_MP_BASE ?? sim.url,
         WECHAT_OPEN_BASE: env.WECHAT_OPEN_BASE ?? sim.url,
@@ -335,6 +375,8 @@ export async function startDev(
       ...loginLines(file.apps, { base, sim: sim.url, auth }),
       ...wecomLines(file.apps, { base, sim: sim.url, auth }),
       ...deliveryLines(file.apps, { base, sim: sim.url, auth }),
+      ...douyinLines(file.apps, { base, sim: sim.url, auth }),
+      ...signingLines(file, { base, sim: sim.url, auth }),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined

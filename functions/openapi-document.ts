@@ -9,6 +9,7 @@ import { CAPABILITY_ROUTES } from './token/capabilities-api';
 import { TOKEN_ROUTES } from './token/declarations';
 import { OAUTH_ROUTES } from './token/oauth-api';
 import { SESSION_ROUTES } from './token/session-api';
+import { SIGNING_ROUTES } from './token/signing-api';
 
 export { DOCS_CSS } from '../shared/http/docs-page';
 
@@ -33,6 +34,7 @@ export const ALL_ROUTES: readonly RouteDecl[] = [
   ...PAY_ROUTES,
   ...OAUTH_ROUTES,
   ...DELIVERY_ROUTES,
+  ...SIGNING_ROUTES,
 ];
 
 const TAGS = [
@@ -45,6 +47,7 @@ const TAGS = [
   { name: 'operations', description: 'The refresh pass and the delivery outbox' },
   { name: 'oauth', description: 'OAuth2 web authorization of official accounts: tickets' },
   { name: 'delivery', description: 'Fengniao and Shansong: merchant tokens, signing proxies' },
+  { name: 'signing', description: 'SMS verification codes (Aliyun) and COS uploads (Tencent)' },
 ];
 
 /** The OpenAPI document; `publicUrl` (WXHUB_PUBLIC_URL) is named as a server when set. */

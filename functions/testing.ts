@@ -1,7 +1,9 @@
 import type { Hono } from 'hono';
 import { type RunningSimulator, startSimulator } from '../dev/simulator';
+import { syncSigningEntries } from '../shared/apps/signing-entries';
 import type { AppConfig } from '../shared/config';
 import { parseConfig } from '../shared/config';
+import type { CosBucketConfig, SmsSenderConfig } from '../shared/config/signing-entries';
 import type { HubEnv } from '../shared/http/app';
 import { createLogger, type Logger } from '../shared/http/log';
 import type { Deps } from '../shared/platform/deps';
@@ -41,6 +43,9 @@ export interface TestHubOptions {
   poolSize?: number;
   /** The hub's logger (silent by default), e.g. one that collects lines. */
   log?: Logger;
+  /** SMS senders and COS buckets of the apps file, synced and known to the simulator. */
+  sms?: SmsSenderConfig[];
+  cos?: CosBucketConfig[];
 }
 
 /** A test app config with a unique name, registered in the simulator by {@link createTestHub}. */
@@ -94,6 +99,9 @@ export async function createTestHub(
     WECOM_API_BASE: `${sim.url}/qyapi`,
     FENGNIAO_API_BASE: `${sim.url}/fengniao`,
     SHANSONG_API_BASE: `${sim.url}/shansong`,
+    DOUYIN_API_BASE: `${sim.url}/douyin`,
+    ALIYUN_SMS_ENDPOINT: `${sim.url}/aliyun-sms`,
+    COS_ENDPOINT: `${sim.url}/cos`,
     WXHUB_API_KEYS: TEST_API_KEY,
     LOG_LEVEL: 'silent',
     // Hubs of one test file share its database and their clocks may differ: a refresh pass of one
@@ -121,6 +129,13 @@ export async function createTestHub(
   }
   // Upsert only: hubs of other tests share the database, and a full sync would disable their apps.
   for (const a of apps) await store.apps.upsert(a, 'file', sim.sim.clock.now());
+  for (const s of opts.sms ?? []) sim.sim.aliyunSms.registerKey(s.accessKeyId, s.accessKeySecret);
+  for (const b of opts.cos ?? []) sim.sim.cos.registerKey(b.secretId, b.secretKey);
+  await syncSigningEntries(
+    store,
+    { sms: opts.sms ?? [], cos: opts.cos ?? [] },
+    sim.sim.clock.now(),
+  );
   const deps = createDeps({
     config,
     store,

@@ -150,6 +150,8 @@ export const LAZY_FILES = {
   wecom: 'shared/wecom/tokens.ts',
   delivery: 'functions/delivery/app.ts',
   'delivery-refresh': 'shared/delivery/refresh.ts',
+  douyin: 'shared/douyin/index.ts',
+  signing: 'functions/token/signing.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;

@@ -335,6 +335,17 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
       expect(sources(join(fnDir, 'wecom.js')).join('\n')).toMatch(/shared\/wecom\/tokens\.ts/);
       expect(sources(join(fnDir, 'index.js')).join('\n')).not.toMatch(/shared\/wecom\//);
     }
+    // Douyin's code ships beside the functions that serve Douyin apps, loaded on its first use.
+    for (const fn of ['token', 'proxy', 'refresh']) {
+      const fnDir = join(dir, 'scf', fn);
+      expect(readFileSync(join(fnDir, 'index.js'), 'utf8')).toContain('require("./douyin.js")');
+      expect(sources(join(fnDir, 'index.js')).join('\n')).not.toMatch(/shared\/douyin\//);
+      expect(sources(join(fnDir, 'douyin.js')).join('\n')).toMatch(/shared\/douyin\/credentials/);
+    }
+    // SMS codes and COS uploads too: the token function loads them on the first such request.
+    expect(main).toContain('require("./signing.js")');
+    expect(sources(join(pkgDir, 'index.js')).join('\n')).not.toMatch(/shared\/(sms|cos)\//);
+    expect(sources(join(pkgDir, 'signing.js')).join('\n')).toMatch(/shared\/sms\/codes/);
     const bundle = join(pkgDir, 'index.js');
     const denied = await runBundle(runner, bundle, apigwGet('/openapi.json'), env('openapi'));
     expect(denied.result).toMatchObject({ statusCode: 401 });
@@ -598,6 +609,8 @@ describe('npm run build -- <function>…', () => {
       expect(readdirSync(join(out, 'token')).sort()).toEqual([
         'delivery.js',
         'delivery.js.map',
+        'douyin.js',
+        'douyin.js.map',
         'drizzle',
         'index.js',
         'index.js.map',
@@ -609,6 +622,8 @@ describe('npm run build -- <function>…', () => {
         'openapi.js',
         'openapi.js.map',
         'package.json',
+        'signing.js',
+        'signing.js.map',
         'sqlite.js',
         'sqlite.js.map',
         'token-extras.js',

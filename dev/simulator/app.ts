@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { AliyunSmsSim, mountAliyunSmsSimulator } from './aliyun-sms';
 import { CAPABILITY_ENDPOINTS, CapabilityBook } from './capabilities';
 import type { SimClock } from './clock';
 import { createSimClock } from './clock';
@@ -15,6 +16,8 @@ import type {
 } from './component';
 import { ComponentBook } from './component';
 import { createControlRoutes, simAppConfigSchema, simComponentConfigSchema } from './control';
+import { CosSim, mountCosSimulator } from './cos';
+import { DouyinSim, mountDouyinSimulator } from './douyin';
 import { SIM_MARK_HEADER, unknownPathMessage, wxError } from './errors';
 import type { CounterSnapshot, SimFault } from './faults';
 import { CallCounters, FaultBook, isPayPath, waitFaultDelay } from './faults';
@@ -49,6 +52,12 @@ export interface Simulator {
   fengniao: SimFengniao;
   /** Shansong (`/shansong`): apps, the authorization page, callbacks, API calls. */
   shansong: SimShansong;
+  /** Douyin's APIs under `/douyin` (dev/simulator/douyin.ts): tokens, login codes, calls. */
+  douyin: DouyinSim;
+  /** Aliyun SMS under `/aliyun-sms` (dev/simulator/aliyun-sms.ts): keys, messages sent. */
+  aliyunSms: AliyunSmsSim;
+  /** Tencent COS uploads under `/cos` (dev/simulator/cos.ts): keys, objects stored. */
+  cos: CosSim;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
@@ -182,6 +191,9 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   sim.app.route('/__sim/fengniao', inner.fengniao.control);
   sim.app.route('/__sim/shansong', inner.shansong.control);
   sim.app.route('/__sim', createOpenDataRoutes(ctx));
+  mountDouyinSimulator(sim.app, sim.douyin, inner.ctx.apps, inner.faults, inner.counters);
+  mountAliyunSmsSimulator(sim.app, sim.aliyunSms, inner.faults, inner.counters);
+  mountCosSimulator(sim.app, sim.cos, inner.faults, inner.counters);
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.route('/fengniao', inner.fengniao.routes);
@@ -192,6 +204,9 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
 
 function buildSimulator(inner: Internals): Simulator {
   const { ctx, faults, counters } = inner;
+  const douyin = new DouyinSim(ctx.clock);
+  const aliyunSms = new AliyunSmsSim(ctx.clock);
+  const cos = new CosSim(ctx.clock);
   return {
     app: new Hono(),
     clock: ctx.clock,
@@ -200,6 +215,9 @@ function buildSimulator(inner: Internals): Simulator {
     wecom: inner.wecom,
     fengniao: inner.fengniao.api,
     shansong: inner.shansong.api,
+    douyin,
+    aliyunSms,
+    cos,
     registerApp(cfg) {
       const parsed = simAppConfigSchema.parse(cfg);
       ctx.apps.set(parsed.appId, { ...parsed, ipWhitelist: parsed.ipWhitelist?.slice() });
@@ -252,6 +270,9 @@ function buildSimulator(inner: Internals): Simulator {
       inner.wecom.reset();
       inner.fengniao.api.reset();
       inner.shansong.api.reset();
+      douyin.reset();
+      aliyunSms.reset();
+      cos.reset();
     },
   };
 }

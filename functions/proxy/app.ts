@@ -16,7 +16,7 @@ import {
   servedAccessToken,
 } from '../../shared/tokens/app-tokens';
 import type { ServedCredential } from '../../shared/tokens/manager';
-import { proxyWechat } from '../../shared/wechat/proxy';
+import { type ProxyDeps, proxyWechat } from '../../shared/wechat/proxy';
 import { assertNotMinting, proxySegments, upstreamPath } from '../../shared/wechat/proxy-path';
 import * as api from './api';
 
@@ -29,10 +29,8 @@ interface TokenSource {
   tokenParams?: readonly string[];
   /** Routes to name, instead of the defaults, when a minting path is refused. */
   instead?: Readonly<Record<string, string>>;
-  /** The API the call goes to; WeChat's (`WECHAT_API_BASE`) when absent. */
-  baseUrl?: string;
-  /** Errcodes that mean a dead token (one retry); WeChat's 40001/40014/42001 when absent. */
-  tokenErrcodes?: ReadonlySet<number>;
+  /** Another platform's API and token rules (Douyin, WeCom); WeChat's by default. */
+  upstream?: Pick<ProxyDeps, 'baseUrl' | 'tokenHeader' | 'bodyWithToken' | 'isDeadToken'>;
 }
 
 /**
@@ -54,7 +52,8 @@ async function proxyWith(
   const hangUp = hangUpOf(c);
   return proxyWechat(
     {
-      baseUrl: source.baseUrl ?? deps.wechat.baseUrl,
+      baseUrl: deps.wechat.baseUrl,
+      ...source.upstream,
       fetch: deps.fetch,
       timeoutMs: deps.config.proxyTimeoutMs,
       maxBytes: deps.config.proxyMaxBytes,
@@ -69,7 +68,6 @@ async function proxyWith(
           'proxy: answer cut off',
         ),
       ...(source.tokenParams === undefined ? {} : { tokenParams: source.tokenParams }),
-      ...(source.tokenErrcodes === undefined ? {} : { tokenErrcodes: source.tokenErrcodes }),
       ...(hangUp === undefined ? {} : { hangUp }),
     },
     {
@@ -80,6 +78,39 @@ async function proxyWith(
       contentType: c.req.header('content-type'),
     },
   );
+}
+
+/**
+ * Douyin's server APIs (`DOUYIN_API_BASE`): the token goes in the `access-token` header, the
+ * `access_token` query parameter and a JSON body's `access_token`; its dead-token codes trigger
+ * the one retry. Loaded on the first Douyin call only (LAZY_FILES).
+ */
+async function douyinUpstream(deps: Deps): Promise<TokenSource['upstream']> {
+  const douyin = await import('../../shared/douyin');
+  return {
+    baseUrl: deps.douyin.baseUrl,
+    tokenHeader: douyin.DOUYIN_TOKEN_HEADER,
+    bodyWithToken: douyin.douyinBodyWithToken,
+    isDeadToken: douyin.isDeadDouyinToken,
+  };
+}
+
+/**
+ * A WeCom app's calls: to `WECOM_API_BASE`, retried once on WeCom's dead-token errcodes (its
+ * 40001 is a wrong secret, not a dead token). Loaded on the first WeCom call only (LAZY_FILES).
+ */
+async function wecomUpstream(deps: Deps): Promise<TokenSource['upstream']> {
+  const { WECOM_TOKEN_ERRCODES } = await loadWecom();
+  return {
+    baseUrl: deps.wecom.baseUrl,
+    isDeadToken: (body) => {
+      const code =
+        typeof body === 'object' && body !== null
+          ? (body as { errcode?: unknown }).errcode
+          : undefined;
+      return typeof code === 'number' && WECOM_TOKEN_ERRCODES.has(code);
+    },
+  };
 }
 
 /**
@@ -97,10 +128,8 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
       label: { app: app.name },
       token: () => servedAccessToken(deps, app),
       invalidate: (dead) => invalidateServedToken(deps, app, dead),
-      // A WeCom app's calls go to WeCom, retried on WeCom's dead-token errcodes.
-      ...(app.kind === 'wecom'
-        ? { baseUrl: deps.wecom.baseUrl, tokenErrcodes: (await loadWecom()).WECOM_TOKEN_ERRCODES }
-        : {}),
+      ...(app.kind === 'douyin' ? { upstream: await douyinUpstream(deps) } : {}),
+      ...(app.kind === 'wecom' ? { upstream: await wecomUpstream(deps) } : {}),
     };
     return proxyWith(deps, c, app.name, source, params.path);
   });

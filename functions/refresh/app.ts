@@ -30,6 +30,7 @@ export async function refreshNow(deps: Deps) {
       clock: deps.clock,
       log: deps.log,
       wechat: deps.wechat,
+      douyin: deps.douyin,
       instanceId: deps.instanceId,
       pay: deps.pay,
       wecom: deps.wecom,

@@ -3,7 +3,7 @@ import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
 import { lazyRoutes } from '../../shared/http/lazy-routes';
 import { mount } from '../../shared/http/routes';
 import type { Deps } from '../../shared/platform/deps';
-import { miniProgramSecret } from '../../shared/sessions/mini-program';
+import { exchangeLoginCode } from '../../shared/sessions/mini-program';
 import type { AppRecord } from '../../shared/store';
 import {
   appTicket,
@@ -12,13 +12,13 @@ import {
   servedAccessToken,
 } from '../../shared/tokens/app-tokens';
 import type { ServedCredential } from '../../shared/tokens/manager';
-import { code2Session } from '../../shared/wechat/credentials';
 import { buildJssdkConfig } from '../../shared/wechat/jssdk';
 import { mountDeliveryApi } from '../delivery/lazy';
 import { mountOpenApi } from '../openapi';
 import { invalidated, tokenAnswer } from './answers';
 import * as api from './api';
 import { EXTRA_PATHS } from './extra-paths';
+import * as signingApi from './signing-api';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -55,20 +55,19 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
 
   mount(r, api.appJssdk, async (c, { params, query }) => {
     const app = await deps.apps.require(params.app);
-    const ticket = await appTicket(deps.tokens, deps.wechat, app, 'jsapi');
+    const ticket = await appTicket(deps.tokens, deps, app, 'jsapi');
     const config = buildJssdkConfig(ticket.value, query.url, deps.clock.now());
     return c.json({ appId: app.appId, ...config });
   });
 
   mount(r, api.appCode2Session, async (c, { params, body }) => {
     const app = await deps.apps.require(params.app);
-    const secret = miniProgramSecret(app, 'code2session');
-    return c.json(await code2Session(deps.wechat, app.appId, secret, body.code));
+    return c.json(await exchangeLoginCode(deps, app, body.code));
   });
 
   mount(r, api.appTicket, async (c, { params, query }) => {
     const app = await deps.apps.require(params.app);
-    const ticket = await appTicket(deps.tokens, deps.wechat, app, query.type);
+    const ticket = await appTicket(deps.tokens, deps, app, query.type);
     return c.json({
       appId: app.appId,
       ticket: ticket.value,
@@ -76,6 +75,7 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     });
   });
   mountDeliveryApi(r, deps);
+  mountSigning(r, deps);
   mountOpenApi(r, () => deps.config.publicUrl);
   // The third-party platform, login sessions, OAuth redeem and the capabilities: loaded on their
   // first request (./extras.ts).
@@ -84,6 +84,27 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     lazyRoutes(EXTRA_PATHS, async () => (await import('./extras')).createExtraRoutes(deps)),
   );
   return r;
+}
+
+/** SMS codes and COS uploads: declared here, their code loaded on the first such request. */
+function mountSigning(r: Hono<HubEnv>, deps: Deps): void {
+  let loaded: Promise<ReturnType<typeof import('./signing')['createSigning']>> | undefined;
+  const signing = () => {
+    loaded ??= import('./signing').then((m) => m.createSigning(deps));
+    loaded.catch(() => {
+      loaded = undefined;
+    });
+    return loaded;
+  };
+  mount(r, signingApi.smsSendCode, async (c, { params, body }) =>
+    c.json(await (await signing()).sendCode(params.name, body)),
+  );
+  mount(r, signingApi.smsVerifyCode, async (c, { params, body }) =>
+    c.json(await (await signing()).verifyCode(params.name, body)),
+  );
+  mount(r, signingApi.cosUpload, async (c, { params, body }) =>
+    c.json(await (await signing()).upload(params.name, body)),
+  );
 }
 
 /** The token function as a standalone app (SCF, tests). */

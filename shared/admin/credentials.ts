@@ -71,10 +71,10 @@ async function fetcherFor(deps: Deps, k: CredentialKey): Promise<Fetcher> {
     return plan.fetcher;
   }
   if (!TOKEN_KINDS.has(app.kind)) throw notRefreshable(k);
-  if (k.kind === 'access_token') return accessTokenFetcher(deps.wechat, app);
+  if (k.kind === 'access_token') return accessTokenFetcher(deps, app);
   const type = TICKET_TYPES.find((t) => ticketKind(t) === k.kind);
   if (type === undefined) throw notRefreshable(k);
-  return ticketFetcher(deps.tokens, deps.wechat, app, type);
+  return ticketFetcher(deps.tokens, deps, app, type);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AppsFile } from '../config';
 import type { Store } from '../store';
+import { syncSigningEntries } from './signing-entries';
 
 export interface SyncResult {
   apps: number;
@@ -19,6 +20,7 @@ export interface SyncResult {
 export async function syncAppsFile(store: Store, file: AppsFile, now: number): Promise<SyncResult> {
   for (const app of file.apps) await store.apps.upsert(app, 'file', now);
   for (const m of file.merchants) await store.merchants.upsert(m, 'file', now);
+  await syncSigningEntries(store, file, now);
   return {
     apps: file.apps.length,
     merchants: file.merchants.length,

@@ -3,6 +3,12 @@ import { redirectEntryProblem } from '../oauth/redirects';
 import { deliveryAppProblem } from './delivery-apps';
 import { MESSAGE_MODES, type MessageMode } from './message-mode';
 import {
+  type CosBucketConfig,
+  cosBucketSchema,
+  type SmsSenderConfig,
+  smsSenderSchema,
+} from './signing-entries';
+import {
   array,
   bool,
   type Check,
@@ -336,6 +342,14 @@ const appsFileSchema = object(
       array((v: unknown) => v),
       [],
     ),
+    sms: withDefault(
+      array((v: unknown) => v),
+      [],
+    ),
+    cos: withDefault(
+      array((v: unknown) => v),
+      [],
+    ),
   },
   { strict: true },
 );
@@ -343,6 +357,10 @@ const appsFileSchema = object(
 export interface AppsFile {
   apps: AppConfig[];
   merchants: MerchantConfig[];
+  /** Aliyun SMS senders (shared/config/signing-entries.ts). */
+  sms?: SmsSenderConfig[];
+  /** Tencent COS buckets (shared/config/signing-entries.ts). */
+  cos?: CosBucketConfig[];
 }
 
 /** Thrown when the apps file is invalid; `problems` names each bad entry and field, never a value. */
@@ -361,7 +379,7 @@ function describeIssues(prefix: string, issues: Issue[]): string[] {
   });
 }
 
-function label(kind: 'apps' | 'merchants', index: number, entry: unknown): string {
+function label(kind: 'apps' | 'merchants' | 'sms' | 'cos', index: number, entry: unknown): string {
   const n = typeof entry === 'object' && entry !== null && 'name' in entry ? entry.name : undefined;
   return typeof n === 'string' && NAME_PATTERN.test(n)
     ? `${kind}[${index}] "${n}"`
@@ -433,6 +451,34 @@ export function parseAppsFile(text: string): AppsFile {
     'merchants',
     merchants.map((m) => m.name),
   );
+  const sms = entries(top.value.sms, smsSenderSchema, 'sms', problems);
+  const cos = entries(top.value.cos, cosBucketSchema, 'cos', problems);
   if (problems.length > 0) throw new AppsFileError(problems);
-  return { apps, merchants };
+  return {
+    apps,
+    merchants,
+    ...(sms.length > 0 ? { sms } : {}),
+    ...(cos.length > 0 ? { cos } : {}),
+  };
+}
+
+/** The entries of one named list, each checked, every problem reported, names unique. */
+function entries<T extends { name: string }>(
+  list: unknown[],
+  check: Check<T>,
+  kind: 'sms' | 'cos',
+  problems: string[],
+): T[] {
+  const out: T[] = [];
+  list.forEach((entry, i) => {
+    const r = validate(check, entry);
+    if (r.ok) out.push(r.value);
+    else problems.push(...describeIssues(label(kind, i, entry), r.issues));
+  });
+  checkUnique(
+    problems,
+    kind,
+    out.map((e) => e.name),
+  );
+  return out;
 }

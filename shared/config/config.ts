@@ -39,6 +39,15 @@ export interface Config {
   wechatOpenBase: string;
   /** WeCom's API (`WECOM_API_BASE`): `kind: wecom` apps' tokens and proxy. */
   wecomApiBase: string;
+  /** Douyin (Toutiao) mini-program server APIs (`DOUYIN_API_BASE`). */
+  douyinApiBase: string;
+  /** Aliyun SMS API (`ALIYUN_SMS_ENDPOINT`). */
+  aliyunSmsEndpoint: string;
+  /**
+   * Where signed COS upload URLs point (`COS_ENDPOINT`, e.g. the simulator's `/cos`); undefined:
+   * `https://{bucket}.cos.{region}.myqcloud.com`.
+   */
+  cosEndpoint: string | undefined;
   /**
    * Where WeChat reaches this hub from outside (no trailing slash), e.g. `https://hub.example.com`:
    * the default pay `notify_url` is `{publicUrl}/pay/{merchant}/notify`.
@@ -183,6 +192,9 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     wechatApiBase: e.WECHAT_API_BASE,
     wechatMpBase: e.WECHAT_MP_BASE,
     wechatOpenBase: e.WECHAT_OPEN_BASE,
+    douyinApiBase: e.DOUYIN_API_BASE,
+    aliyunSmsEndpoint: e.ALIYUN_SMS_ENDPOINT,
+    cosEndpoint: e.COS_ENDPOINT,
     wechatPayApiBase: e.WECHATPAY_API_BASE,
     wecomApiBase: e.WECOM_API_BASE,
     fengniaoApiBase: e.FENGNIAO_API_BASE,

@@ -81,6 +81,10 @@ export const ENV_SHAPE = {
   // Delivery platforms (docs/api.md, "WeCom, Douyin, Fengniao, Shansong").
   FENGNIAO_API_BASE: withDefault(urlBase, 'https://open-anubis.ele.me/anubis-webapi'),
   SHANSONG_API_BASE: withDefault(urlBase, 'https://open.ishansong.com'),
+  DOUYIN_API_BASE: withDefault(urlBase, 'https://developer.toutiao.com'),
+  ALIYUN_SMS_ENDPOINT: withDefault(urlBase, 'https://dysmsapi.aliyuncs.com'),
+  // Tencent COS: where signed upload URLs point; unset, the bucket's own host.
+  COS_ENDPOINT: optional(urlBase),
   WXHUB_PUBLIC_URL: optional(urlBase),
   WXHUB_REFRESH_AHEAD_SECONDS: optional(positiveInt(6000)),
   WXHUB_REFRESH_INTERVAL_SECONDS: withDefault(positiveInt(3600), 60),

@@ -183,7 +183,7 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
   app.onError((err, c) => {
     if (err instanceof AppError) return fail(c, err.code, err.message, err.extra);
     if (err instanceof WechatApiError) {
-      return fail(c, 'UPSTREAM_WECHAT', `WeChat errcode ${err.errcode}: ${err.errmsg}`, {
+      return fail(c, 'UPSTREAM_WECHAT', `${err.label} ${err.errcode}: ${err.errmsg}`, {
         errcode: err.errcode,
       });
     }

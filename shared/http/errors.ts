@@ -25,6 +25,8 @@ export const CODE_TO_STATUS = {
   SUBSCRIPTION_REFUSED: 409,
   /** A third-party platform's authorizer revoked its authorization (`unauthorized`). */
   REVOKED: 410,
+  /** An SMS verification code that is wrong, expired, used, replaced or out of tries. */
+  CODE_INVALID: 400,
   /** A single-use value (an OAuth `wxhub_ticket`) was used already or expired. */
   GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
@@ -87,7 +89,8 @@ export class AppError extends Error {
 
 /**
  * WeChat answered `errcode ≠ 0` (even on HTTP 200). `errmsg` is WeChat's text, kept for the
- * caller (40164 names the IP WeChat saw).
+ * caller (40164 names the IP WeChat saw). Other platforms' API errors use it too, with their own
+ * `label` (Douyin: `Douyin err_no`), so every route maps them the same way (502, `errcode`).
  */
 export class WechatApiError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -99,8 +102,10 @@ export class WechatApiError extends Error {
     readonly api: string,
     readonly errcode: number,
     readonly errmsg: string,
+    /** How the answer names its code, for messages: `WeChat errcode`, `Douyin err_no`. */
+    readonly label = 'WeChat errcode',
   ) {
-    super(`WeChat ${api} errcode ${errcode}: ${errmsg}`);
+    super(`${label.replace(' ', ` ${api} `)} ${errcode}: ${errmsg}`);
   }
 }
 

@@ -33,6 +33,8 @@ export interface Deps {
   /** The delivery platforms' open APIs (`FENGNIAO_API_BASE`, `SHANSONG_API_BASE`). */
   fengniao: PlatformHttp;
   shansong: PlatformHttp;
+  /** Douyin mini-program server APIs (`DOUYIN_API_BASE`). */
+  douyin: WechatHttp;
 }
 
 export interface DepsParts {
@@ -105,6 +107,11 @@ export function createDeps(parts: DepsParts): Deps {
       baseUrl: parts.config.shansongApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+    },
+    douyin: {
+      baseUrl: parts.config.douyinApiBase,
+      fetch: f,
+      timeoutMs: parts.wechatTimeoutMs ?? 5_000,
     },
   };
 }

@@ -8,6 +8,7 @@ export type * from './admin';
 export type * from './platform-merchants';
 export type { ReaderStore } from './reader';
 export type * from './sessions';
+export type * from './sms';
 export type * from './types';
 export { COUNTER_BUCKET_MS, SignatureReplayError } from './types';
 export type * from './wxacodes';

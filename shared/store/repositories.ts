@@ -11,6 +11,7 @@ import { outboxRepo } from './outbox';
 import { payNotificationsRepo } from './pay-notifications';
 import { platformMerchantsRepo } from './platform-merchants';
 import { loginSessionsRepo, signingKeysRepo } from './sessions';
+import { smsRepo } from './sms';
 import type { Store } from './types';
 import { wxacodesRepo } from './wxacodes';
 
@@ -43,6 +44,7 @@ export function repositories(
     platformMerchants: () => wrap(platformMerchantsRepo(db)),
     loginSessions: () => wrap(loginSessionsRepo(db, codec)),
     signingKeys: () => wrap(signingKeysRepo(db, codec)),
+    sms: () => wrap(smsRepo(db)),
   });
 }
 

@@ -10,6 +10,7 @@ import type { AdminRepo } from './admin';
 import type { PlatformMerchantsRepo } from './platform-merchants';
 import type { ReaderStore } from './reader';
 import type { LoginSessionsRepo, SigningKeysRepo } from './sessions';
+import type { SmsRepo } from './sms';
 import type { WxacodesRepo } from './wxacodes';
 
 /** Where an app or merchant row came from: the apps file (synced at start) or the admin API. */
@@ -597,6 +598,8 @@ export interface Store {
    * on the primary. Every repository above always queries the primary.
    */
   reader: ReaderStore;
+  /** SMS verification codes and the per-phone send locks (`/v1/sms/…`). */
+  sms: SmsRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -15,7 +15,16 @@ import {
 import type { Fetcher, ServedCredential, TokenManager } from './manager';
 
 /** Kinds of app that fetch an access token with appId + appSecret. */
-export const TOKEN_KINDS = new Set<AppRecord['kind']>(['official', 'miniprogram']);
+export const TOKEN_KINDS = new Set<AppRecord['kind']>(['official', 'miniprogram', 'douyin']);
+
+/** Kinds of app with jsapi / wx_card tickets. */
+const TICKET_KINDS = new Set<AppRecord['kind']>(['official', 'miniprogram']);
+
+/** The upstream APIs app tokens come from: WeChat's, and Douyin's for `douyin` apps. */
+export interface TokenApis {
+  wechat: WechatHttp;
+  douyin: WechatHttp;
+}
 
 /** Kinds whose access token is served at `GET /v1/apps/{app}/token`: WeChat's and WeCom's. */
 export const SERVED_TOKEN_KINDS = new Set<AppRecord['kind']>([...TOKEN_KINDS, 'wecom']);
@@ -31,31 +40,42 @@ export const appOwner = (app: Pick<AppRecord, 'name'>) => `app:${app.name}`;
 
 /** How far ahead of expiry the timer refreshes an app's access token (see README). */
 export function accessTokenAheadMs(app: AppRecord, overrideSeconds: number | undefined): number {
+  // Douyin: a new token cuts the previous one's life to 5 minutes (and only the newest two stay
+  // valid). Refreshed inside its last 4 minutes, the replaced token loses nothing: instances
+  // still serving it from their cache (at most cacheTtlMs) keep a token that works until its
+  // own expiry.
+  if (app.kind === 'douyin') return Math.min((overrideSeconds ?? 240) * 1000, 240_000);
   // A stable token only changes in its last five minutes: refreshing earlier would be a wasted
   // call answering the same token, so stable mode stays inside that window.
   if (app.tokenMode === 'stable') return Math.min((overrideSeconds ?? 240) * 1000, 240_000);
   return (overrideSeconds ?? 600) * 1000;
 }
 
-/** Fetches a new access token the app's way (stable or classic). */
-export function accessTokenFetcher(http: WechatHttp, app: AppRecord): Fetcher {
-  return (): Promise<IssuedCredential> => {
+/** Fetches a new access token the app's way (stable or classic; Douyin's v2 token). */
+export function accessTokenFetcher(apis: TokenApis, app: AppRecord): Fetcher {
+  return async (): Promise<IssuedCredential> => {
     assertReadable(app, 'apps.app_secret');
     if (app.appSecret === undefined) {
       throw new AppError('CONFLICT', `app "${app.name}" has no appSecret configured`);
     }
+    if (app.kind === 'douyin') {
+      // Loaded on the first Douyin token only (LAZY_FILES): WeChat paths never load it.
+      const douyin = await import('../douyin');
+      return douyin.getDouyinAccessToken(apis.douyin, app.appId, app.appSecret);
+    }
     return app.tokenMode === 'classic'
-      ? getAccessToken(http, app.appId, app.appSecret)
-      : getStableAccessToken(http, app.appId, app.appSecret, false);
+      ? getAccessToken(apis.wechat, app.appId, app.appSecret)
+      : getStableAccessToken(apis.wechat, app.appId, app.appSecret, false);
   };
 }
 
 /** Throws a 400 for app kinds without appId+appSecret tokens, a 409 when the secret is missing. */
-function requireTokenApp(app: AppRecord, what: string): void {
-  if (!TOKEN_KINDS.has(app.kind)) {
+function requireTokenApp(app: AppRecord, what: 'access tokens' | 'tickets'): void {
+  const kinds = what === 'tickets' ? TICKET_KINDS : TOKEN_KINDS;
+  if (!kinds.has(app.kind)) {
     throw new AppError(
       'BAD_REQUEST',
-      `app "${app.name}" is a ${app.kind} app; ${what} here are for official and miniprogram apps`,
+      `app "${app.name}" is a ${app.kind} app; ${what} here are for ${[...kinds].join(', ')} apps`,
     );
   }
   // An appSecret that does not open is a 503 naming its cause, not "no appSecret configured".
@@ -68,11 +88,11 @@ function requireTokenApp(app: AppRecord, what: string): void {
 /** Serves an app's access token through the credential manager. */
 export async function appAccessToken(
   tokens: TokenManager,
-  http: WechatHttp,
+  apis: TokenApis,
   app: AppRecord,
 ): Promise<ServedCredential> {
   requireTokenApp(app, 'access tokens');
-  return tokens.get({ owner: appOwner(app), kind: 'access_token' }, accessTokenFetcher(http, app));
+  return tokens.get({ owner: appOwner(app), kind: 'access_token' }, accessTokenFetcher(apis, app));
 }
 
 /**
@@ -91,6 +111,7 @@ export function cachedAccessToken(
 export interface AppTokenDeps {
   tokens: TokenManager;
   wechat: WechatHttp;
+  douyin: WechatHttp;
   wecom: WechatHttp;
   store: Store;
   clock: Clock;
@@ -98,14 +119,15 @@ export interface AppTokenDeps {
 
 /**
  * The access token of any app that has one (`GET /v1/apps/{app}/token`, the proxy): WeChat's
- * for official accounts and mini programs, WeCom's `gettoken` for wecom apps; a 400 for others.
+ * for official accounts and mini programs, Douyin's v2 token for douyin apps, WeCom's `gettoken`
+ * for wecom apps; a 400 for others.
  */
 export async function servedAccessToken(
   deps: AppTokenDeps,
   app: AppRecord,
 ): Promise<ServedCredential> {
   if (app.kind === 'wecom') return (await loadWecom()).wecomAccessToken(deps, app);
-  return appAccessToken(deps.tokens, deps.wechat, app);
+  return appAccessToken(deps.tokens, deps, app);
 }
 
 /** {@link invalidateAccessToken} for any app that has a token (see {@link servedAccessToken}). */
@@ -130,27 +152,27 @@ export const TICKET_AHEAD_MS = 600_000;
 /** Fetches a new ticket with the app's current access token. */
 export function ticketFetcher(
   tokens: TokenManager,
-  http: WechatHttp,
+  apis: TokenApis,
   app: AppRecord,
   type: TicketType,
 ): Fetcher {
   return async () => {
-    const token = await appAccessToken(tokens, http, app);
-    return getTicket(http, token.value, type);
+    const token = await appAccessToken(tokens, apis, app);
+    return getTicket(apis.wechat, token.value, type);
   };
 }
 
 /** Serves an app's `jsapi` or `wx_card` ticket through the credential manager. */
 export async function appTicket(
   tokens: TokenManager,
-  http: WechatHttp,
+  apis: TokenApis,
   app: AppRecord,
   type: TicketType,
 ): Promise<ServedCredential> {
   requireTokenApp(app, 'tickets');
   return tokens.get(
     { owner: appOwner(app), kind: ticketKind(type) },
-    ticketFetcher(tokens, http, app, type),
+    ticketFetcher(tokens, apis, app, type),
   );
 }
 
@@ -168,23 +190,33 @@ export interface InvalidateResult {
  * reason. Both budgets are counted in the database, for every instance.
  */
 export async function invalidateAccessToken(
-  deps: { tokens: TokenManager; wechat: WechatHttp; store: Store; clock: Clock },
+  deps: TokenApis & { tokens: TokenManager; store: Store; clock: Clock },
   app: AppRecord,
   presented: string,
 ): Promise<InvalidateResult> {
   requireTokenApp(app, 'access tokens');
   const key = { owner: appOwner(app), kind: 'access_token' };
   const secret = app.appSecret ?? '';
+  // Douyin, like classic mode, issues a new token on every call (the last one then dies): at
+  // most one refresh per 30 s per app, counted for every instance.
+  if (app.kind === 'douyin') {
+    const current = accessTokenFetcher(deps, app);
+    return guardedInvalidate(deps, key, presented, {
+      guard: CLASSIC_REFRESH_GUARD,
+      refetch: () => current(undefined),
+      current,
+    });
+  }
   return app.tokenMode === 'classic'
     ? guardedInvalidate(deps, key, presented, {
         guard: CLASSIC_REFRESH_GUARD,
         refetch: () => getAccessToken(deps.wechat, app.appId, secret),
-        current: accessTokenFetcher(deps.wechat, app),
+        current: accessTokenFetcher(deps, app),
       })
     : guardedInvalidate(deps, key, presented, {
         guard: STABLE_FORCE_GUARD,
         refetch: () => getStableAccessToken(deps.wechat, app.appId, secret, true),
-        current: accessTokenFetcher(deps.wechat, app),
+        current: accessTokenFetcher(deps, app),
       });
 }
 

@@ -5,6 +5,9 @@ export const CONFIG_ERRCODES = new Set([
   40002, 40013, 40125, 40164, 41002, 41004, 61024, 40001,
   // An authorizer's refresh token that api_get_authorizer_list could not replace.
   61023,
+  // Douyin's token endpoint: bad appid, bad secret (WeChat never answers these on its token
+  // endpoints; https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/interface-request-credential/non-user-authorization/get-access-token).
+  40015, 40017,
 ]);
 
 /** Transient-failure backoff: 30 s doubling to 30 min. Configuration errors wait 30 min. */

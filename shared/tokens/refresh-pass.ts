@@ -68,6 +68,8 @@ export interface RefreshPassDeps {
   clock: Clock;
   log: Logger;
   wechat: WechatHttp;
+  /** Douyin's API, for `douyin` apps' tokens. */
+  douyin: WechatHttp;
   instanceId: string;
   /** WeChat Pay API: platform certificates of merchants that use them. */
   pay: WechatHttp;
@@ -125,14 +127,14 @@ function planFor(
 ): { fetcher: Fetcher; aheadMs: number } | undefined {
   if (kind === 'access_token') {
     return {
-      fetcher: accessTokenFetcher(deps.wechat, app),
+      fetcher: accessTokenFetcher(deps, app),
       aheadMs: accessTokenAheadMs(app, deps.refreshAheadSeconds),
     };
   }
   const type = TICKET_TYPES.find((t) => ticketKind(t) === kind);
   if (type === undefined) return undefined;
   return {
-    fetcher: ticketFetcher(deps.tokens, deps.wechat, app, type),
+    fetcher: ticketFetcher(deps.tokens, deps, app, type),
     aheadMs: (deps.refreshAheadSeconds ?? TICKET_AHEAD_MS / 1000) * 1000,
   };
 }

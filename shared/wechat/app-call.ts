@@ -7,7 +7,10 @@ import { WechatTransportError } from './http';
 import { proxyWechat } from './proxy';
 
 /** What a call with an app's access token needs from the hub's dependencies. */
-export type AppCallDeps = Pick<Deps, 'tokens' | 'wechat' | 'store' | 'clock' | 'fetch' | 'config'>;
+export type AppCallDeps = Pick<
+  Deps,
+  'tokens' | 'wechat' | 'douyin' | 'store' | 'clock' | 'fetch' | 'config'
+>;
 
 /**
  * POSTs `json` to the WeChat API `path` (`/wxa/…`) with the app's access token, through the same
@@ -29,7 +32,7 @@ export function postWithAppToken(
       fetch: deps.fetch,
       timeoutMs: deps.wechat.timeoutMs,
       maxBytes: deps.config.proxyMaxBytes,
-      token: async () => (await appAccessToken(deps.tokens, deps.wechat, app)).value,
+      token: async () => (await appAccessToken(deps.tokens, deps, app)).value,
       invalidate: async (dead) => {
         const { token, heldBack } = await invalidateAccessToken(deps, app, dead);
         return heldBack !== undefined && token.value === dead ? undefined : token.value;

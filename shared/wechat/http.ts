@@ -50,7 +50,12 @@ export async function callWechatJson<T>(
   http: WechatHttp,
   api: string,
   query: Record<string, string>,
-  init: { method?: 'GET' | 'POST'; json?: unknown } = {},
+  init: {
+    method?: 'GET' | 'POST';
+    json?: unknown;
+    /** Another platform's error envelope (Douyin's `err_no`); WeChat's `errcode` by default. */
+    errorOf?: (api: string, body: Record<string, unknown>) => WechatApiError | undefined;
+  } = {},
 ): Promise<T> {
   const url = `${http.baseUrl}${api}?${new URLSearchParams(query).toString()}`;
   let res: Response;
@@ -93,10 +98,8 @@ export async function callWechatJson<T>(
   if (typeof body !== 'object' || body === null) {
     throw new WechatTransportError(api, 'answered a JSON value that is not an object', res.status);
   }
-  const { errcode, errmsg } = body as { errcode?: unknown; errmsg?: unknown };
-  if (typeof errcode === 'number' && errcode !== 0) {
-    throw new WechatApiError(api, errcode, typeof errmsg === 'string' ? errmsg : '');
-  }
+  const error = (init.errorOf ?? wechatError)(api, body as Record<string, unknown>);
+  if (error !== undefined) throw error;
   return body as T;
 }
 
@@ -109,4 +112,11 @@ function causeOf(err: unknown): string {
   const code =
     typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : '';
   return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'network error';
+}
+
+/** WeChat's `errcode ≠ 0` as a {@link WechatApiError}. */
+function wechatError(api: string, body: Record<string, unknown>): WechatApiError | undefined {
+  const { errcode, errmsg } = body;
+  if (typeof errcode !== 'number' || errcode === 0) return undefined;
+  return new WechatApiError(api, errcode, typeof errmsg === 'string' ? errmsg : '');
 }

@@ -41,10 +41,14 @@ export interface ProxyDeps {
   /** JSON and text answers longer than this are refused (502), or cut off once streaming. */
   maxBytes: number;
   token(): Promise<string>;
-  /** Errcodes meaning a dead token (invalidate, retry once); {@link TOKEN_ERRCODES} by default. */
-  tokenErrcodes?: ReadonlySet<number>;
   /** Query parameters the token is sent in (a caller's own values dropped); `access_token`. */
   tokenParams?: readonly string[];
+  /** A request header the token is sent in as well (Douyin's `access-token`). */
+  tokenHeader?: string;
+  /** The request body with the token put in (Douyin's JSON `access_token`); as sent by default. */
+  bodyWithToken?: (body: ArrayBuffer | undefined, token: string) => ArrayBuffer | undefined;
+  /** True for a (small JSON) answer saying the token is dead; WeChat's {@link TOKEN_ERRCODES}. */
+  isDeadToken?: (body: unknown) => boolean;
   /**
    * Reports `dead` as failed and answers the token to retry with, or `undefined` when no fresher
    * token can be had now (the refresh was held back): then WeChat's answer goes out as it is.
@@ -81,14 +85,18 @@ async function send(deps: ProxyDeps, req: ProxyRequest, token: string): Promise<
     query.delete(name);
     query.set(name, token);
   }
+  const headers: Record<string, string> = {};
+  if (req.contentType !== undefined) headers['content-type'] = req.contentType;
+  if (deps.tokenHeader !== undefined) headers[deps.tokenHeader] = token;
+  const body = deps.bodyWithToken === undefined ? req.body : deps.bodyWithToken(req.body, token);
   const abort = new AbortController();
   // Bounds the wait for headers only: a body is bounded chunk by chunk (readWithin).
   const timer = setTimeout(() => abort.abort(), deps.timeoutMs);
   try {
     const res = await deps.fetch(`${deps.baseUrl}/${req.path}?${query.toString()}`, {
       method: req.method,
-      headers: req.contentType === undefined ? {} : { 'content-type': req.contentType },
-      body: req.body,
+      headers,
+      body,
       signal: abort.signal,
       redirect: 'manual',
     });
@@ -284,23 +292,23 @@ function answer(
   return new Response(body, { status: res.status, headers });
 }
 
-/** The errcode in a small JSON body, if it is one of `codes` (a dead token's). */
-function tokenErrcode(
-  res: Response,
-  head: Head,
-  codes: ReadonlySet<number> = TOKEN_ERRCODES,
-): number | undefined {
-  if (!head.done || head.bytes > JSON_SNIFF_LIMIT || !isCapped(res)) return undefined;
+/** True for WeChat's errcode of a dead token ({@link TOKEN_ERRCODES}) in a parsed answer. */
+function wechatDeadToken(body: unknown): boolean {
+  const code =
+    typeof body === 'object' && body !== null ? (body as { errcode?: unknown }).errcode : undefined;
+  return typeof code === 'number' && TOKEN_ERRCODES.has(code);
+}
+
+/** Whether a small JSON answer says the token is dead ({@link ProxyDeps.isDeadToken}). */
+function deadToken(deps: ProxyDeps, res: Response, head: Head): boolean {
+  if (!head.done || head.bytes > JSON_SNIFF_LIMIT || !isCapped(res)) return false;
+  let body: unknown;
   try {
-    const body: unknown = JSON.parse(new TextDecoder().decode(concat(head.chunks, head.bytes)));
-    const code =
-      typeof body === 'object' && body !== null
-        ? (body as { errcode?: unknown }).errcode
-        : undefined;
-    return typeof code === 'number' && codes.has(code) ? code : undefined;
+    body = JSON.parse(new TextDecoder().decode(concat(head.chunks, head.bytes)));
   } catch {
-    return undefined;
+    return false;
   }
+  return (deps.isDeadToken ?? wechatDeadToken)(body);
 }
 
 /** Sends, checks and answers one upstream call; `retry` may take over on a dead token. */
@@ -313,7 +321,7 @@ async function forward(
   const up = await send(deps, req, token);
   const reader = up.res.body?.getReader();
   const head = await readHead(deps, up, reader);
-  if (retry !== undefined && tokenErrcode(up.res, head, deps.tokenErrcodes) !== undefined) {
+  if (retry !== undefined && deadToken(deps, up.res, head)) {
     const again = await retry();
     if (again !== undefined) return again;
   }

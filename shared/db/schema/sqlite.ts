@@ -26,3 +26,5 @@ export const wxacodes = build(tables.wxacodes);
 export const loginSessions = build(tables.loginSessions);
 export const signingKeys = build(tables.signingKeys);
 export const platformMerchants = build(tables.platformMerchants);
+export const smsCodes = build(tables.smsCodes);
+export const smsLocks = build(tables.smsLocks);

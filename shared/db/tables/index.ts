@@ -13,4 +13,5 @@ export { outbox } from './outbox';
 export { payNotifications } from './pay-notifications';
 export { platformMerchants } from './platform-merchants';
 export { loginSessions, signingKeys } from './sessions';
+export { smsCodes, smsLocks } from './sms';
 export { wxacodes } from './wxacodes';
