@@ -1,7 +1,7 @@
 import { AppError } from '../http/errors';
 import type { Deps } from '../platform/deps';
 import type { AppRecord } from '../store';
-import { assertReadable, unreadableError } from '../store/unreadable';
+import { unreadableError } from '../store/unreadable';
 import { code2Session } from '../wechat/credentials';
 import { miniProgramSecret, requireMiniProgram } from './mini-program';
 import { decryptOpenData } from './open-data';
