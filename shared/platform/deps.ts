@@ -6,6 +6,8 @@ import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { Config } from '../config';
 import type { Logger } from '../http/log';
+import { createOps, type OpsEndpoints } from '../metrics/ops';
+import { createTelemetry, type Telemetry } from '../metrics/telemetry';
 import type { Store } from '../store';
 import { TICKET_TYPES, ticketKind } from '../tokens/app-tokens';
 import type { TokenManager, TokenOptions } from '../tokens/manager';
@@ -27,6 +29,10 @@ export interface Deps {
   wechat: WechatHttp;
   /** WeChat Pay API v3 (`WECHATPAY_API_BASE`). */
   pay: WechatHttp;
+  /** Metrics recorded by this process, and traces when configured. */
+  telemetry: Telemetry;
+  /** `GET /metrics` and `GET /healthz?detail=1`. */
+  ops: OpsEndpoints;
 }
 
 export interface DepsParts {
@@ -47,11 +53,13 @@ export function createDeps(parts: DepsParts): Deps {
     parts.instanceId ??
     `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const f = parts.fetch ?? fetch;
+  const telemetry = createTelemetry(parts.config.tracing);
   const tokens = createTokenManager({
     store: parts.store,
     clock,
     log: parts.log,
     instanceId,
+    telemetry,
     ...(parts.tokenOptions === undefined ? {} : { options: parts.tokenOptions }),
     // Tickets were fetched with the access token: drop them when it is replaced.
     onSaved: async (k) => {
@@ -63,7 +71,7 @@ export function createDeps(parts: DepsParts): Deps {
       }
     },
   });
-  return {
+  const deps: Deps = {
     config: parts.config,
     store: parts.store,
     clock,
@@ -77,11 +85,17 @@ export function createDeps(parts: DepsParts): Deps {
       baseUrl: parts.config.wechatApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 5_000,
+      telemetry,
     },
     pay: {
       baseUrl: parts.config.wechatPayApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+      telemetry,
+      platform: 'wechatpay',
     },
+    telemetry,
+    ops: createOps(() => deps),
   };
+  return deps;
 }

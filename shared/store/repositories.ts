@@ -13,7 +13,7 @@ import { loginSessionsRepo, signingKeysRepo } from './sessions';
 import type { Store } from './types';
 import { wxacodesRepo } from './wxacodes';
 
-type Repositories = Omit<Store, 'dialect' | 'ping' | 'close'>;
+type Repositories = Omit<Store, 'dialect' | 'ping' | 'probeWrite' | 'close'>;
 
 /**
  * Every repository of the {@link Store}, over one dialect's {@link Db}, each passed through `wrap`

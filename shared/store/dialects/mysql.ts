@@ -12,12 +12,14 @@ import type { Store } from '../types';
 
 /** The {@link Store} over MySQL 5.7/8.0 or MariaDB ≥10.6. */
 export function createMysqlStore(h: MysqlHandle, box: SecretBox): Store {
+  const repos = repositories(mysqlDb(h.db), createCodec(box));
   return {
     dialect: 'mysql',
-    ...repositories(mysqlDb(h.db), createCodec(box)),
+    ...repos,
     async ping() {
       await h.pool.query('SELECT 1');
     },
+    probeWrite: () => repos.counters.probe(),
     close: () => h.close(),
   };
 }
