@@ -1,5 +1,6 @@
 import { appsRepo, merchantsRepo } from './accounts';
 import { adminRepo } from './admin';
+import { alertsRepo } from './alerts';
 import { authorizersRepo } from './authorizers';
 import type { Codec } from './codec';
 import { countersRepo } from './counters';
@@ -37,6 +38,7 @@ export function repositories(
     authorizers: () => wrap(authorizersRepo(db)),
     admin: () => wrap(adminRepo(db)),
     counters: () => wrap(countersRepo(db)),
+    alerts: () => wrap(alertsRepo(db)),
     oauth: () => wrap(oauthRepo(db)),
     wxacodes: () => wrap(wxacodesRepo(db)),
     loginSessions: () => wrap(loginSessionsRepo(db, codec)),

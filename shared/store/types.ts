@@ -482,6 +482,21 @@ export interface CountersRepo {
   probe(): Promise<void>;
 }
 
+/** An alert condition raised and not cleared (`WXHUB_ALERT_WEBHOOK`). */
+export interface AlertRecord {
+  key: string;
+  raisedAt: number;
+}
+
+/** Alert conditions across instances: whoever raises a key sends it, whoever clears it says so. */
+export interface AlertsRepo {
+  /** Inserts `key` unless raised already: true when this call raised it. */
+  raise(key: string, now: number): Promise<boolean>;
+  list(): Promise<AlertRecord[]>;
+  /** Deletes `key`: true when this call cleared it. */
+  clear(key: string): Promise<boolean>;
+}
+
 /** Counters count per hour. */
 export const COUNTER_BUCKET_MS = 3_600_000;
 
@@ -591,6 +606,8 @@ export interface Store {
   /** Console users, sessions, login failures, audit, console-made API keys. */
   admin: AdminRepo;
   counters: CountersRepo;
+  /** Alert conditions raised to the alert webhook and not cleared. */
+  alerts: AlertsRepo;
   oauth: OAuthRepo;
   /** Stored mini program codes of the kinds with a lifetime quota. */
   wxacodes: WxacodesRepo;

@@ -25,3 +25,4 @@ export const oauthTickets = build(tables.oauthTickets);
 export const wxacodes = build(tables.wxacodes);
 export const loginSessions = build(tables.loginSessions);
 export const signingKeys = build(tables.signingKeys);
+export const alerts = build(tables.alerts);
