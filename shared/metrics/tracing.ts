@@ -30,6 +30,7 @@ export function createTracing(config: TracingConfig): Tracing {
   });
   const tracer = provider.getTracer('wxhub');
   const current = new AsyncLocalStorage<Span>();
+  let flushing: Promise<void> = Promise.resolve();
 
   const parentContext = (): Context => {
     const parent = current.getStore();
@@ -61,7 +62,14 @@ export function createTracing(config: TracingConfig): Tracing {
       }
     },
     startSpan: (name, attributes, kind = 'internal') => handle(start(name, attributes, kind)),
-    flush: () => provider.forceFlush(),
+    // Chained: a flush asked while another is sending resolves once both have sent.
+    flush: () => {
+      flushing = flushing.then(
+        () => provider.forceFlush(),
+        () => provider.forceFlush(),
+      );
+      return flushing;
+    },
     shutdown: () => provider.shutdown(),
   };
 }
