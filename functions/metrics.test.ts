@@ -1,5 +1,6 @@
 import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboard } from '../shared/admin/dashboard';
 import { drainOutbox } from '../shared/callbacks/forward';
 import { testTargets, uniqueName } from '../shared/store/testing';
 import {
@@ -222,6 +223,32 @@ describe.each(testTargets())('GET /metrics on $name', (target) => {
       (sampleValue(families, 'wxhub_outbox_dead_total', { source: 'message' }) ?? 0) -
         (deadBefore ?? 0),
     ).toBe(1);
+  });
+
+  it("the console dashboard's charts read the same numbers", async () => {
+    const { families } = await scrape(hub);
+    const d = await dashboard(hub.deps);
+    const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const summed = (family: string, keep: (labels: Record<string, string>) => boolean) =>
+      (families.get(family)?.metrics ?? [])
+        .filter((m) => keep(m.labels ?? {}))
+        .reduce((n, m) => n + Number(m.value), 0);
+    // Every refresh and dead delivery of this file happened within the dashboard's 24 hours.
+    expect(total(d.activity.refreshes)).toBe(
+      summed('wxhub_credential_refreshes_total', () => true),
+    );
+    expect(total(d.activity.refreshes)).toBeGreaterThanOrEqual(2);
+    expect(total(d.activity.refreshFailures)).toBe(
+      summed('wxhub_credential_refreshes_total', (l) => l.outcome === 'error'),
+    );
+    expect(total(d.activity.deadDeliveries)).toBe(summed('wxhub_outbox_dead_total', () => true));
+    expect(total(d.activity.deadDeliveries)).toBeGreaterThanOrEqual(1);
+    expect(d.outbox.dead).toBe(
+      sampleValue(families, 'wxhub_outbox_deliveries', { status: 'dead' }),
+    );
+    expect(d.outbox.pending).toBe(
+      sampleValue(families, 'wxhub_outbox_deliveries', { status: 'pending' }),
+    );
   });
 
   it('counts refreshes in the database: another instance scrapes the same totals', async () => {
