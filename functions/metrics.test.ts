@@ -90,6 +90,12 @@ describe.each(testTargets())('GET /metrics on $name', (target) => {
       404,
     );
 
+    // Through the proxy: WeChat answers errcode 0, then (a fault) 45009.
+    const proxied = `/v1/proxy/${oa.name}/cgi-bin/getcallbackip`;
+    expect((await hub.app.request(proxied, { headers: AUTH })).status).toBe(200);
+    hub.sim.sim.injectFault({ path: '/cgi-bin/getcallbackip', errcode: 45009 });
+    await hub.app.request(proxied, { headers: AUTH });
+
     // Pushes: stored, WeChat's retry of it, one with a wrong signature.
     const now = Math.floor(hub.sim.sim.clock.now() / 1000);
     const msgId = `77${now}`;
@@ -184,6 +190,14 @@ describe.each(testTargets())('GET /metrics on $name', (target) => {
     ).toBe(1);
     expect(
       sampleValue(families, 'wxhub_upstream_calls_total', { ...tokenCall, errcode: '40013' }),
+    ).toBe(1);
+
+    const proxyCall = { platform: 'wechat', api: '/cgi-bin/getcallbackip' };
+    expect(
+      sampleValue(families, 'wxhub_upstream_calls_total', { ...proxyCall, errcode: '0' }),
+    ).toBe(1);
+    expect(
+      sampleValue(families, 'wxhub_upstream_calls_total', { ...proxyCall, errcode: '45009' }),
     ).toBe(1);
 
     expect(families.get('wxhub_credential_refreshes_total')?.type).toBe('COUNTER');

@@ -49,6 +49,7 @@ async function proxyWith(
   const hangUp = hangUpOf(c);
   return proxyWechat(
     {
+      telemetry: deps.telemetry,
       baseUrl: deps.wechat.baseUrl,
       fetch: deps.fetch,
       timeoutMs: deps.config.proxyTimeoutMs,

@@ -1,4 +1,5 @@
 import { AppError } from '../http/errors';
+import { type Telemetry, upstreamCall } from '../metrics/telemetry';
 
 /** Errcodes that mean "this access token is dead": invalidate it and retry once. */
 export const TOKEN_ERRCODES = new Set([40001, 40014, 42001]);
@@ -34,6 +35,8 @@ export interface ProxyRequest {
 }
 
 export interface ProxyDeps {
+  /** Each call is counted (`wxhub_upstream_calls_total{platform="wechat",api="/<path>"}`) and traced. */
+  telemetry?: Telemetry;
   baseUrl: string;
   fetch: typeof fetch;
   /** How long WeChat may take to send its headers, and at most between two chunks of a body. */
@@ -282,8 +285,8 @@ function answer(
   return new Response(body, { status: res.status, headers });
 }
 
-/** WeChat's errcode in a small JSON body, if it is one of {@link TOKEN_ERRCODES}. */
-function tokenErrcode(res: Response, head: Head): number | undefined {
+/** WeChat's errcode in a small JSON body read whole; undefined for any other answer. */
+function errcodeOf(res: Response, head: Head): number | undefined {
   if (!head.done || head.bytes > JSON_SNIFF_LIMIT || !isCapped(res)) return undefined;
   try {
     const body: unknown = JSON.parse(new TextDecoder().decode(concat(head.chunks, head.bytes)));
@@ -291,7 +294,7 @@ function tokenErrcode(res: Response, head: Head): number | undefined {
       typeof body === 'object' && body !== null
         ? (body as { errcode?: unknown }).errcode
         : undefined;
-    return typeof code === 'number' && TOKEN_ERRCODES.has(code) ? code : undefined;
+    return typeof code === 'number' ? code : undefined;
   } catch {
     return undefined;
   }
@@ -304,10 +307,28 @@ async function forward(
   token: string,
   retry: (() => Promise<Response | undefined>) | undefined,
 ): Promise<Response> {
-  const up = await send(deps, req, token);
+  const call = upstreamCall(deps.telemetry, 'wechat', `/${req.path}`);
+  let up: Upstream;
+  try {
+    up = await send(deps, req, token);
+  } catch (err) {
+    call.end(
+      err instanceof AppError && err.code === 'UPSTREAM_TIMEOUT' ? 'timeout' : 'unreachable',
+    );
+    throw err;
+  }
   const reader = up.res.body?.getReader();
-  const head = await readHead(deps, up, reader);
-  if (retry !== undefined && tokenErrcode(up.res, head) !== undefined) {
+  let head: Head;
+  try {
+    head = await readHead(deps, up, reader);
+  } catch (err) {
+    call.end(up.res.ok ? 'bad_answer' : `http_${up.res.status}`);
+    throw err;
+  }
+  // A streamed or large answer is counted as a success: its errcode is not read.
+  const errcode = errcodeOf(up.res, head);
+  call.end(up.res.ok ? (errcode ?? 0) : `http_${up.res.status}`);
+  if (retry !== undefined && errcode !== undefined && TOKEN_ERRCODES.has(errcode)) {
     const again = await retry();
     if (again !== undefined) return again;
   }
