@@ -190,7 +190,8 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
     return early;
   };
 
-  app.use(async (c, next) => {
+  // Not async itself: it hands on `handle`'s promise, adding none of its own.
+  app.use((c, next) => {
     const incoming = requestHeader(c, 'x-request-id');
     const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
