@@ -111,6 +111,21 @@ describe.each(testTargets())('OpenTelemetry traces on $name', (target) => {
     expect(sent).not.toMatch(/access_token=|secret=|appsecret/i);
   });
 
+  it("continues a caller's W3C traceparent", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = '00f067aa0ba902b7';
+    const res = await hub.app.request('/healthz', {
+      headers: { traceparent: `00-${traceId}-${parent}-01`, 'x-request-id': 'trace-req-2' },
+    });
+    expect(res.status).toBe(200);
+    await hub.deps.telemetry.tracing?.flush();
+    const spans = receiver.exports.flatMap((e) =>
+      e.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+    );
+    const request = spans.find((s) => attr(s, 'wxhub.request_id') === 'trace-req-2');
+    expect(request).toMatchObject({ traceId, parentSpanId: parent });
+  });
+
   it('loads nothing when OTEL_EXPORTER_OTLP_ENDPOINT is unset', async () => {
     const plain = await createTestHub(target, { apps: [], sim: hub.sim });
     try {

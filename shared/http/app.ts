@@ -266,8 +266,9 @@ function routeOf(c: Context<HubEnv>): string {
 
 /**
  * Serves the request inside a server span (traces on): method, route template, status and the
- * request id (`wxhub.request_id`, the `x-request-id` echoed and logged), never the query. The
- * spans are sent when the request is done, without holding its answer back.
+ * request id (`wxhub.request_id`, the `x-request-id` echoed and logged), never the query; a
+ * caller's `traceparent` is continued. The spans are sent when the request is done, without
+ * holding its answer back.
  */
 async function traced(
   telemetry: Telemetry,
@@ -301,6 +302,7 @@ async function traced(
         return early;
       },
       'server',
+      requestHeader(c, 'traceparent'),
     );
   } finally {
     t.flush().catch(() => undefined);

@@ -22,6 +22,8 @@ export interface Tracing {
     attributes: Record<string, SpanValue>,
     work: (span: SpanHandle) => Promise<T>,
     kind?: 'server' | 'client' | 'internal',
+    /** A caller's W3C `traceparent`: the span continues its trace (a request's span only). */
+    traceparent?: string,
   ): Promise<T>;
   /** A span child of the current one, not made current (ended by the caller). */
   startSpan(

@@ -32,9 +32,18 @@ export function createTracing(config: TracingConfig): Tracing {
   const current = new AsyncLocalStorage<Span>();
   let flushing: Promise<void> = Promise.resolve();
 
-  const parentContext = (): Context => {
+  const parentContext = (traceparent?: string): Context => {
     const parent = current.getStore();
-    return parent === undefined ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, parent);
+    if (parent !== undefined) return trace.setSpan(ROOT_CONTEXT, parent);
+    // https://www.w3.org/TR/trace-context/#traceparent-header (version 00; all-zero ids are invalid).
+    const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(traceparent ?? '');
+    if (m === null || /^0+$/.test(m[1] ?? '') || /^0+$/.test(m[2] ?? '')) return ROOT_CONTEXT;
+    return trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: m[1] ?? '',
+      spanId: m[2] ?? '',
+      traceFlags: Number.parseInt(m[3] ?? '0', 16) & 1,
+      isRemote: true,
+    });
   };
   const handle = (span: Span): SpanHandle => ({
     setAttribute: (k: string, v: SpanValue) => {
@@ -45,12 +54,16 @@ export function createTracing(config: TracingConfig): Tracing {
     },
     end: () => span.end(),
   });
-  const start = (name: string, attributes: Record<string, SpanValue>, kind: keyof typeof KINDS) =>
-    tracer.startSpan(name, { kind: KINDS[kind], attributes }, parentContext());
+  const start = (
+    name: string,
+    attributes: Record<string, SpanValue>,
+    kind: keyof typeof KINDS,
+    traceparent?: string,
+  ) => tracer.startSpan(name, { kind: KINDS[kind], attributes }, parentContext(traceparent));
 
   return {
-    async inSpan(name, attributes, work, kind = 'internal') {
-      const span = start(name, attributes, kind);
+    async inSpan(name, attributes, work, kind = 'internal', traceparent) {
+      const span = start(name, attributes, kind, traceparent);
       const h = handle(span);
       try {
         return await current.run(span, () => work(h));
