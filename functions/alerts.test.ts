@@ -168,4 +168,32 @@ describe.each(testTargets())('alerts (WXHUB_ALERT_WEBHOOK) on $name', (target) =
       await hub.close();
     }
   });
+
+  // Last: this hub's key opens none of the rows the file's other hubs sealed.
+  it('an app secret that does not open (sealed under a removed key) fires once', async () => {
+    const sealed = testApp();
+    const old = await createTestHub(target, { apps: [sealed], sim });
+    await old.close();
+    const hub = await createTestHub(target, {
+      apps: [],
+      sim,
+      secretKeys: [Buffer.from('the-new-32-byte-secret-at-rest!!', 'utf8')],
+      env: { WXHUB_ALERT_WEBHOOK: `${receiver.url}/hook` },
+    });
+    try {
+      const from = receiver.received.length;
+      await pass(hub);
+      await pass(hub);
+      const fired = about(from, sealed.name);
+      expect(fired).toHaveLength(1);
+      expect(fired[0]?.alert).toMatchObject({
+        state: 'firing',
+        key: `credential:${sealed.name}/access_token`,
+      });
+      expect(fired[0]?.markdown.content).toContain('UNREADABLE_SECRET');
+      expect(JSON.stringify(fired)).not.toContain(sealed.appSecret ?? '-');
+    } finally {
+      await hub.close();
+    }
+  });
 });
