@@ -8,19 +8,27 @@ import { ALL_TIME_BUCKET, COUNTER_BUCKET_MS, type CountersRepo } from './types';
  */
 export function countersRepo(db: Db): CountersRepo {
   const { counters: c } = db.t;
-  const bump = (name: string, label: string, bucketStart: number) =>
-    db.upsert(
+  const bump = (on: Db, name: string, label: string, bucketStart: number) =>
+    on.upsert(
       'counters',
       { name, label, bucketStart, count: 1 },
       { target: ['name', 'label', 'bucketStart'], set: { count: sql`${c.count} + 1` } },
     );
   return {
     async increment(name, label, now, opts) {
-      await bump(name, label, now - (now % COUNTER_BUCKET_MS));
-      if (opts?.total === true) await bump(name, label, ALL_TIME_BUCKET);
+      const hour = now - (now % COUNTER_BUCKET_MS);
+      if (opts?.total !== true) {
+        await bump(db, name, label, hour);
+        return;
+      }
+      // Both or neither: a caller that retries after a failure never counts the hour twice.
+      await db.transaction(async (tx) => {
+        await bump(tx, name, label, hour);
+        await bump(tx, name, label, ALL_TIME_BUCKET);
+      });
     },
     async probe() {
-      await bump('health', 'write_probe', ALL_TIME_BUCKET);
+      await bump(db, 'health', 'write_probe', ALL_TIME_BUCKET);
     },
     async totals(name) {
       const rows = await db.select(
