@@ -70,6 +70,23 @@ describe.each(testTargets())('GET /healthz?detail=1 on $name', (target) => {
     }
   });
 
+  it('answers 503 when a console key cannot be checked (database down), never the detail', async () => {
+    const hub = await createTestHub(target, { sim });
+    const admin = hub.deps.store.admin;
+    const lookup = admin.apiKeyByHash;
+    admin.apiKeyByHash = () => Promise.reject(new Error('the database is down'));
+    try {
+      const res = await hub.app.request('/healthz?detail=1', {
+        headers: { authorization: `Bearer wxk_${'a'.repeat(43)}` },
+      });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 'UNAVAILABLE' } });
+    } finally {
+      admin.apiKeyByHash = lookup;
+      await hub.close();
+    }
+  });
+
   it('names credentials in error with their codes, ticket ages and dead deliveries', async () => {
     const oa = testApp();
     const blocked = testApp();

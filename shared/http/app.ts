@@ -211,7 +211,17 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
     if (c.req.query('detail') !== undefined && ops !== undefined) {
       // The detail names credentials and their errors: internal callers only.
       let refused = authorize(c);
-      if (refused instanceof Promise) refused = await refused;
+      if (refused instanceof Promise) {
+        try {
+          refused = await refused;
+        } catch (err) {
+          deps.log.warn(
+            { requestId: c.get('requestId'), err: describe(err) },
+            'cannot check a bearer key: db down',
+          );
+          return fail(c, 'UNAVAILABLE', 'cannot check the bearer key now; try again');
+        }
+      }
       if (refused !== undefined) {
         c.header('WWW-Authenticate', refused.challenge);
         return fail(c, 'UNAUTHORIZED', refused.message);
