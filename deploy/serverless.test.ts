@@ -198,6 +198,8 @@ describe('SCF deployment (deploy/scf)', () => {
       }
     }
     expect(domainTarget('/healthz')).toBe('token');
+    // Served by every function (the base app); through the domain, by the token function.
+    expect(domainTarget('/metrics')).toBe('token');
     expect(domainTarget('/v1/appsx/y')).toBeUndefined();
   });
 

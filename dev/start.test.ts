@@ -100,6 +100,31 @@ describe('npm run dev', () => {
     }
   });
 
+  it('serves the health detail and the metrics of its banner lines', async () => {
+    const { dev, banner } = await startDevBanner(devEnv());
+    try {
+      const base = dev.hub.server.url;
+      const lines = banner().filter((l) => l.includes('/metrics') || l.includes('detail=1'));
+      expect(lines).toEqual([
+        `  curl -s -H 'Authorization: Bearer ${DEV_API_KEY}' '${base}/healthz?detail=1'`,
+        `  curl -s -H 'Authorization: Bearer ${DEV_API_KEY}' ${base}/metrics`,
+      ]);
+      const [health, metrics] = await Promise.all(
+        lines.map((line) =>
+          fetch((line.split(' ').at(-1) ?? '').replace(/^'|'$/g, ''), {
+            headers: { authorization: `Bearer ${DEV_API_KEY}` },
+          }),
+        ),
+      );
+      expect(health?.status).toBe(200);
+      expect(await health?.json()).toMatchObject({ db: 'ok', write: 'ok' });
+      expect(metrics?.status).toBe(200);
+      expect(await metrics?.text()).toContain('# TYPE wxhub_credential_expiry_seconds gauge');
+    } finally {
+      await dev.stop();
+    }
+  });
+
   it('serves the demo component token and a demo authorizer token from its banner lines', async () => {
     const { dev, banner } = await startDevBanner(devEnv());
     try {

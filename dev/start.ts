@@ -378,6 +378,8 @@ export async function startDev(
       ...douyinLines(file.apps, { base, sim: sim.url, auth }),
       ...signingLines(file, { base, sim: sim.url, auth }),
       `  curl -s -X POST ${auth} ${base}/v1/refresh`,
+      `  curl -s ${auth} '${base}/healthz?detail=1'`,
+      `  curl -s ${auth} ${base}/metrics`,
       `  curl -s ${sim.url}/__sim/counters`,
       ...(demoPay === undefined
         ? []

@@ -47,7 +47,7 @@ describe('exposure of the hub (WXHUB_EXPOSE)', () => {
     for (const { method, path } of routes) {
       const where = (['public', 'internal'] as const).filter((e) => isExposed(path, e));
       // The API document and its reference page describe the internal routes: internal too.
-      const internal = /^\/(v1\/|openapi\.json$|docs$|docs\/)/.test(path);
+      const internal = /^\/(v1\/|openapi\.json$|metrics$|docs$|docs\/)/.test(path);
       expect(where, `${method} ${path}`).toEqual(
         path === '/healthz' ? ['public', 'internal'] : [internal ? 'internal' : 'public'],
       );

@@ -152,6 +152,12 @@ export const LAZY_FILES = {
   'delivery-refresh': 'shared/delivery/refresh.ts',
   douyin: 'shared/douyin/index.ts',
   signing: 'functions/token/signing.ts',
+  // prom-client: loaded on the first GET /metrics.
+  metrics: 'shared/metrics/exposition.ts',
+  // GET /healthz?detail=1 (the plain /healthz stays in index.js).
+  health: 'shared/metrics/health.ts',
+  // The OpenTelemetry SDK and OTLP exporter: loaded only with OTEL_EXPORTER_OTLP_ENDPOINT set.
+  tracing: 'shared/metrics/tracing.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;

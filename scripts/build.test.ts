@@ -407,6 +407,38 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
     expect(unknown.result).toMatchObject({ statusCode: 404 });
   }, 60_000);
 
+  it('ships prom-client and the OpenTelemetry SDK as files of their own, loaded only when used', async () => {
+    const sources = (file: string) =>
+      (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources.join('\n');
+    for (const name of ['token', 'proxy', 'refresh', 'wx-callback']) {
+      const pkgDir = join(dir, 'scf', name);
+      const main = readFileSync(join(pkgDir, 'index.js'), 'utf8');
+      expect(main, name).toContain('require("./metrics.js")');
+      expect(main, name).toContain('require("./tracing.js")');
+      expect(main, name).toContain('require("./health.js")');
+      expect(sources(join(pkgDir, 'index.js')), name).not.toMatch(
+        /node_modules\/(prom-client|@opentelemetry)\//,
+      );
+      expect(sources(join(pkgDir, 'metrics.js')), name).toMatch(/node_modules\/prom-client\//);
+      expect(sources(join(pkgDir, 'tracing.js')), name).toMatch(
+        /node_modules\/@opentelemetry\/exporter-trace-otlp-http\//,
+      );
+    }
+    const bundle = join(dir, 'scf', 'token', 'index.js');
+    const denied = await runBundle(runner, bundle, apigwGet('/metrics'), env('metrics'));
+    expect(denied.result).toMatchObject({ statusCode: 401 });
+    const served = await runBundle(
+      runner,
+      bundle,
+      apigwGet('/metrics', { authorization: `Bearer ${KEY}` }),
+      env('metrics'),
+    );
+    expect(served.result).toMatchObject({ statusCode: 200 });
+    expect((served.result as { body: string }).body).toContain(
+      '# TYPE wxhub_http_request_duration_seconds histogram',
+    );
+  }, 60_000);
+
   // Each deploy/scf/<name>/serverless.yml uploads dist/scf/<name> with handler index.main_handler,
   // reached through a function URL (or an API Gateway trigger on older deployments).
   describe('over function URLs and API Gateway, against the simulator', () => {
@@ -612,10 +644,14 @@ describe('npm run build -- <function>…', () => {
         'douyin.js',
         'douyin.js.map',
         'drizzle',
+        'health.js',
+        'health.js.map',
         'index.js',
         'index.js.map',
         'jose.js',
         'jose.js.map',
+        'metrics.js',
+        'metrics.js.map',
         'mysql.js',
         'mysql.js.LEGAL.txt',
         'mysql.js.map',
@@ -628,6 +664,8 @@ describe('npm run build -- <function>…', () => {
         'sqlite.js.map',
         'token-extras.js',
         'token-extras.js.map',
+        'tracing.js',
+        'tracing.js.map',
         'wecom.js',
         'wecom.js.map',
       ]);

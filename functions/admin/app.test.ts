@@ -390,7 +390,7 @@ describe.each(testTargets())('admin session layer on $name', (target: TestTarget
     ).toBe(200);
     expect((await other.app.request('/openapi.json')).status).toBe(401);
     expect((await other.app.request('/metrics')).status).toBe(401);
-    expect((await other.app.request('/metrics', { headers: bearer })).status).toBe(404);
+    expect((await other.app.request('/metrics', { headers: bearer })).status).toBe(200);
     const typo = { authorization: `Bearer ${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}` };
     expect((await hub.app.request(`/v1/apps/${app.name}/token`, { headers: typo })).status).toBe(
       401,

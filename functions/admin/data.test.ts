@@ -591,7 +591,7 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
         hub.deps.clock.now() - COUNTER_BUCKET_MS,
         hub.deps.clock.now() + 1,
       );
-      expect(errors.some((b) => b.label === 'error' && b.count >= 1)).toBe(true);
+      expect(errors.some((b) => b.label === 'access_token:error' && b.count >= 1)).toBe(true);
     });
 
     it('POST refresh: 400 for a bad body or a kind the hub does not refresh, 404 for an unknown row', async () => {

@@ -30,7 +30,10 @@ interface TokenSource {
   /** Routes to name, instead of the defaults, when a minting path is refused. */
   instead?: Readonly<Record<string, string>>;
   /** Another platform's API and token rules (Douyin, WeCom); WeChat's by default. */
-  upstream?: Pick<ProxyDeps, 'baseUrl' | 'tokenHeader' | 'bodyWithToken' | 'isDeadToken'>;
+  upstream?: Pick<
+    ProxyDeps,
+    'baseUrl' | 'platform' | 'tokenHeader' | 'bodyWithToken' | 'isDeadToken'
+  >;
 }
 
 /**
@@ -52,6 +55,7 @@ async function proxyWith(
   const hangUp = hangUpOf(c);
   return proxyWechat(
     {
+      telemetry: deps.telemetry,
       baseUrl: deps.wechat.baseUrl,
       ...source.upstream,
       fetch: deps.fetch,
@@ -89,6 +93,7 @@ async function douyinUpstream(deps: Deps): Promise<TokenSource['upstream']> {
   const douyin = await import('../../shared/douyin');
   return {
     baseUrl: deps.douyin.baseUrl,
+    platform: 'douyin',
     tokenHeader: douyin.DOUYIN_TOKEN_HEADER,
     bodyWithToken: douyin.douyinBodyWithToken,
     isDeadToken: douyin.isDeadDouyinToken,
@@ -103,6 +108,7 @@ async function wecomUpstream(deps: Deps): Promise<TokenSource['upstream']> {
   const { WECOM_TOKEN_ERRCODES } = await loadWecom();
   return {
     baseUrl: deps.wecom.baseUrl,
+    platform: 'wecom',
     isDeadToken: (body) => {
       const code =
         typeof body === 'object' && body !== null

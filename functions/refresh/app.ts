@@ -8,7 +8,8 @@ import * as api from './api';
 
 /**
  * One pass of the timer (timer events, the scheduler, `POST /v1/refresh`): credentials refreshed
- * ahead of expiry, then the delivery outbox drained, then stored messages past retention purged.
+ * ahead of expiry, then the delivery outbox drained, then stored messages past retention purged,
+ * then, with `WXHUB_ALERT_WEBHOOK`, alerts raised and cleared.
  */
 export async function refreshNow(deps: Deps) {
   // Each step runs even when an earlier one failed (one bad credential must not stop deliveries);
@@ -43,6 +44,19 @@ export async function refreshNow(deps: Deps) {
   const purged = await step('retention', () =>
     purgeExpired(deps, deps.config.messageRetentionDays),
   );
+  // Alerts are said after the steps that change the conditions; a failure here fails no pass.
+  const webhook = deps.config.alertWebhook;
+  if (webhook !== undefined) {
+    try {
+      const { runAlertPass } = await import('../../shared/metrics/alerts');
+      const alerts = await runAlertPass(deps, webhook);
+      if (alerts.raised.length + alerts.cleared.length + alerts.failed.length > 0) {
+        deps.log.info({ alerts }, 'alerts');
+      }
+    } catch (err) {
+      deps.log.error({ step: 'alerts', err: describe(err) }, 'refresh step failed');
+    }
+  }
   if (tokens === undefined || outbox === undefined || purged === undefined) throw failures[0];
   const purgedRows =
     purged.messages +

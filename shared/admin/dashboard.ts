@@ -1,3 +1,4 @@
+import { DEAD_COUNTER } from '../callbacks/forward';
 import type { Deps } from '../platform/deps';
 import { COUNTER_BUCKET_MS } from '../store';
 import { REFRESH_COUNTER } from '../tokens/manager';
@@ -14,7 +15,9 @@ export const DASHBOARD_CREDENTIALS = 500;
  * pushes, pay notifications and refreshes per hour (the current hour last), and the outbox's
  * pending and dead counts. Counts come from indexed ranges (`received_at`, the counters' key,
  * `outbox.status`), never from reading the rows, and through `store.reader` (the read replica
- * when configured).
+ * when configured). Refreshes (and their failures), deliveries gone dead and the outbox counts
+ * are the numbers `GET /metrics` reads too (the same counters and rows), so the charts and a
+ * Prometheus dashboard agree.
  */
 export async function dashboard(deps: Deps) {
   const now = deps.clock.now();
@@ -30,12 +33,24 @@ export async function dashboard(deps: Deps) {
   const payNotifications = await perBucket((s, e) =>
     deps.store.reader.payNotifications.countReceived(s, e),
   );
-  const refreshes = starts.map(() => 0);
   const end = from + ACTIVITY_BUCKETS * COUNTER_BUCKET_MS;
-  for (const b of await deps.store.reader.counters.list(REFRESH_COUNTER, from, end)) {
-    const i = Math.floor((b.bucketStart - from) / COUNTER_BUCKET_MS);
-    refreshes[i] = (refreshes[i] ?? 0) + b.count;
-  }
+  /** A counter's hours, summed over the labels `keep` accepts. */
+  const hourly = async (name: string, keep: (label: string) => boolean = () => true) => {
+    const out = starts.map(() => 0);
+    for (const b of await deps.store.reader.counters.list(name, from, end)) {
+      if (!keep(b.label)) continue;
+      const i = Math.floor((b.bucketStart - from) / COUNTER_BUCKET_MS);
+      out[i] = (out[i] ?? 0) + b.count;
+    }
+    return out;
+  };
+  const refreshes = await hourly(REFRESH_COUNTER);
+  // Labels are `<kind>:error` (or `error`, counted before kinds were).
+  const refreshFailures = await hourly(
+    REFRESH_COUNTER,
+    (l) => l === 'error' || l.endsWith(':error'),
+  );
+  const deadDeliveries = await hourly(DEAD_COUNTER);
   return {
     credentials: credentials.map((c) => freshnessView(c, now)),
     activity: {
@@ -44,6 +59,8 @@ export async function dashboard(deps: Deps) {
       pushes,
       payNotifications,
       refreshes,
+      refreshFailures,
+      deadDeliveries,
     },
     outbox: {
       pending: await deps.store.reader.outbox.countStatus('pending'),

@@ -5,6 +5,7 @@ import { AUTHORIZATION_CODE_KIND, AUTHORIZATION_CODE_OWNER_PREFIX } from '../com
 import type { ForwardRule } from '../config';
 import { describe } from '../http/app';
 import { type Logger, safeUrl } from '../http/log';
+import type { Telemetry } from '../metrics/telemetry';
 import type { DeliveryRecord, NewDelivery, Store } from '../store';
 import { numberText, parseExactJson } from '../wechat/exact-json';
 
@@ -140,7 +141,15 @@ export interface OutboxDeps {
   fetch: typeof fetch;
   log: Logger;
   instanceId: string;
+  /** Pushes and pay notifications are counted here (`wxhub_callbacks_total`…). */
+  telemetry?: Telemetry;
 }
+
+/**
+ * The counter of deliveries that ran out of attempts (label: their source, `message` or `pay`),
+ * per hour and in all: `wxhub_outbox_dead_total` and the dashboard read it.
+ */
+export const DEAD_COUNTER = 'delivery_dead';
 
 export interface DrainSummary {
   delivered: number;
@@ -209,8 +218,14 @@ export async function settle(
     attempts: d.attempts + 1,
     error,
   };
-  if (status === 'dead') deps.log.error(line, 'delivery dead: out of attempts');
-  else deps.log.warn(line, 'delivery failed; will retry');
+  if (status === 'dead') {
+    deps.log.error(line, 'delivery dead: out of attempts');
+    await deps.store.counters
+      .increment(DEAD_COUNTER, d.source, now, { total: true })
+      .catch((err: unknown) =>
+        deps.log.warn({ delivery: d.id, err: describe(err) }, 'dead delivery not counted'),
+      );
+  } else deps.log.warn(line, 'delivery failed; will retry');
 }
 
 /**

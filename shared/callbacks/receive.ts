@@ -109,6 +109,41 @@ export async function receivePush(
   wxSource: string | undefined,
   opts: PushOptions = {},
 ): Promise<CallbackAnswer> {
+  const metrics = deps.telemetry?.metrics;
+  if (metrics === undefined) return receiveOnce(deps, app, q, body, wxSource, opts, () => {});
+  const platform = app.kind === 'wecom' ? 'wecom' : 'wechat';
+  let counted = false;
+  const count = (outcome: 'stored' | 'deduplicated') => {
+    counted = true;
+    metrics.callback(platform, outcome);
+  };
+  try {
+    return await receiveOnce(deps, app, q, body, wxSource, opts, count);
+  } catch (err) {
+    if (!counted) metrics.callback(platform, 'refused', refusalReason(err));
+    throw err;
+  }
+}
+
+/** A refusal's reason label: the error code (`unauthorized`, `bad_request`…), or `replayed`. */
+function refusalReason(err: unknown): string {
+  if (err instanceof AppError) {
+    return err.message.startsWith('this signature was already used')
+      ? 'replayed'
+      : err.code.toLowerCase();
+  }
+  return 'internal';
+}
+
+async function receiveOnce(
+  deps: CallbackDeps,
+  app: AppRecord,
+  q: CallbackQuery,
+  body: string,
+  wxSource: string | undefined,
+  opts: PushOptions,
+  count: (outcome: 'stored' | 'deduplicated') => void,
+): Promise<CallbackAnswer> {
   const route = opts.route ?? 'callback';
   const receivedAt = deps.clock.now();
   const deadline = receivedAt + deps.config.forwardBudgetMs;
@@ -201,6 +236,7 @@ export async function receivePush(
   }
 
   const id = stored.message.id;
+  count(stored.inserted ? 'stored' : 'deduplicated');
   if (opts.afterStore !== undefined) await opts.afterStore(opened);
   if (!stored.inserted) {
     deps.log.info(

@@ -1,6 +1,6 @@
 import type { Exposure } from '../http/exposure';
 import type { LogLevel } from './env';
-import { checkEnv } from './env';
+import { checkEnv, type Env } from './env';
 import { parseSecretKeys } from './secret-keys';
 import { validate } from './validate';
 
@@ -80,6 +80,12 @@ export interface Config {
   jwtTtlSeconds: number | undefined;
   jwtKeyRotationDays: number | undefined;
   dataDir: string;
+  /** A bearer key that may read `GET /metrics` and nothing else (`WXHUB_METRICS_KEY`). */
+  metricsKey: string | undefined;
+  /** Where alerts are posted (`WXHUB_ALERT_WEBHOOK`): a WeCom group robot or any JSON URL. */
+  alertWebhook: string | undefined;
+  /** OTLP/HTTP traces (`OTEL_EXPORTER_OTLP_ENDPOINT`…): the traces URL and service name. */
+  tracing: { url: string; serviceName: string } | undefined;
   port: number;
   logLevel: LogLevel;
 }
@@ -220,7 +226,25 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     jwtTtlSeconds: e.WXHUB_JWT_TTL_SECONDS,
     jwtKeyRotationDays: e.WXHUB_JWT_KEY_ROTATION_DAYS,
     dataDir: e.WXHUB_DATA_DIR,
+    metricsKey: e.WXHUB_METRICS_KEY,
+    alertWebhook: e.WXHUB_ALERT_WEBHOOK,
+    tracing: tracingConfig(e),
     port: e.PORT ?? 3000,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * Traces go to `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as it is, or to
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces` (https://opentelemetry.io/docs/specs/otel/protocol/exporter/);
+ * none when neither is set or `OTEL_TRACES_EXPORTER=none`.
+ */
+function tracingConfig(e: Env): Config['tracing'] {
+  if (e.OTEL_TRACES_EXPORTER === 'none') return undefined;
+  const url =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? undefined
+      : `${e.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`);
+  return url === undefined ? undefined : { url, serviceName: e.OTEL_SERVICE_NAME ?? 'wxhub' };
 }

@@ -109,6 +109,15 @@ export const ENV_SHAPE = {
   WXHUB_JWT_TTL_SECONDS: optional(wholeNumber(60, 7 * 86_400)),
   WXHUB_JWT_KEY_ROTATION_DAYS: optional(positiveInt(365)),
   WXHUB_DATA_DIR: withDefault(str(minLength(1)), '.data'),
+  // Operations (README "Metrics, traces, health and alerts").
+  WXHUB_METRICS_KEY: optional(str(minLength(16, 'must be at least 16 characters'))),
+  WXHUB_ALERT_WEBHOOK: optional(urlBase),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(urlBase),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optional(urlBase),
+  OTEL_SERVICE_NAME: optional(
+    str(matches(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable characters')),
+  ),
+  OTEL_TRACES_EXPORTER: optional(oneOf(['otlp', 'none'])),
   // 0 picks any free port (tests).
   PORT: optional(wholeNumber(0, 65535)),
   LOG_LEVEL: withDefault(oneOf(LOG_LEVELS), 'info'),

@@ -1,3 +1,4 @@
+import { type Telemetry, upstreamCall } from '../metrics/telemetry';
 import { WechatTransportError } from '../wechat/http';
 
 /**
@@ -14,6 +15,8 @@ export interface PlatformHttp {
   baseUrl: string;
   fetch: typeof fetch;
   timeoutMs: number;
+  /** Where each call is counted (`wxhub_upstream_calls_total`) and traced; none in some tests. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -63,6 +66,7 @@ export async function postPlatform(
   body: string | FormData,
   contentType?: string,
 ): Promise<PlatformAnswer> {
+  const call = upstreamCall(http.telemetry, http.platform.toLowerCase(), api);
   const abort = new AbortController();
   const timer = setTimeout(
     () => abort.abort(new DOMException('timed out', 'TimeoutError')),
@@ -77,9 +81,12 @@ export async function postPlatform(
       redirect: 'manual',
     });
     const text = await res.text();
+    // The platforms' own error codes are in their bodies, which the callers read: the status.
+    call.end(res.status >= 200 && res.status < 300 ? 0 : `http_${res.status}`);
     return { status: res.status, contentType: res.headers.get('content-type') ?? '', text };
   } catch (err) {
     const timedOut = err instanceof Error && err.name === 'TimeoutError';
+    call.end(timedOut ? 'timeout' : 'unreachable');
     throw new PlatformTransportError(
       http.platform,
       api,

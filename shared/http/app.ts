@@ -3,11 +3,19 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes } from 'hono/route';
 import { createKeyChecker } from '../admin/api-keys';
 import { type Clock, systemClock } from '../clock';
+import type { OpsEndpoints } from '../metrics/ops';
+import type { Telemetry } from '../metrics/telemetry';
 import type { AdminRepo, Store } from '../store';
 import { transportErrorCode, WechatTransportError } from '../wechat/http';
-import { createInternalAuth, type InternalAuthOptions, isInternalPath } from './auth';
+import {
+  createInternalAuth,
+  createKeyMatcher,
+  type InternalAuthOptions,
+  isInternalPath,
+} from './auth';
 import { leaveBodyUnread } from './body';
 import { AppError, CODE_TO_STATUS, type ErrorCode, errorBody, WechatApiError } from './errors';
 import { type Exposure, isExposed } from './exposure';
@@ -22,7 +30,13 @@ export interface BaseAppDeps {
   store: Pick<Store, 'ping'> & { admin?: Pick<AdminRepo, 'apiKeyByHash' | 'touchApiKey'> };
   log: Logger;
   clock?: Clock;
+  /** Request metrics (`GET /metrics`) and, when configured, a trace span per request. */
+  telemetry?: Telemetry;
+  /** `GET /metrics` and `GET /healthz?detail=1` (without: 404 and the cheap check only). */
+  ops?: OpsEndpoints;
   config: {
+    /** `WXHUB_METRICS_KEY`: a bearer key that passes for `GET /metrics` only. */
+    metricsKey?: string | undefined;
     bodyLimitBytes: number;
     proxyBodyLimitBytes?: number;
     /** Which routes this process serves (`WXHUB_EXPOSE`); `all` when unset. */
@@ -88,6 +102,14 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
         ),
   );
   const exposure = deps.config.expose ?? 'all';
+  const metricsKey = deps.config.metricsKey;
+  const isMetricsKey = metricsKey === undefined ? undefined : createKeyMatcher([metricsKey]);
+  /** `WXHUB_METRICS_KEY` presented for `/metrics` (it opens nothing else). */
+  const metricsKeyPresented = (c: Context<HubEnv>): boolean => {
+    if (isMetricsKey === undefined) return false;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(requestHeader(c, 'authorization') ?? '');
+    return m !== null && isMetricsKey(m[1] ?? '');
+  };
 
   const tooLarge = (c: Context<HubEnv>, maxSize: number) => {
     // The rest of the body is never read: the connection cannot carry another request.
@@ -102,19 +124,22 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
       ? limitBody
       : limiter(deps.config.proxyBodyLimitBytes);
 
-  // One middleware for request id, body limit and access line: each composed layer costs a
-  // promise per request, and a cached token read is only a few of those.
-  app.use(async (c, next) => {
-    const incoming = requestHeader(c, 'x-request-id');
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    c.set('requestId', requestId);
+  const telemetry = deps.telemetry;
+  const metrics = telemetry?.metrics;
+
+  // One middleware for request id, body limit, access line and metrics: each composed layer
+  // costs a promise per request, and a cached token read is only a few of those.
+  const handle = async (c: Context<HubEnv>, next: () => Promise<void>, requestId: string) => {
     const started = performance.now();
     const method = c.req.method;
     const path = c.req.path;
     // Every route is classified and every internal one guarded here, so a new one cannot be
     // mounted without either.
     const hidden = exposure !== 'all' && !isExposed(path, exposure);
-    let refused = !hidden && isInternalPath(path) ? authorize(c) : undefined;
+    let refused =
+      !hidden && isInternalPath(path) && !(path === '/metrics' && metricsKeyPresented(c))
+        ? authorize(c)
+        : undefined;
     // A response returned here (hidden, refused, or too large) is the answer; otherwise the route's.
     let early: Response | undefined;
     // Only a key that is none of WXHUB_API_KEYS is looked up (in the database): a promise.
@@ -158,17 +183,52 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
         if (limited instanceof Response) early = limited;
       }
     }
-    access({
-      requestId,
-      method,
-      path,
-      status: early?.status ?? c.res.status,
-      ms: Math.round((performance.now() - started) * 10) / 10,
-    });
+    const status = early?.status ?? c.res.status;
+    const ms = performance.now() - started;
+    access({ requestId, method, path, status, ms: Math.round(ms * 10) / 10 });
+    metrics?.request(method, hidden ? UNMATCHED : routeOf(c), status, ms / 1000);
     return early;
+  };
+
+  // Not async itself: it hands on `handle`'s promise, adding none of its own.
+  app.use((c, next) => {
+    const incoming = requestHeader(c, 'x-request-id');
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    if (telemetry?.loadTracing === undefined) return handle(c, next, requestId);
+    return traced(telemetry, c, requestId, () => handle(c, next, requestId));
   });
 
+  const ops = deps.ops;
+  if (ops !== undefined) {
+    app.get('/metrics', async (c) => {
+      const { contentType, body } = await ops.metrics();
+      return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
+    });
+  }
+
   app.get('/healthz', async (c) => {
+    if (c.req.query('detail') !== undefined && ops !== undefined) {
+      // The detail names credentials and their errors: internal callers only.
+      let refused = authorize(c);
+      if (refused instanceof Promise) {
+        try {
+          refused = await refused;
+        } catch (err) {
+          deps.log.warn(
+            { requestId: c.get('requestId'), err: describe(err) },
+            'cannot check a bearer key: db down',
+          );
+          return fail(c, 'UNAVAILABLE', 'cannot check the bearer key now; try again');
+        }
+      }
+      if (refused !== undefined) {
+        c.header('WWW-Authenticate', refused.challenge);
+        return fail(c, 'UNAUTHORIZED', refused.message);
+      }
+      const detail = await ops.healthDetail();
+      return c.json(detail.body, detail.ok ? 200 : 503, { 'cache-control': 'no-store' });
+    }
     try {
       await withTimeout(deps.store.ping(), 2_000);
       return c.json({ status: 'ok', db: 'ok' });
@@ -199,6 +259,64 @@ export function createBaseApp(deps: BaseAppDeps): Hono<HubEnv> {
   });
 
   return app;
+}
+
+/** The route label of a request no route serves (404s): paths themselves are never labels. */
+const UNMATCHED = 'unmatched';
+
+/** The template of the route that answered (`/v1/apps/:app/token`), or {@link UNMATCHED}. */
+function routeOf(c: Context<HubEnv>): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const path = routes[i]?.path;
+    if (path !== undefined && path !== '/*' && path !== '*') return path;
+  }
+  return UNMATCHED;
+}
+
+/**
+ * Serves the request inside a server span (traces on): method, route template, status and the
+ * request id (`wxhub.request_id`, the `x-request-id` echoed and logged), never the query; a
+ * caller's `traceparent` is continued. The spans are sent when the request is done, without
+ * holding its answer back.
+ */
+async function traced(
+  telemetry: Telemetry,
+  c: Context<HubEnv>,
+  requestId: string,
+  serve: () => Promise<Response | undefined>,
+): Promise<Response | undefined> {
+  let tracing = telemetry.tracing;
+  if (tracing === undefined && telemetry.loadTracing !== undefined) {
+    try {
+      tracing = await telemetry.loadTracing();
+    } catch {
+      // Traces could not be loaded: the request is served without them (tried again next time).
+      return serve();
+    }
+  }
+  if (tracing === undefined) return serve();
+  const t = tracing;
+  const method = c.req.method;
+  try {
+    return await t.inSpan(
+      `${method}`,
+      { 'http.request.method': method, 'url.path': c.req.path, 'wxhub.request_id': requestId },
+      async (span) => {
+        const early = await serve();
+        const status = early?.status ?? c.res.status;
+        const route = routeOf(c);
+        span.setAttribute('http.route', route);
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 500) span.fail(`HTTP ${status}`);
+        return early;
+      },
+      'server',
+      requestHeader(c, 'traceparent'),
+    );
+  } finally {
+    t.flush().catch(() => undefined);
+  }
 }
 
 /** Error name, code and message for logs (no request bodies, no secrets by construction). */

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock';
 import { AppError } from '../http/errors';
+import { upstreamCall } from '../metrics/telemetry';
 import { parseExactJson, stringifyExactJson } from '../wechat/exact-json';
 import type { WechatHttp } from '../wechat/http';
 import {
@@ -80,6 +81,7 @@ export async function payCall(
     headers['content-type'] = 'application/json';
   }
   const api = pathWithQuery.split('?')[0] ?? pathWithQuery;
+  const call = upstreamCall(ctx.http.telemetry, ctx.http.platform ?? 'wechatpay', apiLabel(api));
   let res: Response;
   try {
     res = await ctx.http.fetch(`${ctx.http.baseUrl}${pathWithQuery}`, {
@@ -90,7 +92,9 @@ export async function payCall(
       redirect: 'manual',
     });
   } catch (err) {
-    if (err instanceof Error && err.name === 'TimeoutError') {
+    const timedOut = err instanceof Error && err.name === 'TimeoutError';
+    call.end(timedOut ? 'timeout' : 'unreachable');
+    if (timedOut) {
       throw new AppError(
         'UPSTREAM_TIMEOUT',
         `WeChat Pay ${api} did not answer within ${ctx.http.timeoutMs} ms`,
@@ -99,9 +103,21 @@ export async function payCall(
     // Connection refused, DNS, TLS: WeChat Pay is down for us, not answering an error (503).
     throw new AppError('UNAVAILABLE', `WeChat Pay ${api} is unreachable`);
   }
+  call.end(res.ok ? 0 : `http_${res.status}`);
   const bytes = Buffer.from(await res.arrayBuffer());
   const verified = opts.verify === false ? false : await checkResponse(ctx, api, res, bytes);
   return { status: res.status, headers: res.headers, body: bytes, verified };
+}
+
+/**
+ * The API's path as a metrics label: a segment that names one order, refund or bill (it has a
+ * digit, or is long) becomes `{id}`, so `/v3/pay/transactions/out-trade-no/T1` is one series.
+ */
+export function apiLabel(path: string): string {
+  return path
+    .split('/')
+    .map((seg) => ((/\d/.test(seg) && !/^v\d$/.test(seg)) || seg.length > 40 ? '{id}' : seg))
+    .join('/');
 }
 
 async function checkResponse(

@@ -162,6 +162,11 @@ function openResource(merchant: MerchantRecord, n: NotificationBody): Record<str
   return resource as Record<string, unknown>;
 }
 
+/** An `event_type` as a label: WeChat Pay's (`TRANSACTION.SUCCESS`), else `other`. */
+function eventTypeLabel(eventType: string): string {
+  return /^[A-Z][A-Z0-9_.]{0,63}$/.test(eventType) ? eventType : 'other';
+}
+
 /**
  * A WeChat Pay notification (https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_2_5.shtml;
  * README "WeChat Pay"): signature on the raw bytes, timestamp window, resource decrypted with the
@@ -237,6 +242,10 @@ export async function receiveNotification(
     );
   }
   const id = stored.notification.id;
+  deps.telemetry?.metrics.payNotification(
+    eventTypeLabel(envelope.event_type),
+    stored.inserted ? 'stored' : 'deduplicated',
+  );
   if (!stored.inserted) {
     deps.log.info(
       { merchant: merchant.name, notification: envelope.id, row: id },

@@ -7,6 +7,8 @@ import { systemClock } from '../clock';
 import type { Config } from '../config';
 import type { PlatformHttp } from '../delivery/http';
 import type { Logger } from '../http/log';
+import { createOps, type OpsEndpoints } from '../metrics/ops';
+import { createTelemetry, type Telemetry } from '../metrics/telemetry';
 import type { Store } from '../store';
 import { TICKET_TYPES, ticketKind } from '../tokens/app-tokens';
 import type { TokenManager, TokenOptions } from '../tokens/manager';
@@ -35,6 +37,10 @@ export interface Deps {
   shansong: PlatformHttp;
   /** Douyin mini-program server APIs (`DOUYIN_API_BASE`). */
   douyin: WechatHttp;
+  /** Metrics recorded by this process, and traces when configured. */
+  telemetry: Telemetry;
+  /** `GET /metrics` and `GET /healthz?detail=1`. */
+  ops: OpsEndpoints;
 }
 
 export interface DepsParts {
@@ -55,11 +61,13 @@ export function createDeps(parts: DepsParts): Deps {
     parts.instanceId ??
     `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const f = parts.fetch ?? fetch;
+  const telemetry = createTelemetry(parts.config.tracing);
   const tokens = createTokenManager({
     store: parts.store,
     clock,
     log: parts.log,
     instanceId,
+    telemetry,
     ...(parts.tokenOptions === undefined ? {} : { options: parts.tokenOptions }),
     // Tickets were fetched with the access token: drop them when it is replaced.
     onSaved: async (k) => {
@@ -71,7 +79,7 @@ export function createDeps(parts: DepsParts): Deps {
       }
     },
   });
-  return {
+  const deps: Deps = {
     config: parts.config,
     store: parts.store,
     clock,
@@ -85,33 +93,45 @@ export function createDeps(parts: DepsParts): Deps {
       baseUrl: parts.config.wechatApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 5_000,
+      telemetry,
     },
     pay: {
       baseUrl: parts.config.wechatPayApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+      telemetry,
+      platform: 'wechatpay',
     },
     wecom: {
       baseUrl: parts.config.wecomApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 5_000,
+      telemetry,
+      platform: 'wecom',
     },
     fengniao: {
       platform: 'Fengniao',
       baseUrl: parts.config.fengniaoApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+      telemetry,
     },
     shansong: {
       platform: 'Shansong',
       baseUrl: parts.config.shansongApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 10_000,
+      telemetry,
     },
     douyin: {
       baseUrl: parts.config.douyinApiBase,
       fetch: f,
       timeoutMs: parts.wechatTimeoutMs ?? 5_000,
+      telemetry,
+      platform: 'douyin',
     },
+    telemetry,
+    ops: createOps(() => deps),
   };
+  return deps;
 }

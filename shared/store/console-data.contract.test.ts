@@ -81,6 +81,39 @@ describe.each(testTargets())('admin store methods on $name', (target: TestTarget
     expect(await store().counters.list(name, start + HOUR, start + 2 * HOUR)).toHaveLength(1);
   });
 
+  it('counters: totals of the all-time rows, which no range of hours holds', async () => {
+    const name = uniqueName('tot');
+    await Promise.all(
+      [1, 2, 3].map(() => store().counters.increment(name, 'a:ok', NOW, { total: true })),
+    );
+    await store().counters.increment(name, 'a:ok', NOW + HOUR, { total: true });
+    await store().counters.increment(name, 'a:error', NOW, { total: true });
+    await store().counters.increment(name, 'b:ok', NOW);
+    expect(await store().counters.totals(name)).toEqual([
+      { label: 'a:error', count: 1 },
+      { label: 'a:ok', count: 4 },
+    ]);
+    const rows = await store().counters.list(name, 0, NOW + 2 * HOUR);
+    expect(rows.reduce((n, r) => n + r.count, 0)).toBe(6);
+    await store().probeWrite();
+    await store().probeWrite();
+    expect(await store().counters.totals('health')).toEqual([{ label: 'write_probe', count: 2 }]);
+  });
+
+  it('alerts: a key is raised by one of concurrent callers and cleared by one', async () => {
+    const key = `credential:${uniqueName('al')}/access_token`;
+    const raised = await Promise.all([1, 2, 3, 4].map(() => store().alerts.raise(key, NOW)));
+    expect(raised.filter(Boolean)).toHaveLength(1);
+    expect(await store().alerts.raise(key, NOW + 1)).toBe(false);
+    expect((await store().alerts.list()).filter((r) => r.key === key)).toEqual([
+      { key, raisedAt: NOW },
+    ]);
+    const cleared = await Promise.all([1, 2, 3].map(() => store().alerts.clear(key)));
+    expect(cleared.filter(Boolean)).toHaveLength(1);
+    expect((await store().alerts.list()).some((r) => r.key === key)).toBe(false);
+    expect(await store().alerts.raise(key, NOW + 2)).toBe(true);
+  });
+
   it('messages: search by each filter, newest first, keyset pages by id; counts a time range', async () => {
     const a = uniqueName('msg');
     const b = uniqueName('msg');

@@ -3,7 +3,7 @@ import type { Logger } from '../http/log';
 import type { Store } from './types';
 
 /** The repositories of a {@link Store} (what a reader is made from). */
-type Repos = Omit<Store, 'dialect' | 'ping' | 'close' | 'reader'>;
+type Repos = Omit<Store, 'dialect' | 'ping' | 'probeWrite' | 'close' | 'reader'>;
 
 /**
  * The reads that may lag behind the last write: lists, searches and counts for people and
@@ -22,7 +22,7 @@ export const READER_METHODS = {
   payNotifications: ['search', 'byId', 'countReceived'],
   outbox: ['list', 'forSource', 'countStatus'],
   authorizers: ['list'],
-  counters: ['list'],
+  counters: ['list', 'totals'],
   admin: ['listAudit'],
 } as const satisfies { [K in keyof Repos]?: readonly (keyof Repos[K] & string)[] };
 

@@ -1,5 +1,6 @@
 import { appsRepo, merchantsRepo } from './accounts';
 import { adminRepo } from './admin';
+import { alertsRepo } from './alerts';
 import { authorizersRepo } from './authorizers';
 import type { Codec } from './codec';
 import { countersRepo } from './counters';
@@ -15,7 +16,7 @@ import { smsRepo } from './sms';
 import type { Store } from './types';
 import { wxacodesRepo } from './wxacodes';
 
-export type Repositories = Omit<Store, 'dialect' | 'ping' | 'close' | 'reader'>;
+export type Repositories = Omit<Store, 'dialect' | 'ping' | 'probeWrite' | 'close' | 'reader'>;
 
 /**
  * Every repository of the {@link Store}, over one dialect's {@link Db}, each passed through `wrap`
@@ -39,6 +40,7 @@ export function repositories(
     authorizers: () => wrap(authorizersRepo(db)),
     admin: () => wrap(adminRepo(db)),
     counters: () => wrap(countersRepo(db)),
+    alerts: () => wrap(alertsRepo(db)),
     oauth: () => wrap(oauthRepo(db)),
     wxacodes: () => wrap(wxacodesRepo(db)),
     platformMerchants: () => wrap(platformMerchantsRepo(db)),

@@ -472,16 +472,43 @@ export interface CounterBucket {
   count: number;
 }
 
-/** Durable per-hour event counters (dashboard now, metrics later). */
+/** Durable event counters per hour (the dashboard) and in all (`GET /metrics`). */
 export interface CountersRepo {
-  /** Adds one to (name, label, the hour of `now`): one upsert. */
-  increment(name: string, label: string, now: number): Promise<void>;
+  /**
+   * Adds one to (name, label, the hour of `now`): one upsert; with `total`, also to (name,
+   * label)'s all-time count (a second upsert), which {@link totals} reads.
+   */
+  increment(name: string, label: string, now: number, opts?: { total?: boolean }): Promise<void>;
   /** The buckets of `name` starting in [from, to), every label. */
   list(name: string, from: number, to: number): Promise<CounterBucket[]>;
+  /** The all-time count of each label of `name` counted with `total` (Prometheus counters). */
+  totals(name: string): Promise<{ label: string; count: number }[]>;
+  /** Writes one row (the health check's write probe): rejects when the database takes no write. */
+  probe(): Promise<void>;
+}
+
+/** An alert condition raised and not cleared (`WXHUB_ALERT_WEBHOOK`). */
+export interface AlertRecord {
+  key: string;
+  raisedAt: number;
+}
+
+/** Alert conditions across instances: whoever raises a key sends it, whoever clears it says so. */
+export interface AlertsRepo {
+  /** Inserts `key` unless raised already: true when this call raised it. */
+  raise(key: string, now: number): Promise<boolean>;
+  list(): Promise<AlertRecord[]>;
+  /** Deletes `key`: true when this call cleared it. */
+  clear(key: string): Promise<boolean>;
 }
 
 /** Counters count per hour. */
 export const COUNTER_BUCKET_MS = 3_600_000;
+
+/**
+ * The bucket start of the all-time rows: before every hour, so a range of hours never holds it.
+ */
+export const ALL_TIME_BUCKET = -1;
 
 /** An authorizer of a third-party platform is `authorized` until it revokes (`unauthorized`). */
 export type AuthorizerStatus = 'authorized' | 'revoked';
@@ -584,6 +611,8 @@ export interface Store {
   /** Console users, sessions, login failures, audit, console-made API keys. */
   admin: AdminRepo;
   counters: CountersRepo;
+  /** Alert conditions raised to the alert webhook and not cleared. */
+  alerts: AlertsRepo;
   oauth: OAuthRepo;
   /** Stored mini program codes of the kinds with a lifetime quota. */
   wxacodes: WxacodesRepo;
@@ -602,5 +631,10 @@ export interface Store {
   sms: SmsRepo;
   /** `SELECT 1`; rejects when the database is unreachable. */
   ping(): Promise<void>;
+  /**
+   * A write (one upsert), and for an SQLite file a check that the file is still there and
+   * writable: rejects when the database would not keep a write (`/healthz?detail=1`).
+   */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock';
 import { AppError } from '../http/errors';
 import type { Logger } from '../http/log';
+import { dbSpan, type Telemetry } from '../metrics/telemetry';
 import type { CredentialKey, CredentialRecord, Store } from '../store';
 import type { IssuedCredential } from '../wechat/credentials';
 import { transportErrorCode, WechatTransportError } from '../wechat/http';
@@ -53,6 +54,8 @@ export interface TokenManagerDeps {
   log: Logger;
   instanceId: string;
   options?: Partial<TokenOptions>;
+  /** With traces on, each database step of a refresh gets a span (`db credentials.saveValue`). */
+  telemetry?: Telemetry;
   /** Called after a new value was stored (e.g. to drop tickets of a replaced access token). */
   onSaved?: (k: CredentialKey) => Promise<void>;
 }
@@ -60,7 +63,10 @@ export interface TokenManagerDeps {
 /** Fetches a fresh value from WeChat; `current` is the stored value being replaced, if any. */
 export type Fetcher = (current: CredentialRecord | undefined) => Promise<IssuedCredential>;
 
-/** The counter of refresh outcomes (labels `ok`, `error`), per hour. */
+/**
+ * The counter of refresh outcomes, per hour and in all: label `<kind>:ok` or `<kind>:error`
+ * (rows from before kinds were counted have `ok` / `error`).
+ */
 export const REFRESH_COUNTER = 'refresh';
 
 type CacheEntry = ServedCredential & { until: number };
@@ -106,11 +112,13 @@ export function createTokenManager(deps: TokenManagerDeps) {
    * Counts a refresh outcome in the durable per-hour `refresh` counter (label `ok` or `error`;
    * the dashboard reads it). A counter that cannot be written never fails the refresh.
    */
-  async function count(outcome: 'ok' | 'error'): Promise<void> {
+  async function count(k: CredentialKey, outcome: 'ok' | 'error'): Promise<void> {
     // Tried twice: concurrent first upserts of an hour's row can deadlock on MySQL's unique key.
     for (let attempt = 1; ; attempt++) {
       try {
-        await store.counters.increment(REFRESH_COUNTER, outcome, clock.now());
+        await store.counters.increment(REFRESH_COUNTER, `${k.kind}:${outcome}`, clock.now(), {
+          total: true,
+        });
         return;
       } catch (err) {
         if (attempt < 2) continue;
@@ -142,7 +150,7 @@ export function createTokenManager(deps: TokenManagerDeps) {
     fetcher: Fetcher,
     isFresh: (r: CredentialRecord | undefined) => boolean,
   ): Promise<ServedCredential> {
-    const row = await store.credentials.get(k);
+    const row = await dbSpan(deps.telemetry, 'credentials.get', () => store.credentials.get(k));
     if (row !== undefined && isFresh(row)) {
       await store.credentials.releaseLease(k, leaseOwner);
       return served(row);
@@ -158,14 +166,11 @@ export function createTokenManager(deps: TokenManagerDeps) {
       const issued = await fetcher(row);
       const now = clock.now();
       const expiresAt = now + issued.expiresIn * 1000;
-      const saved = await store.credentials.saveValue(
-        k,
-        leaseOwner,
-        { value: issued.value, expiresAt },
-        now,
+      const saved = await dbSpan(deps.telemetry, 'credentials.saveValue', () =>
+        store.credentials.saveValue(k, leaseOwner, { value: issued.value, expiresAt }, now),
       );
       if (!saved) log.warn({ credential: id(k) }, 'lease lost before saving; value kept anyway');
-      await count('ok');
+      await count(k, 'ok');
       await deps.onSaved?.(k);
       log.info(
         { credential: id(k), expiresAt: new Date(expiresAt).toISOString() },
@@ -182,13 +187,10 @@ export function createTokenManager(deps: TokenManagerDeps) {
       const now = clock.now();
       const message = describeRefreshError(err);
       const delay = nextAttemptDelayMs(err, row?.failures ?? 0);
-      await store.credentials.recordError(
-        k,
-        leaseOwner,
-        { message, nextAttemptAt: now + delay },
-        now,
+      await dbSpan(deps.telemetry, 'credentials.recordError', () =>
+        store.credentials.recordError(k, leaseOwner, { message, nextAttemptAt: now + delay }, now),
       );
-      await count('error');
+      await count(k, 'error');
       log.warn(
         { credential: id(k), error: message, config: isConfigError(err) },
         'credential refresh failed',
@@ -215,7 +217,10 @@ export function createTokenManager(deps: TokenManagerDeps) {
     const started = performance.now();
     for (;;) {
       const leaseOwner = `${deps.instanceId}:${randomBytes(6).toString('hex')}`;
-      if (await store.credentials.claimLease(k, leaseOwner, clock.now(), opts.leaseMs)) {
+      const claimed = await dbSpan(deps.telemetry, 'credentials.claimLease', () =>
+        store.credentials.claimLease(k, leaseOwner, clock.now(), opts.leaseMs),
+      );
+      if (claimed) {
         return refreshAsOwner(k, leaseOwner, fetcher, isFresh);
       }
       const row = await store.credentials.get(k);

@@ -28,6 +28,7 @@ export function postWithAppToken(
   const body = new TextEncoder().encode(JSON.stringify(json));
   return proxyWechat(
     {
+      ...(deps.wechat.telemetry === undefined ? {} : { telemetry: deps.wechat.telemetry }),
       baseUrl: deps.wechat.baseUrl,
       fetch: deps.fetch,
       timeoutMs: deps.wechat.timeoutMs,

@@ -1,4 +1,5 @@
 import { isBranded, WechatApiError } from '../http/errors';
+import { type Telemetry, upstreamCall } from '../metrics/telemetry';
 
 const TRANSPORT_ERROR = Symbol.for('wxhub.WechatTransportError');
 
@@ -39,6 +40,10 @@ export interface WechatHttp {
   baseUrl: string;
   fetch: typeof fetch;
   timeoutMs: number;
+  /** Where each call is counted (`wxhub_upstream_calls_total`) and traced; none in some tests. */
+  telemetry?: Telemetry;
+  /** The `platform` label of its calls: `wechat` unless said (`wechatpay`). */
+  platform?: string;
 }
 
 /**
@@ -58,6 +63,7 @@ export async function callWechatJson<T>(
   } = {},
 ): Promise<T> {
   const url = `${http.baseUrl}${api}?${new URLSearchParams(query).toString()}`;
+  const call = upstreamCall(http.telemetry, http.platform ?? 'wechat', api);
   let res: Response;
   let text: string;
   // A timer cleared once the answer is read: `AbortSignal.timeout` would keep each call's
@@ -79,6 +85,7 @@ export async function callWechatJson<T>(
     text = await res.text();
   } catch (err) {
     const timedOut = err instanceof Error && err.name === 'TimeoutError';
+    call.end(timedOut ? 'timeout' : 'unreachable');
     throw new WechatTransportError(
       api,
       timedOut ? `no answer within ${http.timeoutMs} ms` : `unreachable (${causeOf(err)})`,
@@ -88,18 +95,27 @@ export async function callWechatJson<T>(
   } finally {
     clearTimeout(timer);
   }
-  if (!res.ok) throw new WechatTransportError(api, `HTTP ${res.status}`, res.status);
+  if (!res.ok) {
+    call.end(`http_${res.status}`);
+    throw new WechatTransportError(api, `HTTP ${res.status}`, res.status);
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
+    call.end('bad_answer');
     throw new WechatTransportError(api, 'answered a body that is not JSON', res.status);
   }
   if (typeof body !== 'object' || body === null) {
+    call.end('bad_answer');
     throw new WechatTransportError(api, 'answered a JSON value that is not an object', res.status);
   }
   const error = (init.errorOf ?? wechatError)(api, body as Record<string, unknown>);
-  if (error !== undefined) throw error;
+  if (error !== undefined) {
+    call.end(error.errcode);
+    throw error;
+  }
+  call.end(0);
   return body as T;
 }
 

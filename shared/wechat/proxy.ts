@@ -1,4 +1,5 @@
 import { AppError } from '../http/errors';
+import { type Telemetry, upstreamCall } from '../metrics/telemetry';
 
 /** Errcodes that mean "this access token is dead": invalidate it and retry once. */
 export const TOKEN_ERRCODES = new Set([40001, 40014, 42001]);
@@ -34,6 +35,8 @@ export interface ProxyRequest {
 }
 
 export interface ProxyDeps {
+  /** Each call is counted (`wxhub_upstream_calls_total{platform="wechat",api="/<path>"}`) and traced. */
+  telemetry?: Telemetry;
   baseUrl: string;
   fetch: typeof fetch;
   /** How long WeChat may take to send its headers, and at most between two chunks of a body. */
@@ -47,6 +50,8 @@ export interface ProxyDeps {
   tokenHeader?: string;
   /** The request body with the token put in (Douyin's JSON `access_token`); as sent by default. */
   bodyWithToken?: (body: ArrayBuffer | undefined, token: string) => ArrayBuffer | undefined;
+  /** The `platform` label of its calls in metrics and traces: `wechat` unless said. */
+  platform?: string;
   /** True for a (small JSON) answer saying the token is dead; WeChat's {@link TOKEN_ERRCODES}. */
   isDeadToken?: (body: unknown) => boolean;
   /**
@@ -294,21 +299,26 @@ function answer(
 
 /** True for WeChat's errcode of a dead token ({@link TOKEN_ERRCODES}) in a parsed answer. */
 function wechatDeadToken(body: unknown): boolean {
-  const code =
-    typeof body === 'object' && body !== null ? (body as { errcode?: unknown }).errcode : undefined;
-  return typeof code === 'number' && TOKEN_ERRCODES.has(code);
+  const code = errcodeOf(body);
+  return code !== undefined && TOKEN_ERRCODES.has(code);
 }
 
-/** Whether a small JSON answer says the token is dead ({@link ProxyDeps.isDeadToken}). */
-function deadToken(deps: ProxyDeps, res: Response, head: Head): boolean {
-  if (!head.done || head.bytes > JSON_SNIFF_LIMIT || !isCapped(res)) return false;
-  let body: unknown;
+/** The errcode of a parsed answer (WeChat's `errcode`, Douyin's `err_no`), if it names one. */
+function errcodeOf(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { errcode, err_no } = body as { errcode?: unknown; err_no?: unknown };
+  const code = errcode ?? err_no;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** A small JSON answer read whole, parsed; undefined for any other answer. */
+function smallJson(res: Response, head: Head): unknown {
+  if (!head.done || head.bytes > JSON_SNIFF_LIMIT || !isCapped(res)) return undefined;
   try {
-    body = JSON.parse(new TextDecoder().decode(concat(head.chunks, head.bytes)));
+    return JSON.parse(new TextDecoder().decode(concat(head.chunks, head.bytes))) as unknown;
   } catch {
-    return false;
+    return undefined;
   }
-  return (deps.isDeadToken ?? wechatDeadToken)(body);
 }
 
 /** Sends, checks and answers one upstream call; `retry` may take over on a dead token. */
@@ -318,10 +328,28 @@ async function forward(
   token: string,
   retry: (() => Promise<Response | undefined>) | undefined,
 ): Promise<Response> {
-  const up = await send(deps, req, token);
+  const call = upstreamCall(deps.telemetry, deps.platform ?? 'wechat', `/${req.path}`);
+  let up: Upstream;
+  try {
+    up = await send(deps, req, token);
+  } catch (err) {
+    call.end(
+      err instanceof AppError && err.code === 'UPSTREAM_TIMEOUT' ? 'timeout' : 'unreachable',
+    );
+    throw err;
+  }
   const reader = up.res.body?.getReader();
-  const head = await readHead(deps, up, reader);
-  if (retry !== undefined && deadToken(deps, up.res, head)) {
+  let head: Head;
+  try {
+    head = await readHead(deps, up, reader);
+  } catch (err) {
+    call.end(up.res.ok ? 'bad_answer' : `http_${up.res.status}`);
+    throw err;
+  }
+  // A streamed or large answer is counted as a success: its errcode is not read.
+  const body = smallJson(up.res, head);
+  call.end(up.res.ok ? (errcodeOf(body) ?? 0) : `http_${up.res.status}`);
+  if (retry !== undefined && body !== undefined && (deps.isDeadToken ?? wechatDeadToken)(body)) {
     const again = await retry();
     if (again !== undefined) return again;
   }

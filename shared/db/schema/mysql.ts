@@ -76,3 +76,4 @@ export const signingKeys = build(tables.signingKeys);
 export const platformMerchants = build(tables.platformMerchants);
 export const smsCodes = build(tables.smsCodes);
 export const smsLocks = build(tables.smsLocks);
+export const alerts = build(tables.alerts);

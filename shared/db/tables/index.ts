@@ -1,6 +1,7 @@
 // Every table, declared once. Each schema file (`../schema/mysql.ts`, `../schema/sqlite.ts`)
 // builds its dialect's Drizzle table from each of these and exports it under the same name.
 export { adminAudit, adminLoginFailures, adminSessions, adminUsers, apiKeys } from './admin';
+export { alerts } from './alerts';
 export { apps } from './apps';
 export { authorizers } from './authorizers';
 export { callbackMessages } from './callback-messages';

@@ -31,6 +31,7 @@ export function createMysqlStore(
     async ping() {
       await h.pool.query('SELECT 1');
     },
+    probeWrite: () => repos.counters.probe(),
     close: () => h.close(),
   };
 }

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import type { RunResult } from 'better-sqlite3';
 import { count, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
@@ -43,7 +44,7 @@ export function createSqliteStore(
   const budget = opts.busyBudgetMs ?? DEFAULT_BUSY_BUDGET_MS;
   const repos = repositories(sqliteDb(h), createCodec(box), (repo) => retryingRepo(repo, budget));
   let reader: ReaderStore | undefined;
-  const base: Pick<Store, 'dialect' | 'ping' | 'close' | 'reader'> = {
+  const base: Pick<Store, 'dialect' | 'ping' | 'probeWrite' | 'close' | 'reader'> = {
     dialect: 'sqlite',
     // SQLite has no replica: the reads that may lag are the repositories' own.
     get reader() {
@@ -52,6 +53,20 @@ export function createSqliteStore(
     },
     async ping() {
       h.sqlite.prepare('SELECT 1').get();
+    },
+    async probeWrite() {
+      // A deleted file still takes writes (into the unlinked inode, lost at the next start).
+      if (!h.sqlite.memory) {
+        try {
+          accessSync(h.sqlite.name, constants.R_OK | constants.W_OK);
+        } catch (err) {
+          const code = (err as { code?: unknown }).code;
+          throw new Error(
+            code === 'ENOENT' ? 'the database file is gone' : 'the database file is not writable',
+          );
+        }
+      }
+      await repos.counters.probe();
     },
     close: () => h.close(),
   };
