@@ -22,11 +22,19 @@ import {
   where,
   withDefault,
 } from './validate';
+import { wecomSuiteSchema } from './wecom-suite';
 
 export { MESSAGE_MODES, type MessageMode, messageModeOf } from './message-mode';
 
 /** Account kinds wxhub knows (docs/api.md). */
-export const APP_KINDS = ['official', 'miniprogram', 'component', 'wecom', 'douyin'] as const;
+export const APP_KINDS = [
+  'official',
+  'miniprogram',
+  'component',
+  'wecom',
+  'douyin',
+  'wecom-suite',
+] as const;
 export type AppKind = (typeof APP_KINDS)[number];
 
 export const TOKEN_MODES = ['stable', 'classic'] as const;
@@ -119,6 +127,8 @@ export interface AppConfig {
    * then runs on the platform's behalf (`component_appid`), and the account needs no appSecret.
    */
   oauthComponent?: string;
+  /** WeCom suites only: the service provider's corpid (ReceiveId of URL verification). */
+  providerCorpId?: string;
   /** `false` disables the app at the next sync; absent means enabled. */
   enabled?: boolean;
 }
@@ -161,7 +171,13 @@ const appFields: Check<AppConfig> = object(
   { strict: true },
 );
 
+const wecomSuite = wecomSuiteSchema(name, array(forwardRule));
+
 const appSchema: Check<AppConfig> = (value, path, issues) => {
+  // A WeCom suite has fields of its own (suiteId, suiteSecret, providerCorpId).
+  if ((value as { kind?: unknown } | null)?.kind === 'wecom-suite') {
+    return wecomSuite(value, path, issues);
+  }
   const app = appFields(value, path, issues);
   if (app !== INVALID && app.authRedirectUrl !== undefined && app.kind !== 'component') {
     issues.push({ path: [...path, 'authRedirectUrl'], message: 'applies to component apps only' });

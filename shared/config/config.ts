@@ -26,6 +26,8 @@ export interface Config {
   wechatMpBase: string;
   /** Where WeChat's OAuth2 page `connect/oauth2/authorize` is (`WECHAT_OPEN_BASE`). */
   wechatOpenBase: string;
+  /** Where WeCom's server API is (`WECOM_API_BASE`, https://qyapi.weixin.qq.com). */
+  wecomApiBase: string;
   /**
    * Where WeChat reaches this hub from outside (no trailing slash), e.g. `https://hub.example.com`:
    * the default pay `notify_url` is `{publicUrl}/pay/{merchant}/notify`.
@@ -160,6 +162,7 @@ export function parseConfig(rawEnv: Record<string, string | undefined>): Config 
     wechatApiBase: e.WECHAT_API_BASE,
     wechatMpBase: e.WECHAT_MP_BASE,
     wechatOpenBase: e.WECHAT_OPEN_BASE,
+    wecomApiBase: e.WECOM_API_BASE,
     wechatPayApiBase: e.WECHATPAY_API_BASE,
     publicUrl: e.WXHUB_PUBLIC_URL,
     refreshAheadSeconds: e.WXHUB_REFRESH_AHEAD_SECONDS,

@@ -73,6 +73,7 @@ export const ENV_SHAPE = {
   WECHATPAY_API_BASE: withDefault(urlBase, 'https://api.mch.weixin.qq.com'),
   WECHAT_MP_BASE: withDefault(urlBase, 'https://mp.weixin.qq.com'),
   WECHAT_OPEN_BASE: withDefault(urlBase, 'https://open.weixin.qq.com'),
+  WECOM_API_BASE: withDefault(urlBase, 'https://qyapi.weixin.qq.com'),
   WXHUB_PUBLIC_URL: optional(urlBase),
   WXHUB_REFRESH_AHEAD_SECONDS: optional(positiveInt(6000)),
   WXHUB_REFRESH_INTERVAL_SECONDS: withDefault(positiveInt(3600), 60),

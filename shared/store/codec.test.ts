@@ -36,6 +36,7 @@ const appRow = (appSecret: string) => ({
   authRedirectUrl: null,
   oauthRedirects: null,
   oauthComponent: null,
+  providerCorpId: null,
   forward: '[]',
   source: 'file',
   enabled: true,

@@ -31,6 +31,7 @@ interface AppRow {
   authRedirectUrl: string | null;
   oauthRedirects: string | null;
   oauthComponent: string | null;
+  providerCorpId: string | null;
   source: string;
   enabled: boolean;
   createdAt: number;
@@ -143,6 +144,7 @@ export function createCodec(box: SecretBox) {
         oauthRedirects:
           app.oauthRedirects === undefined ? null : JSON.stringify(app.oauthRedirects),
         oauthComponent: app.oauthComponent ?? null,
+        providerCorpId: app.providerCorpId ?? null,
         source,
         enabled: app.enabled !== false,
         createdAt: now,
@@ -168,6 +170,7 @@ export function createCodec(box: SecretBox) {
         oauthRedirects:
           row.oauthRedirects === null ? undefined : (JSON.parse(row.oauthRedirects) as string[]),
         oauthComponent: row.oauthComponent ?? undefined,
+        ...(row.providerCorpId === null ? {} : { providerCorpId: row.providerCorpId }),
         ...(row.messageMode === null
           ? {}
           : { configuredMessageMode: row.messageMode as MessageMode }),

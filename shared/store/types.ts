@@ -48,6 +48,8 @@ export interface AppRecord {
   oauthRedirects?: string[] | undefined;
   /** An official account's `oauthComponent` (the component app its OAuth runs through). */
   oauthComponent?: string | undefined;
+  /** A WeCom suite's `providerCorpId` (the provider's corpid). */
+  providerCorpId?: string | undefined;
   /** `messageMode` as written (undefined: the default applies), for writing the entry back. */
   configuredMessageMode?: MessageMode | undefined;
   source: Source;

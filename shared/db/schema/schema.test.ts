@@ -65,6 +65,7 @@ interface Expected {
     authRedirectUrl: string | null;
     oauthRedirects: string | null;
     oauthComponent: string | null;
+    providerCorpId: string | null;
     source: string;
     enabled: boolean;
     createdAt: number;

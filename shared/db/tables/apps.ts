@@ -19,6 +19,8 @@ export const apps = table('apps', {
   oauthRedirects: text('oauth_redirects'),
   /** An official account's `oauthComponent`: the component app its OAuth runs through. */
   oauthComponent: varchar('oauth_component', 64),
+  /** A WeCom suite's `providerCorpId` (the service provider's own corpid). */
+  providerCorpId: varchar('provider_corp_id', 64),
   source: varchar('source', 8).notNull(),
   enabled: bool('enabled').notNull(),
   createdAt: ms('created_at').notNull(),
