@@ -27,6 +27,7 @@ import type { SimAppConfig } from './state';
 import { TokenBook } from './state';
 import type { WxContext, WxReply, WxRequest } from './wechat';
 import { ENDPOINTS, errJson } from './wechat';
+import { mountWecomSuites, WecomSuiteBook } from './wecom-suite';
 
 /** Caller IP used when a request carries no `x-forwarded-for` (TEST-NET-3 address). */
 export const DEFAULT_EGRESS_IP = '203.0.113.7';
@@ -40,6 +41,8 @@ export interface Simulator {
   pay: SimPay;
   /** Phone-number codes, subscriptions, subscribe messages sent, the limited-code quota. */
   capabilities: CapabilityBook;
+  /** WeCom third-party suites (`/qyapi/cgi-bin/service/…`): tickets, installs, corp tokens. */
+  wecomSuites: WecomSuiteBook;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
@@ -132,6 +135,7 @@ interface Internals {
   pay: PaySimulator;
   /** `authorized` pushes started by the authorization pages, awaited by {@link Simulator.pagePushes}. */
   pagePushes: Promise<AuthPush>[];
+  wecomSuites: WecomSuiteBook;
 }
 
 /** Create a simulator with its own state; `opts.apps` are registered up front. */
@@ -153,6 +157,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     egressIp: opts.egressIp ?? DEFAULT_EGRESS_IP,
     pay: createPaySimulator(clock, send),
     pagePushes: [],
+    wecomSuites: new WecomSuiteBook(clock, send),
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
@@ -160,6 +165,12 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   sim.app.route('/__sim', createOpenDataRoutes(ctx));
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
+  mountWecomSuites(sim.app, inner.wecomSuites, {
+    counters: inner.counters,
+    faults: inner.faults,
+    fault: (f) => faultReply(f, ctx, { ip: inner.egressIp }),
+    toResponse,
+  });
   sim.app.all('*', (c) => dispatch(c, inner));
   return sim;
 }
@@ -169,6 +180,7 @@ function buildSimulator(inner: Internals): Simulator {
   return {
     app: new Hono(),
     clock: ctx.clock,
+    wecomSuites: inner.wecomSuites,
     pay: inner.pay.api,
     capabilities: ctx.capabilities,
     registerApp(cfg) {
@@ -193,7 +205,8 @@ function buildSimulator(inner: Internals): Simulator {
       ctx.components.register(simComponentConfigSchema.parse(cfg));
     },
     pushTicket: (appId, url) => ctx.components.pushTicket(appId, url),
-    pushDueTickets: () => ctx.components.pushDue(),
+    pushDueTickets: async () =>
+      (await ctx.components.pushDue()) + (await inner.wecomSuites.pushDue()),
     authorize: (appId, authorizerAppId, opts) =>
       ctx.components.authorize(appId, authorizerAppId, opts),
     approveNext: (appId, approval) => ctx.components.approveNext(appId, approval),
@@ -214,6 +227,7 @@ function buildSimulator(inner: Internals): Simulator {
     reset() {
       ctx.tokens.reset();
       ctx.components.reset();
+      inner.wecomSuites.reset();
       ctx.grants.reset();
       resetOAuth(ctx);
       ctx.capabilities.reset();
@@ -369,7 +383,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 async function faultReply(
   f: SimFault,
   ctx: WxContext,
-  req: WxRequest,
+  req: Pick<WxRequest, 'ip'>,
 ): Promise<WxReply | undefined> {
   await waitFaultDelay(f);
   if (f.errcode !== undefined) {
