@@ -4,6 +4,7 @@ import type { RouteDecl } from '../shared/http/routes';
 import { PAY_ROUTES } from './pay/api';
 import { COMPONENT_PROXY_ROUTES, PROXY_ROUTES } from './proxy/api';
 import { REFRESH_ROUTES } from './refresh/api';
+import { SUITE_ROUTES } from './suite/api';
 import { TOKEN_ROUTES } from './token/api';
 import { CAPABILITY_ROUTES } from './token/capabilities-api';
 import { OAUTH_ROUTES } from './token/oauth-api';
@@ -31,6 +32,7 @@ export const ALL_ROUTES: readonly RouteDecl[] = [
   ...REFRESH_ROUTES,
   ...PAY_ROUTES,
   ...OAUTH_ROUTES,
+  ...SUITE_ROUTES,
 ];
 
 const TAGS = [
@@ -42,6 +44,10 @@ const TAGS = [
   { name: 'pay', description: 'WeChat Pay v3: orders, refunds, a signing proxy' },
   { name: 'operations', description: 'The refresh pass and the delivery outbox' },
   { name: 'oauth', description: 'OAuth2 web authorization of official accounts: tickets' },
+  {
+    name: 'wecom suites',
+    description: 'WeCom third-party suites and the corps that installed them',
+  },
 ];
 
 /** The OpenAPI document; `publicUrl` (WXHUB_PUBLIC_URL) is named as a server when set. */

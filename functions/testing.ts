@@ -74,6 +74,7 @@ export async function createTestHub(
   const config = parseConfig({
     WECHAT_API_BASE: sim.url,
     WECHATPAY_API_BASE: sim.url,
+    WECOM_API_BASE: `${sim.url}/qyapi`,
     WXHUB_API_KEYS: TEST_API_KEY,
     LOG_LEVEL: 'silent',
     // Hubs of one test file share its database and their clocks may differ: a refresh pass of one

@@ -117,6 +117,8 @@ export const LAZY_FILES = {
   openapi: 'functions/openapi-document.ts',
   'admin-data': 'functions/admin/data.ts',
   jose: 'shared/sessions/jose.ts',
+  'wecom-suite': 'functions/suite/routes.ts',
+  'wecom-suite-refresh': 'shared/wecom-suite/refresh.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;

@@ -20,7 +20,9 @@ import { assertNotMinting, proxySegments, upstreamPath } from '../../shared/wech
 import * as api from './api';
 
 /** Whose token a proxy route sends, and how that token is fetched and reported dead. */
-interface TokenSource {
+export interface TokenSource {
+  /** The upstream API (default `WECHAT_API_BASE`; WeCom's routes give `WECOM_API_BASE`). */
+  baseUrl?: string;
   /** Names the caller in a log line (no token). */
   label: Record<string, string>;
   token(): Promise<ServedCredential>;
@@ -34,7 +36,7 @@ interface TokenSource {
  * One proxied call: the path checked (never one that mints a credential the hub holds), the
  * token added, WeChat's answer streamed back, one retry after a dead-token errcode.
  */
-async function proxyWith(
+export async function proxyWith(
   deps: Deps,
   c: Context<HubEnv>,
   name: string,
@@ -49,7 +51,7 @@ async function proxyWith(
   const hangUp = hangUpOf(c);
   return proxyWechat(
     {
-      baseUrl: deps.wechat.baseUrl,
+      baseUrl: source.baseUrl ?? deps.wechat.baseUrl,
       fetch: deps.fetch,
       timeoutMs: deps.config.proxyTimeoutMs,
       maxBytes: deps.config.proxyMaxBytes,

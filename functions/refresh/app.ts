@@ -32,6 +32,11 @@ export async function refreshNow(deps: Deps) {
       wechat: deps.wechat,
       instanceId: deps.instanceId,
       pay: deps.pay,
+      wecom: {
+        baseUrl: deps.config.wecomApiBase,
+        fetch: deps.fetch,
+        timeoutMs: deps.wechat.timeoutMs,
+      },
       refreshAheadSeconds: deps.config.refreshAheadSeconds,
     }),
   );

@@ -13,6 +13,7 @@ import {
   invalidateAuthorizerToken,
 } from '../../shared/component/credentials';
 import { answerJson, createBaseApp, type HubEnv } from '../../shared/http/app';
+import { lazyRoutes } from '../../shared/http/lazy-routes';
 import { mount } from '../../shared/http/routes';
 import { redeemTicket } from '../../shared/oauth/oauth';
 import type { Deps } from '../../shared/platform/deps';
@@ -158,6 +159,13 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   mount(r, oauthRedeem, async (c, { body }) => c.json(await redeemTicket(deps, body.ticket)));
   mountCapabilities(r, deps);
   mountComponentProxies(r, deps);
+  // WeCom suites (`/v1/suites/…`): loaded on the first request of one (LAZY_FILES).
+  r.route(
+    '/',
+    lazyRoutes('/v1/suites/', async () =>
+      (await import('../suite/routes')).createSuiteApiRoutes(deps),
+    ),
+  );
   mountOpenApi(r, () => deps.config.publicUrl);
   return r;
 }

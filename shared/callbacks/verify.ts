@@ -34,7 +34,18 @@ export interface CallbackQuery {
  * a third-party platform's authorization-event URL (`/wx/{app}/component/event`) or its
  * message-and-event URL for its authorizers (`/wx/{app}/component/message/{appid}`).
  */
-export type PushRoute = 'callback' | 'component-event' | 'component-message';
+export type PushRoute =
+  | 'callback'
+  | 'component-event'
+  | 'component-message'
+  | 'suite-command'
+  | 'suite-data';
+
+/**
+ * WeCom's routes: always encrypted, signed with `msg_signature` only (no `encrypt_type`), the
+ * ReceiveId given by the route (https://developer.work.weixin.qq.com/document/path/91144).
+ */
+const WECOM_ROUTES: ReadonlySet<PushRoute> = new Set(['suite-command', 'suite-data']);
 
 const ROUTE_KINDS: Record<PushRoute, { kinds: ReadonlySet<string>; text: string }> = {
   callback: {
@@ -48,6 +59,14 @@ const ROUTE_KINDS: Record<PushRoute, { kinds: ReadonlySet<string>; text: string 
   'component-message': {
     kinds: new Set(['component']),
     text: '/wx/{app}/component/message/{appid} is for component apps',
+  },
+  'suite-command': {
+    kinds: new Set(['wecom-suite']),
+    text: '/wx/{app}/suite/command is for wecom-suite apps',
+  },
+  'suite-data': {
+    kinds: new Set(['wecom-suite']),
+    text: '/wx/{app}/suite/data/{corpid} is for wecom-suite apps',
   },
 };
 
@@ -153,9 +172,14 @@ export function openSignedPush(
   q: CallbackQuery,
   body: string,
   route: PushRoute = 'callback',
+  receiveIds: readonly string[] = [app.appId],
 ): OpenedPush {
   const token = callbackToken(app, route);
-  if (q.encrypt_type === undefined || q.encrypt_type === '' || q.encrypt_type === 'raw') {
+  const wecom = WECOM_ROUTES.has(route);
+  if (
+    !wecom &&
+    (q.encrypt_type === undefined || q.encrypt_type === '' || q.encrypt_type === 'raw')
+  ) {
     if (app.messageMode === 'safe') {
       // WeChat sends a safe-mode app's pushes encrypted: a plaintext one is a downgrade.
       throw new AppError(
@@ -173,8 +197,11 @@ export function openSignedPush(
       replayKey: replayKeyOf(token, q),
     };
   }
-  if (q.encrypt_type !== 'aes') {
-    throw new AppError('BAD_REQUEST', `encrypt_type "${q.encrypt_type.slice(0, 16)}" is not aes`);
+  if (!wecom && q.encrypt_type !== 'aes') {
+    throw new AppError(
+      'BAD_REQUEST',
+      `encrypt_type "${(q.encrypt_type ?? '').slice(0, 16)}" is not aes`,
+    );
   }
   assertReadable(app, 'apps.encoding_aes_key');
   if (app.encodingAesKey === undefined) {
@@ -191,24 +218,63 @@ export function openSignedPush(
     throw new AppError('BAD_REQUEST', 'safe-mode body must have exactly one Encrypt field');
   }
   const aesKey = aesKeyOf(app.encodingAesKey);
-  let message: string;
-  try {
-    message = decryptMessage(aesKey, encrypt, app.appId);
-  } catch (err) {
-    if (err instanceof MessageCryptoError) {
-      throw new AppError('BAD_REQUEST', `cannot decrypt Encrypt: ${err.message}`);
-    }
-    throw err;
-  }
+  const { message, receiveId } = decryptFor(aesKey, encrypt, receiveIds);
   const inner = parsePushBody(message, 'decrypted message');
   return {
     outer,
     message,
     inner,
     encrypted: true,
-    keys: { token, aesKey, appId: app.appId },
+    keys: { token, aesKey, appId: receiveId },
     replayKey: replayKeyOf(token, q),
   };
+}
+
+/**
+ * Decrypts `encrypt` for the first of `receiveIds` its trailing id matches (WeChat: the appid;
+ * WeCom: the ReceiveId of the route); 400 when none does or the ciphertext is bad.
+ */
+function decryptFor(
+  aesKey: Buffer,
+  encrypt: string,
+  receiveIds: readonly string[],
+): { message: string; receiveId: string } {
+  let last: MessageCryptoError | undefined;
+  for (const receiveId of receiveIds) {
+    try {
+      return { message: decryptMessage(aesKey, encrypt, receiveId), receiveId };
+    } catch (err) {
+      if (!(err instanceof MessageCryptoError)) throw err;
+      last = err;
+      if (err.reason !== 'WRONG_APPID') break;
+    }
+  }
+  throw new AppError('BAD_REQUEST', `cannot decrypt Encrypt: ${last?.message ?? 'no ReceiveId'}`);
+}
+
+/**
+ * WeCom's URL verification (GET): `msg_signature` over the token, timestamp, nonce and the
+ * encrypted `echostr`, which decrypts (ReceiveId `receiveId`) to the plaintext answered
+ * (https://developer.work.weixin.qq.com/document/path/91144). 401 for a bad signature, 400 for
+ * an echostr that does not decrypt for `receiveId`.
+ */
+export function verifyWecomUrl(
+  deps: VerifyDeps,
+  app: AppRecord,
+  q: CallbackQuery,
+  route: PushRoute,
+  receiveId: string,
+): string {
+  const token = callbackToken(app, route);
+  if (q.echostr === undefined || q.echostr === '') {
+    throw new AppError('BAD_REQUEST', 'echostr is missing');
+  }
+  checkSignature(deps, token, q, q.msg_signature, [q.echostr], 'msg_signature');
+  assertReadable(app, 'apps.encoding_aes_key');
+  if (app.encodingAesKey === undefined) {
+    throw new AppError('CONFLICT', `app "${app.name}" has no encodingAesKey configured`);
+  }
+  return decryptFor(aesKeyOf(app.encodingAesKey), q.echostr, [receiveId]).message;
 }
 
 /** Opens a CloudRun push (no signature; only when `x-wx-source` is trusted). */
