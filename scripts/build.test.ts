@@ -298,6 +298,18 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
     for (const other of ['proxy', 'refresh', 'pay']) {
       expect(existsSync(join(dir, 'scf', other, 'openapi.js'))).toBe(false);
     }
+    // WeCom suites' code ships as files of their own, loaded on the first suite request (or
+    // the refresh pass's first suite row), never at a cold start of the WeChat paths.
+    for (const [fn, file] of [
+      ['token', 'wecom-suite'],
+      ['wx-callback', 'wecom-suite'],
+      ['refresh', 'wecom-suite-refresh'],
+    ] as const) {
+      const fnDir = join(dir, 'scf', fn);
+      expect(readFileSync(join(fnDir, 'index.js'), 'utf8')).toContain(`require("./${file}.js")`);
+      expect(sources(join(fnDir, 'index.js')).join('\n')).not.toMatch(/shared\/wecom-suite\//);
+      expect(sources(join(fnDir, `${file}.js`)).join('\n')).toMatch(/shared\/wecom-suite\//);
+    }
     const bundle = join(pkgDir, 'index.js');
     const denied = await runBundle(runner, bundle, apigwGet('/openapi.json'), env('openapi'));
     expect(denied.result).toMatchObject({ statusCode: 401 });
@@ -527,6 +539,8 @@ describe('npm run build -- <function>…', () => {
         'package.json',
         'sqlite.js',
         'sqlite.js.map',
+        'wecom-suite.js',
+        'wecom-suite.js.map',
       ]);
     } finally {
       rmSync(out, { recursive: true, force: true });

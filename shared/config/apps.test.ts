@@ -122,7 +122,7 @@ describe('parseAppsFile', () => {
 
   it('names the entry and field of an unknown kind, a bad name and a bad AES key', () => {
     expect(problems({ apps: [{ ...good, kind: 'weibo' }] })).toEqual([
-      'apps[0] "shop-mp" kind: must be one of official, miniprogram, component, wecom, douyin',
+      'apps[0] "shop-mp" kind: must be one of official, miniprogram, component, wecom, douyin, wecom-suite',
     ]);
     expect(problems({ apps: [{ ...good, name: 'Shop MP!' }] })).toEqual([
       'apps[0] name: must match [a-z0-9][a-z0-9_-]{0,63} (lower case, digits, _ and -)',
