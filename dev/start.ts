@@ -6,6 +6,7 @@ import { type AppConfig, type AppsFile, parseAppsFile } from '../shared/config';
 import type { Logger } from '../shared/http/log';
 import { type Hub, startHub } from '../shared/platform/main';
 import { capabilityLines } from './capability-lines';
+import { DEMO_CORP, startDemoSuites, suiteLines } from './demo-suite';
 import {
   createLiveSimClock,
   createSimulator,
@@ -224,6 +225,7 @@ export async function startDev(
         // The simulator plays WeChat's authorization pages too.
         WECHAT_MP_BASE: env.WECHAT_MP_BASE ?? sim.url,
         WECHAT_OPEN_BASE: env.WECHAT_OPEN_BASE ?? sim.url,
+        WECOM_API_BASE: env.WECOM_API_BASE ?? `${sim.url}/qyapi`,
         WXHUB_PUBLIC_URL: env.WXHUB_PUBLIC_URL ?? `http://127.0.0.1:${env.PORT ?? '3000'}`,
         WXHUB_APPS: env.WXHUB_APPS === undefined ? JSON.stringify(file) : appsFile,
         WXHUB_API_KEYS: givenKeys ? env.WXHUB_API_KEYS : DEV_API_KEY,
@@ -247,6 +249,8 @@ export async function startDev(
   const name = file.apps[0]?.name ?? 'demo-oa';
   const demoAuthorizers = env.WXHUB_APPS === undefined ? DEMO_AUTHORIZERS : [];
   const componentProblems = await startDemoComponents(file, sim, base, demoAuthorizers);
+  const demoCorps = env.WXHUB_APPS === undefined ? [DEMO_CORP] : [];
+  const suiteProblems = await startDemoSuites(file, sim, base, demoCorps);
   const component = file.apps.find((a) => a.kind === 'component');
   const oauthApp = file.apps.find((a) => a.oauthRedirects?.[0] !== undefined);
   // A key from the environment is the operator's secret: the lines name it, never print it.
@@ -295,6 +299,8 @@ export async function startDev(
             `  curl -s -X POST ${sim.url}/__sim/components/release-test -d '{"appId":"${component.appId}"}'`,
           ]),
       ...componentProblems.map((p) => `  (demo component: ${p})`),
+      ...suiteLines(base, sim.url, auth, file, demoCorps),
+      ...suiteProblems.map((p) => `  (demo suite: ${p})`),
       ...oauthLines(base, auth, oauthApp),
       ...capabilityLines({
         base,

@@ -27,7 +27,7 @@ import type { SimAppConfig } from './state';
 import { TokenBook } from './state';
 import type { WxContext, WxReply, WxRequest } from './wechat';
 import { ENDPOINTS, errJson } from './wechat';
-import { mountWecomSuites, WecomSuiteBook } from './wecom-suite';
+import { createWecomSuiteControlRoutes, mountWecomSuites, WecomSuiteBook } from './wecom-suite';
 
 /** Caller IP used when a request carries no `x-forwarded-for` (TEST-NET-3 address). */
 export const DEFAULT_EGRESS_IP = '203.0.113.7';
@@ -163,6 +163,8 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
   mountOAuthSimulator(sim.app, ctx, inner.counters);
   sim.app.route('/__sim', createOpenDataRoutes(ctx));
+  // Before the general control routes, whose catch-all answers unknown `/__sim/…` paths.
+  sim.app.route('/__sim/wecom-suites', createWecomSuiteControlRoutes(inner.wecomSuites));
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   mountWecomSuites(sim.app, inner.wecomSuites, {

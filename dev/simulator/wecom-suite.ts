@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Context, Hono } from 'hono';
+import { type Context, type Hono, Hono as HonoApp } from 'hono';
 import type { SimClock } from './clock';
 import { encryptForPush } from './component';
 import { wxError } from './errors';
@@ -528,4 +528,68 @@ export function mountWecomSuites(
       return tools.toResponse(r.reply);
     });
   }
+}
+
+/**
+ * Control routes under `/__sim/wecom-suites`: register a suite (`POST /`), push its ticket now
+ * (`POST /ticket {suiteId, url?}`), install it in a corp from the app market (`POST /create-auth
+ * {suiteId, corpId, corpName?, deliveries?}`), uninstall (`POST /cancel-auth {suiteId, corpId}`).
+ */
+export function createWecomSuiteControlRoutes(book: WecomSuiteBook): Hono {
+  const ctl = new HonoApp();
+  const read = async (c: Context): Promise<Record<string, unknown>> => {
+    try {
+      const v: unknown = await c.req.json();
+      return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  };
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const run = async (c: Context, work: (b: Record<string, unknown>) => Promise<unknown>) => {
+    try {
+      return c.json(await work(await read(c)));
+    } catch (err) {
+      return c.json({ error: err instanceof Error ? err.message : 'failed' }, 400);
+    }
+  };
+  ctl.post('/', (c) =>
+    run(c, async (b) => {
+      const cfg = {
+        suiteId: str(b.suiteId),
+        suiteSecret: str(b.suiteSecret),
+        token: str(b.token),
+        encodingAesKey: str(b.encodingAesKey),
+        providerCorpId: str(b.providerCorpId),
+        commandUrl: str(b.commandUrl),
+      };
+      const { commandUrl, ...required } = cfg;
+      for (const [k, v] of Object.entries(required))
+        if (v === undefined) throw new Error(`${k} is required`);
+      book.register({
+        ...(required as Omit<SimSuiteConfig, 'commandUrl'>),
+        ...(commandUrl === undefined ? {} : { commandUrl }),
+      });
+      return { registered: cfg.suiteId };
+    }),
+  );
+  ctl.post('/ticket', (c) =>
+    run(c, async (b) => {
+      const pushed = await book.pushTicket(str(b.suiteId) ?? '', str(b.url));
+      return { status: pushed.status, body: pushed.body };
+    }),
+  );
+  ctl.post('/create-auth', (c) =>
+    run(c, async (b) => {
+      const r = await book.createAuth(str(b.suiteId) ?? '', str(b.corpId) ?? '', {
+        ...(str(b.corpName) === undefined ? {} : { corpName: str(b.corpName) }),
+        ...(typeof b.deliveries === 'number' ? { deliveries: b.deliveries } : {}),
+      });
+      return { answers: r.answers };
+    }),
+  );
+  ctl.post('/cancel-auth', (c) =>
+    run(c, async (b) => book.cancelAuth(str(b.suiteId) ?? '', str(b.corpId) ?? '')),
+  );
+  return ctl;
 }

@@ -35,6 +35,23 @@ export interface WecomSuiteEntry {
 export const WECOM_ID = /^[A-Za-z0-9_-]{4,64}$/;
 
 /**
+ * The entry as the apps file writes it, also from the stored form (`appId`, `appSecret`,
+ * `tokenMode`: what the hub writes back, e.g. `npm run dev`'s file or the admin API).
+ */
+function asWritten(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const { appId, appSecret, tokenMode, ...rest } = value as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...rest };
+  if (appId !== undefined && out.suiteId === undefined) out.suiteId = appId;
+  else if (appId !== undefined) out.appId = appId;
+  if (appSecret !== undefined && out.suiteSecret === undefined) out.suiteSecret = appSecret;
+  else if (appSecret !== undefined) out.appSecret = appSecret;
+  // Suites have no token mode: the stored `classic` is taken, anything else is refused.
+  if (tokenMode !== undefined && tokenMode !== 'classic') out.tokenMode = tokenMode;
+  return out;
+}
+
+/**
  * Checks a `wecom-suite` entry (strict: another kind's fields are refused) and turns it into the
  * app it is stored as. `name` and `forward` are checked by the caller's shared checks.
  */
@@ -57,7 +74,7 @@ export function wecomSuiteSchema(
     { strict: true },
   );
   return (value, path, issues) => {
-    const e = fields(value, path, issues);
+    const e = fields(asWritten(value), path, issues);
     if (e === INVALID) return INVALID;
     return {
       name: e.name,
