@@ -397,6 +397,43 @@ describe.each(testTargets())('WeCom suites on $name', (target) => {
     }
   });
 
+  it('a failed exchange keeps the pushed code; the refresh pass exchanges it once; change_auth is stored and forwarded', async () => {
+    const forward = await startTarget();
+    const app = suiteApp({ forward: [{ url: forward.url }] });
+    const s = await serve(app);
+    try {
+      await sim.sim.wecomSuites.pushTicket(app.appId);
+      // WeCom is busy for the first exchange: the push is still answered success.
+      sim.sim.injectFault({ path: PERMANENT_CODE, errcode: -1 });
+      const { answers, authCode } = await sim.sim.wecomSuites.createAuth(app.appId, 'wwcorp4');
+      expect(answers[0]?.body).toBe('success');
+      await until(s.hub, app, 'wwcorp4', 404);
+      for (let i = 0; i < 50 && sim.sim.calls(PERMANENT_CODE, app.appId) < 1; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(sim.sim.calls(PERMANENT_CODE, app.appId)).toBe(1);
+      // Kept sealed meanwhile (in the clear in no table).
+      expect(await rawTableText(raw, 'credentials')).not.toContain(authCode);
+      const pass = await s.hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+      expect(pass.status).toBe(200);
+      await until(s.hub, app, 'wwcorp4', 200);
+      expect(sim.sim.calls(PERMANENT_CODE, app.appId)).toBe(2);
+      // Exchanged: the next passes and WeCom's redelivery do nothing more.
+      await s.hub.app.request('/v1/refresh', { method: 'POST', headers: AUTH });
+      expect(sim.sim.calls(PERMANENT_CODE, app.appId)).toBe(2);
+
+      const changed = await sim.sim.wecomSuites.changeAuth(app.appId, 'wwcorp4');
+      expect(changed.body).toBe('success');
+      expect(forward.received.at(-1)?.body).toMatchObject({
+        message: { InfoType: 'change_auth', AuthCorpId: 'wwcorp4' },
+      });
+      expect((await get(s.hub, `/v1/suites/${app.name}/corps/wwcorp4/token`)).status).toBe(200);
+    } finally {
+      await s.close();
+      await forward.close();
+    }
+  });
+
   it('over 24 simulated hours with passes every 5 minutes on 3 hubs, each token is fetched once per lifetime', async () => {
     const app = suiteApp();
     const s = await serve(app, 3);

@@ -104,10 +104,12 @@ export async function keepPendingCode(deps: CorpDeps, app: AppRecord, code: stri
     await creds.releaseLease(key, owner);
     return;
   }
+  // It was minted before it was pushed: kept a minute less than its 10 minutes, which also puts
+  // it inside the refresh pass's selection window at once.
   await creds.saveValue(
     key,
     owner,
-    { value: `${PENDING}${code}`, expiresAt: now + AUTH_CODE_TTL_MS },
+    { value: `${PENDING}${code}`, expiresAt: now + AUTH_CODE_TTL_MS - 60_000 },
     now,
   );
 }
