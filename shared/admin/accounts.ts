@@ -71,6 +71,7 @@ function appEntry(a: AppRecord): Record<string, unknown> {
     ...(a.authRedirectUrl === undefined ? {} : { authRedirectUrl: a.authRedirectUrl }),
     ...(a.oauthRedirects === undefined ? {} : { oauthRedirects: a.oauthRedirects }),
     ...(a.oauthComponent === undefined ? {} : { oauthComponent: a.oauthComponent }),
+    ...(a.providerCorpId === undefined ? {} : { providerCorpId: a.providerCorpId }),
     enabled: a.enabled,
   };
 }
