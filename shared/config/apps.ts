@@ -171,11 +171,13 @@ const appFields: Check<AppConfig> = object(
   { strict: true },
 );
 
-const wecomSuite = wecomSuiteSchema(name, array(forwardRule));
+/** Built on the first suite entry read (every function's start reads the apps file). */
+let wecomSuite: Check<AppConfig> | undefined;
 
 const appSchema: Check<AppConfig> = (value, path, issues) => {
   // A WeCom suite has fields of its own (suiteId, suiteSecret, providerCorpId).
   if ((value as { kind?: unknown } | null)?.kind === 'wecom-suite') {
+    wecomSuite ??= wecomSuiteSchema(name, array(forwardRule));
     return wecomSuite(value, path, issues);
   }
   const app = appFields(value, path, issues);
