@@ -224,6 +224,19 @@ describe.each(testTargets())('WeCom suites on $name', (target) => {
       const again = await s.hub.app.request(`${next.pathname}${next.search}`);
       expect(again.status).toBe(200);
       expect(sim.sim.calls(PERMANENT_CODE, app.appId)).toBe(1);
+
+      // The suite token killed early (40082): refreshed once by compare-and-refresh, call retried.
+      const tokenNow = (await (await get(s.hub, `/v1/suites/${app.name}/token`)).json()) as {
+        accessToken: string;
+      };
+      expect(sim.sim.calls(SUITE_TOKEN, app.appId)).toBe(1);
+      expect(sim.sim.wecomSuites.killToken(tokenNow.accessToken)).toBe(true);
+      const link = await get(
+        s.hub,
+        `/v1/suites/${app.name}/install-url?redirect=${encodeURIComponent('https://shop.example/done')}`,
+      );
+      expect(link.status).toBe(200);
+      expect(sim.sim.calls(SUITE_TOKEN, app.appId)).toBe(2);
     } finally {
       await s.close();
     }
