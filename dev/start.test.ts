@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/http/log';
+import { DEMO_CORP } from './demo-suite';
 import { runPush } from './push';
 import {
   DEMO_AUTHORIZERS,
@@ -120,6 +121,52 @@ describe('npm run dev', () => {
       expect(await health?.json()).toMatchObject({ db: 'ok', write: 'ok' });
       expect(metrics?.status).toBe(200);
       expect(await metrics?.text()).toContain('# TYPE wxhub_credential_expiry_seconds gauge');
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it('serves the demo suite token, its corp and the corp token from its banner lines', async () => {
+    const { dev, banner } = await startDevBanner(devEnv());
+    try {
+      const lines = banner().filter((l) => l.includes('/v1/suites/'));
+      expect(lines).toHaveLength(5);
+      // The exchange of the pushed create_auth code runs after its answer: wait for the corp.
+      const corpUrl = lines
+        .find((l) => l.endsWith(`/corps/${DEMO_CORP}/token`))
+        ?.split(' ')
+        .at(-1);
+      for (let i = 0; i < 100; i++) {
+        const res = await fetch(corpUrl ?? '', {
+          headers: { authorization: `Bearer ${DEV_API_KEY}` },
+        });
+        if (res.status === 200) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Run each line as curl would.
+      for (const line of lines) {
+        const url = (line.split(' ').at(-1) ?? '').replace(/^'|'$/g, '');
+        const res = await fetch(url, { headers: { authorization: `Bearer ${DEV_API_KEY}` } });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as Record<string, unknown>;
+        if (url.endsWith('/proxy/cgi-bin/department/simplelist')) {
+          expect(body).toMatchObject({ errcode: 0 });
+        }
+      }
+      const corps = await fetch(`${dev.hub.server.url}/v1/suites/demo-suite/corps`, {
+        headers: { authorization: `Bearer ${DEV_API_KEY}` },
+      });
+      expect(await corps.json()).toEqual({
+        corps: [expect.objectContaining({ corpId: DEMO_CORP, status: 'authorized' })],
+      });
+      // The banner's control line pushes a fresh suite ticket, answered `success`.
+      const push = banner().find((l) => l.includes('/__sim/wecom-suites/ticket'));
+      const body = /-d '(.*)'$/.exec(push ?? '')?.[1] ?? '';
+      const pushed = await fetch(`${dev.sim.url}/__sim/wecom-suites/ticket`, {
+        method: 'POST',
+        body,
+      });
+      expect(await pushed.json()).toMatchObject({ status: 200, body: 'success' });
     } finally {
       await dev.stop();
     }

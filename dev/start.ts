@@ -12,6 +12,7 @@ import { describeDatabase } from '../shared/db/client';
 import type { Logger } from '../shared/http/log';
 import { type Hub, startHub } from '../shared/platform/main';
 import { capabilityLines } from './capability-lines';
+import { DEMO_CORP, startDemoSuites, suiteLines } from './demo-suite';
 import {
   createLiveSimClock,
   createSimulator,
@@ -317,6 +318,8 @@ export async function startDev(
   const name = file.apps[0]?.name ?? 'demo-oa';
   const demoAuthorizers = env.WXHUB_APPS === undefined ? DEMO_AUTHORIZERS : [];
   const componentProblems = await startDemoComponents(file, sim, base, demoAuthorizers);
+  const demoCorps = env.WXHUB_APPS === undefined ? [DEMO_CORP] : [];
+  const suiteProblems = await startDemoSuites(file, sim, base, demoCorps);
   const component = file.apps.find((a) => a.kind === 'component');
   const oauthApp = file.apps.find((a) => a.oauthRedirects?.[0] !== undefined);
   // A key from the environment is the operator's secret: the lines name it, never print it.
@@ -365,6 +368,8 @@ export async function startDev(
             `  curl -s -X POST ${sim.url}/__sim/components/release-test -d '{"appId":"${component.appId}"}'`,
           ]),
       ...componentProblems.map((p) => `  (demo component: ${p})`),
+      ...suiteLines(base, sim.url, auth, file, demoCorps),
+      ...suiteProblems.map((p) => `  (demo suite: ${p})`),
       ...oauthLines(base, auth, oauthApp),
       ...capabilityLines({
         base,

@@ -5,6 +5,7 @@ import { DELIVERY_ROUTES } from './delivery/api';
 import { PAY_ROUTES } from './pay/api';
 import { COMPONENT_PROXY_ROUTES, PROXY_ROUTES } from './proxy/api';
 import { REFRESH_ROUTES } from './refresh/api';
+import { SUITE_ROUTES } from './suite/api';
 import { CAPABILITY_ROUTES } from './token/capabilities-api';
 import { TOKEN_ROUTES } from './token/declarations';
 import { OAUTH_ROUTES } from './token/oauth-api';
@@ -35,6 +36,7 @@ export const ALL_ROUTES: readonly RouteDecl[] = [
   ...OAUTH_ROUTES,
   ...DELIVERY_ROUTES,
   ...SIGNING_ROUTES,
+  ...SUITE_ROUTES,
 ];
 
 const TAGS = [
@@ -48,6 +50,10 @@ const TAGS = [
   { name: 'oauth', description: 'OAuth2 web authorization of official accounts: tickets' },
   { name: 'delivery', description: 'Fengniao and Shansong: merchant tokens, signing proxies' },
   { name: 'signing', description: 'SMS verification codes (Aliyun) and COS uploads (Tencent)' },
+  {
+    name: 'wecom suites',
+    description: 'WeCom third-party suites and the corps that installed them',
+  },
 ];
 
 /** The OpenAPI document; `publicUrl` (WXHUB_PUBLIC_URL) is named as a server when set. */

@@ -34,6 +34,11 @@ function mismatches(routes: { method: string; path: string }[], doc: Doc) {
   return { undocumented, unmounted };
 }
 
+/**
+ * The hub's routes with each lazily loaded `/v1/` group (shared/http/lazy-routes.ts, mounted as
+ * `ALL {prefix}*`) replaced by the routes its module mounts once loaded.
+ */
+
 describe.each(testTargets())('GET /openapi.json and /docs on $name', (target) => {
   const oa = testApp();
   let hub: TestHub;
@@ -64,6 +69,7 @@ describe.each(testTargets())('GET /openapi.json and /docs on $name', (target) =>
     expect(routes.filter((r) => r.path.startsWith('/v1/')).length).toBeGreaterThan(25);
     expect(routes.some((r) => r.lazy && r.path.startsWith('/v1/components/'))).toBe(true);
     expect(routes.some((r) => r.lazy && r.path.startsWith('/v1/fengniao/'))).toBe(true);
+    expect(routes.some((r) => r.lazy && r.path.startsWith('/v1/suites/'))).toBe(true);
     expect(mismatches(routes, doc)).toEqual({ undocumented: [], unmounted: [] });
   });
 

@@ -158,6 +158,8 @@ export const LAZY_FILES = {
   health: 'shared/metrics/health.ts',
   // The OpenTelemetry SDK and OTLP exporter: loaded only with OTEL_EXPORTER_OTLP_ENDPOINT set.
   tracing: 'shared/metrics/tracing.ts',
+  'wecom-suite': 'functions/suite/routes.ts',
+  'wecom-suite-refresh': 'shared/wecom-suite/refresh.ts',
 } as const;
 
 type LazyFile = keyof typeof LAZY_FILES;

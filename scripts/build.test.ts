@@ -346,6 +346,18 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
     expect(main).toContain('require("./signing.js")');
     expect(sources(join(pkgDir, 'index.js')).join('\n')).not.toMatch(/shared\/(sms|cos)\//);
     expect(sources(join(pkgDir, 'signing.js')).join('\n')).toMatch(/shared\/sms\/codes/);
+    // WeCom suites' code ships as files of their own, loaded on the first suite request (or
+    // the refresh pass's first suite row), never at a cold start of the WeChat paths.
+    for (const [fn, file] of [
+      ['token', 'wecom-suite'],
+      ['wx-callback', 'wecom-suite'],
+      ['refresh', 'wecom-suite-refresh'],
+    ] as const) {
+      const fnDir = join(dir, 'scf', fn);
+      expect(readFileSync(join(fnDir, 'index.js'), 'utf8')).toContain(`require("./${file}.js")`);
+      expect(sources(join(fnDir, 'index.js')).join('\n')).not.toMatch(/shared\/wecom-suite\//);
+      expect(sources(join(fnDir, `${file}.js`)).join('\n')).toMatch(/shared\/wecom-suite\//);
+    }
     const bundle = join(pkgDir, 'index.js');
     const denied = await runBundle(runner, bundle, apigwGet('/openapi.json'), env('openapi'));
     expect(denied.result).toMatchObject({ statusCode: 401 });
@@ -666,6 +678,8 @@ describe('npm run build -- <function>…', () => {
         'token-extras.js.map',
         'tracing.js',
         'tracing.js.map',
+        'wecom-suite.js',
+        'wecom-suite.js.map',
         'wecom.js',
         'wecom.js.map',
       ]);

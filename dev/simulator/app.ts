@@ -33,6 +33,7 @@ import { TokenBook } from './state';
 import type { WxContext, WxReply, WxRequest } from './wechat';
 import { ENDPOINTS, errJson } from './wechat';
 import { mountWecom, WecomBook } from './wecom';
+import { createWecomSuiteControlRoutes, mountWecomSuites, WecomSuiteBook } from './wecom-suite';
 
 /** Caller IP used when a request carries no `x-forwarded-for` (TEST-NET-3 address). */
 export const DEFAULT_EGRESS_IP = '203.0.113.7';
@@ -58,6 +59,8 @@ export interface Simulator {
   aliyunSms: AliyunSmsSim;
   /** Tencent COS uploads under `/cos` (dev/simulator/cos.ts): keys, objects stored. */
   cos: CosSim;
+  /** WeCom third-party suites (`/qyapi/cgi-bin/service/…`): tickets, installs, corp tokens. */
+  wecomSuites: WecomSuiteBook;
   /** Add an account, or update the secret/whitelist of an existing one (tokens are kept). */
   registerApp(cfg: SimAppConfig): void;
   /** Queue a fault (FIFO per path), consumed by matching calls. Throws on invalid input. */
@@ -153,6 +156,7 @@ interface Internals {
   wecom: WecomBook;
   fengniao: ReturnType<typeof createFengniaoSimulator>;
   shansong: ReturnType<typeof createShansongSimulator>;
+  wecomSuites: WecomSuiteBook;
 }
 
 /** Create a simulator with its own state; `opts.apps` are registered up front. */
@@ -179,6 +183,7 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
     wecom: new WecomBook(clock, send),
     fengniao: createFengniaoSimulator(clock, { faults, counters }, send),
     shansong: createShansongSimulator(clock, { faults, counters }, send),
+    wecomSuites: new WecomSuiteBook(clock, send),
   };
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
@@ -194,10 +199,18 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   mountDouyinSimulator(sim.app, sim.douyin, inner.ctx.apps, inner.faults, inner.counters);
   mountAliyunSmsSimulator(sim.app, sim.aliyunSms, inner.faults, inner.counters);
   mountCosSimulator(sim.app, sim.cos, inner.faults, inner.counters);
+  // Before the general control routes, whose catch-all answers unknown `/__sim/…` paths.
+  sim.app.route('/__sim/wecom-suites', createWecomSuiteControlRoutes(inner.wecomSuites));
   sim.app.route('/__sim', createControlRoutes(sim));
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.route('/fengniao', inner.fengniao.routes);
   sim.app.route('/shansong', inner.shansong.routes);
+  mountWecomSuites(sim.app, inner.wecomSuites, {
+    counters: inner.counters,
+    faults: inner.faults,
+    fault: (f) => faultReply(f, ctx, { ip: inner.egressIp }),
+    toResponse,
+  });
   sim.app.all('*', (c) => dispatch(c, inner));
   return sim;
 }
@@ -210,6 +223,7 @@ function buildSimulator(inner: Internals): Simulator {
   return {
     app: new Hono(),
     clock: ctx.clock,
+    wecomSuites: inner.wecomSuites,
     pay: inner.pay.api,
     capabilities: ctx.capabilities,
     wecom: inner.wecom,
@@ -240,7 +254,8 @@ function buildSimulator(inner: Internals): Simulator {
       ctx.components.register(simComponentConfigSchema.parse(cfg));
     },
     pushTicket: (appId, url) => ctx.components.pushTicket(appId, url),
-    pushDueTickets: () => ctx.components.pushDue(),
+    pushDueTickets: async () =>
+      (await ctx.components.pushDue()) + (await inner.wecomSuites.pushDue()),
     authorize: (appId, authorizerAppId, opts) =>
       ctx.components.authorize(appId, authorizerAppId, opts),
     approveNext: (appId, approval) => ctx.components.approveNext(appId, approval),
@@ -261,6 +276,7 @@ function buildSimulator(inner: Internals): Simulator {
     reset() {
       ctx.tokens.reset();
       ctx.components.reset();
+      inner.wecomSuites.reset();
       ctx.grants.reset();
       resetOAuth(ctx);
       ctx.capabilities.reset();
@@ -422,7 +438,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 async function faultReply(
   f: SimFault,
   ctx: WxContext,
-  req: WxRequest,
+  req: Pick<WxRequest, 'ip'>,
 ): Promise<WxReply | undefined> {
   await waitFaultDelay(f);
   if (f.errcode !== undefined) {

@@ -209,6 +209,35 @@ describe.each(testTargets())('admin data routes on $name', (target) => {
       }
     });
 
+    it('PATCH of a wecom-suite keeps its provider corpid and secret', async () => {
+      const name = uniqueName('suite');
+      const created = await ui.json<{ app: Json }>('/admin/api/apps', {
+        method: 'POST',
+        body: {
+          name,
+          kind: 'wecom-suite',
+          suiteId: 'ww0123456789suite',
+          suiteSecret: 'suite-secret-value-1',
+          token: 'SuiteToken1',
+          encodingAesKey: 'A'.repeat(43),
+          providerCorpId: 'ww0123456789corp',
+        },
+      });
+      expect(created.status).toBe(201);
+      const patched = await ui.json<{ app: Json }>(`/admin/api/apps/${name}`, {
+        method: 'PATCH',
+        body: { enabled: false },
+      });
+      expect(patched.status).toBe(200);
+      const stored = await hub.deps.store.apps.get(name);
+      expect(stored).toMatchObject({
+        appId: 'ww0123456789suite',
+        appSecret: 'suite-secret-value-1',
+        providerCorpId: 'ww0123456789corp',
+        enabled: false,
+      });
+    });
+
     it('shows forward targets and authRedirectUrl without user info or query; a rule sent back as shown keeps them, an omitted forward is kept', async () => {
       const secretUrl = 'https://hooks.example/in?key=TOPSECRETKEY';
       const a = newApp({ forward: [{ url: secretUrl, match: { MsgType: 'text' } }] });

@@ -21,7 +21,7 @@ import { assertNotMinting, proxySegments, upstreamPath } from '../../shared/wech
 import * as api from './api';
 
 /** Whose token a proxy route sends, and how that token is fetched and reported dead. */
-interface TokenSource {
+export interface TokenSource {
   /** Names the caller in a log line (no token). */
   label: Record<string, string>;
   token(): Promise<ServedCredential>;
@@ -40,7 +40,7 @@ interface TokenSource {
  * One proxied call: the path checked (never one that mints a credential the hub holds), the
  * token added, WeChat's answer streamed back, one retry after a dead-token errcode.
  */
-async function proxyWith(
+export async function proxyWith(
   deps: Deps,
   c: Context<HubEnv>,
   name: string,
@@ -104,7 +104,7 @@ async function douyinUpstream(deps: Deps): Promise<TokenSource['upstream']> {
  * A WeCom app's calls: to `WECOM_API_BASE`, retried once on WeCom's dead-token errcodes (its
  * 40001 is a wrong secret, not a dead token). Loaded on the first WeCom call only (LAZY_FILES).
  */
-async function wecomUpstream(deps: Deps): Promise<TokenSource['upstream']> {
+export async function wecomUpstream(deps: Pick<Deps, 'wecom'>): Promise<TokenSource['upstream']> {
   const { WECOM_TOKEN_ERRCODES } = await loadWecom();
   return {
     baseUrl: deps.wecom.baseUrl,

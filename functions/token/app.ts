@@ -76,6 +76,13 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   });
   mountDeliveryApi(r, deps);
   mountSigning(r, deps);
+  // WeCom suites (`/v1/suites/…`): loaded on the first request of one (LAZY_FILES).
+  r.route(
+    '/',
+    lazyRoutes('/v1/suites/', async () =>
+      (await import('../suite/routes')).createSuiteApiRoutes(deps),
+    ),
+  );
   mountOpenApi(r, () => deps.config.publicUrl);
   // The third-party platform, login sessions, OAuth redeem and the capabilities: loaded on their
   // first request (./extras.ts).

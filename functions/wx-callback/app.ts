@@ -1,10 +1,5 @@
 import { type Context, Hono } from 'hono';
-import {
-  type CallbackAnswer,
-  type CallbackQuery,
-  receivePush,
-  verifyServer,
-} from '../../shared/callbacks/receive';
+import { type CallbackQuery, receivePush, verifyServer } from '../../shared/callbacks/receive';
 import { answerType } from '../../shared/callbacks/reply';
 import {
   afterAuthorization,
@@ -19,12 +14,13 @@ import { keepTicket, redactAuthEvent, TICKET_KIND } from '../../shared/component
 import { releaseTestAnswer, requireMessageUrl } from '../../shared/component/messages';
 import { createBaseApp, type HubEnv } from '../../shared/http/app';
 import { requestText } from '../../shared/http/body';
-import { AppError, CODE_TO_STATUS } from '../../shared/http/errors';
+import { AppError } from '../../shared/http/errors';
 import { wxSourceHeader } from '../../shared/http/headers';
+import { lazyRoutes } from '../../shared/http/lazy-routes';
 import type { Deps } from '../../shared/platform/deps';
 import { mountDeliveryPublic } from '../delivery/lazy';
 import { mountOAuthPages } from './oauth';
-import { browserFacing, escapeHtml, page } from './pages';
+import { browserFacing, escapeHtml, page, wechatFacing } from './pages';
 
 const query = (c: Context<HubEnv>): CallbackQuery => ({
   signature: c.req.query('signature'),
@@ -34,25 +30,6 @@ const query = (c: Context<HubEnv>): CallbackQuery => ({
   encrypt_type: c.req.query('encrypt_type'),
   msg_signature: c.req.query('msg_signature'),
 });
-
-/**
- * WeChat calls these routes, so they answer in WeChat's terms: the body is `success`, a reply or
- * `echostr`, and a refusal is the status with a one-line plain-text reason.
- */
-async function wechatFacing(
-  c: Context<HubEnv>,
-  handle: () => Promise<CallbackAnswer>,
-): Promise<Response> {
-  try {
-    const a = await handle();
-    return c.body(a.body, a.status as 200, { 'content-type': a.contentType });
-  } catch (err) {
-    if (!(err instanceof AppError)) throw err;
-    return c.body(`${err.message}\n`, CODE_TO_STATUS[err.code] as 400, {
-      'content-type': answerType(''),
-    });
-  }
-}
 
 /**
  * Routes of the wx-callback function: `GET|POST /wx/{app}/callback`, a third-party platform's
@@ -171,6 +148,13 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
   );
   mountOAuthPages(r, deps);
   mountDeliveryPublic(r, deps);
+  // WeCom suites: their code is loaded on the first request of one (LAZY_FILES).
+  r.route(
+    '/',
+    lazyRoutes('/wx/:app/suite/', async () =>
+      (await import('../suite/routes')).createSuiteCallbackRoutes(deps),
+    ),
+  );
   return r;
 }
 

@@ -1,4 +1,6 @@
 import type { Context } from 'hono';
+import type { CallbackAnswer } from '../../shared/callbacks/receive';
+import { answerType } from '../../shared/callbacks/reply';
 import type { HubEnv } from '../../shared/http/app';
 import { AppError, CODE_TO_STATUS, type ErrorCode, WechatApiError } from '../../shared/http/errors';
 import { transportErrorCode, WechatTransportError } from '../../shared/wechat/http';
@@ -45,5 +47,24 @@ export async function browserFacing(
       return failed(transportErrorCode(err), 'WeChat could not be reached; try again later');
     }
     throw err;
+  }
+}
+
+/**
+ * WeChat calls these routes, so they answer in WeChat's terms: the body is `success`, a reply or
+ * `echostr`, and a refusal is the status with a one-line plain-text reason.
+ */
+export async function wechatFacing(
+  c: Context<HubEnv>,
+  handle: () => Promise<CallbackAnswer>,
+): Promise<Response> {
+  try {
+    const a = await handle();
+    return c.body(a.body, a.status as 200, { 'content-type': a.contentType });
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return c.body(`${err.message}\n`, CODE_TO_STATUS[err.code] as 400, {
+      'content-type': answerType(''),
+    });
   }
 }

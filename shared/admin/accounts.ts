@@ -72,6 +72,7 @@ function appEntry(a: AppRecord): Record<string, unknown> {
     ...(a.oauthRedirects === undefined ? {} : { oauthRedirects: a.oauthRedirects }),
     ...(a.oauthComponent === undefined ? {} : { oauthComponent: a.oauthComponent }),
     ...(a.devId === undefined ? {} : { devId: a.devId }),
+    ...(a.providerCorpId === undefined ? {} : { providerCorpId: a.providerCorpId }),
     enabled: a.enabled,
   };
 }

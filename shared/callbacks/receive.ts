@@ -25,7 +25,7 @@ import {
 } from './verify';
 
 export type { CallbackQuery } from './verify';
-export { verifyServer } from './verify';
+export { verifyServer, verifyWecomUrl } from './verify';
 
 export interface CallbackDeps extends OutboxDeps {
   config: Pick<
@@ -78,6 +78,11 @@ export interface PushOptions {
    * their deliveries, through the outbox timer).
    */
   answer?: (opened: OpenedPush) => HubAnswer | undefined;
+  /**
+   * The ReceiveIds the ciphertext may carry, tried in order (default: the app's appId). WeCom
+   * routes name theirs: the suite id on a suite's command URL, the corpid on its data URL.
+   */
+  receiveIds?: readonly string[];
 }
 
 /** What the hub answers itself (see {@link PushOptions.answer}). */
@@ -160,7 +165,7 @@ async function receiveOnce(
         'x-wx-source is trusted only with WXHUB_TRUST_WX_SOURCE=1, and the push has no signature',
       );
     }
-    opened = openSignedPush(deps, app, q, body, route);
+    opened = openSignedPush(deps, app, q, body, route, opts.receiveIds);
   }
 
   // Extra fields of auth events (infoType, authorizerAppId) are not columns; the codec skips them.
@@ -271,7 +276,7 @@ async function receiveOnce(
     attempts = await attemptNow(deps, 'message', id, rules, deadline);
     const reply = firstReply(rules, attempts);
     // The auth-event URL answers `success` only (a passive reply is for messages).
-    if (reply !== undefined && route !== 'component-event') {
+    if (reply !== undefined && route !== 'component-event' && route !== 'suite-command') {
       final = renderAnswer(deps, opened, summary, reply);
     }
   } catch (err) {

@@ -34,7 +34,18 @@ export interface CallbackQuery {
  * a third-party platform's authorization-event URL (`/wx/{app}/component/event`) or its
  * message-and-event URL for its authorizers (`/wx/{app}/component/message/{appid}`).
  */
-export type PushRoute = 'callback' | 'component-event' | 'component-message';
+export type PushRoute =
+  | 'callback'
+  | 'component-event'
+  | 'component-message'
+  | 'suite-command'
+  | 'suite-data';
+
+/**
+ * WeCom's routes: always encrypted, signed with `msg_signature` only (no `encrypt_type`), the
+ * ReceiveId given by the route (https://developer.work.weixin.qq.com/document/path/91144).
+ */
+const WECOM_ROUTES: ReadonlySet<PushRoute> = new Set(['suite-command', 'suite-data']);
 
 const ROUTE_KINDS: Record<PushRoute, { kinds: ReadonlySet<string>; text: string }> = {
   callback: {
@@ -48,6 +59,14 @@ const ROUTE_KINDS: Record<PushRoute, { kinds: ReadonlySet<string>; text: string 
   'component-message': {
     kinds: new Set(['component']),
     text: '/wx/{app}/component/message/{appid} is for component apps',
+  },
+  'suite-command': {
+    kinds: new Set(['wecom-suite']),
+    text: '/wx/{app}/suite/command is for wecom-suite apps',
+  },
+  'suite-data': {
+    kinds: new Set(['wecom-suite']),
+    text: '/wx/{app}/suite/data/{corpid} is for wecom-suite apps',
   },
 };
 
@@ -109,18 +128,6 @@ function aesKeyOfApp(app: AppRecord): Buffer {
   return aesKeyOf(app.encodingAesKey);
 }
 
-/** `decryptMessage` for the app (its appId, or a WeCom app's corpId, as ReceiveId); 400 on failure. */
-function openEncrypt(aesKey: Buffer, encrypt: string, app: AppRecord, what: string): string {
-  try {
-    return decryptMessage(aesKey, encrypt, app.appId);
-  } catch (err) {
-    if (err instanceof MessageCryptoError) {
-      throw new AppError('BAD_REQUEST', `cannot decrypt ${what}: ${err.message}`);
-    }
-    throw err;
-  }
-}
-
 /**
  * Server verification (GET): answers `echostr` verbatim when `signature` matches the app's
  * callback token; throws 401 otherwise. A WeCom app's `echostr` is encrypted: `msg_signature`
@@ -128,16 +135,8 @@ function openEncrypt(aesKey: Buffer, encrypt: string, app: AppRecord, what: stri
  * (https://developer.work.weixin.qq.com/document/path/91144).
  */
 export function verifyServer(deps: VerifyDeps, app: AppRecord, q: CallbackQuery): string {
+  if (alwaysEncrypted(app)) return verifyWecomUrl(deps, app, q, 'callback', app.appId);
   const token = callbackToken(app);
-  if (alwaysEncrypted(app)) {
-    // A `+` sent unescaped arrives as a space; base64 has no spaces.
-    const echostr = q.echostr?.replaceAll(' ', '+');
-    checkSignature(deps, token, q, q.msg_signature, [echostr ?? ''], 'msg_signature');
-    if (echostr === undefined || echostr === '') {
-      throw new AppError('BAD_REQUEST', 'echostr is missing');
-    }
-    return openEncrypt(aesKeyOfApp(app), echostr, app, 'echostr');
-  }
   checkSignature(deps, token, q, q.signature, [], 'signature');
   if (q.echostr === undefined || q.echostr === '') {
     throw new AppError('BAD_REQUEST', 'echostr is missing');
@@ -191,10 +190,13 @@ export function openSignedPush(
   q: CallbackQuery,
   body: string,
   route: PushRoute = 'callback',
+  receiveIds: readonly string[] = [app.appId],
 ): OpenedPush {
   const token = callbackToken(app, route);
+  // WeCom's pushes (a wecom app's callback, a suite's URLs) are always encrypted.
+  const wecom = WECOM_ROUTES.has(route) || alwaysEncrypted(app);
   const plain = q.encrypt_type === undefined || q.encrypt_type === '' || q.encrypt_type === 'raw';
-  if (plain && !alwaysEncrypted(app)) {
+  if (plain && !wecom) {
     if (app.messageMode === 'safe') {
       // WeChat sends a safe-mode app's pushes encrypted: a plaintext one is a downgrade.
       throw new AppError(
@@ -212,7 +214,7 @@ export function openSignedPush(
       replayKey: replayKeyOf(token, q),
     };
   }
-  if (!alwaysEncrypted(app) && q.encrypt_type !== 'aes') {
+  if (!wecom && q.encrypt_type !== 'aes') {
     throw new AppError(
       'BAD_REQUEST',
       `encrypt_type "${(q.encrypt_type ?? '').slice(0, 16)}" is not aes`,
@@ -229,16 +231,62 @@ export function openSignedPush(
     // Two Encrypt fields, or one the quick look read differently: never open the other one.
     throw new AppError('BAD_REQUEST', 'safe-mode body must have exactly one Encrypt field');
   }
-  const message = openEncrypt(aesKey, encrypt, app, 'Encrypt');
+  const { message, receiveId } = decryptFor(aesKey, encrypt, receiveIds);
   const inner = parsePushBody(message, 'decrypted message');
   return {
     outer,
     message,
     inner,
     encrypted: true,
-    keys: { token, aesKey, appId: app.appId },
+    keys: { token, aesKey, appId: receiveId },
     replayKey: replayKeyOf(token, q),
   };
+}
+
+/**
+ * Decrypts `encrypt` for the first of `receiveIds` its trailing id matches (WeChat: the appid;
+ * WeCom: the ReceiveId of the route); 400 when none does or the ciphertext is bad.
+ */
+function decryptFor(
+  aesKey: Buffer,
+  encrypt: string,
+  receiveIds: readonly string[],
+  what = 'Encrypt',
+): { message: string; receiveId: string } {
+  let last: MessageCryptoError | undefined;
+  for (const receiveId of receiveIds) {
+    try {
+      return { message: decryptMessage(aesKey, encrypt, receiveId), receiveId };
+    } catch (err) {
+      if (!(err instanceof MessageCryptoError)) throw err;
+      last = err;
+      if (err.reason !== 'WRONG_APPID') break;
+    }
+  }
+  throw new AppError('BAD_REQUEST', `cannot decrypt ${what}: ${last?.message ?? 'no ReceiveId'}`);
+}
+
+/**
+ * WeCom's URL verification (GET): `msg_signature` over the token, timestamp, nonce and the
+ * encrypted `echostr`, which decrypts (ReceiveId `receiveId`) to the plaintext answered
+ * (https://developer.work.weixin.qq.com/document/path/91144). 401 for a bad signature, 400 for
+ * an echostr that does not decrypt for `receiveId`.
+ */
+export function verifyWecomUrl(
+  deps: VerifyDeps,
+  app: AppRecord,
+  q: CallbackQuery,
+  route: PushRoute,
+  receiveId: string,
+): string {
+  const token = callbackToken(app, route);
+  // A `+` sent unescaped arrives as a space; base64 has no spaces.
+  const echostr = q.echostr?.replaceAll(' ', '+');
+  checkSignature(deps, token, q, q.msg_signature, [echostr ?? ''], 'msg_signature');
+  if (echostr === undefined || echostr === '') {
+    throw new AppError('BAD_REQUEST', 'echostr is missing');
+  }
+  return decryptFor(aesKeyOfApp(app), echostr, [receiveId], 'echostr').message;
 }
 
 /** Opens a CloudRun push (no signature; only when `x-wx-source` is trusted). */

@@ -200,13 +200,49 @@ describe('parseAppsFile', () => {
     );
   });
 
+  it('reads a wecom-suite with its own fields, stored as an app; names each bad or missing one', () => {
+    const suite = {
+      name: 'crm-suite',
+      kind: 'wecom-suite',
+      suiteId: 'ww0123456789suite',
+      suiteSecret: 'SUITE-SECRET-VALUE',
+      token: 'SuiteToken1',
+      encodingAesKey: 'A'.repeat(43),
+      providerCorpId: 'ww0123456789corp',
+    };
+    const parsed = parseAppsFile(JSON.stringify({ apps: [suite] }));
+    const stored = {
+      name: 'crm-suite',
+      kind: 'wecom-suite',
+      appId: 'ww0123456789suite',
+      appSecret: 'SUITE-SECRET-VALUE',
+      token: 'SuiteToken1',
+      encodingAesKey: 'A'.repeat(43),
+      providerCorpId: 'ww0123456789corp',
+      tokenMode: 'classic',
+      forward: [],
+    };
+    expect(parsed.apps).toEqual([stored]);
+    // What the hub writes back (npm run dev, the admin API) reads the same.
+    expect(parseAppsFile(JSON.stringify(parsed)).apps).toEqual([stored]);
+    const { providerCorpId: _, ...noProvider } = suite;
+    expect(problems({ apps: [{ ...noProvider, messageMode: 'safe', token: 'x' }] })).toEqual([
+      'apps[0] "crm-suite" token: must be 3 to 32 letters or digits',
+      'apps[0] "crm-suite" providerCorpId: Invalid input: expected string, received undefined',
+      'apps[0] "crm-suite": Unrecognized key: "messageMode"',
+    ]);
+    const both = problems({ apps: [{ ...suite, appSecret: 'OTHER-SECRET' }] });
+    expect(both).toEqual(['apps[0] "crm-suite": Unrecognized key: "appSecret"']);
+    expect(JSON.stringify(both)).not.toContain('SECRET');
+  });
+
   it('reports malformed JSON', () => {
     expect(problems('{"apps": [')).toEqual(['not valid JSON']);
   });
 
   it('names the entry and field of an unknown kind, a bad name and a bad AES key', () => {
     expect(problems({ apps: [{ ...good, kind: 'weibo' }] })).toEqual([
-      'apps[0] "shop-mp" kind: must be one of official, miniprogram, component, wecom, douyin, fengniao, shansong',
+      'apps[0] "shop-mp" kind: must be one of official, miniprogram, component, wecom, douyin, fengniao, shansong, wecom-suite',
     ]);
     expect(problems({ apps: [{ ...good, name: 'Shop MP!' }] })).toEqual([
       'apps[0] name: must match [a-z0-9][a-z0-9_-]{0,63} (lower case, digits, _ and -)',

@@ -30,6 +30,7 @@ import {
   withDefault,
 } from './validate';
 import { wecomEntry, wecomIssue } from './wecom-app';
+import { wecomSuiteSchema } from './wecom-suite';
 
 export { MESSAGE_MODES, type MessageMode, messageModeOf } from './message-mode';
 
@@ -42,6 +43,7 @@ export const APP_KINDS = [
   'douyin',
   'fengniao',
   'shansong',
+  'wecom-suite',
 ] as const;
 export type AppKind = (typeof APP_KINDS)[number];
 
@@ -139,6 +141,8 @@ export interface AppConfig {
   agentId?: number;
   /** Fengniao apps only: the developer id (`dev_id`) of the merchant authorization page. */
   devId?: string;
+  /** WeCom suites only: the service provider's corpid (ReceiveId of URL verification). */
+  providerCorpId?: string;
   /** `false` disables the app at the next sync; absent means enabled. */
   enabled?: boolean;
 }
@@ -204,7 +208,15 @@ const kindFields: Check<AppConfig> = (value, path, issues) => {
   return app;
 };
 
+/** Built on the first suite entry read (every function's start reads the apps file). */
+let wecomSuite: Check<AppConfig> | undefined;
+
 const appSchema: Check<AppConfig> = (value, path, issues) => {
+  // A WeCom suite has fields of its own (suiteId, suiteSecret, providerCorpId).
+  if ((value as { kind?: unknown } | null)?.kind === 'wecom-suite') {
+    wecomSuite ??= wecomSuiteSchema(name, array(forwardRule));
+    return wecomSuite(value, path, issues);
+  }
   const app = kindFields(value, path, issues);
   if (app !== INVALID && app.authRedirectUrl !== undefined && app.kind !== 'component') {
     issues.push({ path: [...path, 'authRedirectUrl'], message: 'applies to component apps only' });

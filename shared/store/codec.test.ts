@@ -37,6 +37,7 @@ const appRow = (appSecret: string) => ({
   oauthRedirects: null,
   oauthComponent: null,
   devId: null,
+  providerCorpId: null,
   forward: '[]',
   source: 'file',
   enabled: true,

@@ -32,6 +32,7 @@ interface AppRow {
   oauthRedirects: string | null;
   oauthComponent: string | null;
   devId: string | null;
+  providerCorpId: string | null;
   source: string;
   enabled: boolean;
   createdAt: number;
@@ -145,6 +146,7 @@ export function createCodec(box: SecretBox) {
           app.oauthRedirects === undefined ? null : JSON.stringify(app.oauthRedirects),
         oauthComponent: app.oauthComponent ?? null,
         devId: app.devId ?? null,
+        providerCorpId: app.providerCorpId ?? null,
         source,
         enabled: app.enabled !== false,
         createdAt: now,
@@ -171,6 +173,7 @@ export function createCodec(box: SecretBox) {
           row.oauthRedirects === null ? undefined : (JSON.parse(row.oauthRedirects) as string[]),
         oauthComponent: row.oauthComponent ?? undefined,
         ...(row.devId === null ? {} : { devId: row.devId }),
+        ...(row.providerCorpId === null ? {} : { providerCorpId: row.providerCorpId }),
         ...(row.messageMode === null
           ? {}
           : { configuredMessageMode: row.messageMode as MessageMode }),

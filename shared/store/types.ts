@@ -53,6 +53,8 @@ export interface AppRecord {
   oauthComponent?: string | undefined;
   /** A Fengniao app's developer id (`devId`). */
   devId?: string | undefined;
+  /** A WeCom suite's `providerCorpId` (the provider's corpid). */
+  providerCorpId?: string | undefined;
   /** `messageMode` as written (undefined: the default applies), for writing the entry back. */
   configuredMessageMode?: MessageMode | undefined;
   source: Source;

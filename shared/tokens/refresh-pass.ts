@@ -6,6 +6,7 @@ import {
   refreshAuthorizerBatch,
 } from '../component/authorizer-pass';
 import {
+  AUTHORIZATION_CODE_OWNER_PREFIX,
   AUTHORIZER_OWNER_PREFIX,
   AUTHORIZER_TOKEN_KIND,
   parseAuthorizerOwner,
@@ -103,6 +104,15 @@ function ensured(store: Store): Set<string> {
   return set;
 }
 
+/** Credential kind of a WeCom suite's token (shared/wecom-suite/suite.ts, not loaded here). */
+const SUITE_TOKEN_KIND = 'suite_access_token';
+
+/** The app name of an authorization-code row (`authcode:<app>:<hash>`), else undefined. */
+function parseAuthorizationCodeOwner(owner: string): string | undefined {
+  if (!owner.startsWith(AUTHORIZATION_CODE_OWNER_PREFIX)) return undefined;
+  return owner.slice(AUTHORIZATION_CODE_OWNER_PREFIX.length).split(':')[0];
+}
+
 /** Cap of the selection window: rows expiring later are never selected. */
 const MAX_AHEAD_MS = 15 * 60_000;
 
@@ -159,6 +169,49 @@ async function eachLimited<T>(
     }
   });
   await Promise.all(runners);
+}
+
+/** The suite part of the pass, loaded on the first suite row (LAZY_FILES: `wecom-suite-refresh`). */
+const suitePart = () => import('../wecom-suite/refresh');
+
+/** A due row of WeCom suite `app` (its token, a corp's token, a pending code). */
+async function refreshSuiteRow(
+  deps: RefreshPassDeps,
+  summary: RefreshSummary,
+  app: AppRecord,
+  row: DueCredential,
+  corpId: string | undefined,
+  now: number,
+): Promise<void> {
+  const wecom = deps.wecom;
+  if (wecom === undefined || app.appSecret === undefined) return;
+  const suiteDeps = {
+    ...deps,
+    fetch: wecom.fetch,
+    wechat: wecom,
+    config: { wecomApiBase: wecom.baseUrl },
+  };
+  try {
+    const part = await suitePart();
+    const plan = await part.planSuiteRow(
+      suiteDeps,
+      app,
+      row,
+      corpId,
+      deps.refreshAheadSeconds,
+      now,
+    );
+    if (plan === undefined) return;
+    if (plan.kind === 'failed') {
+      summary.failed.push({ app: app.name, credential: row.kind, error: plan.error });
+    } else if (plan.kind === 'done') {
+      if (plan.refreshed) summary.refreshed += 1;
+    } else {
+      await refreshOne(deps, summary, app.name, row, plan);
+    }
+  } catch (err) {
+    summary.failed.push({ app: app.name, credential: row.kind, error: describeRefreshError(err) });
+  }
 }
 
 /** Refreshes one due credential of `name` (an app or merchant), counting it in `summary`. */
@@ -261,11 +314,17 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
   }
   for (const app of apps.values()) {
     const owner = appOwner(app);
-    const ensuredKey = `${owner}/${COMPONENT_TOKEN_KIND}`;
-    if (app.kind !== 'component' || app.appSecret === undefined) continue;
-    if (ensured(deps.store).has(ensuredKey)) continue;
-    await deps.store.credentials.ensure({ owner, kind: COMPONENT_TOKEN_KIND }, now);
-    ensured(deps.store).add(ensuredKey);
+    if (app.appSecret === undefined) continue;
+    // A component's token and a WeCom suite's are kept fresh from their first pass.
+    const kind =
+      app.kind === 'component'
+        ? COMPONENT_TOKEN_KIND
+        : app.kind === 'wecom-suite' && deps.wecom !== undefined
+          ? SUITE_TOKEN_KIND
+          : undefined;
+    if (kind === undefined || ensured(deps.store).has(`${owner}/${kind}`)) continue;
+    await deps.store.credentials.ensure({ owner, kind }, now);
+    ensured(deps.store).add(`${owner}/${kind}`);
   }
   const merchants = new Map<string, MerchantRecord>();
   for (const m of await deps.store.merchants.list({ enabled: true })) {
@@ -306,8 +365,12 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     }
     const authorizer = parseAuthorizerOwner(row.owner);
     if (authorizer !== undefined) {
-      // An authorizer's ticket, once fetched (its tokens go in batches, below).
       const component = apps.get(`app:${authorizer.name}`);
+      if (component?.kind === 'wecom-suite') {
+        await refreshSuiteRow(deps, summary, component, row, authorizer.authorizerAppId, now);
+        return;
+      }
+      // An authorizer's ticket, once fetched (its tokens go in batches, below).
       const type = TICKET_TYPES.find((t) => ticketKind(t) === row.kind);
       if (component?.kind !== 'component' || type === undefined) return;
       await refreshOne(deps, summary, component.name, row, {
@@ -329,7 +392,18 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
         await refreshOne(deps, summary, owner.name, row, { fetcher, aheadMs });
       return;
     }
+    const code = parseAuthorizationCodeOwner(row.owner);
+    if (code !== undefined) {
+      const suite = apps.get(`app:${code}`);
+      if (suite?.kind === 'wecom-suite')
+        await refreshSuiteRow(deps, summary, suite, row, undefined, now);
+      return;
+    }
     const app = apps.get(row.owner);
+    if (app?.kind === 'wecom-suite') {
+      await refreshSuiteRow(deps, summary, app, row, undefined, now);
+      return;
+    }
     if (app?.kind === 'component') {
       // A stale ticket was reported once above; its token is not asked for with it.
       if (!stale.has(app.name)) await refreshComponentToken(deps, summary, app, row, now);
@@ -368,6 +442,8 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
         continue;
       }
       const component = apps.get(`app:${authorizer.name}`);
+      // A WeCom suite's corps go one by one.
+      if (component?.kind === 'wecom-suite') others.push(row);
       if (component?.kind !== 'component') continue;
       if (row.kind !== AUTHORIZER_TOKEN_KIND) {
         // Its tickets go one by one (its other rows are never due: they do not expire).

@@ -57,6 +57,7 @@ const MINTING_PATHS: Readonly<Record<string, string>> = {
   'cgi-bin/service/get_provider_token': 'the WeCom provider console',
   'cgi-bin/service/get_corp_token': 'GET /v1/suites/{app}/corps/{corpid}/token',
   'cgi-bin/service/get_permanent_code': 'GET /v1/suites/{app}/install-url',
+  'cgi-bin/service/v2/get_permanent_code': 'GET /v1/suites/{app}/install-url',
   // Douyin.
   'api/apps/v2/token': APP_TOKEN,
   'api/apps/token': APP_TOKEN,

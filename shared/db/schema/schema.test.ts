@@ -66,6 +66,7 @@ interface Expected {
     oauthRedirects: string | null;
     oauthComponent: string | null;
     devId: string | null;
+    providerCorpId: string | null;
     source: string;
     enabled: boolean;
     createdAt: number;

@@ -21,6 +21,8 @@ export const apps = table('apps', {
   oauthComponent: varchar('oauth_component', 64),
   /** A Fengniao app's `devId` (developer id of its merchant authorization page). */
   devId: varchar('dev_id', 64),
+  /** A WeCom suite's `providerCorpId` (the service provider's own corpid). */
+  providerCorpId: varchar('provider_corp_id', 64),
   source: varchar('source', 8).notNull(),
   enabled: bool('enabled').notNull(),
   createdAt: ms('created_at').notNull(),

@@ -1,0 +1,1 @@
+ALTER TABLE `apps` ADD `provider_corp_id` text;
