@@ -72,17 +72,29 @@ export async function credentialProblems(store: Store, now: number): Promise<Cre
   return problems;
 }
 
-/** The ticket of each enabled component app: its age and whether it is past its validity. */
+/**
+ * The pushed ticket each kind lives on, and how long one stays valid after its push: a third-party
+ * platform's `component_verify_ticket` (12 h) and a WeCom suite's `suite_ticket` (30 minutes,
+ * https://developer.work.weixin.qq.com/document/path/90628; the suite's own code keeps the same
+ * values, shared/wecom-suite/suite.ts, which the metrics code does not load: a test compares).
+ */
+export const PUSHED_TICKETS: Readonly<Record<string, { kind: string; ttlMs: number }>> = {
+  component: { kind: TICKET_KIND, ttlMs: TICKET_TTL_MS },
+  'wecom-suite': { kind: 'suite_ticket', ttlMs: 30 * 60_000 },
+};
+
+/** The ticket of each enabled component or suite app: its age and whether it is past its validity. */
 export async function ticketAges(store: Store, now: number): Promise<TicketAge[]> {
   const ages: TicketAge[] = [];
   for (const app of await store.apps.list({ enabled: true })) {
-    if (app.kind !== 'component') continue;
-    const row = await store.credentials.get({ owner: appOwner(app), kind: TICKET_KIND });
+    const ticket = PUSHED_TICKETS[app.kind];
+    if (ticket === undefined) continue;
+    const row = await store.credentials.get({ owner: appOwner(app), kind: ticket.kind });
     if (row?.expiresAt === undefined) {
       ages.push({ app: app.name, ageSeconds: null, stale: true });
       continue;
     }
-    const pushedAt = row.expiresAt - TICKET_TTL_MS;
+    const pushedAt = row.expiresAt - ticket.ttlMs;
     ages.push({
       app: app.name,
       ageSeconds: Math.max(0, Math.floor((now - pushedAt) / 1000)),
