@@ -297,15 +297,24 @@ describe('npm run dev', () => {
       expect(await run(line('/proxy/preCreateOrder'))).toMatchObject({ code: '200' });
       expect(await run(line('/__sim/fengniao/callback'))).toMatchObject({ status: 200 });
 
-      // The OAuth trip, as curl -L would (PORT=0: the redirect is sent to the hub's real port).
-      const start = /'(http[^']+\/shansong\/demo-shansong\/authorize[^']+)'/.exec(
-        line('/shansong/demo-shansong/authorize'),
-      )?.[1];
-      const page = (await fetch(start ?? '', { redirect: 'manual' })).headers.get('location');
+      // The OAuth trip, as curl -L -c -b would (PORT=0: the redirect goes to the hub's real port):
+      // the signed link, its cookie, Shansong's page, back to the hub with the cookie.
+      const { url: link = '' } = (await run(line('/authorize-url?merchant=demo-shop'))) as {
+        url?: string;
+      };
+      expect(line('<the url above>')).toContain('-c /tmp/wxhub-shansong.cookies');
+      const linked = new URL(link);
+      const opened = await fetch(`${dev.hub.server.url}${linked.pathname}${linked.search}`, {
+        redirect: 'manual',
+      });
+      const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      const page = opened.headers.get('location');
       const back = new URL(
         (await fetch(page ?? '', { redirect: 'manual' })).headers.get('location') ?? '',
       );
-      const landed = await fetch(`${dev.hub.server.url}${back.pathname}${back.search}`);
+      const landed = await fetch(`${dev.hub.server.url}${back.pathname}${back.search}`, {
+        headers: { cookie },
+      });
       expect(landed.status).toBe(200);
       expect(await run(line('/merchants/demo-shop/token'))).toMatchObject({
         merchant: 'demo-shop',

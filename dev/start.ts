@@ -484,7 +484,8 @@ function deliveryLines(
   }
   if (ss !== undefined) {
     lines.push(
-      `  curl -s -L '${at.base}/shansong/${ss.name}/authorize?merchant=demo-shop'`,
+      `  curl -s ${at.auth} '${at.base}/v1/shansong/${ss.name}/authorize-url?merchant=demo-shop'`,
+      `  curl -s -L -c /tmp/wxhub-shansong.cookies -b /tmp/wxhub-shansong.cookies '<the url above>'`,
       `  curl -s ${at.auth} ${at.base}/v1/shansong/${ss.name}/merchants/demo-shop/token`,
       `  curl -s -X POST ${json} ${at.base}/v1/shansong/${ss.name}/merchants/demo-shop/proxy/developer/orderCalculate -d '{"cityName":"北京市","sender":{"fromAddress":"demo"}}'`,
       `  curl -s ${at.auth} ${at.base}/v1/shansong/${ss.name}/callback-url`,

@@ -118,10 +118,35 @@ export const shansongCallbackUrl = declareRoute({
   errors: ['NOT_FOUND', 'BAD_REQUEST', 'CONFLICT', ...SECRET_ERRORS],
 });
 
+export const shansongAuthorizeUrl = declareRoute({
+  method: 'GET',
+  path: '/v1/shansong/{app}/authorize-url',
+  tag: 'delivery',
+  summary: 'A signed link a merchant opens to authorize the app',
+  description:
+    'The link (`/shansong/{app}/authorize?merchant&expires&sig`, valid 24 hours) is signed with ' +
+    "the appSecret; the hub refuses (403) one it did not issue, and the browser's return from " +
+    "Shansong's page must carry the short cookie the link set, so nobody can bind their own shop " +
+    "to another merchant's name. Give it to that merchant only.",
+  params: v.object({ app: appParam }),
+  query: v.object({ merchant: merchantNameParam }),
+  responses: {
+    200: {
+      description: 'the link',
+      schema: v.object({
+        url: text('the authorization link'),
+        expiresAt: isoTime('until when it may be opened (ISO-8601 UTC)'),
+      }),
+    },
+  },
+  errors: ['NOT_FOUND', 'BAD_REQUEST', 'CONFLICT', ...SECRET_ERRORS],
+});
+
 export const DELIVERY_ROUTES = [
   fengniaoToken,
   fengniaoProxy,
   shansongToken,
   shansongProxy,
   shansongCallbackUrl,
+  shansongAuthorizeUrl,
 ];

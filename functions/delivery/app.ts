@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
 import { publicBase } from '../../shared/component/authorization';
 import { receivePlatformPush } from '../../shared/delivery/callbacks';
 import {
@@ -12,8 +13,13 @@ import {
 } from '../../shared/delivery/fengniao';
 import type { PlatformAnswer } from '../../shared/delivery/http';
 import {
+  AUTHORIZE_COOKIE,
+  AUTHORIZE_COOKIE_TTL_MS,
+  checkAuthorizeReturn,
+  openAuthorizeLink,
   SHANSONG_CALLBACK_ACK,
   shansongAuthorized,
+  shansongAuthorizeLink,
   shansongAuthorizeUrl,
   shansongCallbackKey,
   shansongInvoke,
@@ -95,6 +101,12 @@ export function createDeliveryApiRoutes(deps: Deps): Hono<HubEnv> {
     });
     return passOn(a);
   });
+  mount(r, api.shansongAuthorizeUrl, async (c, { params, query }) => {
+    const app = await deps.apps.require(params.app);
+    const base = publicBase(deps.config.publicUrl, c.req.url, c.req.header('x-forwarded-proto'));
+    const link = shansongAuthorizeLink(deps, app, query.merchant, base);
+    return c.json({ url: link.url, expiresAt: new Date(link.expiresAt).toISOString() });
+  });
   mount(r, api.shansongCallbackUrl, async (c, { params }) => {
     const app = await deps.apps.require(params.app);
     const base = publicBase(deps.config.publicUrl, c.req.url, c.req.header('x-forwarded-proto'));
@@ -173,17 +185,32 @@ export function createDeliveryPublicRoutes(deps: Deps): Hono<HubEnv> {
 
   r.get('/shansong/:app/authorize', async (c) => {
     const app = await deps.apps.require(c.req.param('app'));
-    const merchant = c.req.query('merchant');
-    if (merchant === undefined) throw new AppError('BAD_REQUEST', 'merchant is required');
+    // Only a link the hub signed (GET /v1/shansong/{app}/authorize-url); this browser is then
+    // bound to it by a short cookie its return must carry.
+    const link = openAuthorizeLink(deps, app, {
+      merchant: c.req.query('merchant'),
+      expires: c.req.query('expires'),
+      sig: c.req.query('sig'),
+    });
     const base = publicBase(deps.config.publicUrl, c.req.url, c.req.header('x-forwarded-proto'));
+    setCookie(c, AUTHORIZE_COOKIE, link.cookie, {
+      path: `/shansong/${app.name}/`,
+      httpOnly: true,
+      // Sent on the top-level navigation back from Shansong's page.
+      sameSite: 'Lax',
+      secure: base.startsWith('https:'),
+      maxAge: AUTHORIZE_COOKIE_TTL_MS / 1000,
+    });
     return c.redirect(
-      shansongAuthorizeUrl(deps, app, merchant, shansongRedirectUri(base, app)),
+      shansongAuthorizeUrl(deps, app, link.merchant, shansongRedirectUri(base, app)),
       302,
     );
   });
   r.get('/shansong/:app/authorized', async (c) => {
     const app = await deps.apps.require(c.req.param('app'));
-    const r = await shansongAuthorized(deps, app, c.req.query('code'), c.req.query('state'));
+    const state = c.req.query('state');
+    checkAuthorizeReturn(deps, app, getCookie(c, AUTHORIZE_COOKIE), state);
+    const r = await shansongAuthorized(deps, app, c.req.query('code'), state);
     return c.html(
       done(`Shansong merchant ${r.merchant} authorized ${app.name}. You may close this page.`),
     );

@@ -55,10 +55,28 @@ describe.each(testTargets())('Shansong apps on $name', (target) => {
     if (res.status !== 200) throw new Error(`token answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as TokenBody;
   };
-  /** The browser's trip: the hub's redirect, the platform's page, back to the hub. */
+  /** A signed authorization link from the internal route. */
+  const linkFor = async (m: string) => {
+    const res = await hub().app.request(`/v1/shansong/${app.name}/authorize-url?merchant=${m}`, {
+      headers: AUTH,
+    });
+    expect(res.status).toBe(200);
+    return new URL(((await res.json()) as { url: string }).url);
+  };
+  /** The cookie a `set-cookie` answer sets, as a browser sends it back. */
+  const cookieOf = (res: Response) => (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  /**
+   * The browser's trip: the signed link, the hub's redirect (and cookie), the platform's page,
+   * back to the hub: `land(h)` opens the return in hub `h` with that browser's cookie.
+   */
   const authorize = async (m: string) => {
-    const start = await hub().app.request(`/shansong/${app.name}/authorize?merchant=${m}`);
+    const link = await linkFor(m);
+    const start = await hub().app.request(`${link.pathname}${link.search}`);
     expect(start.status).toBe(302);
+    const cookie = cookieOf(start);
+    expect(start.headers.get('set-cookie')).toMatch(
+      new RegExp(`Path=/shansong/${app.name}/; .*HttpOnly; SameSite=Lax`),
+    );
     const page = new URL(start.headers.get('location') ?? '');
     expect(page.searchParams.get('state')).toBe(m);
     expect(page.searchParams.get('scope')).toBe('shop_open_api');
@@ -67,7 +85,9 @@ describe.each(testTargets())('Shansong apps on $name', (target) => {
     const approved = await fetch(page, { redirect: 'manual' });
     expect(approved.status).toBe(302);
     const back = new URL(approved.headers.get('location') ?? '');
-    return back;
+    const land = (h: TestHub, withCookie = cookie) =>
+      h.app.request(`${back.pathname}${back.search}`, { headers: { cookie: withCookie } });
+    return { back, cookie, land };
   };
   const proxy = (path: string, init: RequestInit, m = merchant) =>
     hub(1).app.request(`/v1/shansong/${app.name}/merchants/${m}/proxy/${path}`, {
@@ -78,13 +98,13 @@ describe.each(testTargets())('Shansong apps on $name', (target) => {
 
   it('exchanges the code (unsigned, once) with state as the merchant, and serves its token', async () => {
     sim.sim.shansong.nextShop('20001');
-    const back = await authorize(merchant);
-    const landed = await hub(2).app.request(`${back.pathname}${back.search}`);
+    const { land } = await authorize(merchant);
+    const landed = await land(hub(2));
     expect(landed.status).toBe(200);
     expect(await landed.text()).toContain(merchant);
     expect(sim.sim.calls('/shansong/openapi/oauth/token')).toBe(1);
     // The browser reloads the page: the same code is not exchanged again.
-    const reload = await hub(0).app.request(`${back.pathname}${back.search}`);
+    const reload = await land(hub(0));
     expect(reload.status).toBe(200);
     expect(sim.sim.calls('/shansong/openapi/oauth/token')).toBe(1);
     const served = await token(hub(1));
@@ -93,10 +113,46 @@ describe.each(testTargets())('Shansong apps on $name', (target) => {
     expect(await rawTableText(hub().opened, 'credentials')).not.toContain(served.accessToken);
   });
 
+  it("binds a merchant's name only through a link the hub signed, and the browser that opened it", async () => {
+    const victim = 'shop-victim';
+    // The authorize route without the hub's signature, with a forged one, or past its 24 hours.
+    const bare = await hub().app.request(`/shansong/${app.name}/authorize?merchant=${victim}`);
+    expect(bare.status).toBe(403);
+    expect(bare.headers.get('set-cookie')).toBeNull();
+    expect(await bare.text()).toContain(`GET /v1/shansong/${app.name}/authorize-url`);
+    const link = await linkFor(victim);
+    const forged = new URL(link);
+    forged.searchParams.set('merchant', 'shop-other');
+    expect((await hub().app.request(`${forged.pathname}${forged.search}`)).status).toBe(403);
+    sim.sim.clock.advance(24 * 3600_000 + 1000);
+    expect((await hub().app.request(`${link.pathname}${link.search}`)).status).toBe(403);
+
+    // Someone else's shop authorized in their own browser, brought back as the victim's name:
+    // without the cookie of a link for that name, refused, and the code is not exchanged.
+    const other = await authorize('shop-attacker');
+    const exchanges = sim.sim.calls('/shansong/openapi/oauth/token');
+    const asVictim = new URL(other.back);
+    asVictim.searchParams.set('state', victim);
+    const stolen = await hub().app.request(`${asVictim.pathname}${asVictim.search}`, {
+      headers: { cookie: other.cookie },
+    });
+    expect(stolen.status).toBe(403);
+    const noCookie = await other.land(hub(1), '');
+    expect(noCookie.status).toBe(403);
+    expect(sim.sim.calls('/shansong/openapi/oauth/token')).toBe(exchanges);
+    const missing = await hub().app.request(`/v1/shansong/${app.name}/merchants/${victim}/token`, {
+      headers: AUTH,
+    });
+    expect(missing.status).toBe(404);
+    // The same browser after its 10 minutes: open the link again.
+    sim.sim.clock.advance(10 * 60_000 + 1000);
+    expect((await other.land(hub())).status).toBe(403);
+  });
+
   it('refuses a code older than its one minute (502 naming the platform), storing nothing', async () => {
-    const back = await authorize('shop-late');
+    const { land } = await authorize('shop-late');
     sim.sim.clock.advance(61_000);
-    const res = await hub().app.request(`${back.pathname}${back.search}`);
+    const res = await land(hub());
     expect(res.status).toBe(502);
     expect(await res.text()).toContain('Shansong /openapi/oauth/token');
     const missing = await hub().app.request(`/v1/shansong/${app.name}/merchants/shop-late/token`, {

@@ -118,6 +118,96 @@ export function shansongAuthorizeUrl(
   return `${deps.shansong.baseUrl}${SHANSONG_AUTH_PAGE}?${q.toString()}`;
 }
 
+/** How long a link from {@link shansongAuthorizeLink} may be opened. */
+export const AUTHORIZE_LINK_TTL_MS = 24 * 3600_000;
+/** How long the browser that opened it has to come back from Shansong's page. */
+export const AUTHORIZE_COOKIE_TTL_MS = 10 * 60_000;
+/** The cookie that binds the browser's return to the link it opened (path `/shansong/{app}/`). */
+export const AUTHORIZE_COOKIE = 'wxhub_shansong_authorize';
+
+/** A MAC of `what` under the app's secret (links and the browser's cookie), 32 hex digits. */
+function authorizeMac(secret: string, what: string): string {
+  return createHmac('sha256', secret).update(`wxhub shansong ${what}`).digest('hex').slice(0, 32);
+}
+
+/**
+ * The link a merchant opens to authorize `app` for merchant name `merchant`
+ * (`GET /v1/shansong/{app}/authorize-url`): `{base}/shansong/{app}/authorize?merchant&expires&sig`.
+ * `state` is the merchant's name, which Shansong echoes unsigned; were the authorize route open to
+ * anyone, anyone could bind their own shop to any merchant's name. So the link is signed by the
+ * hub (with the appSecret, 24 hours), and the browser that opens it gets a short cookie its return
+ * must carry ({@link checkAuthorizeReturn}).
+ */
+export function shansongAuthorizeLink(
+  deps: Pick<ShansongDeps, 'clock'>,
+  app: AppRecord,
+  merchant: string,
+  base: string,
+): { url: string; expiresAt: number } {
+  const secret = requireKind(app, 'shansong');
+  requireMerchantKey(merchant, 'merchant');
+  const expires = Math.floor((deps.clock.now() + AUTHORIZE_LINK_TTL_MS) / 1000);
+  const sig = authorizeMac(secret, `link ${app.name} ${merchant} ${expires}`);
+  const q = new URLSearchParams({ merchant, expires: String(expires), sig });
+  return {
+    url: `${base}/shansong/${app.name}/authorize?${q.toString()}`,
+    expiresAt: expires * 1000,
+  };
+}
+
+/**
+ * Checks a link from {@link shansongAuthorizeLink} (403 when it was not issued by the hub or has
+ * expired) and answers its merchant and the cookie value that binds this browser to it.
+ */
+export function openAuthorizeLink(
+  deps: Pick<ShansongDeps, 'clock'>,
+  app: AppRecord,
+  q: { merchant?: string | undefined; expires?: string | undefined; sig?: string | undefined },
+): { merchant: string; cookie: string } {
+  const secret = requireKind(app, 'shansong');
+  const { merchant, expires, sig } = q;
+  if (merchant === undefined) throw new AppError('BAD_REQUEST', 'merchant is required');
+  requireMerchantKey(merchant, 'merchant');
+  const refused = () =>
+    new AppError(
+      'FORBIDDEN',
+      `this authorization link was not issued by the hub or has expired: get one from GET /v1/shansong/${app.name}/authorize-url`,
+    );
+  if (expires === undefined || sig === undefined || !/^\d{1,12}$/.test(expires)) throw refused();
+  if (!sameSignature(authorizeMac(secret, `link ${app.name} ${merchant} ${expires}`), sig)) {
+    throw refused();
+  }
+  if (Number(expires) * 1000 <= deps.clock.now()) throw refused();
+  const until = Math.floor((deps.clock.now() + AUTHORIZE_COOKIE_TTL_MS) / 1000);
+  const mac = authorizeMac(secret, `browser ${app.name} ${merchant} ${until}`);
+  return { merchant, cookie: `${merchant}.${until}.${mac}` };
+}
+
+/**
+ * 403 unless the browser returning with `state` carries the cookie {@link openAuthorizeLink} set
+ * for that merchant, unexpired: a code brought back by any other browser is not exchanged.
+ */
+export function checkAuthorizeReturn(
+  deps: Pick<ShansongDeps, 'clock'>,
+  app: AppRecord,
+  cookie: string | undefined,
+  state: string | undefined,
+): void {
+  const secret = requireKind(app, 'shansong');
+  const refused = new AppError(
+    'FORBIDDEN',
+    'this browser did not open an authorization link for this merchant (or took longer than ' +
+      `${AUTHORIZE_COOKIE_TTL_MS / 60_000} minutes): open the link again`,
+  );
+  const m = /^([A-Za-z0-9_-]{1,64})\.(\d{1,12})\.([0-9a-f]{32})$/.exec(cookie ?? '');
+  if (m === null || state === undefined || m[1] !== state) throw refused;
+  const [, merchant, until, mac] = m;
+  if (!sameSignature(authorizeMac(secret, `browser ${app.name} ${merchant} ${until}`), mac ?? '')) {
+    throw refused;
+  }
+  if (Number(until) * 1000 <= deps.clock.now()) throw refused;
+}
+
 /**
  * The browser's return (`?code=…&state=<merchant>`): the code (alive one minute, single use) is
  * exchanged at once and exactly once, unsigned (`clientId`, `code`), and the tokens sealed.

@@ -784,6 +784,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shansong/{app}/authorize-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A signed link a merchant opens to authorize the app
+         * @description The link (`/shansong/{app}/authorize?merchant&expires&sig`, valid 24 hours) is signed with the appSecret; the hub refuses (403) one it did not issue, and the browser's return from Shansong's page must carry the short cookie the link set, so nobody can bind their own shop to another merchant's name. Give it to that merchant only.
+         */
+        get: operations["getV1ShansongAppAuthorizeUrl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sms/{name}/codes": {
         parameters: {
             query?: never;
@@ -6132,6 +6152,94 @@ export interface operations {
                     "application/json": {
                         /** @description the callback URL */
                         url: string;
+                    };
+                };
+            };
+            /** @description `BAD_REQUEST` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `UNAUTHORIZED` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `NOT_FOUND` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `CONFLICT` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `INTERNAL` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `SECRET_KEY_UNKNOWN`, `SECRET_UNREADABLE` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getV1ShansongAppAuthorizeUrl: {
+        parameters: {
+            query: {
+                /** @description the merchant's name in wxhub (the authorization's state) */
+                merchant: string;
+            };
+            header?: never;
+            path: {
+                /** @description app name (apps file or database) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the link */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the authorization link */
+                        url: string;
+                        /**
+                         * Format: date-time
+                         * @description until when it may be opened (ISO-8601 UTC)
+                         */
+                        expiresAt: string;
                     };
                 };
             };
