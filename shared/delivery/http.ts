@@ -1,5 +1,5 @@
 import { type Telemetry, upstreamCall } from '../metrics/telemetry';
-import { WechatTransportError } from '../wechat/http';
+import { causeOf, WechatTransportError } from '../wechat/http';
 
 /**
  * One HTTP helper per delivery platform, modelled on shared/wechat/http.ts: a timeout is a 504
@@ -122,12 +122,4 @@ export function jsonAnswer(
     );
   }
   return body as Record<string, unknown>;
-}
-
-/** A code of undici's `cause` (ECONNREFUSED…), never the URL. */
-function causeOf(err: unknown): string {
-  const cause = err instanceof Error ? (err as { cause?: unknown }).cause : undefined;
-  const code =
-    typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : '';
-  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'network error';
 }

@@ -1,4 +1,4 @@
-import { describe } from '../http/app';
+import { describe, withTimeout } from '../http/app';
 import type { Deps } from '../platform/deps';
 import { credentialProblems, ticketAges } from './conditions';
 import type { HealthDetail } from './ops';
@@ -6,26 +6,12 @@ import type { HealthDetail } from './ops';
 /** Longest a check may take before it counts as failed. */
 const CHECK_MS = 2_000;
 
-function within<T>(p: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${CHECK_MS} ms`)), CHECK_MS);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}
+const within = <T>(p: Promise<T>): Promise<T> => withTimeout(p, CHECK_MS);
 
 /**
  * `GET /healthz?detail=1`: the database read and write checks (a write probe, so a deleted or
  * read-only SQLite file shows), credentials in error with their codes, each component's ticket
- * age (the oldest first), and the outbox's dead and pending rows. 503 when the database does not
+ * age (components' and WeCom suites', the oldest first), and the outbox's dead and pending rows. 503 when the database does not
  * answer or take a write; `degraded` (200) when it does but something needs a person.
  */
 export async function healthDetail(deps: Deps): Promise<HealthDetail> {

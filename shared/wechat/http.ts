@@ -123,7 +123,7 @@ export async function callWechatJson<T>(
  * Why a fetch failed, from undici's `cause` (e.g. `ECONNREFUSED`, `ENOTFOUND`, a TLS code): a
  * code only, never the URL, which may carry a secret.
  */
-function causeOf(err: unknown): string {
+export function causeOf(err: unknown): string {
   const cause = err instanceof Error ? (err as { cause?: unknown }).cause : undefined;
   const code =
     typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : '';
