@@ -188,6 +188,13 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   const sim = buildSimulator(inner);
   for (const cfg of opts.apps ?? []) sim.registerApp(cfg);
   mountOAuthSimulator(sim.app, ctx, inner.counters);
+  // Suites' paths first: the self-built apps' routes end in a catch-all of `/qyapi/…`.
+  mountWecomSuites(sim.app, inner.wecomSuites, {
+    counters: inner.counters,
+    faults: inner.faults,
+    fault: (f) => faultReply(f, ctx, { ip: inner.egressIp }),
+    toResponse,
+  });
   mountWecom(sim.app, {
     book: inner.wecom,
     ...inner,
@@ -205,12 +212,6 @@ export function createSimulator(opts: SimulatorOptions = {}): Simulator {
   for (const path of AUTHORIZATION_PAGES) sim.app.get(path, (c) => authorizationPage(c, inner));
   sim.app.route('/fengniao', inner.fengniao.routes);
   sim.app.route('/shansong', inner.shansong.routes);
-  mountWecomSuites(sim.app, inner.wecomSuites, {
-    counters: inner.counters,
-    faults: inner.faults,
-    fault: (f) => faultReply(f, ctx, { ip: inner.egressIp }),
-    toResponse,
-  });
   sim.app.all('*', (c) => dispatch(c, inner));
   return sim;
 }

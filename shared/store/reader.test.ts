@@ -50,7 +50,7 @@ function sources(dir: string): string[] {
 
 describe('the reader is the only way to the replica, and only for reads that may lag', () => {
   it('offers lists, searches and counts only: nothing a credential, callback or payment decides on', () => {
-    const reads = /^(list|search|count|byId$|forSource$)/;
+    const reads = /^(list|search|count|totals$|byId$|forSource$)/;
     for (const methods of Object.values(READER_METHODS)) {
       for (const m of methods) expect(m).toMatch(reads);
     }
