@@ -158,6 +158,8 @@ export const LAZY_FILES = {
   health: 'shared/metrics/health.ts',
   // The OpenTelemetry SDK and OTLP exporter: loaded only with OTEL_EXPORTER_OTLP_ENDPOINT set.
   tracing: 'shared/metrics/tracing.ts',
+  // The refresh pass's alerts: loaded only with WXHUB_ALERT_WEBHOOK set.
+  alerts: 'shared/metrics/alerts.ts',
   'wecom-suite': 'functions/suite/routes.ts',
   'wecom-suite-refresh': 'shared/wecom-suite/refresh.ts',
 } as const;

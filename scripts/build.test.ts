@@ -342,9 +342,17 @@ require(process.argv[2]).main_handler(JSON.parse(process.argv[3]), {}).then((r) 
       expect(sources(join(fnDir, 'index.js')).join('\n')).not.toMatch(/shared\/douyin\//);
       expect(sources(join(fnDir, 'douyin.js')).join('\n')).toMatch(/shared\/douyin\/credentials/);
     }
-    // SMS codes and COS uploads too: the token function loads them on the first such request.
+    // The refresh pass's alerts ship beside the refresh function, loaded only with a webhook.
+    const refreshDir = join(dir, 'scf', 'refresh');
+    expect(readFileSync(join(refreshDir, 'index.js'), 'utf8')).toContain('require("./alerts.js")');
+    expect(sources(join(refreshDir, 'index.js')).join('\n')).not.toMatch(/shared\/metrics\/alerts/);
+    expect(sources(join(refreshDir, 'alerts.js')).join('\n')).toMatch(/shared\/metrics\/alerts/);
+    // SMS codes and COS uploads too, their route declarations included: the token function
+    // loads them on the first such request.
     expect(main).toContain('require("./signing.js")');
-    expect(sources(join(pkgDir, 'index.js')).join('\n')).not.toMatch(/shared\/(sms|cos)\//);
+    expect(sources(join(pkgDir, 'index.js')).join('\n')).not.toMatch(
+      /shared\/(sms|cos)\/|functions\/token\/signing-api/,
+    );
     expect(sources(join(pkgDir, 'signing.js')).join('\n')).toMatch(/shared\/sms\/codes/);
     // WeCom suites' code ships as files of their own, loaded on the first suite request (or
     // the refresh pass's first suite row), never at a cold start of the WeChat paths.

@@ -18,7 +18,6 @@ import { mountOpenApi } from '../openapi';
 import { invalidated, tokenAnswer } from './answers';
 import * as api from './api';
 import { EXTRA_PATHS } from './extra-paths';
-import * as signingApi from './signing-api';
 
 /** Routes of the token function: credentials served to internal callers (docs/api.md). */
 export function createRoutes(deps: Deps): Hono<HubEnv> {
@@ -75,7 +74,13 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     });
   });
   mountDeliveryApi(r, deps);
-  mountSigning(r, deps);
+  // SMS codes and COS uploads (`/v1/sms/…`, `/v1/cos/…`): loaded on their first request.
+  r.route(
+    '/',
+    lazyRoutes(['/v1/sms/', '/v1/cos/'], async () =>
+      (await import('./signing')).createSigningRoutes(deps),
+    ),
+  );
   // WeCom suites (`/v1/suites/…`): loaded on the first request of one (LAZY_FILES).
   r.route(
     '/',
@@ -91,27 +96,6 @@ export function createRoutes(deps: Deps): Hono<HubEnv> {
     lazyRoutes(EXTRA_PATHS, async () => (await import('./extras')).createExtraRoutes(deps)),
   );
   return r;
-}
-
-/** SMS codes and COS uploads: declared here, their code loaded on the first such request. */
-function mountSigning(r: Hono<HubEnv>, deps: Deps): void {
-  let loaded: Promise<ReturnType<typeof import('./signing')['createSigning']>> | undefined;
-  const signing = () => {
-    loaded ??= import('./signing').then((m) => m.createSigning(deps));
-    loaded.catch(() => {
-      loaded = undefined;
-    });
-    return loaded;
-  };
-  mount(r, signingApi.smsSendCode, async (c, { params, body }) =>
-    c.json(await (await signing()).sendCode(params.name, body)),
-  );
-  mount(r, signingApi.smsVerifyCode, async (c, { params, body }) =>
-    c.json(await (await signing()).verifyCode(params.name, body)),
-  );
-  mount(r, signingApi.cosUpload, async (c, { params, body }) =>
-    c.json(await (await signing()).upload(params.name, body)),
-  );
 }
 
 /** The token function as a standalone app (SCF, tests). */

@@ -1,7 +1,11 @@
+import { Hono } from 'hono';
 import { requireCosBucket } from '../../shared/apps/signing-entries';
 import { signUpload } from '../../shared/cos/upload';
+import type { HubEnv } from '../../shared/http/app';
+import { mount } from '../../shared/http/routes';
 import type { Deps } from '../../shared/platform/deps';
 import { type SmsDeps, sendCode, verifyCode } from '../../shared/sms/codes';
+import * as api from './signing-api';
 
 /**
  * The answers of `/v1/sms/…` and `/v1/cos/…`. This file is loaded on the first such request
@@ -37,4 +41,23 @@ export function createSigning(deps: Deps) {
       return { ...signed, expiresAt: new Date(signed.expiresAt).toISOString() };
     },
   };
+}
+
+/**
+ * `/v1/sms/…` and `/v1/cos/…`, declarations and answers: mounted by the token function behind
+ * `lazyRoutes`, so neither is parsed or built at its cold start.
+ */
+export function createSigningRoutes(deps: Deps): Hono<HubEnv> {
+  const r = new Hono<HubEnv>();
+  const signing = createSigning(deps);
+  mount(r, api.smsSendCode, async (c, { params, body }) =>
+    c.json(await signing.sendCode(params.name, body)),
+  );
+  mount(r, api.smsVerifyCode, async (c, { params, body }) =>
+    c.json(await signing.verifyCode(params.name, body)),
+  );
+  mount(r, api.cosUpload, async (c, { params, body }) =>
+    c.json(await signing.upload(params.name, body)),
+  );
+  return r;
 }
