@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { countedCallback } from '../../shared/callbacks/counted';
 import { publicBase } from '../../shared/component/authorization';
 import { receivePlatformPush } from '../../shared/delivery/callbacks';
 import {
@@ -154,33 +155,36 @@ export function createDeliveryPublicRoutes(deps: Deps): Hono<HubEnv> {
   });
   r.post('/fengniao/:app/callback', async (c) => {
     const app = await deps.apps.require(c.req.param('app'));
-    const raw = await requestText(c);
-    const cb = verifyFengniaoCallback(app, raw);
-    const type = cb.fields.callback_business_type;
-    const param = cb.fields.param;
-    const merchant =
-      typeof param === 'object' && param !== null
-        ? (param as Record<string, unknown>).merchant_id
-        : undefined;
-    await receivePlatformPush(
-      deps,
-      app,
-      {
-        platform: 'fengniao',
-        raw,
-        fields: cb.fields,
-        // The same business_data is the same callback, whatever its timestamp and signature.
-        identity: cb.businessData,
-        msgType: 'fengniao',
-        event: typeof type === 'string' ? type.slice(0, 64) : undefined,
-        fromUser:
-          typeof merchant === 'string' || typeof merchant === 'number'
-            ? String(merchant)
-            : undefined,
-      },
-      FENGNIAO_CALLBACK_ACK,
-    );
-    return c.body(FENGNIAO_CALLBACK_ACK, 200, { 'content-type': 'application/json' });
+    return countedCallback(deps, 'fengniao', async (count) => {
+      const raw = await requestText(c);
+      const cb = verifyFengniaoCallback(app, raw);
+      const type = cb.fields.callback_business_type;
+      const param = cb.fields.param;
+      const merchant =
+        typeof param === 'object' && param !== null
+          ? (param as Record<string, unknown>).merchant_id
+          : undefined;
+      const { inserted } = await receivePlatformPush(
+        deps,
+        app,
+        {
+          platform: 'fengniao',
+          raw,
+          fields: cb.fields,
+          // The same business_data is the same callback, whatever its timestamp and signature.
+          identity: cb.businessData,
+          msgType: 'fengniao',
+          event: typeof type === 'string' ? type.slice(0, 64) : undefined,
+          fromUser:
+            typeof merchant === 'string' || typeof merchant === 'number'
+              ? String(merchant)
+              : undefined,
+        },
+        FENGNIAO_CALLBACK_ACK,
+      );
+      count(inserted ? 'stored' : 'deduplicated');
+      return c.body(FENGNIAO_CALLBACK_ACK, 200, { 'content-type': 'application/json' });
+    });
   });
 
   r.get('/shansong/:app/authorize', async (c) => {
@@ -217,27 +221,30 @@ export function createDeliveryPublicRoutes(deps: Deps): Hono<HubEnv> {
   });
   r.post('/shansong/:app/callback/:key', async (c) => {
     const app = await deps.apps.require(c.req.param('app'));
-    verifyShansongCallbackKey(app, c.req.param('key'));
-    const raw = await requestText(c);
-    const fields = await objectBody(raw, c.req.header('content-type'));
-    const order = fields.issOrderNo;
-    const status = fields.status;
-    await receivePlatformPush(
-      deps,
-      app,
-      {
-        platform: 'shansong',
-        raw,
-        fields,
-        identity: raw,
-        msgType: 'shansong',
-        event:
-          typeof status === 'string' || typeof status === 'number' ? String(status) : undefined,
-        fromUser: typeof order === 'string' ? order.slice(0, 64) : undefined,
-      },
-      SHANSONG_CALLBACK_ACK,
-    );
-    return c.body(SHANSONG_CALLBACK_ACK, 200, { 'content-type': 'application/json' });
+    return countedCallback(deps, 'shansong', async (count) => {
+      verifyShansongCallbackKey(app, c.req.param('key'));
+      const raw = await requestText(c);
+      const fields = await objectBody(raw, c.req.header('content-type'));
+      const order = fields.issOrderNo;
+      const status = fields.status;
+      const { inserted } = await receivePlatformPush(
+        deps,
+        app,
+        {
+          platform: 'shansong',
+          raw,
+          fields,
+          identity: raw,
+          msgType: 'shansong',
+          event:
+            typeof status === 'string' || typeof status === 'number' ? String(status) : undefined,
+          fromUser: typeof order === 'string' ? order.slice(0, 64) : undefined,
+        },
+        SHANSONG_CALLBACK_ACK,
+      );
+      count(inserted ? 'stored' : 'deduplicated');
+      return c.body(SHANSONG_CALLBACK_ACK, 200, { 'content-type': 'application/json' });
+    });
   });
   r.post('/shansong/:app/callback', () => {
     throw new AppError(

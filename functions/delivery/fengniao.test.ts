@@ -180,6 +180,17 @@ describe.each(testTargets())('Fengniao apps on $name', (target) => {
     expect(forwardTo.received).toHaveLength(1);
     expect(forwardTo.received[0]?.text).toContain('"order_id":300000123456789012');
     expect(forwardTo.received[0]?.body).toMatchObject({ app: app.name, platform: 'fengniao' });
+    // Counted as WeChat's pushes are (`wxhub_callbacks_total`), the tampered one above included.
+    const counts = hub()
+      .deps.telemetry.metrics.snapshot()
+      .callbacks.filter((s) => s.labels.platform === 'fengniao');
+    expect(counts).toEqual(
+      expect.arrayContaining([
+        { labels: { platform: 'fengniao', outcome: 'stored', reason: '' }, value: 1 },
+        { labels: { platform: 'fengniao', outcome: 'deduplicated', reason: '' }, value: 1 },
+        { labels: { platform: 'fengniao', outcome: 'refused', reason: 'unauthorized' }, value: 1 },
+      ]),
+    );
   });
 
   it('3 instances × 300 concurrent reads of an expired token make one refresh call', async () => {

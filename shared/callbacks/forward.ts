@@ -36,6 +36,13 @@ export function matchingRules(
   );
 }
 
+/** The rules matching `fields`, one per target URL (the first rule of a URL wins). */
+export function targetRules(rules: ForwardRule[], fields: Record<string, unknown>): ForwardRule[] {
+  return matchingRules(rules, fields).filter(
+    (r, i, all) => all.findIndex((o) => o.url === r.url) === i,
+  );
+}
+
 /** Stable per (source, target): every attempt of one delivery carries the same key. */
 export function idempotencyKey(owner: string, sourceKey: string, url: string): string {
   return `wxhub-${createHash('sha256').update(`${owner}\n${sourceKey}\n${url}`, 'utf8').digest('hex').slice(0, 48)}`;

@@ -3,13 +3,14 @@ import { describe } from '../http/app';
 import { AppError } from '../http/errors';
 import { type AppRecord, SignatureReplayError } from '../store';
 import { stringifyExactJson } from '../wechat/exact-json';
+import { type CountStored, countedCallback } from './counted';
 import {
   attemptNow,
   type MadeAttempt,
-  matchingRules,
   type OutboxDeps,
   receiverDeliveries,
   settleAll,
+  targetRules,
 } from './forward';
 import { authorizerDedupKey, dedupKey, type PushSummary, summarize } from './message';
 import { answerType, encryptReply, renderReply, replyOf } from './reply';
@@ -114,30 +115,11 @@ export async function receivePush(
   wxSource: string | undefined,
   opts: PushOptions = {},
 ): Promise<CallbackAnswer> {
-  const metrics = deps.telemetry?.metrics;
-  if (metrics === undefined) return receiveOnce(deps, app, q, body, wxSource, opts, () => {});
-  const platform = app.kind === 'wecom' ? 'wecom' : 'wechat';
-  let counted = false;
-  const count = (outcome: 'stored' | 'deduplicated') => {
-    counted = true;
-    metrics.callback(platform, outcome);
-  };
-  try {
-    return await receiveOnce(deps, app, q, body, wxSource, opts, count);
-  } catch (err) {
-    if (!counted) metrics.callback(platform, 'refused', refusalReason(err));
-    throw err;
-  }
-}
-
-/** A refusal's reason label: the error code (`unauthorized`, `bad_request`…), or `replayed`. */
-function refusalReason(err: unknown): string {
-  if (err instanceof AppError) {
-    return err.message.startsWith('this signature was already used')
-      ? 'replayed'
-      : err.code.toLowerCase();
-  }
-  return 'internal';
+  // WeCom's pushes (self-built apps and suites) count as `wecom`.
+  const platform = app.kind === 'wecom' || app.kind === 'wecom-suite' ? 'wecom' : 'wechat';
+  return countedCallback(deps, platform, (count) =>
+    receiveOnce(deps, app, q, body, wxSource, opts, count),
+  );
 }
 
 async function receiveOnce(
@@ -147,7 +129,7 @@ async function receiveOnce(
   body: string,
   wxSource: string | undefined,
   opts: PushOptions,
-  count: (outcome: 'stored' | 'deduplicated') => void,
+  count: CountStored,
 ): Promise<CallbackAnswer> {
   const route = opts.route ?? 'callback';
   const receivedAt = deps.clock.now();
@@ -178,9 +160,7 @@ async function receiveOnce(
     authorizer === undefined
       ? opened.inner.fields
       : { ...opened.inner.fields, AuthorizerAppid: authorizer };
-  const rules = matchingRules(app.forward, matchOn).filter(
-    (r, i, all) => all.findIndex((o) => o.url === r.url) === i,
-  );
+  const rules = targetRules(app.forward, matchOn);
   const hub = opts.answer?.(opened);
   // The hub's own answer is known now: stored with the message, like `success` without rules.
   const known =

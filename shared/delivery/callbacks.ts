@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
   attemptNow,
-  matchingRules,
   type OutboxDeps,
   receiverDeliveries,
   settleAll,
+  targetRules,
 } from '../callbacks/forward';
 import type { Config } from '../config';
 import { describe } from '../http/app';
@@ -50,9 +50,7 @@ export async function receivePlatformPush(
   const hash = createHash('sha256').update(push.identity, 'utf8').digest('hex');
   const key = `${push.platform}:${hash}`;
   const worker = `${deps.instanceId}:recv:${hash.slice(-24)}`;
-  const rules = matchingRules(app.forward, push.fields).filter(
-    (r, i, all) => all.findIndex((o) => o.url === r.url) === i,
-  );
+  const rules = targetRules(app.forward, push.fields);
   const payload =
     rules.length === 0
       ? ''
