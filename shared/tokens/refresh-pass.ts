@@ -183,24 +183,10 @@ async function refreshSuiteRow(
   corpId: string | undefined,
   now: number,
 ): Promise<void> {
-  const wecom = deps.wecom;
-  if (wecom === undefined || app.appSecret === undefined) return;
-  const suiteDeps = {
-    ...deps,
-    fetch: wecom.fetch,
-    wechat: wecom,
-    config: { wecomApiBase: wecom.baseUrl },
-  };
+  if (app.appSecret === undefined) return;
   try {
     const part = await suitePart();
-    const plan = await part.planSuiteRow(
-      suiteDeps,
-      app,
-      row,
-      corpId,
-      deps.refreshAheadSeconds,
-      now,
-    );
+    const plan = await part.planSuiteRow(deps, app, row, corpId, deps.refreshAheadSeconds, now);
     if (plan === undefined) return;
     if (plan.kind === 'failed') {
       summary.failed.push({ app: app.name, credential: row.kind, error: plan.error });

@@ -13,7 +13,7 @@ import { guardedInvalidate, type InvalidateResult } from '../tokens/app-tokens';
 import type { RefreshGuard } from '../tokens/force-guard';
 import type { Fetcher, ServedCredential } from '../tokens/manager';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
-import { issuedOf, requireSuite, type SuiteDeps, wecomHttp, withSuiteToken } from './suite';
+import { issuedOf, requireSuite, type SuiteDeps, withSuiteToken } from './suite';
 
 /**
  * The corps that installed a suite. An install gives a single-use `auth_code` (10 minutes), in
@@ -166,7 +166,7 @@ export async function exchangeAuthCode(
     const startedAt = deps.clock.now();
     const r = await withSuiteToken(deps, app, (suiteToken) =>
       callWechatJson<PermanentCodeAnswer>(
-        wecomHttp(deps),
+        deps.wecom,
         PERMANENT_CODE_PATH,
         { suite_access_token: suiteToken },
         { method: 'POST', json: { auth_code: code } },
@@ -335,7 +335,7 @@ export function corpTokenFetcher(deps: SuiteDeps, app: AppRecord, corpId: string
     }
     const r = await withSuiteToken(deps, app, (suiteToken) =>
       callWechatJson<{ access_token?: unknown; expires_in?: unknown }>(
-        wecomHttp(deps),
+        deps.wecom,
         CORP_TOKEN_PATH,
         { suite_access_token: suiteToken },
         { method: 'POST', json: { auth_corpid: corpId, permanent_code: permanent } },

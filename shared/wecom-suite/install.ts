@@ -3,7 +3,7 @@ import { AppError, WechatApiError } from '../http/errors';
 import type { AppRecord } from '../store';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
 import { assertCorp, type CorpDeps, exchangeAuthCode } from './corps';
-import { requireSuite, type SuiteDeps, wecomHttp, withSuiteToken } from './suite';
+import { requireSuite, type SuiteDeps, withSuiteToken } from './suite';
 
 /**
  * Installing a suite from the provider's site: a pre-auth code
@@ -63,7 +63,7 @@ async function preAuthCode(
 ): Promise<{ code: string; expiresAt: number }> {
   return withSuiteToken(deps, app, async (suiteToken) => {
     const r = await callWechatJson<{ pre_auth_code?: unknown; expires_in?: unknown }>(
-      wecomHttp(deps),
+      deps.wecom,
       PRE_AUTH_CODE_PATH,
       { suite_access_token: suiteToken },
     );
@@ -71,7 +71,7 @@ async function preAuthCode(
       throw new WechatTransportError(PRE_AUTH_CODE_PATH, 'answered without pre_auth_code');
     }
     await callWechatJson(
-      wecomHttp(deps),
+      deps.wecom,
       SESSION_INFO_PATH,
       { suite_access_token: suiteToken },
       {

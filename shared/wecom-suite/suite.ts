@@ -1,5 +1,4 @@
 import type { Clock } from '../clock';
-import type { Config } from '../config';
 import { AppError, WechatApiError } from '../http/errors';
 import type { AppRecord, Store } from '../store';
 import { assertReadable } from '../store/unreadable';
@@ -44,16 +43,8 @@ export interface SuiteDeps {
   store: Store;
   clock: Clock;
   tokens: TokenManager;
-  fetch: typeof fetch;
-  wechat: WechatHttp;
-  /** WeCom's server API (`WECOM_API_BASE`), counted and traced as `wecom`. */
+  /** WeCom's server API (`WECOM_API_BASE`), called like WeChat's: errcode ≠ 0 is a 502. */
   wecom: WechatHttp;
-  config: Pick<Config, 'wecomApiBase'>;
-}
-
-/** WeCom's server API (`WECOM_API_BASE`), called like WeChat's: errcode ≠ 0 is a 502. */
-export function wecomHttp(deps: { wecom: WechatHttp }): WechatHttp {
-  return deps.wecom;
 }
 
 /** 400 unless the app is a WeCom suite; 409 when its secret is missing. Returns the secret. */
@@ -134,7 +125,7 @@ export function suiteTokenFetcher(deps: SuiteDeps, app: AppRecord): Fetcher {
     const ticket = await currentSuiteTicket(deps.store, app, deps.clock.now());
     if (ticket === undefined) throw noSuiteTicket(app);
     const r = await callWechatJson<{ suite_access_token?: unknown; expires_in?: unknown }>(
-      wecomHttp(deps),
+      deps.wecom,
       SUITE_TOKEN_PATH,
       {},
       {
