@@ -25,6 +25,23 @@ describe('exact JSON', () => {
     );
   });
 
+  it('writes what JSON.stringify writes, and exact numbers however deep they sit', () => {
+    const plain = [
+      { a: 1, b: 'x\u2028y"\\', c: [1, 2, { d: null }], e: undefined, f: () => 1 },
+      { n: 1e21, m: -0, k: Number.NaN, i: Number.POSITIVE_INFINITY, s: '\ud800' },
+      [undefined, () => 1, Symbol('x')],
+      { date: new Date(0), nested: { deep: [[[]]] }, é: 'ü' },
+      'text',
+      5,
+      null,
+      true,
+    ];
+    for (const v of plain) expect(stringifyExactJson(v)).toBe(JSON.stringify(v) ?? 'null');
+    const exact = parseExactJson('{"a":[{"b":[1,{"MsgId":23456789012345113}]}],"c":"d"}');
+    expect(stringifyExactJson(exact)).toBe('{"a":[{"b":[1,{"MsgId":23456789012345113}]}],"c":"d"}');
+    expect(stringifyExactJson({ id: [2n ** 64n] })).toBe('{"id":[18446744073709551616]}');
+  });
+
   it('makes __proto__ an own property, never the prototype', () => {
     for (const text of [
       '{"__proto__":{"x":1}}',
