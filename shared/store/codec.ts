@@ -250,6 +250,21 @@ export function createCodec(box: SecretBox) {
 }
 export type Codec = ReturnType<typeof createCodec>;
 
+type MessageRow = Parameters<typeof messageRecord>[0];
+
+/**
+ * The record of a message row just inserted with id `id`, `parsed` being what its `parsed` column
+ * was written from ({@link messageRow}): the same record {@link messageRecord} would read back,
+ * without parsing the JSON just written.
+ */
+export function newMessageRecord(
+  id: number,
+  row: Omit<MessageRow, 'id'>,
+  parsed: Record<string, unknown>,
+): CallbackMessageRecord {
+  return { ...messageRecord({ id, ...row, parsed: '{}' }), parsed };
+}
+
 /** Maps a stored message row to its record. */
 export function messageRecord(row: {
   id: number;

@@ -242,6 +242,7 @@ export function sqliteDb(h: SqliteHandle): Db {
     insertIgnore: (name, row) => transaction((t) => t.insertIgnore(name, row)),
     insertMissing: (name, rows) => transaction((t) => t.insertMissing(name, rows)),
     insertAll: (name, rows) => transaction((t) => t.insertAll(name, rows)),
+    insertChain: (steps, then) => transaction((t) => t.insertChain(steps, then)),
     upsert: (name, row, conflict) => transaction((t) => t.upsert(name, row, conflict)),
     update: (name, set, where, q) => transaction((t) => t.update(name, set, where, q)),
     delete: (name, where, q) => transaction((t) => t.delete(name, where, q)),
@@ -298,9 +299,16 @@ function statements(
   // bound to placeholders, each still through its column's mapping.
   const inserts = new Map<string, { run(values: Record<string, unknown>): RunResult }>();
   const insertOne = (name: TableName, row: object, ignore: boolean): RunResult => {
-    const values = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined));
-    const columns = Object.keys(values);
-    const key = `${name} ${ignore ? 'ignore' : 'insert'} ${columns.join(',')}`;
+    // One pass over the row (every push inserts a few rows of a dozen columns).
+    const values: Record<string, unknown> = {};
+    const columns: string[] = [];
+    let key = ignore ? `${name} ignore` : `${name} insert`;
+    for (const [c, v] of Object.entries(row)) {
+      if (v === undefined) continue;
+      values[c] = v;
+      columns.push(c);
+      key += ` ${c}`;
+    }
     let query = inserts.get(key);
     if (query === undefined) {
       const bound = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
@@ -351,6 +359,21 @@ function statements(
       }
       // Not RETURNING, whose order SQLite does not promise: the caller reads the ids.
       return rows.length === 0 ? [] : 'inserted';
+    },
+    async insertChain(steps, then) {
+      // In the process a statement costs no round trip: each in turn, the last step's row by row
+      // (each row's id as SQLite tells it).
+      let ids: number[] = [];
+      for (const [i, step] of steps.entries()) {
+        if (i < steps.length - 1) await self.insert<TableName>(step.table, step.rows);
+        else {
+          ids = await run(() =>
+            step.rows.map((row) => Number(insertOne(step.table, row, false).lastInsertRowid)),
+          );
+        }
+      }
+      for (const step of then?.(ids) ?? []) await self.insert<TableName>(step.table, step.rows);
+      return ids;
     },
     async upsert(name, row, { target, set }) {
       const t = table(name);
