@@ -17,7 +17,13 @@ export type MysqlHandle = {
    * the store's reader first reads). Only the store's `reader` queries it.
    */
   replica?: { db: MySql2Database; pool: Pool } | undefined;
-  /** Ends the pool (and the replica's). */
+  /**
+   * A few connections that take several statements in one query (`multipleStatements`), for the
+   * store's `insertChain` only (its statements are built by drizzle, every value escaped):
+   * nothing connects until it is first used.
+   */
+  scripts?: Pool | undefined;
+  /** Ends the pools. */
   close(): Promise<void>;
 };
 export type SqliteHandle = {

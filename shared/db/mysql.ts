@@ -10,32 +10,45 @@ import { isCurrent } from './migrations';
 /** How long the replica's pool waits for a connection: a replica that is down costs little. */
 export const REPLICA_CONNECT_TIMEOUT_MS = 2_000;
 
+/** Most connections of the pool that takes several statements per query (`scripts`). */
+export const SCRIPT_CONNECTIONS = 4;
+
 /**
- * Opens a MySQL pool (nothing connects until the first query), and one to the read replica when
- * `opts.readUrl` names one.
+ * Opens a MySQL pool (nothing connects until the first query), a small one of connections that
+ * take several statements per query (`scripts`, for the store's `insertChain`), and one to the
+ * read replica when `opts.readUrl` names one.
  */
 export function openMysql(
   url: string,
   opts: OpenOptions & { readUrl?: string | undefined } = {},
 ): MysqlHandle {
-  const pool = openPool(url, opts.poolSize ?? 10, 5_000);
-  if (opts.readUrl === undefined) {
-    return { dialect: 'mysql', db: drizzle({ client: pool }), pool, close: () => pool.end() };
-  }
-  const replica = openPool(opts.readUrl, opts.poolSize ?? 10, REPLICA_CONNECT_TIMEOUT_MS);
+  const size = opts.poolSize ?? 10;
+  const pool = openPool(url, size, 5_000);
+  const scripts = openPool(url, Math.min(size, SCRIPT_CONNECTIONS), 5_000, true);
+  const replica =
+    opts.readUrl === undefined
+      ? undefined
+      : openPool(opts.readUrl, size, REPLICA_CONNECT_TIMEOUT_MS);
   return {
     dialect: 'mysql',
     db: drizzle({ client: pool }),
     pool,
-    replica: { db: drizzle({ client: replica }), pool: replica },
+    scripts,
+    replica:
+      replica === undefined ? undefined : { db: drizzle({ client: replica }), pool: replica },
     close: async () => {
       // A replica that is down or went silent must not fail (or hold up) a shutdown.
-      await Promise.all([pool.end(), replica.end().catch(() => undefined)]);
+      await Promise.all([pool.end(), scripts.end(), replica?.end().catch(() => undefined)]);
     },
   };
 }
 
-function openPool(uri: string, connectionLimit: number, connectTimeout: number): Pool {
+function openPool(
+  uri: string,
+  connectionLimit: number,
+  connectTimeout: number,
+  multipleStatements = false,
+): Pool {
   return createPool({
     uri,
     connectionLimit,
@@ -43,6 +56,7 @@ function openPool(uri: string, connectionLimit: number, connectTimeout: number):
     connectTimeout,
     enableKeepAlive: true,
     charset: 'utf8mb4',
+    multipleStatements,
   });
 }
 

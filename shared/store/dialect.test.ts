@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, like } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliveryRows, messageRow } from './codec';
 import type { Db } from './dialect';
 import { messagesRepo } from './messages';
 import { openTestDb, openTestStore, testTargets, uniqueName } from './testing';
@@ -144,6 +145,134 @@ describe.each(testTargets())('dialect adapter on $name', (target) => {
       'sig-3:hash-3',
       'sig-6:hash-6',
     ]);
+  });
+
+  /** A message row of `app` with dedup key `key` (for insertChain). */
+  const messageOf = (app: string, key: string) =>
+    messageRow({
+      app,
+      dedupKey: key,
+      receivedAt: 1,
+      format: 'xml',
+      encrypted: false,
+      raw: `<xml>${key}</xml>`,
+      parsed: { Content: key },
+    });
+  const deliveryOf = (app: string, id: number, key: string) =>
+    deliveryRows(
+      'message',
+      id,
+      [
+        {
+          owner: 'receiver',
+          targetUrl: 'https://example.com/hook',
+          idempotencyKey: `${app}/${key}`,
+          payload: '{}',
+          maxAttempts: 3,
+          nextAttemptAt: 1,
+        },
+      ],
+      1,
+    );
+  const messages = async (app: string) => {
+    const m = db.t.callbackMessages;
+    const rows = await db.select('callbackMessages', eq(m.app, app), {
+      columns: ['id', 'dedupKey'],
+      orderBy: asc(m.id),
+    });
+    return rows.map((r) => `${r.id}:${r.dedupKey}`);
+  };
+  const deliveries = async (app: string) => {
+    const o = db.t.outbox;
+    const rows = await db.select('outbox', like(o.idempotencyKey, `${app}/%`), {
+      columns: ['sourceId', 'idempotencyKey'],
+      orderBy: asc(o.id),
+    });
+    return rows.map((r) => `${r.sourceId}:${r.idempotencyKey.slice(app.length + 1)}`);
+  };
+
+  it('insertChain inserts every step, tells the ids of the last step in order, and hands them to then', async () => {
+    const app = uniqueName();
+    const ids = await db.insertChain(
+      [
+        { table: 'callbackSignatures', rows: [signature(app, 1), signature(app, 2)] },
+        { table: 'callbackMessages', rows: ['a', 'b', 'c'].map((k) => messageOf(app, k)) },
+      ],
+      (told) => [
+        {
+          table: 'outbox',
+          rows: told.flatMap((id, i) => deliveryOf(app, id, `d${i}`)),
+        },
+      ],
+    );
+    expect(await signatures(app)).toEqual(['sig-1:hash-1', 'sig-2:hash-2']);
+    const stored = await messages(app);
+    expect(stored.map((m) => m.split(':')[1])).toEqual(['a', 'b', 'c']);
+    expect(ids?.map((id, i) => `${id}:${['a', 'b', 'c'][i]}`)).toEqual(stored);
+    expect(await deliveries(app)).toEqual(ids?.map((id, i) => `${id}:d${i}`));
+    // An empty step is no statement; without then, nothing follows.
+    const more = await db.insertChain([
+      { table: 'callbackSignatures', rows: [] },
+      { table: 'callbackMessages', rows: [messageOf(app, 'd')] },
+    ]);
+    expect(more).toHaveLength(1);
+    expect(await messages(app)).toHaveLength(4);
+  });
+
+  it('insertChain stores nothing of any step when one row is refused, and the database goes on', async () => {
+    const app = uniqueName();
+    await db.insert('callbackMessages', [messageOf(app, 'taken')]);
+    const chains = [
+      // A taken key in the last step.
+      db.insertChain([
+        { table: 'callbackSignatures', rows: [signature(app, 1)] },
+        { table: 'callbackMessages', rows: [messageOf(app, 'new'), messageOf(app, 'taken')] },
+      ]),
+      // The same key twice in one step.
+      db.insertChain([
+        { table: 'callbackSignatures', rows: [signature(app, 2), signature(app, 2)] },
+        { table: 'callbackMessages', rows: [messageOf(app, 'new2')] },
+      ]),
+      // Then's rows refused (a taken idempotency key): the steps before are undone too.
+      db.insertChain(
+        [
+          { table: 'callbackSignatures', rows: [signature(app, 3)] },
+          { table: 'callbackMessages', rows: [messageOf(app, 'new3'), messageOf(app, 'new4')] },
+        ],
+        (told) => told.map(() => ({ table: 'outbox', rows: deliveryOf(app, 1, 'same') })),
+      ),
+      // Then throws.
+      db.insertChain([{ table: 'callbackMessages', rows: [messageOf(app, 'new5')] }], () => {
+        throw new Error('then failed');
+      }),
+    ];
+    const settled = await Promise.allSettled(chains);
+    expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    // More chains than the connections they run on: none finds a transaction left open (it would
+    // commit what the failed chains had inserted).
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        db.insertChain([{ table: 'callbackSignatures', rows: [signature(app, 10 + i)] }]),
+      ),
+    );
+    expect((await messages(app)).map((m) => m.split(':')[1])).toEqual(['taken']);
+    expect(await signatures(app)).toEqual(
+      Array.from({ length: 6 }, (_, i) => `sig-${10 + i}:hash-${10 + i}`),
+    );
+    expect(await deliveries(app)).toEqual([]);
+  });
+
+  it('insertChain inside a transaction is part of it', async () => {
+    const app = uniqueName();
+    const failed = db.transaction(async (tx) => {
+      await tx.insertChain([{ table: 'callbackMessages', rows: [messageOf(app, 'a')] }]);
+      throw new Error('roll back');
+    });
+    await expect(failed).rejects.toThrow('roll back');
+    const ids = await db.transaction((tx) =>
+      tx.insertChain([{ table: 'callbackMessages', rows: [messageOf(app, 'b')] }]),
+    );
+    expect(await messages(app)).toEqual([`${ids?.[0]}:b`]);
   });
 
   it('a transaction that throws rolls back; a statement issued meanwhile neither joins it nor is lost', async () => {

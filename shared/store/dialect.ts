@@ -59,6 +59,20 @@ export interface Db {
     rows: Insert<K>[],
   ): Promise<number[] | 'inserted' | 'taken'>;
   /**
+   * Inserts each of `steps`' rows (plain inserts: a duplicate key is an error, as in
+   * {@link insert}), then those of `then(ids)`, `ids` being the new ids of the last step's rows
+   * in order, all as one transaction sent whole: to a database server one round trip (two with
+   * `then`), where {@link insert} and its kin cost one each, and one more for `BEGIN` and for
+   * `COMMIT`. Any error rolls all of it back and rejects. Resolves those ids; `undefined` when the
+   * database cannot tell them without a read (MySQL whose auto-increment values are not
+   * consecutive, see {@link insertAll}): then nothing was done. Inside a transaction it is part of
+   * that transaction, statement by statement, and an error leaves the undoing to it.
+   */
+  insertChain(
+    steps: InsertStep[],
+    then?: (ids: number[]) => InsertStep[],
+  ): Promise<number[] | undefined>;
+  /**
    * Inserts `row`, or when its unique key `target` exists, updates that row with `set` (no
    * `set`: leaves it as it is). One statement, no error on a duplicate.
    */
@@ -97,6 +111,9 @@ export type Tables = { readonly [K in TableName]: Schema[K] };
 export type Row<K extends TableName> = Schema[K]['$inferSelect'];
 /** A new row (drizzle's insert model: defaulted and nullable columns optional). */
 export type Insert<K extends TableName> = Schema[K]['$inferInsert'];
+/** One table's new rows, for {@link Db.insertChain}. */
+export type InsertStep = { [K in TableName]: { table: K; rows: Insert<K>[] } }[TableName];
+
 /** New values for some columns: a value or an SQL expression (`sql\`${col} + 1\``). */
 export type UpdateSet<K extends TableName> = { [C in keyof Insert<K>]?: Insert<K>[C] | SQL };
 

@@ -47,6 +47,18 @@ function watched(db: Db, calls: string[], refuse: (rows: object[]) => boolean = 
       calls.push(`insertMissing ${name}`);
       return failing(rows) ?? d.insertMissing(name, rows);
     },
+    insertChain: (steps, then) => {
+      calls.push(`insertChain ${steps.map((st) => st.table).join(',')}`);
+      const watchedThen =
+        then === undefined
+          ? undefined
+          : (ids: number[]) => {
+              const more = then(ids);
+              if (more.some((st) => refuse(st.rows))) throw new Error('row refused');
+              return more;
+            };
+      return failing(steps.flatMap((st): object[] => st.rows)) ?? d.insertChain(steps, watchedThen);
+    },
     upsert: (name, row, conflict) => {
       calls.push(`upsert ${name}`);
       return d.upsert(name, row, conflict);

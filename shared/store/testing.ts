@@ -115,7 +115,7 @@ export async function openTestDb(target: TestTarget): Promise<{ db: Db; close():
   const { store, handle } = await openTestStore(target);
   const db =
     handle.dialect === 'mysql'
-      ? (await import('./dialects/mysql')).mysqlDb(handle.db)
+      ? (await import('./dialects/mysql')).mysqlDb(handle.db, handle.scripts)
       : (await import('./dialects/sqlite')).sqliteDb(handle);
   return { db, close: () => store.close() };
 }

@@ -1,12 +1,21 @@
-import { count, getTableColumns, sql } from 'drizzle-orm';
+import { count, fillPlaceholders, getTableColumns, sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { MySql2Database, MySqlRawQueryResult } from 'drizzle-orm/mysql2';
 import type { ResultSetHeader } from 'mysql2';
+import type { Pool } from 'mysql2/promise';
 import type { SecretBox } from '../../crypto/secret-box';
 import type { MysqlHandle } from '../../db/client';
 import * as schema from '../../db/schema/mysql';
 import { createCodec } from '../codec';
-import { type Db, orderings, pick, type Row, type TableName, type Tables } from '../dialect';
+import {
+  type Db,
+  type InsertStep,
+  orderings,
+  pick,
+  type Row,
+  type TableName,
+  type Tables,
+} from '../dialect';
 import { primaryReader, type ReplicaReaderOptions, replicaReader } from '../reader';
 import { repositories } from '../repositories';
 import type { Store } from '../types';
@@ -18,7 +27,7 @@ export function createMysqlStore(
   opts: ReplicaReaderOptions = {},
 ): Store {
   const codec = createCodec(box);
-  const repos = repositories(mysqlDb(h.db), codec);
+  const repos = repositories(mysqlDb(h.db, h.scripts), codec);
   // The replica is reached through the reader only: the repositories above are the primary's.
   const reader =
     h.replica === undefined
@@ -111,7 +120,7 @@ interface Queued {
  * rolled back to break a deadlock is run again (up to {@link DEADLOCK_ATTEMPTS} times in all),
  * as a batch is: no caller sees ER_LOCK_DEADLOCK for work that can simply be done again.
  */
-export function mysqlDb(db: MySql2Database): Db {
+export function mysqlDb(db: MySql2Database, scripts?: Pool): Db {
   const autoinc: Autoinc = {};
   const self = autocommitted(statements(db, autoinc));
   const queue: Queued[] = [];
@@ -169,11 +178,111 @@ export function mysqlDb(db: MySql2Database): Db {
         }
       });
     });
-  return { ...self, transaction };
+  const insertChain: Db['insertChain'] = async (steps, then) =>
+    scripts === undefined
+      ? transaction((tx) => tx.insertChain(steps, then))
+      : chainAtOnce(db, scripts, autoinc, steps, then);
+  return { ...self, transaction, insertChain };
+}
+
+/** Most multi-row INSERT texts kept built (per table, columns given and number of rows). */
+const INSERT_TEXTS_MAX = 256;
+const insertTexts = new Map<string, { sql: string; params: unknown[] }>();
+
+/**
+ * The SQL text and values of one step's multi-row INSERT. The text is drizzle's, built once per
+ * table, columns given and number of rows with a placeholder for each value (kept, at most
+ * {@link INSERT_TEXTS_MAX}); the values fill it through drizzle's `fillPlaceholders`, each
+ * through its column's mapping, as drizzle's prepared statements do. Building the whole INSERT
+ * each time cost more than anything else the hub does for a push (see `npm run bench --
+ * callback-push`). Rows that do not all give the same columns are built whole.
+ */
+function built(db: MySql2Database, step: InsertStep): { sql: string; params: unknown[] } {
+  const given = (row: object) =>
+    Object.entries(row)
+      .filter(([, v]) => v !== undefined)
+      .map(([k]) => k);
+  const [first] = step.rows;
+  const columns = first === undefined ? [] : given(first);
+  const shape = columns.join(',');
+  if (step.rows.some((row) => given(row).join(',') !== shape)) {
+    return db.insert(table(step.table)).values(step.rows).toSQL();
+  }
+  const key = `${step.table} ${step.rows.length} ${shape}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    const rows = step.rows.map((_, i) =>
+      Object.fromEntries(columns.map((c) => [c, sql.placeholder(`${i}.${c}`)])),
+    );
+    text = db.insert(table(step.table)).values(rows).toSQL();
+    if (insertTexts.size >= INSERT_TEXTS_MAX) insertTexts.clear();
+    insertTexts.set(key, text);
+  }
+  const values: Record<string, unknown> = {};
+  for (const [i, row] of step.rows.entries()) {
+    for (const [c, v] of Object.entries(row)) if (v !== undefined) values[`${i}.${c}`] = v;
+  }
+  return { sql: text.sql, params: fillPlaceholders(text.params, values) };
+}
+
+/**
+ * {@link Db.insertChain} on a connection that takes several statements per query: `START
+ * TRANSACTION`, the steps' INSERTs and `COMMIT` in one query (with `then`, the COMMIT goes with
+ * its INSERTs in a second one). The server runs them in order and stops at the first error,
+ * leaving the transaction open: it is rolled back (or, should that fail, the connection is
+ * dropped, which rolls it back) before the connection goes back to its pool.
+ */
+async function chainAtOnce(
+  db: MySql2Database,
+  scripts: Pool,
+  autoinc: Autoinc,
+  steps: InsertStep[],
+  then: ((ids: number[]) => InsertStep[]) | undefined,
+): Promise<number[] | undefined> {
+  const last = steps[steps.length - 1];
+  if (last === undefined || !(await consecutive(db, autoinc))) return undefined;
+  const script = async (list: InsertStep[], begin: boolean, commit: boolean) => {
+    const parts = list.filter((s) => s.rows.length > 0).map((s) => built(db, s));
+    const text = [
+      ...(begin ? ['START TRANSACTION'] : []),
+      ...parts.map((p) => p.sql),
+      ...(commit ? ['COMMIT'] : []),
+    ].join(';\n');
+    const [results] = await conn.query<ResultSetHeader[]>(
+      text,
+      parts.flatMap((p) => p.params),
+    );
+    return results;
+  };
+  const conn = await scripts.getConnection();
+  let open = false;
+  try {
+    open = true;
+    const results = await script(steps, true, then === undefined);
+    // The last step's INSERT: after START TRANSACTION and the steps before it (with rows).
+    const told = results[steps.filter((s) => s.rows.length > 0).length];
+    if (last.rows.length > 0 && told?.affectedRows !== last.rows.length) {
+      throw new Error('a multi-row insert did not insert every row');
+    }
+    // A multi-row INSERT … VALUES took insertId, insertId + 1, … (see `insertAll`).
+    const ids = last.rows.map((_, i) => (told?.insertId ?? 0) + i);
+    if (then !== undefined) await script(then(ids), false, true);
+    open = false;
+    return ids;
+  } catch (err) {
+    if (open) {
+      await conn.query('ROLLBACK').catch(() => {
+        conn.destroy();
+      });
+    }
+    throw err;
+  } finally {
+    conn.release();
+  }
 }
 
 /** The statements of a pool (each its own transaction): a deadlock victim is run again. */
-function autocommitted(s: Omit<Db, 'transaction'>): Omit<Db, 'transaction'> {
+function autocommitted(s: Omit<Db, 'transaction'>): Omit<Db, 'transaction' | 'insertChain'> {
   return {
     t: s.t,
     remote: s.remote,
@@ -290,6 +399,18 @@ function statements(db: MySql2Database, autoinc: Autoinc): Omit<Db, 'transaction
       // insertId, insertId + 1, … in order (MySQL and MariaDB document it).
       if (!ordered || result.affectedRows !== rows.length) return 'inserted';
       return rows.map((_, i) => result.insertId + i);
+    },
+    async insertChain(steps, then) {
+      // On the connection at hand (a transaction's), statement by statement.
+      if (!(await consecutive(db, autoinc))) return undefined;
+      let ids: number[] = [];
+      for (const [i, step] of steps.entries()) {
+        if (step.rows.length === 0) continue;
+        const [result] = await db.insert(table(step.table)).values(step.rows);
+        if (i === steps.length - 1) ids = step.rows.map((_, n) => result.insertId + n);
+      }
+      for (const step of then?.(ids) ?? []) await self.insert<TableName>(step.table, step.rows);
+      return ids;
     },
     async upsert(name, row, { set }) {
       // ON DUPLICATE KEY UPDATE applies to any unique key: the target is SQLite's concern.
