@@ -38,91 +38,96 @@ function decodeEntities(text: string, at: number): string {
   });
 }
 
-/**
- * Parses a WeChat push. Returns the fields of the root element (named `xml` by WeChat, any name
- * accepted).
- *
- * @example parseXml('<xml><MsgType><![CDATA[text]]></MsgType></xml>') // { MsgType: 'text' }
- * @throws XmlError with the offset of the first problem
- */
-export function parseXml(input: string): XmlFields {
-  let pos = 0;
-  const fail = (what: string): never => {
-    throw new XmlError(`${what} at offset ${pos}`);
-  };
-  const skipSpace = () => {
-    while (pos < input.length && /\s/.test(input[pos] ?? '')) pos++;
-  };
-  const skipMisc = (prolog: boolean) => {
+/** One parse: the input and the offset reached (methods, not closures made per parse). */
+class Parser {
+  pos = 0;
+  constructor(readonly input: string) {}
+
+  fail(what: string): never {
+    throw new XmlError(`${what} at offset ${this.pos}`);
+  }
+
+  skipSpace(): void {
+    const { input } = this;
+    while (this.pos < input.length && /\s/.test(input[this.pos] ?? '')) this.pos++;
+  }
+
+  skipMisc(prolog: boolean): void {
+    const { input } = this;
     for (;;) {
-      skipSpace();
-      if (input.startsWith('<!--', pos)) {
-        const end = input.indexOf('-->', pos + 4);
-        if (end < 0) fail('unterminated comment');
-        pos = end + 3;
-      } else if (input.startsWith('<?', pos)) {
+      this.skipSpace();
+      if (input.startsWith('<!--', this.pos)) {
+        const end = input.indexOf('-->', this.pos + 4);
+        if (end < 0) this.fail('unterminated comment');
+        this.pos = end + 3;
+      } else if (input.startsWith('<?', this.pos)) {
         // Only the XML declaration, and only before the root element.
-        if (!prolog || !/^<\?xml[\s?]/.test(input.slice(pos, pos + 6))) {
-          fail('processing instructions are not accepted');
+        if (!prolog || !/^<\?xml[\s?]/.test(input.slice(this.pos, this.pos + 6))) {
+          this.fail('processing instructions are not accepted');
         }
         prolog = false;
-        const end = input.indexOf('?>', pos);
-        if (end < 0) fail('unterminated XML declaration');
-        pos = end + 2;
-      } else if (input.startsWith('<!', pos) && !input.startsWith('<![CDATA[', pos)) {
-        fail('DOCTYPE and declarations are not accepted');
+        const end = input.indexOf('?>', this.pos);
+        if (end < 0) this.fail('unterminated XML declaration');
+        this.pos = end + 2;
+      } else if (input.startsWith('<!', this.pos) && !input.startsWith('<![CDATA[', this.pos)) {
+        this.fail('DOCTYPE and declarations are not accepted');
       } else {
         return;
       }
     }
-  };
-  const name = (): string => {
-    NAME.lastIndex = pos;
-    const m = NAME.exec(input);
-    if (m === null) return fail('expected an element name');
-    pos += m[0].length;
-    return m[0];
-  };
+  }
 
-  // Returns the element's value: text (with CDATA) when it has no child elements.
-  const element = (depth: number): [string, XmlValue] => {
-    if (depth > MAX_DEPTH) fail('elements nested too deeply');
-    if (input[pos] !== '<') fail('expected <');
-    pos++;
-    const tag = name();
-    skipSpace();
-    if (input.startsWith('/>', pos)) {
-      pos += 2;
+  name(): string {
+    NAME.lastIndex = this.pos;
+    const m = NAME.exec(this.input);
+    if (m === null) return this.fail('expected an element name');
+    this.pos += m[0].length;
+    return m[0];
+  }
+
+  /** Returns the element's value: text (with CDATA) when it has no child elements. */
+  element(depth: number): [string, XmlValue] {
+    const { input } = this;
+    if (depth > MAX_DEPTH) this.fail('elements nested too deeply');
+    if (input[this.pos] !== '<') this.fail('expected <');
+    this.pos++;
+    const tag = this.name();
+    this.skipSpace();
+    if (input.startsWith('/>', this.pos)) {
+      this.pos += 2;
       return [tag, ''];
     }
-    if (input[pos] !== '>') fail(`attributes are not accepted on <${tag}>`);
-    pos++;
+    if (input[this.pos] !== '>') this.fail(`attributes are not accepted on <${tag}>`);
+    this.pos++;
     let text = '';
     let fields: XmlFields | undefined;
     for (;;) {
-      if (pos >= input.length) fail(`unterminated <${tag}>`);
+      const pos = this.pos;
+      if (pos >= input.length) this.fail(`unterminated <${tag}>`);
       if (input.startsWith('<![CDATA[', pos)) {
         const end = input.indexOf(']]>', pos + 9);
-        if (end < 0) fail('unterminated CDATA');
+        if (end < 0) this.fail('unterminated CDATA');
         text += input.slice(pos + 9, end);
-        pos = end + 3;
+        this.pos = end + 3;
       } else if (input.startsWith('<!--', pos)) {
         const end = input.indexOf('-->', pos + 4);
-        if (end < 0) fail('unterminated comment');
-        pos = end + 3;
+        if (end < 0) this.fail('unterminated comment');
+        this.pos = end + 3;
       } else if (input.startsWith('</', pos)) {
-        pos += 2;
-        const closing = name();
-        if (closing !== tag) fail(`</${closing}> closes <${tag}>`);
-        skipSpace();
-        if (input[pos] !== '>') fail(`expected > after </${closing}`);
-        pos++;
+        this.pos += 2;
+        const closing = this.name();
+        if (closing !== tag) this.fail(`</${closing}> closes <${tag}>`);
+        this.skipSpace();
+        if (input[this.pos] !== '>') this.fail(`expected > after </${closing}`);
+        this.pos++;
         if (fields === undefined) return [tag, text];
-        if (text.trim() !== '') fail(`<${tag}> mixes text and elements`);
+        if (text.trim() !== '') this.fail(`<${tag}> mixes text and elements`);
         return [tag, fields];
       } else if (input[pos] === '<') {
-        if (input[pos + 1] === '!' || input[pos + 1] === '?') fail('declarations are not accepted');
-        const [childTag, value] = element(depth + 1);
+        if (input[pos + 1] === '!' || input[pos + 1] === '?') {
+          this.fail('declarations are not accepted');
+        }
+        const [childTag, value] = this.element(depth + 1);
         // Null prototype: tags such as __proto__ or toString are stored as sent.
         fields ??= Object.create(null) as XmlFields;
         const prior = fields[childTag];
@@ -133,21 +138,31 @@ export function parseXml(input: string): XmlFields {
         const next = input.indexOf('<', pos);
         const end = next < 0 ? input.length : next;
         text += decodeEntities(input.slice(pos, end), pos);
-        pos = end;
+        this.pos = end;
       }
     }
-  };
+  }
+}
 
-  skipMisc(true);
-  if (input[pos] !== '<') fail('expected the root element');
-  const [, root] = element(0);
-  skipMisc(false);
-  if (pos !== input.length) fail('content after the root element');
+/**
+ * Parses a WeChat push. Returns the fields of the root element (named `xml` by WeChat, any name
+ * accepted).
+ *
+ * @example parseXml('<xml><MsgType><![CDATA[text]]></MsgType></xml>') // { MsgType: 'text' }
+ * @throws XmlError with the offset of the first problem
+ */
+export function parseXml(input: string): XmlFields {
+  const p = new Parser(input);
+  p.skipMisc(true);
+  if (input[p.pos] !== '<') p.fail('expected the root element');
+  const [, root] = p.element(0);
+  p.skipMisc(false);
+  if (p.pos !== input.length) p.fail('content after the root element');
   if (typeof root === 'string') {
-    if (root.trim() !== '') fail('the root element holds text, not fields');
+    if (root.trim() !== '') p.fail('the root element holds text, not fields');
     return {};
   }
-  if (Array.isArray(root)) return fail('unexpected list at the root');
+  if (Array.isArray(root)) return p.fail('unexpected list at the root');
   return root;
 }
 
