@@ -41,6 +41,8 @@ export interface Deps {
   telemetry: Telemetry;
   /** `GET /metrics` and `GET /healthz?detail=1`. */
   ops: OpsEndpoints;
+  /** Set by the SCF handler: see `BaseAppDeps.coldStartRouting` (shared/http/app.ts). */
+  coldStartRouting?: boolean;
 }
 
 export interface DepsParts {

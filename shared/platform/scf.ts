@@ -101,7 +101,8 @@ export function createScfHandler(opts: ScfHandlerOptions): ScfHandler {
       const deps = await bootstrap(process.env, { ...opts.bootstrap, deferStartupChecks: true });
       let app: FetchApp;
       try {
-        app = opts.createApp(deps);
+        // The first request is the cold start (see BaseAppDeps.coldStartRouting).
+        app = opts.createApp({ ...deps, coldStartRouting: true });
       } catch (err) {
         // The retry opens the database again; do not leave this handle behind.
         await deps.store.close().catch(() => undefined);
