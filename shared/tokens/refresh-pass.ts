@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import { AUTHORIZER_BATCH, authorizerBatchSpec } from '../component/authorizer-pass';
+import { authorizerBatchSpec } from '../component/authorizer-pass';
 import {
   AUTHORIZATION_CODE_OWNER_PREFIX,
   AUTHORIZER_OWNER_PREFIX,
@@ -52,6 +52,7 @@ import {
   BATCHES_IN_FLIGHT,
   createLimiter,
   refreshTenantBatch,
+  TENANT_BATCH,
   type TenantBatchSpec,
 } from './batch-refresh';
 import type { Fetcher, TokenManager } from './manager';
@@ -473,9 +474,9 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     }
     await eachLimited(others, concurrency, refreshRow);
     const batches = [...tenantsDue.values()].flatMap(({ app, ids }) =>
-      Array.from({ length: Math.ceil(ids.length / AUTHORIZER_BATCH) }, (_, i) => ({
+      Array.from({ length: Math.ceil(ids.length / TENANT_BATCH) }, (_, i) => ({
         app,
-        ids: ids.slice(i * AUTHORIZER_BATCH, (i + 1) * AUTHORIZER_BATCH),
+        ids: ids.slice(i * TENANT_BATCH, (i + 1) * TENANT_BATCH),
       })),
     );
     await eachLimited(batches, BATCHES_IN_FLIGHT, async ({ app, ids }) => {
