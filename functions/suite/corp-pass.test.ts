@@ -149,6 +149,7 @@ describe.each(testTargets())('the refresh pass renews corp tokens on $name', (ta
       const few = await seedCorps(hub, app, 20);
       const small = countedStore(hub.deps.store);
       const first = await pass(small.store);
+      // This file's first suite: nothing else in its database is due.
       expect(first.failed).toEqual([]);
       expect(first.refreshed).toBe(20);
       for (const corp of few) expect(sim.sim.calls(CORP_TOKEN, corp)).toBe(1);
@@ -206,7 +207,7 @@ describe.each(testTargets())('the refresh pass renews corp tokens on $name', (ta
       await pass();
       const [lost] = await seedCorps(hub, app, 1, false);
       const summary = await pass();
-      expect(summary.failed).toEqual([
+      expect(summary.failed.filter((f) => f.app === app.name)).toEqual([
         {
           app: app.name,
           credential: 'corp_access_token',
@@ -227,7 +228,9 @@ describe.each(testTargets())('the refresh pass renews corp tokens on $name', (ta
       );
       hub.deps.tokens.forget();
       const without = await pass();
-      const corpLines = without.failed.filter((f) => f.credential === 'corp_access_token');
+      const corpLines = without.failed.filter(
+        (f) => f.app === app.name && f.credential === 'corp_access_token',
+      );
       expect(corpLines).toEqual([
         {
           app: app.name,
@@ -236,6 +239,34 @@ describe.each(testTargets())('the refresh pass renews corp tokens on $name', (ta
         },
       ]);
       for (const corp of due) expect(sim.sim.calls(CORP_TOKEN, corp)).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a suite token WeCom stopped accepting (40082) is renewed once for the batch; every corp is renewed', async () => {
+    const { app, hub, close } = await serve();
+    const pass = () => runRefreshPass({ ...hub.deps, refreshAheadSeconds: undefined });
+    try {
+      await pass();
+      const stored = await hub.deps.store.credentials.get({
+        owner: `app:${app.name}`,
+        kind: 'suite_access_token',
+      });
+      expect(sim.sim.wecomSuites.killToken(stored?.value ?? '')).toBe(true);
+      const suiteCalls = sim.sim.calls(SUITE_TOKEN, app.appId);
+      const corps = await seedCorps(hub, app, 5);
+      const summary = await pass();
+      // (earlier tests' suites share the file's database: only this suite's entries count)
+      expect(summary.failed.filter((f) => f.app === app.name)).toEqual([]);
+      expect(sim.sim.calls(SUITE_TOKEN, app.appId)).toBe(suiteCalls + 1);
+      for (const corp of corps) {
+        const row = await hub.deps.store.credentials.get({
+          owner: `authorizer:${app.name}:${corp}`,
+          kind: 'corp_access_token',
+        });
+        expect(sim.sim.wecomSuites.isCorpTokenValid(row?.value ?? '')).toBe(true);
+      }
     } finally {
       await close();
     }
