@@ -58,24 +58,23 @@ const hub = await startHub(
 let storeMs = 0;
 let storeCalls = 0;
 function timeRepo<K extends 'credentials' | 'apps' | 'merchants'>(store: Store, key: K): void {
-  const repo = store[key];
-  (store as Record<K, Store[K]>)[key] = new Proxy(repo, {
-    get(target, prop, receiver) {
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return async (...args: unknown[]) => {
-        const started = performance.now();
-        try {
-          return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } finally {
-          storeMs += performance.now() - started;
-          storeCalls += 1;
-        }
-      };
-    },
-  });
+  // The store's repositories may be getters (SQLite's: made on first use, not replaceable):
+  // their methods are wrapped in place, which every holder of the store sees.
+  const repo = store[key] as unknown as Record<string, unknown>;
+  for (const [prop, v] of Object.entries(repo)) {
+    if (typeof v !== 'function') continue;
+    repo[prop] = async (...args: unknown[]) => {
+      const started = performance.now();
+      try {
+        return await (v as (...a: unknown[]) => Promise<unknown>).apply(repo, args);
+      } finally {
+        storeMs += performance.now() - started;
+        storeCalls += 1;
+      }
+    };
+  }
 }
-// The token manager and registries read these properties at each call.
+// The token manager and registries call these repositories' methods too.
 for (const key of ['credentials', 'apps', 'merchants'] as const) timeRepo(hub.deps.store, key);
 
 function memory(): HubMemory {

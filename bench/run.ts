@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { authorizerPassBench } from './authorizers.bench';
 import { callbackCryptoBench, callbackPushBench } from './callbacks.bench';
 import { coldStartBench } from './cold-start.bench';
+import { corpPassBench } from './corps.bench';
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { envMs, formatMiB, peakRssBytes, printTable } from './lib';
 import { payCryptoBench } from './pay.bench';
@@ -17,6 +18,7 @@ const BENCHES: Bench[] = [
   tokenRouteBench,
   refreshPassBench,
   authorizerPassBench,
+  corpPassBench,
   callbackCryptoBench,
   callbackPushBench,
   payCryptoBench,

@@ -2,6 +2,7 @@ import { createSimulator } from '../dev/simulator/app';
 import { createSimClock } from '../dev/simulator/clock';
 import type { SimComponentConfig } from '../dev/simulator/component';
 import { startSimulator } from '../dev/simulator/server';
+import type { SimSuiteConfig } from '../dev/simulator/wecom-suite';
 import {
   AUTHORIZER_REFRESH_KIND,
   AUTHORIZER_STATUS_KIND,
@@ -9,6 +10,7 @@ import {
   NO_EXPIRY,
 } from '../shared/component/authorizers';
 import { openTestStore, type TestTarget } from '../shared/store/testing';
+import { CORP_TOKEN_KIND, PERMANENT_CODE_KIND } from '../shared/wecom-suite/corps';
 
 const LIFETIME_MS = 2 * 60 * 60_000;
 
@@ -21,6 +23,15 @@ export type SimRequest =
   | { op: 'component'; cfg: SimComponentConfig }
   | { op: 'grant'; appId: string; authorizers: { appId: string; refreshToken: string }[] }
   | { op: 'seed'; target: TestTarget; appName: string; appId: string; count: number; start: number }
+  | { op: 'suite'; cfg: SimSuiteConfig }
+  | {
+      op: 'seed-corps';
+      target: TestTarget;
+      appName: string;
+      suiteId: string;
+      count: number;
+      start: number;
+    }
   | { op: 'advance'; ms: number }
   | { op: 'calls'; path: string }
   | { op: 'rss' };
@@ -66,6 +77,39 @@ async function seed(m: Extract<SimRequest, { op: 'seed' }>): Promise<void> {
   }
 }
 
+/**
+ * Seeds `count` corps that installed WeCom suite `appName` in the database (sealed permanent
+ * code, status and token rows, as the hub writes them after an install, one transaction per
+ * 1,000) and in the simulator: token expiries spread over the 2 h after `start`.
+ */
+async function seedCorps(m: Extract<SimRequest, { op: 'seed-corps' }>): Promise<void> {
+  const { store } = await openTestStore(m.target);
+  try {
+    const chunk = 1_000;
+    for (let from = 0; from < m.count; from += chunk) {
+      const ids = Array.from({ length: Math.min(chunk, m.count - from) }, (_, j) => from + j);
+      await store.credentials.transaction(async (repo) => {
+        for (const i of ids) {
+          const corpId = `wwcorp${String(i).padStart(12, '0')}`;
+          const permanentCode = `pc_bench_${i}`;
+          sim.wecomSuites.grantCorp(m.suiteId, corpId, permanentCode);
+          const owner = `authorizer:${m.appName}:${corpId}`;
+          const kinds = [
+            [PERMANENT_CODE_KIND, permanentCode, NO_EXPIRY],
+            [AUTHORIZER_STATUS_KIND, 'authorized', NO_EXPIRY],
+            [CORP_TOKEN_KIND, `seed-token-${i}`, m.start + Math.floor((i * LIFETIME_MS) / m.count)],
+          ] as const;
+          for (const [kind, value, expiresAt] of kinds) {
+            await repo.put({ owner, kind }, { value, expiresAt }, m.start);
+          }
+        }
+      });
+    }
+  } finally {
+    await store.close();
+  }
+}
+
 async function handle(m: SimRequest): Promise<unknown> {
   switch (m.op) {
     case 'component': {
@@ -78,6 +122,14 @@ async function handle(m: SimRequest): Promise<unknown> {
       return {};
     case 'seed':
       await seed(m);
+      return {};
+    case 'suite': {
+      sim.wecomSuites.register(m.cfg);
+      const pushed = await sim.wecomSuites.pushTicket(m.cfg.suiteId);
+      return { ticket: pushed.ticket, timeStamp: Math.floor(sim.clock.now() / 1000) };
+    }
+    case 'seed-corps':
+      await seedCorps(m);
       return {};
     case 'advance':
       sim.clock.advance(m.ms);

@@ -74,4 +74,39 @@ describe('simulated WeCom suites (/qyapi)', () => {
     expect((await call('/get_suite_token', body)).errcode).toBeUndefined();
     expect(sim.calls('/qyapi/cgi-bin/service/get_suite_token', SUITE.suiteId)).toBe(2);
   });
+
+  it('seeds corps installed earlier (grant-corps): their permanent codes get corp tokens; bad input is 400', async () => {
+    const { sim, call } = setup();
+    const { ticket } = await sim.wecomSuites.pushTicket(SUITE.suiteId);
+    const suite = await call('/get_suite_token', {
+      suite_id: SUITE.suiteId,
+      suite_secret: SUITE.suiteSecret,
+      suite_ticket: ticket,
+    });
+    const grant = (body: unknown) =>
+      sim.app.request('/__sim/wecom-suites/grant-corps', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const corps = [
+      { corpId: 'wwseeded1', permanentCode: 'pc_seeded_1' },
+      { corpId: 'wwseeded2', permanentCode: 'pc_seeded_2' },
+    ];
+    const ok = await grant({ suiteId: SUITE.suiteId, corps });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ granted: 2 });
+    const corpToken = (corpId: string, pc: string) =>
+      call(`/get_corp_token?suite_access_token=${String(suite.suite_access_token)}`, {
+        auth_corpid: corpId,
+        permanent_code: pc,
+      });
+    const token = await corpToken('wwseeded2', 'pc_seeded_2');
+    expect(token.errcode).toBeUndefined();
+    expect(sim.wecomSuites.isCorpTokenValid(String(token.access_token))).toBe(true);
+    // Another corp's code is refused, as WeCom does.
+    expect((await corpToken('wwseeded1', 'pc_seeded_2')).errcode).toBe(40084);
+    expect((await grant({ suiteId: 'wwunknown', corps })).status).toBe(400);
+    expect((await grant({ suiteId: SUITE.suiteId, corps: [{ corpId: 'x' }] })).status).toBe(400);
+  });
 });

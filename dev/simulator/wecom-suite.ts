@@ -163,6 +163,26 @@ export class WecomSuiteBook {
   }
 
   /**
+   * Seeds a corp that installed the suite earlier with its permanent code (benches and tests
+   * that start from many installed corps, as `grantAuthorizer` does for authorizers); its
+   * `get_corp_token` then works. The suite must be registered.
+   */
+  grantCorp(suiteId: string, corpId: string, permanentCode: string, corpName?: string): void {
+    const s = this.mustGet(suiteId);
+    const corp = s.corps.get(corpId);
+    if (corp !== undefined) {
+      corp.permanentCode = permanentCode;
+      return;
+    }
+    s.corps.set(corpId, {
+      corpId,
+      corpName: corpName ?? `Corp ${corpId}`,
+      permanentCode,
+      tokens: new Map(),
+    });
+  }
+
+  /**
    * A corp installs the suite from WeCom's app market: `create_auth` with a fresh auth code is
    * pushed `deliveries` times at once (WeCom's retries) to `url` or the command URL.
    */
@@ -533,7 +553,8 @@ export function mountWecomSuites(
 /**
  * Control routes under `/__sim/wecom-suites`: register a suite (`POST /`), push its ticket now
  * (`POST /ticket {suiteId, url?}`), install it in a corp from the app market (`POST /create-auth
- * {suiteId, corpId, corpName?, deliveries?}`), uninstall (`POST /cancel-auth {suiteId, corpId}`).
+ * {suiteId, corpId, corpName?, deliveries?}`), uninstall (`POST /cancel-auth {suiteId, corpId}`),
+ * seed corps installed earlier (`POST /grant-corps {suiteId, corps: [{corpId, permanentCode}]}`).
  */
 export function createWecomSuiteControlRoutes(book: WecomSuiteBook): Hono {
   const ctl = new HonoApp();
@@ -586,6 +607,21 @@ export function createWecomSuiteControlRoutes(book: WecomSuiteBook): Hono {
         ...(typeof b.deliveries === 'number' ? { deliveries: b.deliveries } : {}),
       });
       return { answers: r.answers };
+    }),
+  );
+  ctl.post('/grant-corps', (c) =>
+    run(c, async (b) => {
+      const suiteId = str(b.suiteId) ?? '';
+      const corps = Array.isArray(b.corps) ? (b.corps as Record<string, unknown>[]) : [];
+      for (const corp of corps) {
+        const corpId = str(corp.corpId);
+        const permanentCode = str(corp.permanentCode);
+        if (corpId === undefined || permanentCode === undefined) {
+          throw new Error('each corp needs corpId and permanentCode');
+        }
+        book.grantCorp(suiteId, corpId, permanentCode);
+      }
+      return { granted: corps.length };
     }),
   );
   ctl.post('/cancel-auth', (c) =>

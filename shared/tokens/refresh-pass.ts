@@ -1,10 +1,5 @@
 import type { Clock } from '../clock';
-import {
-  AUTHORIZER_BATCH,
-  BATCHES_IN_FLIGHT,
-  createLimiter,
-  refreshAuthorizerBatch,
-} from '../component/authorizer-pass';
+import { authorizerBatchSpec } from '../component/authorizer-pass';
 import {
   AUTHORIZATION_CODE_OWNER_PREFIX,
   AUTHORIZER_OWNER_PREFIX,
@@ -53,6 +48,13 @@ import {
   ticketFetcher,
   ticketKind,
 } from './app-tokens';
+import {
+  BATCHES_IN_FLIGHT,
+  createLimiter,
+  refreshTenantBatch,
+  TENANT_BATCH,
+  type TenantBatchSpec,
+} from './batch-refresh';
 import type { Fetcher, TokenManager } from './manager';
 import { describeRefreshError } from './policy';
 
@@ -81,14 +83,18 @@ export interface RefreshPassDeps {
   shansong?: PlatformHttp;
   refreshAheadSeconds: number | undefined;
   concurrency?: number;
-  /** Authorizer tokens renewed per pass beyond the urgent ones (default {@link AUTHORIZERS_PER_PASS}). */
+  /**
+   * Tenant tokens (authorizers' and corps') renewed per pass beyond the urgent ones (default
+   * {@link AUTHORIZERS_PER_PASS}).
+   */
   authorizersPerPass?: number;
 }
 
 /**
- * Authorizer tokens a pass renews while they still have more than {@link URGENT_MS} left: a burst
- * (many tokens fetched at once, e.g. after an outage) is spread over the passes of the window
- * instead of coming back as one long pass every lifetime. Those with less left are all renewed.
+ * Tenant tokens (a component's authorizers', a WeCom suite's corps') a pass renews while they
+ * still have more than {@link URGENT_MS} left: a burst (many tokens fetched at once, e.g. after an
+ * outage) is spread over the passes of the window instead of coming back as one long pass every
+ * lifetime. Those with less left are all renewed.
  */
 export const AUTHORIZERS_PER_PASS = 1_500;
 const URGENT_MS = 5 * 60_000;
@@ -106,6 +112,8 @@ function ensured(store: Store): Set<string> {
 
 /** Credential kind of a WeCom suite's token (shared/wecom-suite/suite.ts, not loaded here). */
 const SUITE_TOKEN_KIND = 'suite_access_token';
+/** Credential kind of a corp's token (shared/wecom-suite/corps.ts, not loaded here). */
+const CORP_TOKEN_KIND = 'corp_access_token';
 
 /** The app name of an authorization-code row (`authcode:<app>:<hash>`), else undefined. */
 function parseAuthorizationCodeOwner(owner: string): string | undefined {
@@ -174,19 +182,18 @@ async function eachLimited<T>(
 /** The suite part of the pass, loaded on the first suite row (LAZY_FILES: `wecom-suite-refresh`). */
 const suitePart = () => import('../wecom-suite/refresh');
 
-/** A due row of WeCom suite `app` (its token, a corp's token, a pending code). */
+/** A due row of WeCom suite `app` (its token, a pending code; its corps' tokens go in batches). */
 async function refreshSuiteRow(
   deps: RefreshPassDeps,
   summary: RefreshSummary,
   app: AppRecord,
   row: DueCredential,
-  corpId: string | undefined,
   now: number,
 ): Promise<void> {
   if (app.appSecret === undefined) return;
   try {
     const part = await suitePart();
-    const plan = await part.planSuiteRow(deps, app, row, corpId, deps.refreshAheadSeconds, now);
+    const plan = await part.planSuiteRow(deps, app, row, deps.refreshAheadSeconds, now);
     if (plan === undefined) return;
     if (plan.kind === 'failed') {
       summary.failed.push({ app: app.name, credential: row.kind, error: plan.error });
@@ -334,11 +341,28 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
   const wecom = [...apps.values()].some((a) => a.kind === 'wecom') ? await loadWecom() : undefined;
   const stale = await reportStaleTickets(deps, apps, now, summary);
   const concurrency = deps.concurrency ?? 16;
-  /** Upstream calls of authorizer batches: `concurrency` at once across the batches in flight. */
+  /** Upstream calls of tenant batches: `concurrency` at once across the batches in flight. */
   const calls = createLimiter(concurrency);
-  const authorizerAheadMs = (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000;
-  /** Components whose token could not be had: authorizer tokens left due, and why. */
-  const componentDown = new Map<string, { due: number; error: unknown }>();
+  // Authorizer and corp tokens are both renewed 10 minutes ahead (SUITE_TOKEN_AHEAD_MS too).
+  const tenantAheadMs = (deps.refreshAheadSeconds ?? COMPONENT_TOKEN_AHEAD_MS / 1000) * 1000;
+  /** Components and suites whose own token could not be had: tenant tokens left due, and why. */
+  const sharedDown = new Map<
+    string,
+    { due: number; error: unknown; kind: string; tenant: string }
+  >();
+  /** How each app's tenant tokens are renewed (a suite's: from its lazily loaded part). */
+  const specs = new Map<string, TenantBatchSpec<string>>();
+  const specOf = async (app: AppRecord) => {
+    let spec = specs.get(app.name);
+    if (spec === undefined) {
+      spec =
+        app.kind === 'wecom-suite'
+          ? (await suitePart()).corpBatchSpec(deps, app)
+          : authorizerBatchSpec(deps, app);
+      specs.set(app.name, spec);
+    }
+    return spec;
+  };
 
   const refreshRow = async (row: DueCredential) => {
     const merchant = merchants.get(row.owner);
@@ -352,11 +376,7 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     const authorizer = parseAuthorizerOwner(row.owner);
     if (authorizer !== undefined) {
       const component = apps.get(`app:${authorizer.name}`);
-      if (component?.kind === 'wecom-suite') {
-        await refreshSuiteRow(deps, summary, component, row, authorizer.authorizerAppId, now);
-        return;
-      }
-      // An authorizer's ticket, once fetched (its tokens go in batches, below).
+      // An authorizer's ticket, once fetched (its tokens, and corps' tokens, go in batches, below).
       const type = TICKET_TYPES.find((t) => ticketKind(t) === row.kind);
       if (component?.kind !== 'component' || type === undefined) return;
       await refreshOne(deps, summary, component.name, row, {
@@ -381,13 +401,12 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     const code = parseAuthorizationCodeOwner(row.owner);
     if (code !== undefined) {
       const suite = apps.get(`app:${code}`);
-      if (suite?.kind === 'wecom-suite')
-        await refreshSuiteRow(deps, summary, suite, row, undefined, now);
+      if (suite?.kind === 'wecom-suite') await refreshSuiteRow(deps, summary, suite, row, now);
       return;
     }
     const app = apps.get(row.owner);
     if (app?.kind === 'wecom-suite') {
-      await refreshSuiteRow(deps, summary, app, row, undefined, now);
+      await refreshSuiteRow(deps, summary, app, row, now);
       return;
     }
     if (app?.kind === 'component') {
@@ -405,7 +424,7 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
     await refreshOne(deps, summary, app.name, row, plan);
   };
 
-  /** Non-urgent authorizer tokens this pass may still take. */
+  /** Non-urgent tenant tokens this pass may still take. */
   let spare = deps.authorizersPerPass ?? AUTHORIZERS_PER_PASS;
   let after: DueCursor | undefined;
   for (;;) {
@@ -418,71 +437,91 @@ export async function runRefreshPass(deps: RefreshPassDeps): Promise<RefreshSumm
       unsetNeverDue: AUTHORIZER_OWNER_PREFIX,
     });
     summary.checked += page.length;
-    // Authorizer tokens inside their window go in batches per component; the rest one by one.
-    const authorizersDue = new Map<string, { app: AppRecord; ids: string[] }>();
+    // Tenant tokens inside their window (a component's authorizers, a WeCom suite's corps) go
+    // in batches per app; the rest one by one.
+    const tenantsDue = new Map<string, { app: AppRecord; ids: string[] }>();
     const others: DueCredential[] = [];
     for (const row of page) {
-      const authorizer = parseAuthorizerOwner(row.owner);
-      if (authorizer === undefined) {
+      const tenant = parseAuthorizerOwner(row.owner);
+      if (tenant === undefined) {
         others.push(row);
         continue;
       }
-      const component = apps.get(`app:${authorizer.name}`);
-      // A WeCom suite's corps go one by one.
-      if (component?.kind === 'wecom-suite') others.push(row);
-      if (component?.kind !== 'component') continue;
-      if (row.kind !== AUTHORIZER_TOKEN_KIND) {
-        // Its tickets go one by one (its other rows are never due: they do not expire).
-        if (TICKET_TYPES.some((t) => ticketKind(t) === row.kind)) others.push(row);
+      const app = apps.get(`app:${tenant.name}`);
+      const batched =
+        app?.kind === 'component'
+          ? AUTHORIZER_TOKEN_KIND
+          : app?.kind === 'wecom-suite'
+            ? CORP_TOKEN_KIND
+            : undefined;
+      if (app === undefined || batched === undefined) continue;
+      if (row.kind !== batched) {
+        // An authorizer's tickets go one by one (its other rows, and a corp's, are never due:
+        // they do not expire).
+        if (app.kind === 'component' && TICKET_TYPES.some((t) => ticketKind(t) === row.kind)) {
+          others.push(row);
+        }
         continue;
       }
-      if (row.expiresAt === undefined || row.expiresAt - now > authorizerAheadMs) continue;
-      if (row.expiresAt - now > Math.min(URGENT_MS, authorizerAheadMs)) {
+      if (row.expiresAt === undefined || row.expiresAt - now > tenantAheadMs) continue;
+      if (row.expiresAt - now > Math.min(URGENT_MS, tenantAheadMs)) {
         if (spare <= 0) continue; // left for the next passes of its window
         spare -= 1;
       }
-      const group = authorizersDue.get(component.name) ?? { app: component, ids: [] };
-      group.ids.push(authorizer.authorizerAppId);
-      authorizersDue.set(component.name, group);
+      const group = tenantsDue.get(app.name) ?? { app, ids: [] };
+      group.ids.push(tenant.authorizerAppId);
+      tenantsDue.set(app.name, group);
     }
     await eachLimited(others, concurrency, refreshRow);
-    const batches = [...authorizersDue.values()].flatMap(({ app, ids }) =>
-      Array.from({ length: Math.ceil(ids.length / AUTHORIZER_BATCH) }, (_, i) => ({
+    const batches = [...tenantsDue.values()].flatMap(({ app, ids }) =>
+      Array.from({ length: Math.ceil(ids.length / TENANT_BATCH) }, (_, i) => ({
         app,
-        ids: ids.slice(i * AUTHORIZER_BATCH, (i + 1) * AUTHORIZER_BATCH),
+        ids: ids.slice(i * TENANT_BATCH, (i + 1) * TENANT_BATCH),
       })),
     );
     await eachLimited(batches, BATCHES_IN_FLIGHT, async ({ app, ids }) => {
-      const down = componentDown.get(app.name);
+      const down = sharedDown.get(app.name);
       if (down !== undefined) {
         down.due += ids.length;
         return;
       }
-      const r = await refreshAuthorizerBatch(deps, app, ids, authorizerAheadMs, calls);
+      let spec: TenantBatchSpec<string>;
+      try {
+        spec = await specOf(app);
+      } catch (err) {
+        summary.failed.push({
+          app: app.name,
+          credential: CORP_TOKEN_KIND,
+          error: describeRefreshError(err),
+        });
+        return;
+      }
+      const r = await refreshTenantBatch(deps, spec, ids, tenantAheadMs, calls);
       summary.refreshed += r.refreshed;
       for (const f of r.failed) {
         summary.failed.push({
           app: app.name,
-          credential: AUTHORIZER_TOKEN_KIND,
-          error: `authorizer ${f.authorizerAppId}: ${f.error}`,
+          credential: spec.tokenKind,
+          error: `${spec.tenant} ${f.id}: ${f.error}`,
         });
       }
-      if (r.componentError === undefined) return;
-      const seen = componentDown.get(app.name);
-      if (seen === undefined)
-        componentDown.set(app.name, { due: ids.length, error: r.componentError });
-      else seen.due += ids.length;
+      if (r.sharedError === undefined) return;
+      const seen = sharedDown.get(app.name);
+      if (seen === undefined) {
+        const { tokenKind: kind, tenant } = spec;
+        sharedDown.set(app.name, { due: ids.length, error: r.sharedError, kind, tenant });
+      } else seen.due += ids.length;
     });
     const last = page.at(-1);
     if (page.length < DUE_PAGE || last === undefined) break;
     after = { expiresAt: last.expiresAt, id: last.id };
   }
-  // One line per component whose token was missing, not one per authorizer: no call was made.
-  for (const [name, down] of componentDown) {
+  // One line per component or suite whose token was missing, not one per tenant: no call was made.
+  for (const [name, down] of sharedDown) {
     summary.failed.push({
       app: name,
-      credential: AUTHORIZER_TOKEN_KIND,
-      error: `${down.due} authorizer tokens due and not renewed: ${describeRefreshError(down.error)}`,
+      credential: down.kind,
+      error: `${down.due} ${down.tenant} tokens due and not renewed: ${describeRefreshError(down.error)}`,
     });
   }
   // Credentials held back by a recorded failure (e.g. 40164) stay visible until fixed.

@@ -12,6 +12,7 @@ import type { AppRecord, CredentialKey } from '../store';
 import { guardedInvalidate, type InvalidateResult } from '../tokens/app-tokens';
 import type { RefreshGuard } from '../tokens/force-guard';
 import type { Fetcher, ServedCredential } from '../tokens/manager';
+import type { IssuedCredential } from '../wechat/credentials';
 import { callWechatJson, WechatTransportError } from '../wechat/http';
 import { issuedOf, requireSuite, type SuiteDeps, withSuiteToken } from './suite';
 
@@ -325,23 +326,44 @@ export async function assertCorp(deps: Pick<SuiteDeps, 'store'>, app: AppRecord,
   }
 }
 
+/** 410 for a corp without a permanent code (cancelled): nothing is asked of WeCom. */
+export function noPermanentCode(corpId: string): AppError {
+  return new AppError('REVOKED', `corp ${corpId} has no permanent code (cancelled)`);
+}
+
+/**
+ * One `get_corp_token` with the corp's permanent code and the suite token (`suiteToken` when the
+ * caller had it already: the refresh pass has it once per batch of corps).
+ */
+export async function requestCorpToken(
+  deps: SuiteDeps,
+  app: AppRecord,
+  corpId: string,
+  permanent: string,
+  suiteToken?: string,
+): Promise<IssuedCredential> {
+  const r = await withSuiteToken(
+    deps,
+    app,
+    (token) =>
+      callWechatJson<{ access_token?: unknown; expires_in?: unknown }>(
+        deps.wecom,
+        CORP_TOKEN_PATH,
+        { suite_access_token: token },
+        { method: 'POST', json: { auth_corpid: corpId, permanent_code: permanent } },
+      ),
+    suiteToken,
+  );
+  return issuedOf(CORP_TOKEN_PATH, r.access_token, r.expires_in);
+}
+
 /** Fetches a corp token with the sealed permanent code (`get_corp_token`, suite token). */
 export function corpTokenFetcher(deps: SuiteDeps, app: AppRecord, corpId: string): Fetcher {
   return async () => {
     const permanent = (await deps.store.credentials.get(corpKey(app, corpId, PERMANENT_CODE_KIND)))
       ?.value;
-    if (permanent === undefined) {
-      throw new AppError('REVOKED', `corp ${corpId} has no permanent code (cancelled)`);
-    }
-    const r = await withSuiteToken(deps, app, (suiteToken) =>
-      callWechatJson<{ access_token?: unknown; expires_in?: unknown }>(
-        deps.wecom,
-        CORP_TOKEN_PATH,
-        { suite_access_token: suiteToken },
-        { method: 'POST', json: { auth_corpid: corpId, permanent_code: permanent } },
-      ),
-    );
-    return issuedOf(CORP_TOKEN_PATH, r.access_token, r.expires_in);
+    if (permanent === undefined) throw noPermanentCode(corpId);
+    return requestCorpToken(deps, app, corpId, permanent);
   };
 }
 

@@ -147,27 +147,29 @@ export function suiteAccessToken(deps: SuiteDeps, app: AppRecord): Promise<Serve
 }
 
 /**
- * Runs `call` with the suite token; when WeCom says it is not valid (40082, 42009) it is
- * refreshed by compare-and-refresh (spaced by {@link SUITE_REFRESH_GUARD}) and `call` runs once more.
+ * Runs `call` with the suite token (`first` when the caller had it already, e.g. once for a
+ * batch of corps); when WeCom says it is not valid (40082, 42009) it is refreshed by
+ * compare-and-refresh (spaced by {@link SUITE_REFRESH_GUARD}) and `call` runs once more.
  */
 export async function withSuiteToken<T>(
   deps: SuiteDeps,
   app: AppRecord,
   call: (suiteToken: string) => Promise<T>,
+  first?: string,
 ): Promise<T> {
-  const first = await suiteAccessToken(deps, app);
+  const token = first ?? (await suiteAccessToken(deps, app)).value;
   try {
-    return await call(first.value);
+    return await call(token);
   } catch (err) {
     if (!(err instanceof WechatApiError) || !STALE_SUITE_TOKEN_ERRCODES.has(err.errcode)) throw err;
     const key = { owner: appOwner(app), kind: SUITE_TOKEN_KIND };
     const fetcher = suiteTokenFetcher(deps, app);
-    const fresh = await guardedInvalidate(deps, key, first.value, {
+    const fresh = await guardedInvalidate(deps, key, token, {
       guard: SUITE_REFRESH_GUARD,
       refetch: () => fetcher(undefined),
       current: fetcher,
     });
-    if (fresh.token.value === first.value) throw err;
+    if (fresh.token.value === token) throw err;
     return call(fresh.token.value);
   }
 }
