@@ -8,6 +8,7 @@ import type { Store } from '../../shared/store';
 import { testTargets, uniqueName } from '../../shared/store/testing';
 import { TENANT_BATCH } from '../../shared/tokens/batch-refresh';
 import { runRefreshPass } from '../../shared/tokens/refresh-pass';
+import { cancelCorp } from '../../shared/wecom-suite/corps';
 import { AUTH, createTestHub, type TestHub } from '../testing';
 
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
@@ -195,6 +196,35 @@ describe.each(testTargets())('the refresh pass renews corp tokens on $name', (ta
       });
       const body = (await res.json()) as { accessToken: string };
       expect(sim.sim.wecomSuites.isCorpTokenValid(body.accessToken)).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a corp cancelled while the pass fetches its token keeps no token: the answer is not written back', async () => {
+    const { app, hub, close } = await serve();
+    const pass = () => runRefreshPass({ ...hub.deps, refreshAheadSeconds: undefined });
+    try {
+      await pass();
+      const [corp = ''] = await seedCorps(hub, app, 1);
+      // WeCom's answer to the token request is on its way (slowly) when the corp's cancel_auth
+      // reaches the hub and is acted on: the batch gets a token it must not keep.
+      sim.sim.injectFault({ path: CORP_TOKEN, delayMs: 600 });
+      const running = pass();
+      await new Promise((r) => setTimeout(r, 200));
+      await cancelCorp(hub.deps, await hub.deps.apps.require(app.name), corp);
+      const summary = await running;
+      expect(summary.failed).toEqual([]);
+      expect(sim.sim.calls(CORP_TOKEN, corp)).toBe(1);
+      const owner = `authorizer:${app.name}:${corp}`;
+      for (const kind of ['corp_access_token', 'corp_permanent_code']) {
+        const row = await hub.deps.store.credentials.get({ owner, kind });
+        expect(row?.value, kind).toBeUndefined();
+      }
+      const res = await hub.app.request(`/v1/suites/${app.name}/corps/${corp}/token`, {
+        headers: AUTH,
+      });
+      expect(res.status).toBe(410);
     } finally {
       await close();
     }

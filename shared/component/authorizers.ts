@@ -396,7 +396,8 @@ async function revokeAuthorizer(
       ...AUTHORIZER_TICKET_KINDS,
     ]) {
       const key = keyOf(app, authorizerAppId, kind);
-      await creds.clearValue(key, now);
+      // A refresh under way (the pass's batch) cannot write its token back: its lease is gone.
+      await creds.dropValue(key, now);
       deps.tokens.forget(key);
     }
     await creds.saveValue(statusKey, leaseOwner, { value: REVOKED, expiresAt: NO_EXPIRY }, now);

@@ -132,6 +132,17 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
       };
       await db.update('credentials', set, byKey(k));
     },
+    async dropValue(k, now) {
+      const set = {
+        value: null,
+        expiresAt: null,
+        version: sql`${credentials.version} + 1`,
+        leaseOwner: null,
+        leaseUntil: null,
+        updatedAt: now,
+      };
+      await db.update('credentials', set, byKey(k));
+    },
     async purgeKindBefore(ownerPrefix, kind, before, limit) {
       // A LIKE prefix: no wildcard or escape character in it.
       if (/[%_\\]/.test(ownerPrefix)) throw new Error('owner prefix with a LIKE wildcard');

@@ -217,6 +217,25 @@ describe.each(testTargets())('store contract on $name', (target: TestTarget) => 
       expect(await store.credentials.getMany([], ['other'])).toEqual([]);
     });
 
+    it('dropValue clears the value and the lease: the refresh that held it saves nothing', async () => {
+      const key = { owner: `authorizer:${uniqueName('drop')}:wwcorp`, kind: 'corp_access_token' };
+      await store.credentials.put(key, { value: 'tok-old', expiresAt: NOW + 60_000 }, NOW);
+      expect(await store.credentials.claimLease(key, 'refresher', NOW, 10_000)).toBe(true);
+      await store.credentials.dropValue(key, NOW + 1);
+      const dropped = await store.credentials.get(key);
+      expect(dropped?.value).toBeUndefined();
+      expect(dropped?.leaseOwner).toBeUndefined();
+      const write = { value: 'tok-new', expiresAt: NOW + 7_200_000 };
+      expect(await store.credentials.saveValue(key, 'refresher', write, NOW + 2)).toBe(false);
+      expect((await store.credentials.get(key))?.value).toBeUndefined();
+      // clearValue keeps the lease: that refresh would still save.
+      const kept = { owner: `app:${uniqueName('clear')}`, kind: 'jsapi_ticket' };
+      await store.credentials.put(kept, { value: 't', expiresAt: NOW + 60_000 }, NOW);
+      await store.credentials.claimLease(kept, 'refresher', NOW, 10_000);
+      await store.credentials.clearValue(kept, NOW + 1);
+      expect(await store.credentials.saveValue(kept, 'refresher', write, NOW + 2)).toBe(true);
+    });
+
     it('releases and saves only for the lease owner', async () => {
       const key = { owner: `app:${uniqueName('rel')}`, kind: 'access_token' };
       await store.credentials.ensure(key, NOW);

@@ -214,6 +214,12 @@ export interface CredentialsRepo {
   listFailing(now: number, limit: number): Promise<CredentialRecord[]>;
   /** Clears the value of a credential (e.g. tickets after their access token was replaced). */
   clearValue(key: CredentialKey, now: number): Promise<void>;
+  /**
+   * Clears the value and drops any lease on the row, in one statement: a refresh under way
+   * (whose save needs its lease, see {@link saveValue}) cannot write back what it fetched. For
+   * what must not come back: a revoked tenant's secrets, an earlier install's token.
+   */
+  dropValue(key: CredentialKey, now: number): Promise<void>;
   /** Deletes the row, only while `leaseOwner` holds its lease; returns whether it did. */
   removeLeased(key: CredentialKey, leaseOwner: string): Promise<boolean>;
   /**

@@ -262,7 +262,7 @@ async function storeCorp(
     // A token of an earlier install was fetched with the old permanent code: fetched anew.
     const tokenKey = corpKey(app, corpId, CORP_TOKEN_KIND);
     await creds.ensure(tokenKey, now);
-    await creds.clearValue(tokenKey, now);
+    await creds.dropValue(tokenKey, now);
     deps.tokens.forget(tokenKey);
     const saved = await creds.saveValue(
       status.key,
@@ -301,7 +301,8 @@ export async function cancelCorp(deps: CorpDeps, app: AppRecord, corpId: string)
     const now = deps.clock.now();
     for (const kind of CORP_SECRET_KINDS) {
       const key = corpKey(app, corpId, kind);
-      await creds.clearValue(key, now);
+      // A refresh under way (the pass's batch) cannot write its token back: its lease is gone.
+      await creds.dropValue(key, now);
       deps.tokens.forget(key);
     }
     await creds.saveValue(status.key, status.owner, { value: REVOKED, expiresAt: NO_EXPIRY }, now);
