@@ -22,14 +22,18 @@ import { mountDeliveryPublic } from '../delivery/lazy';
 import { mountOAuthPages } from './oauth';
 import { browserFacing, escapeHtml, page, wechatFacing } from './pages';
 
-const query = (c: Context<HubEnv>): CallbackQuery => ({
-  signature: c.req.query('signature'),
-  timestamp: c.req.query('timestamp'),
-  nonce: c.req.query('nonce'),
-  echostr: c.req.query('echostr'),
-  encrypt_type: c.req.query('encrypt_type'),
-  msg_signature: c.req.query('msg_signature'),
-});
+/** The signature parameters, the URL's query read once (the first of a repeated name wins). */
+const query = (c: Context<HubEnv>): CallbackQuery => {
+  const q: Partial<Record<string, string>> = c.req.query();
+  return {
+    signature: q.signature,
+    timestamp: q.timestamp,
+    nonce: q.nonce,
+    echostr: q.echostr,
+    encrypt_type: q.encrypt_type,
+    msg_signature: q.msg_signature,
+  };
+};
 
 /**
  * Routes of the wx-callback function: `GET|POST /wx/{app}/callback`, a third-party platform's
