@@ -1,4 +1,4 @@
-import { count, fillPlaceholders, getTableColumns, sql } from 'drizzle-orm';
+import { count, getTableColumns, sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { MySql2Database, MySqlRawQueryResult } from 'drizzle-orm/mysql2';
 import type { ResultSetHeader } from 'mysql2';
@@ -19,6 +19,7 @@ import {
 import { primaryReader, type ReplicaReaderOptions, replicaReader } from '../reader';
 import { repositories } from '../repositories';
 import type { Store } from '../types';
+import { type Filler, placeholderFiller } from './fill';
 
 /** The {@link Store} over MySQL 5.7/8.0 or MariaDB ≥10.6. */
 export function createMysqlStore(
@@ -187,13 +188,13 @@ export function mysqlDb(db: MySql2Database, scripts?: Pool): Db {
 
 /** Most multi-row INSERT texts kept built (per table, columns given and number of rows). */
 const INSERT_TEXTS_MAX = 256;
-const insertTexts = new Map<string, { sql: string; params: unknown[] }>();
+const insertTexts = new Map<string, { sql: string; fill: Filler }>();
 
 /**
  * The SQL text and values of one step's multi-row INSERT. The text is drizzle's, built once per
  * table, columns given and number of rows with a placeholder for each value (kept, at most
- * {@link INSERT_TEXTS_MAX}); the values fill it through drizzle's `fillPlaceholders`, each
- * through its column's mapping, as drizzle's prepared statements do. Building the whole INSERT
+ * {@link INSERT_TEXTS_MAX}); the values fill it each through its column's mapping, as
+ * drizzle's prepared statements do (./fill.ts). Building the whole INSERT
  * each time cost more than anything else the hub does for a push (see `npm run bench --
  * callback-push`). Rows that do not all give the same columns are built whole.
  */
@@ -214,7 +215,8 @@ function built(db: MySql2Database, step: InsertStep): { sql: string; params: unk
     const rows = step.rows.map((_, i) =>
       Object.fromEntries(columns.map((c) => [c, sql.placeholder(`${i}.${c}`)])),
     );
-    text = db.insert(table(step.table)).values(rows).toSQL();
+    const whole = db.insert(table(step.table)).values(rows).toSQL();
+    text = { sql: whole.sql, fill: placeholderFiller(whole.params) };
     if (insertTexts.size >= INSERT_TEXTS_MAX) insertTexts.clear();
     insertTexts.set(key, text);
   }
@@ -222,7 +224,7 @@ function built(db: MySql2Database, step: InsertStep): { sql: string; params: unk
   for (const [i, row] of step.rows.entries()) {
     for (const [c, v] of Object.entries(row)) if (v !== undefined) values[`${i}.${c}`] = v;
   }
-  return { sql: text.sql, params: fillPlaceholders(text.params, values) };
+  return { sql: text.sql, params: text.fill(values) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import type { RunResult } from 'better-sqlite3';
+import type { Database as BetterSqlite3Database, RunResult, Statement } from 'better-sqlite3';
 import { count, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -23,6 +23,7 @@ import {
 import { primaryReader, type ReaderStore } from '../reader';
 import { repositories } from '../repositories';
 import type { Store } from '../types';
+import { type Filler, placeholderFiller } from './fill';
 
 export interface SqliteStoreOptions {
   /** Longest total wait for another connection's write lock before a 503 (default 5 s). */
@@ -151,7 +152,7 @@ export function sqliteDb(h: SqliteHandle): Db {
   };
   // In the transaction: at once.
   const inside = async <T>(statement: () => T): Promise<T> => statement();
-  const tx: Db = { ...statements(h.db, inside), transaction: (work) => work(tx) };
+  const tx: Db = { ...statements(h.db, h.sqlite, inside), transaction: (work) => work(tx) };
   const queue: Queued[] = [];
   let scheduled = false;
 
@@ -234,7 +235,7 @@ export function sqliteDb(h: SqliteHandle): Db {
       setImmediate(start);
     });
 
-  const reads = statements(h.db, outside);
+  const reads = statements(h.db, h.sqlite, outside);
   return {
     ...reads,
     // A write on its own is a transaction of one statement: it shares the next commit.
@@ -265,6 +266,7 @@ const PREPARED_INSERTS_MAX = 256;
 /** The statements of {@link Db}, each run through `run` (which may first wait for the gate). */
 function statements(
   db: BetterSQLite3Database,
+  sqlite: BetterSqlite3Database,
   run: <T>(statement: () => T) => Promise<T>,
 ): Omit<Db, 'transaction'> {
   const selectFrom = (name: TableName, columns: readonly PropertyKey[] | undefined) => {
@@ -295,29 +297,48 @@ function statements(
     return inArray(id, first);
   };
   // One-row inserts, the statements of every push, built by drizzle once per table and set of
-  // columns given (the others take their SQL default, as drizzle renders them): the values are
-  // bound to placeholders, each still through its column's mapping.
-  const inserts = new Map<string, { run(values: Record<string, unknown>): RunResult }>();
+  // columns given (the others take their SQL default, as drizzle renders them) and run on the
+  // connection's compiled statement: the values are bound to placeholders, each still through
+  // its column's mapping. A row's columns are matched against the shapes built for its table
+  // (property names compared by identity), not turned into a key string each time.
+  type Built = { columns: string[]; statement: Statement; fill: Filler };
+  const inserts = new Map<string, Built[]>();
+  let shapesBuilt = 0;
   const insertOne = (name: TableName, row: object, ignore: boolean): RunResult => {
-    // One pass over the row (every push inserts a few rows of a dozen columns).
     const values: Record<string, unknown> = {};
     const columns: string[] = [];
-    let key = ignore ? `${name} ignore` : `${name} insert`;
     for (const [c, v] of Object.entries(row)) {
       if (v === undefined) continue;
       values[c] = v;
       columns.push(c);
-      key += ` ${c}`;
     }
-    let query = inserts.get(key);
+    const kind = ignore ? `${name} ignore` : `${name} insert`;
+    let shapes = inserts.get(kind);
+    let query = shapes?.find(
+      (b) => b.columns.length === columns.length && b.columns.every((c, i) => c === columns[i]),
+    );
     if (query === undefined) {
       const bound = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
       const insert = db.insert(table(name)).values(bound);
-      query = (ignore ? insert.onConflictDoNothing() : insert).prepare();
-      if (inserts.size >= PREPARED_INSERTS_MAX) inserts.clear();
-      inserts.set(key, query);
+      const text = (ignore ? insert.onConflictDoNothing() : insert).toSQL();
+      if (shapesBuilt >= PREPARED_INSERTS_MAX) {
+        inserts.clear();
+        shapesBuilt = 0;
+        shapes = undefined;
+      }
+      query = {
+        columns,
+        statement: sqlite.prepare(text.sql),
+        fill: placeholderFiller(text.params),
+      };
+      if (shapes === undefined) {
+        shapes = [];
+        inserts.set(kind, shapes);
+      }
+      shapes.push(query);
+      shapesBuilt += 1;
     }
-    return query.run(values);
+    return query.statement.run(...query.fill(values));
   };
   const self: Omit<Db, 'transaction'> = {
     t: tables,
