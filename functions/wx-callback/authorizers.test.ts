@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator';
 import { AUTHORIZER_BATCH } from '../../shared/component/authorizer-pass';
-import { NO_EXPIRY } from '../../shared/component/authorizers';
+import { NO_EXPIRY, onUnauthorized } from '../../shared/component/authorizers';
 import type { AppConfig } from '../../shared/config';
 import { createLogger } from '../../shared/http/log';
 import { listen, type RunningServer } from '../../shared/platform/server';
@@ -193,6 +193,36 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
       expect(sim.sim.isTokenValid(fresh.accessToken)).toBe(true);
       expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(1);
       expect((await tokenOf(gone)).status).toBe(410);
+    } finally {
+      await close();
+    }
+  });
+
+  it('unauthorized acted on while the pass fetches the token keeps no token: the answer is not written back', async () => {
+    const { app, eventUrl, close, tokenOf, hubs } = await setup();
+    const authorizer = newAuthorizer();
+    const hub = hubs[0]?.hub;
+    if (hub === undefined) throw new Error('no hub');
+    try {
+      await sim.sim.authorize(app.appId, authorizer, { url: eventUrl() });
+      expect((await tokenOf(authorizer)).status).toBe(200);
+      sim.sim.clock.advance(7200_000 - 5 * 60_000);
+      // WeChat's answer to the pass's api_authorizer_token is on its way (slowly) when the
+      // hub acts on the authorizer's unauthorized push.
+      sim.sim.injectFault({ path: AUTHORIZER_TOKEN, delayMs: 600 });
+      const running = runRefreshPass({ ...hub.deps, refreshAheadSeconds: undefined });
+      await new Promise((r) => setTimeout(r, 200));
+      await onUnauthorized(hub.deps, await hub.deps.apps.require(app.name), {
+        AuthorizerAppid: authorizer,
+      });
+      await running;
+      expect(sim.sim.calls(AUTHORIZER_TOKEN, app.appId)).toBe(1);
+      const owner = `authorizer:${app.name}:${authorizer}`;
+      for (const kind of ['authorizer_refresh_token', 'authorizer_access_token']) {
+        const row = await hub.deps.store.credentials.get({ owner, kind });
+        expect(row?.value, kind).toBeUndefined();
+      }
+      expect((await tokenOf(authorizer)).status).toBe(410);
     } finally {
       await close();
     }
