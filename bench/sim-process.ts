@@ -41,33 +41,25 @@ const sim = createSimulator({ clock: createSimClock(startMs) });
 const running = await startSimulator({ sim });
 
 /**
- * Seeds `count` authorizers of component `appName` in the database (refresh token, status and
- * token rows, sealed through the store, one transaction per 1,000) and in the simulator: token
- * expiries spread over the 2 h after `start`.
+ * Writes `count` tenants' credential rows in `target`'s database, one transaction per 1,000:
+ * `rows(i)` grants tenant `i` in the simulator and names its owner and rows.
  */
-async function seed(m: Extract<SimRequest, { op: 'seed' }>): Promise<void> {
-  const { store } = await openTestStore(m.target);
+async function seedTenants(
+  target: TestTarget,
+  count: number,
+  start: number,
+  rows: (i: number) => { owner: string; kinds: readonly (readonly [string, string, number])[] },
+): Promise<void> {
+  const { store } = await openTestStore(target);
   try {
     const chunk = 1_000;
-    for (let from = 0; from < m.count; from += chunk) {
-      const ids = Array.from({ length: Math.min(chunk, m.count - from) }, (_, j) => from + j);
+    for (let from = 0; from < count; from += chunk) {
+      const ids = Array.from({ length: Math.min(chunk, count - from) }, (_, j) => from + j);
       await store.credentials.transaction(async (repo) => {
         for (const i of ids) {
-          const appId = `wxa${String(i).padStart(15, '0')}`;
-          const refreshToken = `refreshtoken@@@bench-${i}`;
-          sim.grantAuthorizer(m.appId, appId, refreshToken);
-          const owner = `authorizer:${m.appName}:${appId}`;
-          const kinds = [
-            [AUTHORIZER_REFRESH_KIND, refreshToken, NO_EXPIRY],
-            [AUTHORIZER_STATUS_KIND, 'authorized:bench', NO_EXPIRY],
-            [
-              AUTHORIZER_TOKEN_KIND,
-              `seed-token-${i}`,
-              m.start + Math.floor((i * LIFETIME_MS) / m.count),
-            ],
-          ] as const;
+          const { owner, kinds } = rows(i);
           for (const [kind, value, expiresAt] of kinds) {
-            await repo.put({ owner, kind }, { value, expiresAt }, m.start);
+            await repo.put({ owner, kind }, { value, expiresAt }, start);
           }
         }
       });
@@ -78,37 +70,48 @@ async function seed(m: Extract<SimRequest, { op: 'seed' }>): Promise<void> {
 }
 
 /**
- * Seeds `count` corps that installed WeCom suite `appName` in the database (sealed permanent
- * code, status and token rows, as the hub writes them after an install, one transaction per
- * 1,000) and in the simulator: token expiries spread over the 2 h after `start`.
+ * Seeds `count` authorizers of component `appName` in the database (refresh token, status and
+ * token rows, sealed through the store) and in the simulator: token expiries spread over the 2 h
+ * after `start`.
  */
-async function seedCorps(m: Extract<SimRequest, { op: 'seed-corps' }>): Promise<void> {
-  const { store } = await openTestStore(m.target);
-  try {
-    const chunk = 1_000;
-    for (let from = 0; from < m.count; from += chunk) {
-      const ids = Array.from({ length: Math.min(chunk, m.count - from) }, (_, j) => from + j);
-      await store.credentials.transaction(async (repo) => {
-        for (const i of ids) {
-          const corpId = `wwcorp${String(i).padStart(12, '0')}`;
-          const permanentCode = `pc_bench_${i}`;
-          sim.wecomSuites.grantCorp(m.suiteId, corpId, permanentCode);
-          const owner = `authorizer:${m.appName}:${corpId}`;
-          const kinds = [
-            [PERMANENT_CODE_KIND, permanentCode, NO_EXPIRY],
-            [AUTHORIZER_STATUS_KIND, 'authorized', NO_EXPIRY],
-            [CORP_TOKEN_KIND, `seed-token-${i}`, m.start + Math.floor((i * LIFETIME_MS) / m.count)],
-          ] as const;
-          for (const [kind, value, expiresAt] of kinds) {
-            await repo.put({ owner, kind }, { value, expiresAt }, m.start);
-          }
-        }
-      });
-    }
-  } finally {
-    await store.close();
-  }
-}
+const seed = (m: Extract<SimRequest, { op: 'seed' }>) =>
+  seedTenants(m.target, m.count, m.start, (i) => {
+    const appId = `wxa${String(i).padStart(15, '0')}`;
+    const refreshToken = `refreshtoken@@@bench-${i}`;
+    sim.grantAuthorizer(m.appId, appId, refreshToken);
+    return {
+      owner: `authorizer:${m.appName}:${appId}`,
+      kinds: [
+        [AUTHORIZER_REFRESH_KIND, refreshToken, NO_EXPIRY],
+        [AUTHORIZER_STATUS_KIND, 'authorized:bench', NO_EXPIRY],
+        [
+          AUTHORIZER_TOKEN_KIND,
+          `seed-token-${i}`,
+          m.start + Math.floor((i * LIFETIME_MS) / m.count),
+        ],
+      ],
+    };
+  });
+
+/**
+ * Seeds `count` corps that installed WeCom suite `appName` in the database (sealed permanent
+ * code, status and token rows, as the hub writes them after an install) and in the simulator:
+ * token expiries spread over the 2 h after `start`.
+ */
+const seedCorps = (m: Extract<SimRequest, { op: 'seed-corps' }>) =>
+  seedTenants(m.target, m.count, m.start, (i) => {
+    const corpId = `wwcorp${String(i).padStart(12, '0')}`;
+    const permanentCode = `pc_bench_${i}`;
+    sim.wecomSuites.grantCorp(m.suiteId, corpId, permanentCode);
+    return {
+      owner: `authorizer:${m.appName}:${corpId}`,
+      kinds: [
+        [PERMANENT_CODE_KIND, permanentCode, NO_EXPIRY],
+        [AUTHORIZER_STATUS_KIND, 'authorized', NO_EXPIRY],
+        [CORP_TOKEN_KIND, `seed-token-${i}`, m.start + Math.floor((i * LIFETIME_MS) / m.count)],
+      ],
+    };
+  });
 
 async function handle(m: SimRequest): Promise<unknown> {
   switch (m.op) {

@@ -5,11 +5,12 @@ import type { AppConfig } from '../../shared/config';
 import { createLogger } from '../../shared/http/log';
 import { listen } from '../../shared/platform/server';
 import type { Store } from '../../shared/store';
-import { testTargets, uniqueName } from '../../shared/store/testing';
+import { countedStore, testTargets } from '../../shared/store/testing';
 import { TENANT_BATCH } from '../../shared/tokens/batch-refresh';
 import { runRefreshPass } from '../../shared/tokens/refresh-pass';
 import { cancelCorp } from '../../shared/wecom-suite/corps';
 import { AUTH, createTestHub, type TestHub } from '../testing';
+import { testSuiteApp } from './testing';
 
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const Q = '/qyapi/cgi-bin/service';
@@ -21,37 +22,7 @@ let serial = 0;
 const newCorp = () => `wwp${Date.now().toString(36)}${String(serial++).padStart(5, '0')}`;
 
 /** A suite app with a unique name and suite id. */
-function suiteApp(): AppConfig {
-  const name = uniqueName('corps');
-  serial += 1;
-  return {
-    name,
-    kind: 'wecom-suite',
-    appId: `wwcorps${Date.now().toString(36)}${serial}`,
-    appSecret: `suite-secret-${name}`,
-    token: 'SuiteToken123',
-    encodingAesKey: AES_KEY,
-    providerCorpId: `wwprovider${serial}`,
-    tokenMode: 'classic',
-    forward: [],
-  };
-}
-
-/** The store with its credential calls counted by method (the hub's own store untouched). */
-function countedStore(store: Store) {
-  const counts = new Map<string, number>();
-  const credentials = new Proxy(store.credentials, {
-    get(target, prop, receiver) {
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        counts.set(String(prop), (counts.get(String(prop)) ?? 0) + 1);
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: { ...store, credentials }, counts };
-}
+const suiteApp = () => testSuiteApp('corps');
 
 describe.each(testTargets())('the refresh pass renews corp tokens on $name', (target) => {
   let sim: RunningSimulator;

@@ -8,11 +8,11 @@ import {
   openTestStore,
   rawTableText,
   testTargets,
-  uniqueName,
 } from '../../shared/store/testing';
 import { aesKeyOf, encryptMessage, wechatSignature } from '../../shared/wechat/message-crypto';
 import { AUTH, createTestHub, type TestHub } from '../testing';
 import { startTarget } from '../wx-callback/testing';
+import { testSuiteApp } from './testing';
 
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const Q = '/qyapi/cgi-bin/service';
@@ -21,24 +21,8 @@ const PERMANENT_CODE = `${Q}/v2/get_permanent_code`;
 const CORP_TOKEN = `${Q}/get_corp_token`;
 const SESSION_INFO = `${Q}/set_session_info`;
 
-let serial = 0;
 /** A suite app (unique name, suite id and provider corpid). */
-function suiteApp(over: Partial<AppConfig> = {}): AppConfig {
-  const name = uniqueName('suite');
-  serial += 1;
-  return {
-    name,
-    kind: 'wecom-suite',
-    appId: `wwsuite${Date.now().toString(36)}${serial}`,
-    appSecret: `suite-secret-${name}`,
-    token: 'SuiteToken123',
-    encodingAesKey: AES_KEY,
-    providerCorpId: `wwprovider${serial}`,
-    tokenMode: 'classic',
-    forward: [],
-    ...over,
-  };
-}
+const suiteApp = (over: Partial<AppConfig> = {}) => testSuiteApp('suite', over);
 
 type CorpTokenBody = { corpId: string; accessToken: string; expiresAt: string };
 

@@ -6,6 +6,7 @@ import type { AppConfig } from '../../shared/config';
 import { createLogger } from '../../shared/http/log';
 import { listen, type RunningServer } from '../../shared/platform/server';
 import {
+  countedStore,
   type OpenedStore,
   openTestStore,
   rawTableText,
@@ -364,18 +365,8 @@ describe.each(testTargets())('third-party platform authorizers on $name', (targe
         }
       });
       // Store calls of the pass, by method.
-      const counts = new Map<string, number>();
-      const counted = new Proxy(store.credentials, {
-        get(target, prop, receiver) {
-          const v: unknown = Reflect.get(target, prop, receiver);
-          if (typeof v !== 'function') return v;
-          return (...args: unknown[]) => {
-            counts.set(String(prop), (counts.get(String(prop)) ?? 0) + 1);
-            return (v as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      });
-      const deps = { ...hub.deps, store: { ...store, credentials: counted } };
+      const { store: counted, counts } = countedStore(store);
+      const deps = { ...hub.deps, store: counted };
       const run = () => runRefreshPass({ ...deps, refreshAheadSeconds: undefined });
       const before = sim.sim.calls(AUTHORIZER_TOKEN, app.appId);
       const first = await run();

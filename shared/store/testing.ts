@@ -186,3 +186,22 @@ export async function openSecondConnection(target: TestTarget): Promise<SecondCo
     close: () => h.close(),
   };
 }
+
+/**
+ * `store` with its credential calls counted by method name (`counts`), for tests that hold a
+ * pass to a number of store calls; the store itself is untouched.
+ */
+export function countedStore(store: Store): { store: Store; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const credentials = new Proxy(store.credentials, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        counts.set(String(prop), (counts.get(String(prop)) ?? 0) + 1);
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: { ...store, credentials }, counts };
+}
