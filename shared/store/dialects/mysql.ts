@@ -65,6 +65,15 @@ function isDuplicateKey(err: unknown): boolean {
   return false;
 }
 
+/** True for MySQL's syntax error (errno 1064), also when Drizzle wraps the driver error. */
+function isParseError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    if ('code' in e && e.code === 'ER_PARSE_ERROR') return true;
+    e = 'cause' in e ? e.cause : undefined;
+  }
+  return false;
+}
+
 /** True for InnoDB's deadlock error (errno 1213): its statement's transaction was rolled back. */
 function isDeadlockVictim(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
@@ -179,10 +188,21 @@ export function mysqlDb(db: MySql2Database, scripts?: Pool): Db {
         }
       });
     });
-  const insertChain: Db['insertChain'] = async (steps, then) =>
-    scripts === undefined
-      ? transaction((tx) => tx.insertChain(steps, then))
-      : chainAtOnce(db, scripts, autoinc, steps, then);
+  // A server (or a proxy in front of it) that refuses several statements in one query answers
+  // with a syntax error, having run none: from then on, statement by statement.
+  let scriptsRefused = false;
+  const inTurn: Db['insertChain'] = (steps, then) =>
+    transaction((tx) => tx.insertChain(steps, then));
+  const insertChain: Db['insertChain'] = async (steps, then) => {
+    if (scripts === undefined || scriptsRefused) return inTurn(steps, then);
+    try {
+      return await chainAtOnce(db, scripts, autoinc, steps, then);
+    } catch (err) {
+      if (!isParseError(err)) throw err;
+      scriptsRefused = true;
+      return inTurn(steps, then);
+    }
+  };
   return { ...self, transaction, insertChain };
 }
 
