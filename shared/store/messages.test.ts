@@ -177,6 +177,28 @@ describe.each(testTargets())('message batches on $name', (target) => {
     );
   });
 
+  it('a push alone is one insertChain; its retry alone is answered from the stored row', async () => {
+    const app = uniqueName('alone');
+    const calls: string[] = [];
+    const repo = messagesRepo(watched(db, calls));
+    const first = await repo.insert(
+      message(app, 'k1'),
+      [delivery(app, 'd1')],
+      NOW,
+      signature(1, 'a'),
+    );
+    expect(first.inserted).toBe(true);
+    expect(calls).toEqual(['insertChain callbackSignatures,callbackMessages']);
+    const again = await repo.insert(
+      message(app, 'k1'),
+      [delivery(app, 'd1')],
+      NOW,
+      signature(1, 'a'),
+    );
+    expect(again).toEqual({ inserted: false, message: first.message });
+    expect(await stored(app)).toEqual([{ key: 'k1', deliveries: ['d1'] }]);
+  });
+
   it('settles retries and replays inside one batch as one by one, and stores only the first of each', async () => {
     const app = uniqueName('batch');
     const repo = messagesRepo(watched(db, []));

@@ -189,17 +189,7 @@ async function insertBatch(tx: Db, batch: Push[]): Promise<(Stored | SignatureRe
  * stored) when it was not so: a signature or key taken, or anything else the database refused.
  */
 async function insertAtOnce(db: Db, batch: Push[]): Promise<Stored[] | undefined> {
-  const signatures = new Set<string>();
-  const keys = new Set<string>();
-  for (const { msg, signature } of batch) {
-    const key = pairKey(msg.app, msg.dedupKey);
-    if (keys.has(key)) return undefined;
-    keys.add(key);
-    if (signature === undefined) continue;
-    const sig = pairKey(msg.app, signature.signature);
-    if (signatures.has(sig)) return undefined;
-    signatures.add(sig);
-  }
+  if (sharesAKey(batch)) return undefined;
   const rows = batch.map(({ msg }) => messageRow(msg));
   const signed = batch.flatMap(({ msg, signature }) =>
     signature === undefined ? [] : [{ app: msg.app, ...signature }],
@@ -270,10 +260,7 @@ export function messagesRepo(db: Db): MessagesRepo {
   // Pushes asked to be stored in the same turn of the event loop are stored together.
   const waiting: { push: Push; resolve: (r: Stored) => void; reject: (e: unknown) => void }[] = [];
   const flush = async (batch: typeof waiting): Promise<void> => {
-    const [only] = batch;
-    if (batch.length === 1 && only !== undefined) {
-      return insertOne(only.push).then(only.resolve, only.reject);
-    }
+    // The usual case in one round trip, a push alone too.
     const pushes = batch.map((w) => w.push);
     const atOnce = await insertAtOnce(db, pushes).catch(() => undefined);
     if (atOnce !== undefined) {
@@ -283,6 +270,10 @@ export function messagesRepo(db: Db): MessagesRepo {
         else w.resolve(r);
       }
       return;
+    }
+    const [only] = batch;
+    if (batch.length === 1 && only !== undefined) {
+      return insertOne(only.push).then(only.resolve, only.reject);
     }
     let settled: (Stored | SignatureReplayError)[];
     try {
