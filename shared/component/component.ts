@@ -2,7 +2,12 @@ import type { Clock } from '../clock';
 import { AppError, WechatApiError } from '../http/errors';
 import type { AppRecord, Store } from '../store';
 import { assertReadable } from '../store/unreadable';
-import { appOwner, guardedInvalidate } from '../tokens/app-tokens';
+import {
+  appOwner,
+  currentPushedTicket,
+  guardedInvalidate,
+  keepPushedTicket,
+} from '../tokens/app-tokens';
 import { COMPONENT_REFRESH_GUARD } from '../tokens/force-guard';
 import type { Fetcher, ServedCredential, TokenManager } from '../tokens/manager';
 import { describeRefreshError } from '../tokens/policy';
@@ -60,8 +65,7 @@ export async function keepTicket(
     );
   }
   const key = { owner: appOwner(app), kind: TICKET_KIND };
-  const expiresAt = createTime * 1000 + TICKET_TTL_MS;
-  return store.credentials.putIfNewer(key, { value: ticket, expiresAt }, now);
+  return keepPushedTicket(store, key, ticket, createTime, TICKET_TTL_MS, now);
 }
 
 /** What the stored and forwarded copy of an auth event shows instead of the ticket. */
@@ -98,11 +102,7 @@ export async function currentTicket(
   app: AppRecord,
   now: number,
 ): Promise<string | undefined> {
-  const row = await store.credentials.get({ owner: appOwner(app), kind: TICKET_KIND });
-  if (row?.value === undefined || row.expiresAt === undefined || row.expiresAt <= now) {
-    return undefined;
-  }
-  return row.value;
+  return currentPushedTicket(store, { owner: appOwner(app), kind: TICKET_KIND }, now);
 }
 
 /** What the component token needs: the store (ticket), WeChat and the clock. */

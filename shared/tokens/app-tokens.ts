@@ -38,6 +38,40 @@ export const loadWecom = () => import('../wecom/tokens');
 /** The owner column of an app's credentials. */
 export const appOwner = (app: Pick<AppRecord, 'name'>) => `app:${app.name}`;
 
+/**
+ * Keeps a ticket a platform pushes (WeChat's `component_verify_ticket`, WeCom's `suite_ticket`)
+ * under `key` when it is newer than the stored one: a conditional write on `sentAt` (seconds, the
+ * push's own time), so a late, older push never replaces a newer ticket. It is valid for `ttlMs`
+ * from then. Returns whether it was written.
+ */
+export function keepPushedTicket(
+  store: Store,
+  key: CredentialKey,
+  ticket: string,
+  sentAt: number,
+  ttlMs: number,
+  now: number,
+): Promise<boolean> {
+  return store.credentials.putIfNewer(
+    key,
+    { value: ticket, expiresAt: sentAt * 1000 + ttlMs },
+    now,
+  );
+}
+
+/** The pushed ticket stored under `key` when it is still valid at `now`. */
+export async function currentPushedTicket(
+  store: Store,
+  key: CredentialKey,
+  now: number,
+): Promise<string | undefined> {
+  const row = await store.credentials.get(key);
+  if (row?.value === undefined || row.expiresAt === undefined || row.expiresAt <= now) {
+    return undefined;
+  }
+  return row.value;
+}
+
 /** How far ahead of expiry the timer refreshes an app's access token (see README). */
 export function accessTokenAheadMs(app: AppRecord, overrideSeconds: number | undefined): number {
   // Douyin: a new token cuts the previous one's life to 5 minutes (and only the newest two stay

@@ -2,7 +2,12 @@ import type { Clock } from '../clock';
 import { AppError, WechatApiError } from '../http/errors';
 import type { AppRecord, Store } from '../store';
 import { assertReadable } from '../store/unreadable';
-import { appOwner, guardedInvalidate } from '../tokens/app-tokens';
+import {
+  appOwner,
+  currentPushedTicket,
+  guardedInvalidate,
+  keepPushedTicket,
+} from '../tokens/app-tokens';
 import type { RefreshGuard } from '../tokens/force-guard';
 import type { Fetcher, ServedCredential, TokenManager } from '../tokens/manager';
 import type { IssuedCredential } from '../wechat/credentials';
@@ -78,11 +83,7 @@ export async function keepSuiteTicket(
     throw new AppError('BAD_REQUEST', 'suite_ticket push without SuiteTicket or TimeStamp');
   }
   const key = { owner: appOwner(app), kind: SUITE_TICKET_KIND };
-  return store.credentials.putIfNewer(
-    key,
-    { value: ticket, expiresAt: ts * 1000 + SUITE_TICKET_TTL_MS },
-    now,
-  );
+  return keepPushedTicket(store, key, ticket, ts, SUITE_TICKET_TTL_MS, now);
 }
 
 /** The stored ticket when it is still valid at `now`. */
@@ -91,11 +92,7 @@ export async function currentSuiteTicket(
   app: AppRecord,
   now: number,
 ): Promise<string | undefined> {
-  const row = await store.credentials.get({ owner: appOwner(app), kind: SUITE_TICKET_KIND });
-  if (row?.value === undefined || row.expiresAt === undefined || row.expiresAt <= now) {
-    return undefined;
-  }
-  return row.value;
+  return currentPushedTicket(store, { owner: appOwner(app), kind: SUITE_TICKET_KIND }, now);
 }
 
 /** 409 NO_TICKET: WeCom pushed no ticket in the last 30 minutes. */
