@@ -28,6 +28,21 @@ async function rememberSignature(tx: Db, app: string, signature: UsedSignature):
   if (prior?.bodyHash !== signature.bodyHash) throw new SignatureReplayError();
 }
 
+/**
+ * How a store remembers the signatures of accepted pushes, when not by {@link rememberSignature}
+ * (the embedded database's, see ./dialects/sqlite-replay.ts).
+ */
+export interface SignatureMemory {
+  /**
+   * Inside the push's write transaction `tx`: records `signature` for `app`; nothing when it was
+   * recorded with the same body (WeChat's retry); {@link SignatureReplayError} when with another.
+   * `now` is the push's time: what expired before it is forgotten.
+   */
+  remember(tx: Db, app: string, signature: UsedSignature, now: number): Promise<void>;
+  /** Forgets the signatures that expired before `before`, at most `limit`; returns how many. */
+  purge(before: number, limit: number): Promise<number>;
+}
+
 /** One call of {@link MessagesRepo.insert}. */
 interface Push {
   msg: NewCallbackMessage;
@@ -232,7 +247,7 @@ async function insertAtOnce(db: Db, batch: Push[]): Promise<Stored[] | undefined
  * None is settled before that transaction has committed. Should it fail (one push's row refused,
  * a deadlock, another process storing one of the keys meanwhile), each push is stored alone.
  */
-export function messagesRepo(db: Db): MessagesRepo {
+export function messagesRepo(db: Db, memory?: SignatureMemory): MessagesRepo {
   const { callbackMessages: m, callbackSignatures: s } = db.t;
   const get = (app: string, dedupKey: string) =>
     db.first('callbackMessages', and(eq(m.app, app), eq(m.dedupKey, dedupKey)));
@@ -242,7 +257,11 @@ export function messagesRepo(db: Db): MessagesRepo {
     // its own message stored and report it as WeChat's retry. A new row is not read back: it
     // is what was just inserted, with its new id.
     db.transaction(async (tx) => {
-      if (signature !== undefined) await rememberSignature(tx, msg.app, signature);
+      if (signature !== undefined) {
+        await (memory === undefined
+          ? rememberSignature(tx, msg.app, signature)
+          : memory.remember(tx, msg.app, signature, now));
+      }
       const row = messageRow(msg);
       const id = await tx.insertIgnore('callbackMessages', row);
       if (id !== undefined) {
@@ -361,6 +380,7 @@ export function messagesRepo(db: Db): MessagesRepo {
       return db.count('callbackMessages', and(gte(m.receivedAt, from), lt(m.receivedAt, to)));
     },
     async purgeSignatures(before, limit) {
+      if (memory !== undefined) return memory.purge(before, limit);
       return db.delete('callbackSignatures', lt(s.expiresAt, before), {
         orderBy: asc(s.expiresAt),
         limit,

@@ -6,7 +6,7 @@ import type { Codec } from './codec';
 import { countersRepo } from './counters';
 import { credentialsRepo } from './credentials';
 import type { Db } from './dialect';
-import { messagesRepo } from './messages';
+import { messagesRepo, type SignatureMemory } from './messages';
 import { oauthRepo } from './oauth';
 import { outboxRepo } from './outbox';
 import { payNotificationsRepo } from './pay-notifications';
@@ -29,12 +29,14 @@ export function repositories(
   db: Db,
   codec: Codec,
   wrap: <R extends object>(repo: R) => R = (repo) => repo,
+  /** The messages' signature memory, when not the database's unique key (SQLite). */
+  signatureMemory?: () => SignatureMemory,
 ): Repositories {
   return lazily<Repositories>({
     apps: () => wrap(appsRepo(db, codec)),
     merchants: () => wrap(merchantsRepo(db, codec)),
     credentials: () => wrap(credentialsRepo(db, codec)),
-    messages: () => wrap(messagesRepo(db)),
+    messages: () => wrap(messagesRepo(db, signatureMemory?.())),
     payNotifications: () => wrap(payNotificationsRepo(db)),
     outbox: () => wrap(outboxRepo(db)),
     authorizers: () => wrap(authorizersRepo(db)),

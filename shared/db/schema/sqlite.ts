@@ -13,6 +13,7 @@ export const callbackMessages = build(tables.callbackMessages);
 export const outbox = build(tables.outbox);
 export const payNotifications = build(tables.payNotifications);
 export const callbackSignatures = build(tables.callbackSignatures);
+export const callbackSignatureLog = build(tables.callbackSignatureLog);
 export const authorizers = build(tables.authorizers);
 export const adminUsers = build(tables.adminUsers);
 export const adminSessions = build(tables.adminSessions);

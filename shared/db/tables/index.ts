@@ -5,6 +5,7 @@ export { alerts } from './alerts';
 export { apps } from './apps';
 export { authorizers } from './authorizers';
 export { callbackMessages } from './callback-messages';
+export { callbackSignatureLog } from './callback-signature-log';
 export { callbackSignatures } from './callback-signatures';
 export { counters } from './counters';
 export { credentials } from './credentials';

@@ -24,6 +24,7 @@ import { primaryReader, type ReaderStore } from '../reader';
 import { repositories } from '../repositories';
 import type { Store } from '../types';
 import { type Filler, placeholderFiller } from './fill';
+import { sqliteSignatureMemory } from './sqlite-replay';
 
 export interface SqliteStoreOptions {
   /** Longest total wait for another connection's write lock before a 503 (default 5 s). */
@@ -43,7 +44,13 @@ export function createSqliteStore(
 ): Store {
   h.sqlite.pragma('busy_timeout = 0');
   const budget = opts.busyBudgetMs ?? DEFAULT_BUSY_BUDGET_MS;
-  const repos = repositories(sqliteDb(h), createCodec(box), (repo) => retryingRepo(repo, budget));
+  const db = sqliteDb(h);
+  const repos = repositories(
+    db,
+    createCodec(box),
+    (repo) => retryingRepo(repo, budget),
+    () => sqliteSignatureMemory(h.sqlite, db),
+  );
   let reader: ReaderStore | undefined;
   const base: Pick<Store, 'dialect' | 'ping' | 'probeWrite' | 'close' | 'reader'> = {
     dialect: 'sqlite',

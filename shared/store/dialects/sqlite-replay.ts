@@ -1,0 +1,122 @@
+import type { Database } from 'better-sqlite3';
+import { asc, lt } from 'drizzle-orm';
+import type { Db } from '../dialect';
+import type { SignatureMemory } from '../messages';
+import { SignatureReplayError } from '../types';
+
+/** Where a remembered signature is in the log, and until when it matters. */
+class Entry {
+  constructor(
+    readonly id: number,
+    readonly expiresAt: number,
+  ) {}
+}
+
+interface LoggedRow {
+  id: number;
+  app: string;
+  signature: string;
+  bodyHash: string;
+  expiresAt: number;
+}
+
+const keyOf = (app: string, signature: string) => `${app}\n${signature}`;
+
+/**
+ * The embedded database's replay memory: each accepted push's signature appended to
+ * `callback_signature_log`, the unique (app, signature) key that tells a new signature from one
+ * used before kept in this process as a map from key to log row. A unique index in the database
+ * puts every push's entry on a random page of the index — a page more for the commit to write and
+ * sync per push, which halved the pushes the SQLite store took per second; the log's rows are
+ * appended next to one another.
+ *
+ * Exact, as the unique key was, also with other processes writing the same file: every lookup
+ * runs inside the push's write transaction (`BEGIN IMMEDIATE`: no other connection commits until
+ * it ends), and first reads whatever other connections appended since the last look, which
+ * SQLite's `data_version` tells (it changes only for others' commits). A key found is checked
+ * against its log row (read by id) before it is believed: an entry whose transaction was rolled
+ * back, or whose row is gone, is dropped and the signature counts as new. So the map may hold
+ * more than the log, never less.
+ *
+ * Memory: one entry per signature whose timestamp is still accepted (about 190 bytes: 57 MB for
+ * 1,000 pushes a second over the default 300 s skew). Entries go once expired, oldest first, as
+ * pushes arrive and when the refresh pass purges the log.
+ */
+export function sqliteSignatureMemory(sqlite: Database, db: Db): SignatureMemory {
+  const entries = new Map<string, Entry>();
+  let loaded = false;
+  let lastId = 0;
+  let version = -1;
+
+  const dataVersion = () =>
+    sqlite.prepare<[], { data_version: number }>('PRAGMA data_version').get()?.data_version ?? 0;
+  const rowsAfter = () =>
+    sqlite.prepare<[number], Omit<LoggedRow, 'bodyHash'>>(
+      'SELECT id, app, signature, expires_at AS expiresAt FROM callback_signature_log WHERE id > ? ORDER BY id',
+    );
+  const rowById = () =>
+    sqlite.prepare<[number], Omit<LoggedRow, 'id' | 'expiresAt'>>(
+      'SELECT app, signature, body_hash AS bodyHash FROM callback_signature_log WHERE id = ?',
+    );
+  const append = () =>
+    sqlite.prepare<[string, string, string, number]>(
+      'INSERT INTO callback_signature_log (app, signature, body_hash, expires_at) VALUES (?, ?, ?, ?)',
+    );
+
+  /** Reads what other connections appended since the last look (everything, the first time). */
+  const catchUp = () => {
+    const now = dataVersion();
+    if (loaded && now === version) return;
+    for (const row of rowsAfter().iterate(loaded ? lastId : 0)) {
+      entries.set(keyOf(row.app, row.signature), new Entry(row.id, row.expiresAt));
+      lastId = row.id;
+    }
+    loaded = true;
+    version = now;
+  };
+
+  /** Drops the oldest entries while they are expired (nearly in order: they come as pushes do). */
+  const prune = (before: number) => {
+    for (const [key, entry] of entries) {
+      if (entry.expiresAt >= before) break;
+      entries.delete(key);
+    }
+  };
+
+  return {
+    // The statements run on the connection, inside the push's transaction.
+    async remember(_tx, app, signature, now) {
+      if (!sqlite.inTransaction) {
+        throw new Error('a push signature is remembered only inside its write transaction');
+      }
+      prune(now);
+      catchUp();
+      const key = keyOf(app, signature.signature);
+      const known = entries.get(key);
+      if (known !== undefined) {
+        const row = rowById().get(known.id);
+        if (row !== undefined && row.app === app && row.signature === signature.signature) {
+          if (row.bodyHash !== signature.bodyHash) throw new SignatureReplayError();
+          return;
+        }
+        // Rolled back, or purged: the signature is not remembered after all.
+        entries.delete(key);
+      }
+      const { lastInsertRowid } = append().run(
+        app,
+        signature.signature,
+        signature.bodyHash,
+        signature.expiresAt,
+      );
+      entries.set(key, new Entry(Number(lastInsertRowid), signature.expiresAt));
+    },
+    async purge(before, limit) {
+      prune(before);
+      const log = db.t.callbackSignatureLog;
+      return db.delete('callbackSignatureLog', lt(log.expiresAt, before), {
+        orderBy: asc(log.expiresAt),
+        limit,
+      });
+    },
+  };
+}
