@@ -46,33 +46,31 @@ export function sqliteSignatureMemory(sqlite: Database, db: Db): SignatureMemory
   const entries = new Map<string, Entry>();
   let loaded = false;
   let lastId = 0;
-  let version = -1;
+  let seenVersion = -1;
 
-  const dataVersion = () =>
-    sqlite.prepare<[], { data_version: number }>('PRAGMA data_version').get()?.data_version ?? 0;
-  const rowsAfter = () =>
-    sqlite.prepare<[number], Omit<LoggedRow, 'bodyHash'>>(
-      'SELECT id, app, signature, expires_at AS expiresAt FROM callback_signature_log WHERE id > ? ORDER BY id',
-    );
-  const rowById = () =>
-    sqlite.prepare<[number], Omit<LoggedRow, 'id' | 'expiresAt'>>(
-      'SELECT app, signature, body_hash AS bodyHash FROM callback_signature_log WHERE id = ?',
-    );
-  const append = () =>
-    sqlite.prepare<[string, string, string, number]>(
-      'INSERT INTO callback_signature_log (app, signature, body_hash, expires_at) VALUES (?, ?, ?, ?)',
-    );
+  // Compiled once and kept (not through the connection's statement cache: a push runs these).
+  const version = sqlite.prepare<[], { data_version: number }>('PRAGMA data_version');
+  const rowsAfter = sqlite.prepare<[number], Omit<LoggedRow, 'bodyHash'>>(
+    'SELECT id, app, signature, expires_at AS expiresAt FROM callback_signature_log WHERE id > ? ORDER BY id',
+  );
+  const rowById = sqlite.prepare<[number], Omit<LoggedRow, 'id' | 'expiresAt'>>(
+    'SELECT app, signature, body_hash AS bodyHash FROM callback_signature_log WHERE id = ?',
+  );
+  const append = sqlite.prepare<[string, string, string, number]>(
+    'INSERT INTO callback_signature_log (app, signature, body_hash, expires_at) VALUES (?, ?, ?, ?)',
+  );
+  const dataVersion = () => version.get()?.data_version ?? 0;
 
   /** Reads what other connections appended since the last look (everything, the first time). */
   const catchUp = () => {
     const now = dataVersion();
-    if (loaded && now === version) return;
-    for (const row of rowsAfter().iterate(loaded ? lastId : 0)) {
+    if (loaded && now === seenVersion) return;
+    for (const row of rowsAfter.iterate(loaded ? lastId : 0)) {
       entries.set(keyOf(row.app, row.signature), new Entry(row.id, row.expiresAt));
       lastId = row.id;
     }
     loaded = true;
-    version = now;
+    seenVersion = now;
   };
 
   /** Drops the oldest entries while they are expired (nearly in order: they come as pushes do). */
@@ -94,7 +92,7 @@ export function sqliteSignatureMemory(sqlite: Database, db: Db): SignatureMemory
       const key = keyOf(app, signature.signature);
       const known = entries.get(key);
       if (known !== undefined) {
-        const row = rowById().get(known.id);
+        const row = rowById.get(known.id);
         if (row !== undefined && row.app === app && row.signature === signature.signature) {
           if (row.bodyHash !== signature.bodyHash) throw new SignatureReplayError();
           return;
@@ -102,7 +100,7 @@ export function sqliteSignatureMemory(sqlite: Database, db: Db): SignatureMemory
         // Rolled back, or purged: the signature is not remembered after all.
         entries.delete(key);
       }
-      const { lastInsertRowid } = append().run(
+      const { lastInsertRowid } = append.run(
         app,
         signature.signature,
         signature.bodyHash,
