@@ -97,6 +97,19 @@ describe('the SQLite replay memory (signatures kept in the process, logged in th
     expect(count(a.h, 'callback_signatures')).toBe(0);
   });
 
+  it('is one memory for the stores opened on one connection', async () => {
+    const { h, store } = processOnFile();
+    const second = createSqliteStore(h, createSecretBox([TEST_SECRET_KEY]));
+    // Both have looked before the signature is kept.
+    await second.messages.insert(message('oa', 'm0'), [], NOW, signature('0', 'w'));
+    expect(
+      (await store.messages.insert(message('oa', 'm1'), [], NOW, signature('a', 'x'))).inserted,
+    ).toBe(true);
+    await expect(
+      second.messages.insert(message('oa', 'm2'), [], NOW, signature('a', 'y')),
+    ).rejects.toBeInstanceOf(SignatureReplayError);
+  });
+
   it('remembers, after a restart, the signatures logged before it', async () => {
     const first = processOnFile();
     await first.store.messages.insert(message('oa', 'm1'), [], NOW, signature('a', 'x'));

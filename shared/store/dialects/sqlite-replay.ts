@@ -118,3 +118,19 @@ export function sqliteSignatureMemory(sqlite: Database, db: Db): SignatureMemory
     },
   };
 }
+
+const byConnection = new WeakMap<Database, SignatureMemory>();
+
+/**
+ * The replay memory of the connection `sqlite`, made on first use: stores opened on the same
+ * connection share it (SQLite's `data_version` does not change for the connection's own commits,
+ * so a memory of their own would miss each other's signatures).
+ */
+export function signatureMemoryOf(sqlite: Database, db: Db): SignatureMemory {
+  let memory = byConnection.get(sqlite);
+  if (memory === undefined) {
+    memory = sqliteSignatureMemory(sqlite, db);
+    byConnection.set(sqlite, memory);
+  }
+  return memory;
+}

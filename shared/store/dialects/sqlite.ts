@@ -24,7 +24,7 @@ import { primaryReader, type ReaderStore } from '../reader';
 import { repositories } from '../repositories';
 import type { Store } from '../types';
 import { type Filler, placeholderFiller } from './fill';
-import { sqliteSignatureMemory } from './sqlite-replay';
+import { signatureMemoryOf } from './sqlite-replay';
 
 export interface SqliteStoreOptions {
   /** Longest total wait for another connection's write lock before a 503 (default 5 s). */
@@ -49,7 +49,7 @@ export function createSqliteStore(
     db,
     createCodec(box),
     (repo) => retryingRepo(repo, budget),
-    () => sqliteSignatureMemory(h.sqlite, db),
+    () => signatureMemoryOf(h.sqlite, db),
   );
   let reader: ReaderStore | undefined;
   const base: Pick<Store, 'dialect' | 'ping' | 'probeWrite' | 'close' | 'reader'> = {
