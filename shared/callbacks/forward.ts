@@ -6,7 +6,7 @@ import type { ForwardRule } from '../config';
 import { describe } from '../http/app';
 import { type Logger, safeUrl } from '../http/log';
 import type { Telemetry } from '../metrics/telemetry';
-import type { DeliveryRecord, NewDelivery, Store } from '../store';
+import { type DeliveryRecord, type NewDelivery, SIGNATURE_GRACE_MS, type Store } from '../store';
 import { numberText, parseExactJson } from '../wechat/exact-json';
 
 /** Header that carries a delivery's idempotency key: the same for every attempt of it. */
@@ -315,7 +315,8 @@ const AUTHORIZATION_CODE_KEEP_MS = 86_400_000;
 /**
  * Retention (part of the refresh pass): deletes stored messages received, and delivered outbox
  * rows delivered, more than `retentionDays` ago, in batches; pending and dead deliveries stay.
- * `retentionDays` 0 keeps every message. Remembered push signatures go once expired, always, and
+ * `retentionDays` 0 keeps every message. Remembered push signatures go a minute after they
+ * expired ({@link SIGNATURE_GRACE_MS}), always, and
  * third-party platforms' authorization-code rows a day after their last write, console login
  * attempts once out of the lockout window.
  */
@@ -332,10 +333,13 @@ export async function purgeExpired(
     authorizationCodes: 0,
     loginFailures: 0,
   };
-  // Remembered signatures are only needed while their timestamp is accepted, whatever the
-  // retention of messages.
+  // Remembered signatures are only needed while their timestamp is accepted (and a minute more,
+  // for a push accepted just before then still on its way), whatever the retention of messages.
   for (let i = 0; i < maxBatches; i++) {
-    const n = await deps.store.messages.purgeSignatures(deps.clock.now(), batch);
+    const n = await deps.store.messages.purgeSignatures(
+      deps.clock.now() - SIGNATURE_GRACE_MS,
+      batch,
+    );
     summary.signatures += n;
     if (n < batch) break;
   }

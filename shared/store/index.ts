@@ -10,7 +10,7 @@ export type { ReaderStore } from './reader';
 export type * from './sessions';
 export type * from './sms';
 export type * from './types';
-export { COUNTER_BUCKET_MS, SignatureReplayError } from './types';
+export { COUNTER_BUCKET_MS, SIGNATURE_GRACE_MS, SignatureReplayError } from './types';
 export type * from './wxacodes';
 
 /**

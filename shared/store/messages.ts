@@ -39,8 +39,11 @@ export interface SignatureMemory {
    * `now` is the push's time: what expired before it is forgotten.
    */
   remember(tx: Db, app: string, signature: UsedSignature, now: number): Promise<void>;
-  /** Forgets the signatures that expired before `before`, at most `limit`; returns how many. */
-  purge(before: number, limit: number): Promise<number>;
+  /**
+   * Forgets the signatures that expired before `before`, at most `limit`, deleted with `db` (the
+   * store's own adapter); returns how many.
+   */
+  purge(db: Db, before: number, limit: number): Promise<number>;
 }
 
 /** One call of {@link MessagesRepo.insert}. */
@@ -380,7 +383,7 @@ export function messagesRepo(db: Db, memory?: SignatureMemory): MessagesRepo {
       return db.count('callbackMessages', and(gte(m.receivedAt, from), lt(m.receivedAt, to)));
     },
     async purgeSignatures(before, limit) {
-      if (memory !== undefined) return memory.purge(before, limit);
+      if (memory !== undefined) return memory.purge(db, before, limit);
       return db.delete('callbackSignatures', lt(s.expiresAt, before), {
         orderBy: asc(s.expiresAt),
         limit,

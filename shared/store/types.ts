@@ -327,9 +327,19 @@ export interface UsedSignature {
   signature: string;
   /** SHA-256 of the raw body, hex. */
   bodyHash: string;
-  /** Epoch ms after which the signature's timestamp is refused anyway; purged then. */
+  /**
+   * Epoch ms after which the signature's timestamp is refused anyway; forgotten
+   * {@link SIGNATURE_GRACE_MS} later.
+   */
   expiresAt: number;
 }
+
+/**
+ * How long a signature is remembered past its `expiresAt`: a push whose timestamp was accepted
+ * just before then may still be on its way to the database (waiting for another process's write
+ * lock up to the busy budget, 5 s by default), and must still find the signature it replays.
+ */
+export const SIGNATURE_GRACE_MS = 60_000;
 
 /** A signature already used with another body: a replay. Nothing was stored. */
 export class SignatureReplayError extends Error {
@@ -343,7 +353,8 @@ export interface MessagesRepo {
   /**
    * Stores a message and its deliveries in one transaction. A duplicate dedup key stores nothing
    * and returns the first delivery's row (`inserted: false`) — never an error. With `signature`,
-   * the same transaction first records it (one indexed insert): seen before with the same body
+   * the same transaction first records it (on MySQL one insert on a unique key; on SQLite an
+   * append to a log, the key kept in the process): seen before with the same body
    * (WeChat's retry) it goes on as usual; seen with another body it stores nothing and throws
    * {@link SignatureReplayError}. Calls made in the same turn of the event loop may share one
    * transaction; each settles as it would alone, in the order called.
@@ -354,7 +365,10 @@ export interface MessagesRepo {
     now: number,
     signature?: UsedSignature,
   ): Promise<{ inserted: boolean; message: CallbackMessageRecord }>;
-  /** Deletes remembered signatures that expired before `before`; returns how many. */
+  /**
+   * Deletes remembered signatures that expired before `before` (a caller keeps
+   * {@link SIGNATURE_GRACE_MS} of them: `now - SIGNATURE_GRACE_MS`); returns how many.
+   */
   purgeSignatures(before: number, limit: number): Promise<number>;
   get(app: string, dedupKey: string): Promise<CallbackMessageRecord | undefined>;
   /** How many messages of `app` are stored. */

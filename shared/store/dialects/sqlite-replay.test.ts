@@ -8,6 +8,7 @@ import { migrateSqlite, openSqlite } from '../../db/sqlite';
 import { TEST_SECRET_KEY } from '../testing';
 import {
   type NewCallbackMessage,
+  SIGNATURE_GRACE_MS,
   SignatureReplayError,
   type Store,
   type UsedSignature,
@@ -128,10 +129,10 @@ describe('the SQLite replay memory (signatures kept in the process, logged in th
   it('does not keep a signature whose transaction was rolled back, nor mistake the row that reuses its id', async () => {
     const { h } = processOnFile();
     const db = sqliteDb(h);
-    const memory = sqliteSignatureMemory(h.sqlite, db);
+    const memory = sqliteSignatureMemory(h.sqlite);
     const other = processOnFile();
     const otherDb = sqliteDb(other.h);
-    const otherMemory = sqliteSignatureMemory(other.h.sqlite, otherDb);
+    const otherMemory = sqliteSignatureMemory(other.h.sqlite);
     {
       await expect(
         db.transaction(async (tx) => {
@@ -161,7 +162,7 @@ describe('the SQLite replay memory (signatures kept in the process, logged in th
 
   it('is asked only inside the write transaction of a push', async () => {
     const { h } = processOnFile();
-    const memory = sqliteSignatureMemory(h.sqlite, sqliteDb(h));
+    const memory = sqliteSignatureMemory(h.sqlite);
     await expect(memory.remember(sqliteDb(h), 'oa', signature('a', 'x'), NOW)).rejects.toThrow(
       'only inside its write transaction',
     );
@@ -179,15 +180,35 @@ describe('the SQLite replay memory (signatures kept in the process, logged in th
     expect(
       (await store.messages.insert(message('oa', 'm3'), [], NOW, signature('a', 'y'))).inserted,
     ).toBe(true);
-    // Expired by the time of a later push (no purge yet): no longer a replay either.
+    // Expired, but a push received within the grace after (one accepted just before the expiry,
+    // that waited for the write lock) still finds it.
+    await expect(
+      store.messages.insert(message('oa', 'm4'), [], NOW + 600_000 + SIGNATURE_GRACE_MS, {
+        ...signature('b', 'z'),
+        expiresAt: NOW + 900_000,
+      }),
+    ).rejects.toBeInstanceOf(SignatureReplayError);
+    // Past the grace by the time of a later push (no purge yet): forgotten.
     expect(
       (
-        await store.messages.insert(message('oa', 'm4'), [], NOW + 600_001, {
+        await store.messages.insert(message('oa', 'm5'), [], NOW + 600_001 + SIGNATURE_GRACE_MS, {
           ...signature('b', 'z'),
           expiresAt: NOW + 900_000,
         })
       ).inserted,
     ).toBe(true);
+  });
+
+  it('a push that waited for the write lock still finds the signature it replays, though later pushes went first', async () => {
+    const { store } = processOnFile();
+    const expiry = NOW + 300_000;
+    await store.messages.insert(message('oa', 'm1'), [], NOW, signature('a', 'x'));
+    // A push received a few seconds after the replayed signature expired is stored first...
+    await store.messages.insert(message('oa', 'm2'), [], expiry + 5_000, signature('c', 'x'));
+    // ...then the replay, accepted at the expiry and held up meanwhile, reaches the store.
+    await expect(
+      store.messages.insert(message('oa', 'm3'), [], expiry, signature('a', 'y')),
+    ).rejects.toBeInstanceOf(SignatureReplayError);
   });
 });
 

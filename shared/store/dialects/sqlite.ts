@@ -49,7 +49,7 @@ export function createSqliteStore(
     db,
     createCodec(box),
     (repo) => retryingRepo(repo, budget),
-    () => signatureMemoryOf(h.sqlite, db),
+    () => signatureMemoryOf(h.sqlite),
   );
   let reader: ReaderStore | undefined;
   const base: Pick<Store, 'dialect' | 'ping' | 'probeWrite' | 'close' | 'reader'> = {
