@@ -2,7 +2,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './dialect';
 import { messagesRepo, PUSH_BATCH_MAX } from './messages';
-import { openTestDb, testTargets, uniqueName } from './testing';
+import { openTestDb, testMessage, testTargets, uniqueName } from './testing';
 import type { NewCallbackMessage, NewDelivery, UsedSignature } from './types';
 import { SignatureReplayError } from './types';
 
@@ -76,23 +76,8 @@ function watched(db: Db, calls: string[], refuse: (rows: object[]) => boolean = 
   return wrap(db);
 }
 
-function message(app: string, dedupKey: string, content = 'hello'): NewCallbackMessage {
-  return {
-    app,
-    dedupKey,
-    receivedAt: NOW,
-    format: 'xml',
-    encrypted: true,
-    raw: `<xml><Encrypt>${dedupKey}</Encrypt></xml>`,
-    parsed: { MsgType: 'text', Content: content },
-    msgType: 'text',
-    fromUser: 'openid-1',
-    toUser: 'gh_1',
-    createTime: 1_800_000_000,
-    msgId: dedupKey,
-    reply: 'success',
-  };
-}
+const message = (app: string, dedupKey: string, content = 'hello'): NewCallbackMessage =>
+  testMessage(app, dedupKey, content, NOW);
 
 /** A delivery; its idempotency key (unique in the whole outbox) is `key` under `app`. */
 const delivery = (app: string, key: string): NewDelivery => ({

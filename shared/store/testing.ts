@@ -12,7 +12,7 @@ import { migrateDatabase, openDatabase } from '../db/client';
 import type { Logger } from '../http/log';
 import type { Db } from './dialect';
 import { createStore } from './index';
-import type { Store } from './types';
+import type { NewCallbackMessage, Store } from './types';
 
 /** Test support: the databases the contract suite runs on, and fresh stores over them. */
 export const MIGRATIONS_DIR = resolve(import.meta.dirname, '../../drizzle');
@@ -204,4 +204,28 @@ export function countedStore(store: Store): { store: Store; counts: Map<string, 
     },
   });
   return { store: { ...store, credentials }, counts };
+}
+
+/** A stored text push of `app` under `dedupKey`, received at `receivedAt` (store tests). */
+export function testMessage(
+  app: string,
+  dedupKey: string,
+  content = 'hello',
+  receivedAt = 1_800_000_000_000,
+): NewCallbackMessage {
+  return {
+    app,
+    dedupKey,
+    receivedAt,
+    format: 'xml',
+    encrypted: true,
+    raw: `<xml><Encrypt>${dedupKey}</Encrypt></xml>`,
+    parsed: { MsgType: 'text', Content: content },
+    msgType: 'text',
+    fromUser: 'openid-1',
+    toUser: 'gh_1',
+    createTime: 1_800_000_000,
+    msgId: dedupKey,
+    reply: 'success',
+  };
 }

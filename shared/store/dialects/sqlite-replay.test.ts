@@ -5,35 +5,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../crypto/secret-box';
 import type { SqliteHandle } from '../../db/client';
 import { migrateSqlite, openSqlite } from '../../db/sqlite';
-import { TEST_SECRET_KEY } from '../testing';
-import {
-  type NewCallbackMessage,
-  SIGNATURE_GRACE_MS,
-  SignatureReplayError,
-  type Store,
-  type UsedSignature,
-} from '../types';
+import { TEST_SECRET_KEY, testMessage } from '../testing';
+import { SIGNATURE_GRACE_MS, SignatureReplayError, type Store, type UsedSignature } from '../types';
 import { createSqliteStore, sqliteDb } from './sqlite';
 import { sqliteSignatureMemory } from './sqlite-replay';
 
 const NOW = 1_800_000_000_000;
 const MIGRATIONS = 'drizzle/sqlite';
 
-const message = (app: string, dedupKey: string): NewCallbackMessage => ({
-  app,
-  dedupKey,
-  receivedAt: NOW,
-  format: 'xml',
-  encrypted: true,
-  raw: `<xml><Encrypt>${dedupKey}</Encrypt></xml>`,
-  parsed: { MsgType: 'text', Content: dedupKey },
-  msgType: 'text',
-  fromUser: 'openid-1',
-  toUser: 'gh_1',
-  createTime: 1_800_000_000,
-  msgId: dedupKey,
-  reply: 'success',
-});
+const message = (app: string, dedupKey: string) => testMessage(app, dedupKey, 'hello', NOW);
 
 const signature = (sig: string, body: string): UsedSignature => ({
   signature: sig.repeat(40).slice(0, 40),
