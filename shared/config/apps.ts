@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { isBranded } from '../http/errors';
 import { redirectEntryProblem } from '../oauth/redirects';
 import { deliveryAppProblem } from './delivery-apps';
 import { MESSAGE_MODES, type MessageMode } from './message-mode';
@@ -375,8 +376,14 @@ export interface AppsFile {
   cos?: CosBucketConfig[];
 }
 
+const APPS_FILE_ERROR = Symbol.for('wxhub.AppsFileError');
+
 /** Thrown when the apps file is invalid; `problems` names each bad entry and field, never a value. */
 export class AppsFileError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, APPS_FILE_ERROR);
+  }
+  readonly [APPS_FILE_ERROR] = true;
   constructor(readonly problems: string[]) {
     super(`WXHUB_APPS is invalid:\n  - ${problems.join('\n  - ')}`);
     this.name = 'AppsFileError';

@@ -1,3 +1,4 @@
+import { isBranded } from '../http/errors';
 import type { Exposure } from '../http/exposure';
 import type { LogLevel } from './env';
 import { checkEnv, type Env } from './env';
@@ -90,8 +91,14 @@ export interface Config {
   logLevel: LogLevel;
 }
 
+const CONFIG_ERROR = Symbol.for('wxhub.ConfigError');
+
 /** A bad start: names every bad variable, never its value. */
 export class ConfigError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, CONFIG_ERROR);
+  }
+  readonly [CONFIG_ERROR] = true;
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';

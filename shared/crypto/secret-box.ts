@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { isBranded } from '../http/errors';
 
 const PREFIX = 'wx1';
 const NONCE_BYTES = 12;
@@ -25,12 +26,18 @@ export interface SecretBox {
   open(sealed: string, label: string): string;
 }
 
+const SECRET_BOX_ERROR = Symbol.for('wxhub.SecretBoxError');
+
 /**
  * Raised when a sealed value cannot be opened; the message never carries key or plaintext.
  * `reason` tells an unknown key id (a key removed from `WXHUB_SECRET_KEY` too early) from a value
  * that does not authenticate under its key (altered, or copied from another row or column).
  */
 export class SecretBoxError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, SECRET_BOX_ERROR);
+  }
+  readonly [SECRET_BOX_ERROR] = true;
   override name = 'SecretBoxError';
   constructor(
     message: string,

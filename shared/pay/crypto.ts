@@ -8,6 +8,7 @@ import {
   randomBytes,
   sign,
 } from 'node:crypto';
+import { isBranded } from '../http/errors';
 
 /**
  * WeChat Pay API v3 primitives
@@ -17,8 +18,14 @@ import {
  * AEAD_AES_256_GCM resources and the client `paySign`.
  */
 
+const PAY_CRYPTO_ERROR = Symbol.for('wxhub.PayCryptoError');
+
 /** Why a signature or resource was refused; the message names the cause, never a key. */
 export class PayCryptoError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, PAY_CRYPTO_ERROR);
+  }
+  readonly [PAY_CRYPTO_ERROR] = true;
   override name = 'PayCryptoError';
 }
 

@@ -9,6 +9,7 @@ import { loadOrCreateLocalKey } from '../crypto/local-key';
 import { createSecretBox } from '../crypto/secret-box';
 import { describeDatabase, migrateDatabase, openDatabase, pingDatabase } from '../db/client';
 import { describe, withTimeout } from '../http/app';
+import { isBranded } from '../http/errors';
 import type { Logger } from '../http/log';
 import { createLogger } from '../http/log';
 import { createStore, type Store } from '../store';
@@ -19,8 +20,14 @@ import { createDeps } from './deps';
 /** How loading better-sqlite3 fails when its native addon was never built. */
 const NO_SQLITE_ADDON = /Could not locate the bindings file|better_sqlite3\.node|'better-sqlite3'/;
 
+const START_ERROR = Symbol.for('wxhub.StartError');
+
 /** A start-up failure with a message fit for the operator (no secrets). */
 export class StartError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, START_ERROR);
+  }
+  readonly [START_ERROR] = true;
   override name = 'StartError';
 }
 

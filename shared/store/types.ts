@@ -6,6 +6,7 @@ import type {
   MessageMode,
   TokenMode,
 } from '../config';
+import { isBranded } from '../http/errors';
 import type { AdminRepo } from './admin';
 import type { PlatformMerchantsRepo } from './platform-merchants';
 import type { ReaderStore } from './reader';
@@ -341,8 +342,14 @@ export interface UsedSignature {
  */
 export const SIGNATURE_GRACE_MS = 60_000;
 
+const SIGNATURE_REPLAY_ERROR = Symbol.for('wxhub.SignatureReplayError');
+
 /** A signature already used with another body: a replay. Nothing was stored. */
 export class SignatureReplayError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, SIGNATURE_REPLAY_ERROR);
+  }
+  readonly [SIGNATURE_REPLAY_ERROR] = true;
   override name = 'SignatureReplayError';
   constructor() {
     super('this signature was already used with another body');

@@ -1,4 +1,5 @@
 import { isLosslessNumber, isSafeNumber, LosslessNumber, parse, stringify } from 'lossless-json';
+import { isBranded } from '../http/errors';
 
 /**
  * JSON as WeChat and WeChat Pay send it, read without losing a digit. WeChat sends 64-bit ids as
@@ -16,8 +17,14 @@ import { isLosslessNumber, isSafeNumber, LosslessNumber, parse, stringify } from
 /** Nesting deeper than this is refused: WeChat's bodies are a few levels deep. */
 export const MAX_JSON_DEPTH = 64;
 
+const EXACT_JSON_ERROR = Symbol.for('wxhub.ExactJsonError');
+
 /** The text is not JSON, or nests deeper than {@link MAX_JSON_DEPTH}. */
 export class ExactJsonError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, EXACT_JSON_ERROR);
+  }
+  readonly [EXACT_JSON_ERROR] = true;
   override name = 'ExactJsonError';
   constructor(
     readonly reason: 'syntax' | 'depth',

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isBranded } from '../http/errors';
 
 /**
  * Message crypto of Official Account and Mini Program pushes
@@ -8,8 +9,14 @@ import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual } 
  * bytes and the layout `random(16) | length (u32 BE) | message | appid`.
  */
 
+const MESSAGE_CRYPTO_ERROR = Symbol.for('wxhub.MessageCryptoError');
+
 /** Why a push was refused; the message is safe to answer (no key material, no plaintext). */
 export class MessageCryptoError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, MESSAGE_CRYPTO_ERROR);
+  }
+  readonly [MESSAGE_CRYPTO_ERROR] = true;
   override readonly name = 'MessageCryptoError';
   constructor(
     readonly reason:

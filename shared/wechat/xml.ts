@@ -1,3 +1,4 @@
+import { isBranded } from '../http/errors';
 /**
  * The XML WeChat pushes and accepts: one `<xml>` root of elements holding text, CDATA or nested
  * elements (`<PicList><item>…</item></PicList>`). No attributes are needed, and DOCTYPE, entity
@@ -11,8 +12,14 @@ export interface XmlFields {
   [tag: string]: XmlValue;
 }
 
+const XML_ERROR = Symbol.for('wxhub.XmlError');
+
 /** Malformed or refused XML; the message says where. */
 export class XmlError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, XML_ERROR);
+  }
+  readonly [XML_ERROR] = true;
   override readonly name = 'XmlError';
 }
 
