@@ -1,3 +1,4 @@
+import { isBranded } from '../http/errors';
 import { type Telemetry, upstreamCall } from '../metrics/telemetry';
 import { causeOf, WechatTransportError } from '../wechat/http';
 
@@ -19,12 +20,19 @@ export interface PlatformHttp {
   telemetry?: Telemetry;
 }
 
+const PLATFORM_TRANSPORT_ERROR = Symbol.for('wxhub.PlatformTransportError');
+
 /**
  * The platform could not be reached, did not answer in time, or answered something unusable
  * (a {@link WechatTransportError}, so the credential manager backs off and the app's error handler
  * answers 502/503/504 as for WeChat).
  */
 export class PlatformTransportError extends WechatTransportError {
+  // Its own answer: WechatTransportError's would take every one of those for one of these.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, PLATFORM_TRANSPORT_ERROR);
+  }
+  readonly [PLATFORM_TRANSPORT_ERROR] = true;
   constructor(
     platform: Platform,
     api: string,

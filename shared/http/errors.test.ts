@@ -11,7 +11,7 @@ function sources(dir: string): string[] {
   });
 }
 
-const EXPORTED_ERROR = /export class (\w+) extends Error \{\n([\s\S]*?)\n\}/g;
+const EXPORTED_ERROR = /export class (\w+) extends \w*Error \{\n([\s\S]*?)\n\}/g;
 
 describe('error classes across the files of a bundle', () => {
   // An SCF package puts some modules into more than one of its files (index.js, the dialect's
@@ -61,5 +61,18 @@ describe('error classes across the files of a bundle', () => {
     // And only those: another error is none of them.
     expect(new first.box.SecretBoxError('x')).not.toBeInstanceOf(second.store.SignatureReplayError);
     expect(new Error('x')).not.toBeInstanceOf(second.box.SecretBoxError);
+  });
+
+  it('tells a subclass of a branded class from its base', async () => {
+    const { AppError } = await import('./errors');
+    const { SendSmsError } = await import('../sms/send-sms');
+    expect(new AppError('UNAVAILABLE', 'x')).not.toBeInstanceOf(SendSmsError);
+    const sms = new SendSmsError('x', 'UNAVAILABLE', 'maybe');
+    expect(sms).toBeInstanceOf(SendSmsError);
+    expect(sms).toBeInstanceOf(AppError);
+    const { WechatTransportError } = await import('../wechat/http');
+    const { PlatformTransportError } = await import('../delivery/http');
+    expect(new WechatTransportError('api', 'x')).not.toBeInstanceOf(PlatformTransportError);
+    expect(new PlatformTransportError('Shansong', 'api', 'x')).toBeInstanceOf(WechatTransportError);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SmsSenderConfig } from '../config/signing-entries';
-import { AppError } from '../http/errors';
+import { AppError, isBranded } from '../http/errors';
 import { acs3Authorization, canonicalQuery, contentSha256 } from './aliyun-v3';
 
 /**
@@ -17,8 +17,15 @@ export interface AliyunHttp {
   timeoutMs: number;
 }
 
+const SEND_SMS_ERROR = Symbol.for('wxhub.SendSmsError');
+
 /** How a send ended when it did not end with `OK`. */
 export class SendSmsError extends AppError {
+  // Its own answer: AppError's would take every AppError for one of these.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, SEND_SMS_ERROR);
+  }
+  readonly [SEND_SMS_ERROR] = true;
   constructor(
     message: string,
     code: 'UPSTREAM_WECHAT' | 'UPSTREAM_TIMEOUT' | 'UNAVAILABLE',
