@@ -101,6 +101,53 @@ describe.each(testTargets())('retention on $name', (target) => {
   });
   afterAll(() => opened.store.close());
 
+  it('forgets every expired signature in one pass, however many a busy message URL left', async () => {
+    const h = opened.handle;
+    const app = uniqueName('sigs');
+    const now = 30 * 86_400_000;
+    const clock = { now: () => now };
+    // 25,000 expired (more than the 20 batches of 1,000 the other kinds of rows get per pass),
+    // and one expiring now, kept a minute more for a push accepted just before its expiry.
+    const row = (n: number, expiresAt: number) =>
+      [app, `sig-${String(n).padStart(36, '0')}`, 'h'.repeat(64), expiresAt] as const;
+    const rows = Array.from({ length: 25_000 }, (_, i) => row(i, 1_000 + i));
+    rows.push(row(25_000, now));
+    // Where each dialect's store keeps them (SQLite: the log its replay memory reads).
+    if (h.dialect === 'mysql') {
+      await h.pool.query(
+        'INSERT INTO callback_signatures (app, signature, body_hash, expires_at) VALUES ?',
+        [rows],
+      );
+    } else {
+      const insert = h.sqlite.prepare(
+        'INSERT INTO callback_signature_log (app, signature, body_hash, expires_at) VALUES (?, ?, ?, ?)',
+      );
+      h.sqlite.transaction(() => {
+        for (const r of rows) insert.run(...r);
+      })();
+    }
+    const table = h.dialect === 'mysql' ? 'callback_signatures' : 'callback_signature_log';
+    const left = async () =>
+      h.dialect === 'mysql'
+        ? Number(
+            (
+              (
+                await h.pool.query(`SELECT count(*) AS n FROM ${table} WHERE app = ?`, [app])
+              )[0] as {
+                n: number;
+              }[]
+            )[0]?.n,
+          )
+        : (
+            h.sqlite.prepare(`SELECT count(*) AS n FROM ${table} WHERE app = ?`).get(app) as {
+              n: number;
+            }
+          ).n;
+    expect((await purgeExpired({ store: opened.store, clock }, 0)).signatures).toBe(25_000);
+    expect(await left()).toBe(1);
+    expect((await purgeExpired({ store: opened.store, clock }, 0)).signatures).toBe(0);
+  });
+
   it('purges messages and delivered rows past retention, keeps pending and dead ones', async () => {
     const { store } = opened;
     const app = uniqueName('ret');

@@ -313,12 +313,18 @@ export interface PurgeSummary {
 const AUTHORIZATION_CODE_KEEP_MS = 86_400_000;
 
 /**
+ * Longest a refresh pass spends deleting remembered push signatures. At 1,000 per statement a
+ * batch takes milliseconds: this keeps up with hundreds of thousands a minute.
+ */
+export const SIGNATURE_PURGE_BUDGET_MS = 5_000;
+
+/**
  * Retention (part of the refresh pass): deletes stored messages received, and delivered outbox
  * rows delivered, more than `retentionDays` ago, in batches; pending and dead deliveries stay.
  * `retentionDays` 0 keeps every message. Remembered push signatures go a minute after they
- * expired ({@link SIGNATURE_GRACE_MS}), always, and
- * third-party platforms' authorization-code rows a day after their last write, console login
- * attempts once out of the lockout window.
+ * expired ({@link SIGNATURE_GRACE_MS}), always, every one of them (within
+ * {@link SIGNATURE_PURGE_BUDGET_MS}); third-party platforms' authorization-code rows a day after
+ * their last write; console login attempts once out of the lockout window.
  */
 export async function purgeExpired(
   deps: Pick<OutboxDeps, 'store' | 'clock'>,
@@ -335,13 +341,16 @@ export async function purgeExpired(
   };
   // Remembered signatures are only needed while their timestamp is accepted (and a minute more,
   // for a push accepted just before then still on its way), whatever the retention of messages.
-  for (let i = 0; i < maxBatches; i++) {
+  // One is remembered per push: a busy message URL adds thousands a minute, so they go until
+  // none is left, within a time budget rather than a number of batches.
+  const started = performance.now();
+  for (;;) {
     const n = await deps.store.messages.purgeSignatures(
       deps.clock.now() - SIGNATURE_GRACE_MS,
       batch,
     );
     summary.signatures += n;
-    if (n < batch) break;
+    if (n < batch || performance.now() - started >= SIGNATURE_PURGE_BUDGET_MS) break;
   }
   const spent = deps.clock.now() - AUTHORIZATION_CODE_KEEP_MS;
   for (let i = 0; i < maxBatches; i++) {
