@@ -1,5 +1,18 @@
-import type { AppsFile } from '../shared/config';
+import type { AppConfig, AppsFile } from '../shared/config';
 import type { RunningSimulator } from './simulator';
+import type { SimSuiteConfig } from './simulator/wecom-suite';
+
+/** What the simulator knows of suite `app`, whose hub answers at `hubUrl`. */
+export function simSuiteOf(app: AppConfig, hubUrl: string): SimSuiteConfig {
+  return {
+    suiteId: app.appId,
+    suiteSecret: app.appSecret ?? '',
+    token: app.token ?? '',
+    encodingAesKey: app.encodingAesKey ?? '',
+    providerCorpId: app.providerCorpId ?? '',
+    commandUrl: `${hubUrl}/wx/${app.name}/suite/command`,
+  };
+}
 
 /** The corp that installs the demo suite (example apps file only). */
 export const DEMO_CORP = 'wwd0e0d0000000corp';
@@ -19,14 +32,7 @@ export async function startDemoSuites(
   for (const app of file.apps) {
     if (app.kind !== 'wecom-suite') continue;
     try {
-      sim.sim.wecomSuites.register({
-        suiteId: app.appId,
-        suiteSecret: app.appSecret ?? '',
-        token: app.token ?? '',
-        encodingAesKey: app.encodingAesKey ?? '',
-        providerCorpId: app.providerCorpId ?? '',
-        commandUrl: `${hubUrl}/wx/${app.name}/suite/command`,
-      });
+      sim.sim.wecomSuites.register(simSuiteOf(app, hubUrl));
       const ticket = await sim.sim.wecomSuites.pushTicket(app.appId);
       if (ticket.body !== 'success') {
         problems.push(`${app.name}: the suite ticket push was answered ${ticket.status}`);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simSuiteOf } from '../../dev/demo-suite';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator';
 import { AUTHORIZER_STATUS_KIND, NO_EXPIRY } from '../../shared/component/authorizers';
 import type { AppConfig } from '../../shared/config';
@@ -12,7 +13,6 @@ import { cancelCorp } from '../../shared/wecom-suite/corps';
 import { AUTH, createTestHub, type TestHub } from '../testing';
 import { testSuiteApp } from './testing';
 
-const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const Q = '/qyapi/cgi-bin/service';
 const SUITE_TOKEN = `${Q}/get_suite_token`;
 const CORP_TOKEN = `${Q}/get_corp_token`;
@@ -38,14 +38,7 @@ describe.each(testTargets())('the refresh pass renews corp tokens on $name', (ta
     const app = suiteApp();
     const hub = await createTestHub(target, { apps: [app], sim });
     const server = await listen(hub.app, 0, createLogger('silent'), '127.0.0.1');
-    sim.sim.wecomSuites.register({
-      suiteId: app.appId,
-      suiteSecret: app.appSecret ?? '',
-      token: app.token ?? '',
-      encodingAesKey: AES_KEY,
-      providerCorpId: app.providerCorpId ?? '',
-      commandUrl: `${server.url}/wx/${app.name}/suite/command`,
-    });
+    sim.sim.wecomSuites.register(simSuiteOf(app, server.url));
     await sim.sim.wecomSuites.pushTicket(app.appId);
     const close = async () => {
       await server.close();

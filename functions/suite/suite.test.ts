@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simSuiteOf } from '../../dev/demo-suite';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator';
 import type { AppConfig } from '../../shared/config';
 import { createLogger } from '../../shared/http/log';
@@ -46,14 +47,7 @@ describe.each(testTargets())('WeCom suites on $name', (target) => {
       hubs.push({ hub, server: await listen(hub.app, 0, createLogger('silent'), '127.0.0.1') });
     }
     const base = `${hubs[0]?.server.url}/wx/${app.name}/suite`;
-    sim.sim.wecomSuites.register({
-      suiteId: app.appId,
-      suiteSecret: app.appSecret ?? '',
-      token: app.token ?? '',
-      encodingAesKey: AES_KEY,
-      providerCorpId: app.providerCorpId ?? '',
-      commandUrl: `${base}/command`,
-    });
+    sim.sim.wecomSuites.register(simSuiteOf(app, `${hubs[0]?.server.url}`));
     const first = hubs[0] as { hub: TestHub; server: RunningServer };
     return {
       ...first,

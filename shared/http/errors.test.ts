@@ -22,10 +22,11 @@ describe('error classes across the files of a bundle', () => {
     const unbranded: string[] = [];
     let found = 0;
     for (const file of sources('shared')) {
-      for (const [, name, body] of readFileSync(file, 'utf8').matchAll(EXPORTED_ERROR)) {
+      const text = readFileSync(file, 'utf8');
+      for (const [, name, body] of text.matchAll(EXPORTED_ERROR)) {
         found += 1;
         const brand = new RegExp(`const (\\w+) = Symbol\\.for\\('wxhub\\.${name}'\\);`).exec(
-          readFileSync(file, 'utf8'),
+          text,
         )?.[1];
         const ok =
           brand !== undefined &&

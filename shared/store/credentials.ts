@@ -30,6 +30,13 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
     and(eq(credentials.owner, k.owner), eq(credentials.kind, k.kind));
   const leasedBy = (k: CredentialKey, leaseOwner: string): SQL | undefined =>
     and(byKey(k), eq(credentials.leaseOwner, leaseOwner));
+  // A row without its value: a reader holding the old version sees it changed.
+  const emptied = (now: number) => ({
+    value: null,
+    expiresAt: null,
+    version: sql`${credentials.version} + 1`,
+    updatedAt: now,
+  });
   // `wx1.<8 hex key id>.…`: characters 5 to 12 name the key (substr is 1-based on both dialects).
   const unknownKey = and(
     isNotNull(credentials.value),
@@ -124,23 +131,10 @@ export function credentialsRepo(db: Db, codec: Codec): CredentialsRepo {
       return rows.map(codec.credential);
     },
     async clearValue(k, now) {
-      const set = {
-        value: null,
-        expiresAt: null,
-        version: sql`${credentials.version} + 1`,
-        updatedAt: now,
-      };
-      await db.update('credentials', set, byKey(k));
+      await db.update('credentials', emptied(now), byKey(k));
     },
     async dropValue(k, now) {
-      const set = {
-        value: null,
-        expiresAt: null,
-        version: sql`${credentials.version} + 1`,
-        leaseOwner: null,
-        leaseUntil: null,
-        updatedAt: now,
-      };
+      const set = { ...emptied(now), leaseOwner: null, leaseUntil: null };
       await db.update('credentials', set, byKey(k));
     },
     async purgeKindBefore(ownerPrefix, kind, before, limit) {

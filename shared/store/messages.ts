@@ -29,8 +29,9 @@ async function rememberSignature(tx: Db, app: string, signature: UsedSignature):
 }
 
 /**
- * How a store remembers the signatures of accepted pushes, when not by {@link rememberSignature}
- * (the embedded database's, see ./dialects/sqlite-replay.ts).
+ * How a store remembers the signatures of accepted pushes: a database server by the unique key of
+ * `callback_signatures` ({@link uniqueKeyMemory}), the embedded database in the process
+ * (./dialects/sqlite-replay.ts).
  */
 export interface SignatureMemory {
   /**
@@ -45,6 +46,18 @@ export interface SignatureMemory {
    */
   purge(db: Db, before: number, limit: number): Promise<number>;
 }
+
+/** The replay memory of a database server: `callback_signatures` and its unique key. */
+export const uniqueKeyMemory: SignatureMemory = {
+  remember: (tx, app, signature) => rememberSignature(tx, app, signature),
+  purge: (db, before, limit) => {
+    const s = db.t.callbackSignatures;
+    return db.delete('callbackSignatures', lt(s.expiresAt, before), {
+      orderBy: asc(s.expiresAt),
+      limit,
+    });
+  },
+};
 
 /** One call of {@link MessagesRepo.insert}. */
 interface Push {
@@ -90,7 +103,8 @@ function pairs(items: { app: string; key: string }[], app: Column, key: Column):
   return each.length === 1 ? each[0] : or(...each);
 }
 
-const pairKey = (app: string, key: string) => `${app}\n${key}`;
+/** A key of one app, as a map key. */
+export const pairKey = (app: string, key: string) => `${app}\n${key}`;
 
 /**
  * Several pushes stored in one transaction with a few statements whatever their number, each
@@ -250,8 +264,8 @@ async function insertAtOnce(db: Db, batch: Push[]): Promise<Stored[] | undefined
  * None is settled before that transaction has committed. Should it fail (one push's row refused,
  * a deadlock, another process storing one of the keys meanwhile), each push is stored alone.
  */
-export function messagesRepo(db: Db, memory?: SignatureMemory): MessagesRepo {
-  const { callbackMessages: m, callbackSignatures: s } = db.t;
+export function messagesRepo(db: Db, memory = uniqueKeyMemory): MessagesRepo {
+  const { callbackMessages: m } = db.t;
   const get = (app: string, dedupKey: string) =>
     db.first('callbackMessages', and(eq(m.app, app), eq(m.dedupKey, dedupKey)));
   const insertOne = ({ msg, deliveries, now, signature }: Push): Promise<Stored> =>
@@ -260,11 +274,7 @@ export function messagesRepo(db: Db, memory?: SignatureMemory): MessagesRepo {
     // its own message stored and report it as WeChat's retry. A new row is not read back: it
     // is what was just inserted, with its new id.
     db.transaction(async (tx) => {
-      if (signature !== undefined) {
-        await (memory === undefined
-          ? rememberSignature(tx, msg.app, signature)
-          : memory.remember(tx, msg.app, signature, now));
-      }
+      if (signature !== undefined) await memory.remember(tx, msg.app, signature, now);
       const row = messageRow(msg);
       const id = await tx.insertIgnore('callbackMessages', row);
       if (id !== undefined) {
@@ -382,12 +392,6 @@ export function messagesRepo(db: Db, memory?: SignatureMemory): MessagesRepo {
     async countReceived(from, to) {
       return db.count('callbackMessages', and(gte(m.receivedAt, from), lt(m.receivedAt, to)));
     },
-    async purgeSignatures(before, limit) {
-      if (memory !== undefined) return memory.purge(db, before, limit);
-      return db.delete('callbackSignatures', lt(s.expiresAt, before), {
-        orderBy: asc(s.expiresAt),
-        limit,
-      });
-    },
+    purgeSignatures: (before, limit) => memory.purge(db, before, limit),
   };
 }

@@ -29,7 +29,7 @@ export function repositories(
   db: Db,
   codec: Codec,
   wrap: <R extends object>(repo: R) => R = (repo) => repo,
-  /** The messages' signature memory, when not the database's unique key (SQLite). */
+  /** The messages' signature memory, when not the database's unique key (SQLite's). */
   signatureMemory?: () => SignatureMemory,
 ): Repositories {
   return lazily<Repositories>({

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { asc, lt } from 'drizzle-orm';
-import type { SignatureMemory } from '../messages';
+import { pairKey, type SignatureMemory } from '../messages';
 import { SIGNATURE_GRACE_MS, SignatureReplayError } from '../types';
 
 /** Where a remembered signature is in the log, and until when it matters. */
@@ -18,8 +18,6 @@ interface LoggedRow {
   bodyHash: string;
   expiresAt: number;
 }
-
-const keyOf = (app: string, signature: string) => `${app}\n${signature}`;
 
 /**
  * The embedded database's replay memory: each accepted push's signature appended to
@@ -88,7 +86,7 @@ export function sqliteSignatureMemory(sqlite: Database): SignatureMemory {
     if (!loaded) lastId = newestId.get()?.id ?? 0;
     const rows = loaded ? rowsAfter.iterate(lastId) : rowsLive.iterate(keepFrom);
     for (const row of rows) {
-      entries.set(keyOf(row.app, row.signature), new Entry(row.id, row.expiresAt));
+      entries.set(pairKey(row.app, row.signature), new Entry(row.id, row.expiresAt));
       if (row.id > lastId) lastId = row.id;
     }
     loaded = true;
@@ -112,7 +110,7 @@ export function sqliteSignatureMemory(sqlite: Database): SignatureMemory {
       const keepFrom = now - SIGNATURE_GRACE_MS;
       prune(keepFrom);
       catchUp(keepFrom);
-      const key = keyOf(app, signature.signature);
+      const key = pairKey(app, signature.signature);
       const known = entries.get(key);
       if (known !== undefined) {
         const row = rowById.get(known.id);
