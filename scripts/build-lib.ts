@@ -94,6 +94,38 @@ export const pgCorePlugin: Plugin = {
   },
 };
 
+const RELATIONAL_SHIM = resolve('scripts/scf-shims/drizzle-relational.cjs');
+
+/**
+ * drizzle-orm's relational queries (`db.query.<table>`: relations.js and each dialect's
+ * query-builders/query.js), which its drivers, dialects and databases import. wxhub opens drizzle
+ * without a schema, so they never run; each import resolves to
+ * scripts/scf-shims/drizzle-relational.cjs, which throws when called.
+ */
+const RELATIONAL_PARTS: { importer: RegExp; path: string }[] = [
+  {
+    importer: /drizzle-orm[\\/](better-sqlite3|mysql2)[\\/]driver\.js$/,
+    path: '../relations.js',
+  },
+  { importer: /drizzle-orm[\\/](sqlite|mysql)-core[\\/]dialect\.js$/, path: '../relations.js' },
+  {
+    importer: /drizzle-orm[\\/](sqlite|mysql)-core[\\/]db\.js$/,
+    path: './query-builders/query.js',
+  },
+];
+
+/** Resolves each of {@link RELATIONAL_PARTS} to its stand-in. */
+export const relationalPlugin: Plugin = {
+  name: 'wxhub-drizzle-relational',
+  setup(b) {
+    b.onResolve({ filter: /(relations|query)\.js$/ }, (args) =>
+      RELATIONAL_PARTS.some((p) => p.importer.test(args.importer) && p.path === args.path)
+        ? { path: RELATIONAL_SHIM }
+        : undefined,
+    );
+  },
+};
+
 // CommonJS has `__dirname`: the migrations shipped beside the bundle are found wherever SCF runs
 // it from (an operator's WXHUB_MIGRATIONS_DIR still wins).
 const BANNER =
@@ -248,7 +280,13 @@ async function buildDialectFiles(dir: string): Promise<Record<Dialect, number>> 
       outfile: join(dir, `${dialect}.js`),
       sourcemap: 'external',
       legalComments: 'linked',
-      plugins: [betterSqlite3Plugin, mysql2ErrorsPlugin, unusedPartsPlugin, pgCorePlugin],
+      plugins: [
+        betterSqlite3Plugin,
+        mysql2ErrorsPlugin,
+        unusedPartsPlugin,
+        pgCorePlugin,
+        relationalPlugin,
+      ],
     });
     bytes[dialect] = statSync(join(dir, `${dialect}.js`)).size;
   }

@@ -113,6 +113,11 @@ describe('per-function SCF bundles', () => {
       for (const dialect of [sqlite, sources(join(pkgDir, 'mysql.js'))]) {
         expect(dialect).toMatch(/scf-shims\/drizzle-pg-core\.cjs/);
         expect(dialect).not.toMatch(/pg-core\//);
+        // drizzle's relational queries (wxhub opens drizzle without a schema).
+        expect(dialect).toMatch(/scf-shims\/drizzle-relational\.cjs/);
+        expect(dialect).not.toMatch(
+          /drizzle-orm\/(relations\.js|(sqlite|mysql)-core\/query-builders\/query\.js)/,
+        );
       }
     }
   });
