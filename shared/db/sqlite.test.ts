@@ -12,6 +12,13 @@ describe('openSqlite', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('opens the file in WAL mode with synchronous=FULL and a 5 s busy timeout', () => {
+    expect(h.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
+    // FULL is 2 (https://www.sqlite.org/pragma.html#pragma_synchronous).
+    expect(h.sqlite.pragma('synchronous', { simple: true })).toBe(2);
+    expect(h.sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
+  });
+
   it('keeps a compiled statement per SQL text, handed out again in its default mode', () => {
     h.sqlite.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
     h.sqlite.prepare('INSERT INTO t (v) VALUES (?)').run('a');

@@ -13,9 +13,8 @@ import { isCurrent } from './migrations';
 export function openSqlite(path: string): SqliteHandle {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new BetterSqlite3(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('synchronous = FULL');
+  // One exec for the three (journal_mode answers a row, which exec leaves unread).
+  sqlite.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL');
   cacheStatements(sqlite);
   return {
     dialect: 'sqlite',
