@@ -94,7 +94,8 @@ export async function bootstrap(
     throw err;
   });
   try {
-    await withTimeout(pingDatabase(handle), 10_000);
+    // SQLite answers at once or throws: its migration check below is its ping.
+    if (handle.dialect === 'mysql') await withTimeout(pingDatabase(handle), 10_000);
     await migrateDatabase(
       handle,
       opts.migrationsDir ?? env.WXHUB_MIGRATIONS_DIR ?? resolve('drizzle'),
