@@ -108,7 +108,13 @@ export function createScfHandler(opts: ScfHandlerOptions): ScfHandler {
         await deps.store.close().catch(() => undefined);
         throw err;
       }
-      const listener = getRequestListener((req, env) => app.fetch(req, env));
+      const fetchListener = getRequestListener((req, env) => app.fetch(req, env));
+      // serverless-http answers with the headers the app set (getHeaders()), never the header
+      // block Node writes, so Node's own Date header would be formatted and dropped.
+      const listener: typeof fetchListener = (req, res) => {
+        res.sendDate = false;
+        return fetchListener(req, res);
+      };
       // Every body comes back base64; toScfResponse decides what may travel as text.
       return { deps, http: serverless(listener, { binary: true, request: exposeRawRequest }) };
     })().catch((err: unknown) => {
