@@ -140,7 +140,13 @@ export const SCF_BUILD_OPTIONS = {
   minify: true,
   // A lazy `import()` (a dialect's file, see DIALECTS) becomes a lazy `require`: CommonJS
   // resolution, as SCF loads.
-  supported: { 'dynamic-import': false },
+  supported: {
+    'dynamic-import': false,
+    // Node 18's V8 knows Unicode property escapes (\p{…}), Emoji's included. Left unsupported,
+    // esbuild turns each such literal into `new RegExp(…)`, which it cannot drop when unused:
+    // valibot's emoji pattern, never used, was compiled at every cold start (0.16 ms).
+    'regexp-unicode-property-escapes': true,
+  },
   // Large packages mysql2 pulls in that wxhub never uses (see each shim): half of the bytes a
   // function had to parse at every cold start.
   alias: {

@@ -104,6 +104,11 @@ describe('per-function SCF bundles', () => {
       const main = sources(join(pkgDir, 'index.js'));
       expect(main).toMatch(/serverless-http\/lib\/provider\/aws/);
       expect(main).not.toMatch(/serverless-http\/lib\/provider\/azure/);
+      // valibot's emoji pattern (wxhub never checks for emoji) is dropped, not built at load.
+      const code = readFileSync(join(pkgDir, 'index.js'), 'utf8');
+      expect(code.includes('Emoji_Modifier_Base'), `${b.name}: valibot's emoji pattern`).toBe(
+        false,
+      );
       const sqlite = sources(join(pkgDir, 'sqlite.js'));
       expect(sqlite).toMatch(/better-sqlite3\/lib\/methods\/pragma/);
       expect(sqlite).not.toMatch(
