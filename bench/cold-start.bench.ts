@@ -13,7 +13,12 @@ import { apigwGet, type RunResult, runBundle, writeRunner } from '../scripts/scf
 import type { Bench, BenchContext, BenchResult } from './lib';
 import { median } from './lib';
 
-const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 15);
+/**
+ * Paired rounds per function. The functions sit a few percent under the goal, and the median of
+ * 15 pairs moved by ±0.03 between runs on an idle machine (proxy: 1.44–1.47 over 45 pairs in five
+ * runs, 1.42–1.52 over 15 in fifteen): 45 give a verdict that does not flip with the noise.
+ */
+const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 45);
 
 /** The goal: each function's cold start costs at most this many times the hello bundle's. */
 export const COLD_START_GOAL = 1.5;
