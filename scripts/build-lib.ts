@@ -127,9 +127,10 @@ export const relationalPlugin: Plugin = {
 };
 
 // CommonJS has `__dirname`: the migrations shipped beside the bundle are found wherever SCF runs
-// it from (an operator's WXHUB_MIGRATIONS_DIR still wins).
+// it from (an operator's WXHUB_MIGRATIONS_DIR still wins). A banner goes before esbuild's own
+// "use strict", which then no longer counts as a directive: the banner repeats it first.
 const BANNER =
-  'process.env.WXHUB_MIGRATIONS_DIR ??= require("node:path").join(__dirname, "drizzle");';
+  '"use strict";process.env.WXHUB_MIGRATIONS_DIR ??= require("node:path").join(__dirname, "drizzle");';
 
 /** How every SCF bundle is built (also the cold-start bench's baseline and size breakdown). */
 export const SCF_BUILD_OPTIONS = {

@@ -67,6 +67,8 @@ describe('per-function SCF bundles', () => {
       expect(existsSync(join(pkgDir, 'drizzle/mysql/meta/_journal.json'))).toBe(true);
       expect(existsSync(join(pkgDir, 'drizzle/sqlite/meta/_journal.json'))).toBe(true);
       expect(b.bytes).toBeGreaterThan(0);
+      // Strict, as esbuild emits it (the banner in front must not demote its directive).
+      expect(readFileSync(b.file, 'utf8').startsWith('"use strict";')).toBe(true);
     }
   });
 
