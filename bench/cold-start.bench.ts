@@ -16,7 +16,7 @@ import { median } from './lib';
 /**
  * Paired rounds per function. The functions sit a few percent under the goal, and the median of
  * 15 pairs moved by ±0.03 between runs on an idle machine (proxy: 1.44–1.47 over 45 pairs in five
- * runs, 1.42–1.52 over 15 in fifteen): 45 give a verdict that does not flip with the noise.
+ * runs, 1.42–1.52 over 15 in thirteen): 45 give a verdict that does not flip with the noise.
  */
 const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 45);
 
