@@ -115,3 +115,67 @@ describe('drizzle pg-core stand-in', () => {
     );
   });
 });
+
+describe('drizzle relational-query stand-in', () => {
+  const shim = createRequire(import.meta.url)('./drizzle-relational.cjs') as Record<
+    string,
+    unknown
+  >;
+  const drizzleDir = createRequire(import.meta.url)
+    .resolve('drizzle-orm')
+    .replace(/index\.c?js$/, '');
+
+  it('exports every name the drizzle modules it stands in for import from them', async () => {
+    const { readFileSync } = await import('node:fs');
+    const importers: [string, string][] = [
+      ['better-sqlite3/driver.js', '../relations.js'],
+      ['mysql2/driver.js', '../relations.js'],
+      ['sqlite-core/dialect.js', '../relations.js'],
+      ['mysql-core/dialect.js', '../relations.js'],
+      ['sqlite-core/db.js', './query-builders/query.js'],
+      ['mysql-core/db.js', './query-builders/query.js'],
+    ];
+    for (const [file, from] of importers) {
+      const source = readFileSync(drizzleDir + file, 'utf8');
+      const m = new RegExp(`import \\{([^}]*)\\} from "${from.replace(/\./g, '\\.')}"`).exec(
+        source,
+      );
+      const names = (m?.[1] ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== '');
+      expect(names.length, `${file} imports from ${from}`).toBeGreaterThan(0);
+      for (const name of names) expect(shim[name], `${file}: ${name}`).toBeDefined();
+    }
+  });
+
+  it("stands for One and Many in drizzle's is(), and throws when anything is called", async () => {
+    const { is, One, Many, createTableRelationsHelpers } = await import('drizzle-orm');
+    const { sqliteTable, integer } = await import('drizzle-orm/sqlite-core');
+    const users = sqliteTable('users', { id: integer('id') });
+    const posts = sqliteTable('posts', { id: integer('id'), author: integer('author') });
+    const r = createTableRelationsHelpers(posts);
+    const one = r.one(users, { fields: [posts.author], references: [users.id] });
+    const many = r.many(users);
+    const ShimOne = shim.One as typeof One;
+    const ShimMany = shim.Many as typeof Many;
+    for (const value of [one, many, users, users.id, {}, null]) {
+      expect(is(value, ShimOne)).toBe(is(value, One));
+      expect(is(value, ShimMany)).toBe(is(value, Many));
+    }
+    for (const name of [
+      'createTableRelationsHelpers',
+      'extractTablesRelationalConfig',
+      'getOperators',
+      'getOrderByOperators',
+      'normalizeRelation',
+    ]) {
+      expect(() => (shim[name] as () => unknown)(), name).toThrow(/not in the wxhub SCF build/);
+    }
+    for (const name of ['One', 'Many', 'RelationalQueryBuilder']) {
+      expect(() => Reflect.construct(shim[name] as () => unknown, []), name).toThrow(
+        /not in the wxhub SCF build/,
+      );
+    }
+  });
+});
