@@ -41,7 +41,30 @@ const betterSqlite3Plugin: Plugin = {
   },
 };
 
-const UNBUNDLED_SHIM = resolve('scripts/scf-shims/unbundled.cjs');
+/** An import in a package (by its importer's path and the specifier) wxhub replaces. */
+interface StandInPart {
+  importer: RegExp;
+  path: RegExp;
+}
+
+/**
+ * An esbuild plugin resolving each of `parts` to the stand-in `shim` (a file in
+ * scripts/scf-shims/): code a cold start would otherwise parse though wxhub never runs it.
+ */
+function standInPlugin(name: string, shim: string, parts: readonly StandInPart[]): Plugin {
+  const path = resolve('scripts/scf-shims', shim);
+  const filter = new RegExp(parts.map((p) => `(?:${p.path.source})`).join('|'));
+  return {
+    name,
+    setup(b) {
+      b.onResolve({ filter }, (args) =>
+        parts.some((p) => p.importer.test(args.importer) && p.path.test(args.path))
+          ? { path }
+          : undefined,
+      );
+    },
+  };
+}
 
 /**
  * Parts of packages wxhub never calls, which a cold start would otherwise parse (about 20 KiB):
@@ -49,52 +72,25 @@ const UNBUNDLED_SHIM = resolve('scripts/scf-shims/unbundled.cjs');
  * and table methods and its `bindings` lookup. Each becomes scripts/scf-shims/unbundled.cjs, which
  * throws when called.
  */
-const UNUSED_PARTS: { importer: RegExp; path: RegExp }[] = [
+export const unusedPartsPlugin = standInPlugin('wxhub-unused-parts', 'unbundled.cjs', [
   { importer: /serverless-http[\\/]lib[\\/]provider[\\/]get-provider\.js$/, path: /^\.\/azure$/ },
   {
     importer: /better-sqlite3[\\/]lib[\\/]database\.js$/,
     path: /^(\.\/methods\/(backup|serialize|function|aggregate|table)|bindings)$/,
   },
-];
-
-/** Resolves each of {@link UNUSED_PARTS} to the throwing stand-in. */
-export const unusedPartsPlugin: Plugin = {
-  name: 'wxhub-unused-parts',
-  setup(b) {
-    b.onResolve({ filter: /^(\.\/azure|\.\/methods\/\w+|bindings)$/ }, (args) =>
-      UNUSED_PARTS.some((u) => u.importer.test(args.importer) && u.path.test(args.path))
-        ? { path: UNBUNDLED_SHIM }
-        : undefined,
-    );
-  },
-};
-
-const PG_CORE_SHIM = resolve('scripts/scf-shims/drizzle-pg-core.cjs');
+]);
 
 /**
  * drizzle-orm's dialect-neutral code that imports PostgreSQL pieces (sql/sql.js: `isPgEnum`;
  * relations.js: `PrimaryKeyBuilder`), each resolved to scripts/scf-shims/drizzle-pg-core.cjs,
  * which answers the same for every value: pg-core's classes are otherwise parsed at every cold
- * start that opens the database.
+ * start that opens the database. (relations.js itself is replaced by {@link relationalPlugin} in
+ * the dialect files; its entry keeps either stand-in valid without the other.)
  */
-const PG_CORE_PARTS: { importer: RegExp; path: string }[] = [
-  { importer: /drizzle-orm[\\/]sql[\\/]sql\.js$/, path: '../pg-core/columns/enum.js' },
-  { importer: /drizzle-orm[\\/]relations\.js$/, path: './pg-core/primary-keys.js' },
-];
-
-/** Resolves each of {@link PG_CORE_PARTS} to its stand-in. */
-export const pgCorePlugin: Plugin = {
-  name: 'wxhub-drizzle-pg-core',
-  setup(b) {
-    b.onResolve({ filter: /pg-core/ }, (args) =>
-      PG_CORE_PARTS.some((p) => p.importer.test(args.importer) && p.path === args.path)
-        ? { path: PG_CORE_SHIM }
-        : undefined,
-    );
-  },
-};
-
-const RELATIONAL_SHIM = resolve('scripts/scf-shims/drizzle-relational.cjs');
+export const pgCorePlugin = standInPlugin('wxhub-drizzle-pg-core', 'drizzle-pg-core.cjs', [
+  { importer: /drizzle-orm[\\/]sql[\\/]sql\.js$/, path: /^\.\.\/pg-core\/columns\/enum\.js$/ },
+  { importer: /drizzle-orm[\\/]relations\.js$/, path: /^\.\/pg-core\/primary-keys\.js$/ },
+]);
 
 /**
  * drizzle-orm's relational queries (`db.query.<table>`: relations.js and each dialect's
@@ -102,29 +98,24 @@ const RELATIONAL_SHIM = resolve('scripts/scf-shims/drizzle-relational.cjs');
  * without a schema, so they never run; each import resolves to
  * scripts/scf-shims/drizzle-relational.cjs, which throws when called.
  */
-const RELATIONAL_PARTS: { importer: RegExp; path: string }[] = [
-  {
-    importer: /drizzle-orm[\\/](better-sqlite3|mysql2)[\\/]driver\.js$/,
-    path: '../relations.js',
-  },
-  { importer: /drizzle-orm[\\/](sqlite|mysql)-core[\\/]dialect\.js$/, path: '../relations.js' },
-  {
-    importer: /drizzle-orm[\\/](sqlite|mysql)-core[\\/]db\.js$/,
-    path: './query-builders/query.js',
-  },
-];
-
-/** Resolves each of {@link RELATIONAL_PARTS} to its stand-in. */
-export const relationalPlugin: Plugin = {
-  name: 'wxhub-drizzle-relational',
-  setup(b) {
-    b.onResolve({ filter: /(relations|query)\.js$/ }, (args) =>
-      RELATIONAL_PARTS.some((p) => p.importer.test(args.importer) && p.path === args.path)
-        ? { path: RELATIONAL_SHIM }
-        : undefined,
-    );
-  },
-};
+export const relationalPlugin = standInPlugin(
+  'wxhub-drizzle-relational',
+  'drizzle-relational.cjs',
+  [
+    {
+      importer: /drizzle-orm[\\/](better-sqlite3|mysql2)[\\/]driver\.js$/,
+      path: /^\.\.\/relations\.js$/,
+    },
+    {
+      importer: /drizzle-orm[\\/](sqlite|mysql)-core[\\/]dialect\.js$/,
+      path: /^\.\.\/relations\.js$/,
+    },
+    {
+      importer: /drizzle-orm[\\/](sqlite|mysql)-core[\\/]db\.js$/,
+      path: /^\.\/query-builders\/query\.js$/,
+    },
+  ],
+);
 
 // CommonJS has `__dirname`: the migrations shipped beside the bundle are found wherever SCF runs
 // it from (an operator's WXHUB_MIGRATIONS_DIR still wins). A banner goes before esbuild's own
