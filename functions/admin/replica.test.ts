@@ -1,3 +1,4 @@
+import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../../dev/simulator';
 import { createLogger } from '../../shared/http/log';
@@ -112,6 +113,31 @@ describe.each(pairs)('a hub with a real read replica', (p) => {
     await hub?.close();
     await sim?.close();
     await db?.drop();
+  });
+
+  it('counts a statement on the replica once it has finished, not while it runs', async () => {
+    const config = db.target.config;
+    const readUrl = new URL(config.dialect === 'mysql' ? (config.readUrl ?? '') : '');
+    const reader = await createConnection(readUrl.toString());
+    const watcher = await createConnection(p.replica);
+    try {
+      const before = await db.replicaSelects();
+      const running = reader.query('SELECT SLEEP(0.3) AS s');
+      // Until the replica runs it: USER_STATISTICS counts it only when it ends.
+      for (;;) {
+        const [rows] = await watcher.query(
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND INFO LIKE 'SELECT SLEEP%'",
+          [decodeURIComponent(readUrl.username)],
+        );
+        if (Number((rows as { n: number | string }[])[0]?.n) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(await db.replicaSelects()).toBe(before + 1);
+      await running;
+    } finally {
+      await reader.end();
+      await watcher.end();
+    }
   });
 
   it('serves the console from the replica (counted there) and never touches it for a token refresh', async () => {

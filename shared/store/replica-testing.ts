@@ -38,7 +38,10 @@ export interface ReplicatedDatabase {
   targetVia(port: number): TestTarget;
   /** Waits until the replica has applied everything the primary has written so far. */
   caughtUp(): Promise<void>;
-  /** SELECT statements the reader's user has run on the replica (MariaDB's USER_STATISTICS). */
+  /**
+   * SELECT statements the reader's user has run on the replica (MariaDB's USER_STATISTICS), read
+   * once none of its statements is still running or being counted.
+   */
   replicaSelects(): Promise<number>;
   /** Stops the replica applying what it receives (its lag then grows with every write)… */
   pauseApplying(): Promise<void>;
@@ -109,6 +112,22 @@ export async function replicatedDatabase(pair: ReplicationPair): Promise<Replica
     },
     caughtUp,
     async replicaSelects() {
+      // MariaDB answers a statement before it adds it to USER_STATISTICS (dispatch_command sends
+      // the result, then merges the connection's counts, then marks it Sleep), so a count read
+      // right after an answer can miss that statement and see it a moment later. Counting only
+      // once every connection of the user sleeps (or is gone) makes the count final.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const [busy] = await replica.query(
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND <> 'Sleep'",
+          [user],
+        );
+        if (Number((busy as { n: number | string }[])[0]?.n ?? 0) === 0) break;
+        if (Date.now() > deadline) {
+          throw new Error('a connection of the replica reader stayed busy for 10 s');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       const [rows] = await replica.query(
         'SELECT SELECT_COMMANDS AS n FROM information_schema.USER_STATISTICS WHERE USER = ?',
         [user],
